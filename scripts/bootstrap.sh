@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Create the virtual environment and install subpipe with its model and test extras.
+# Usage: scripts/bootstrap.sh VENV_DIR [PYTHON]
+set -euo pipefail
+venv=${1:-.venv}
+py=${2:-}
+pick() {
+  for c in "$@"; do
+    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      echo "$c"; return 0
+    fi
+  done
+  return 1
+}
+if [ -z "$py" ]; then
+  py=$(pick python3 python3.13 python3.12 python3.11) || {
+    echo "subpipe needs Python >= 3.11; none found (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
+fi
+if [ ! -x "$venv/bin/python" ]; then
+  echo "creating $venv with $py"
+  "$py" -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --upgrade pip
+"$venv/bin/python" -m pip install --quiet -e '.[models,test]'

@@ -1,0 +1,327 @@
+"""The Click shell: parse, call one library function, render. Errors are mapped here, once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import SubpipeError
+
+log = logging.getLogger("subpipe")
+
+DEFAULT_OUT = Path("outputs")
+
+
+class SubpipeGroup(click.Group):
+    """Turns every SubpipeError into one line on stderr (plus a hint) and exit code 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SubpipeError as exc:
+            click.echo(f"error: {exc}", err=True)
+            if exc.hint:
+                click.echo(f"hint: {exc.hint}", err=True)
+            log.debug("details", exc_info=True)
+            ctx.exit(exc.exit_code)
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    root = logging.getLogger("subpipe")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+@click.group(cls=SubpipeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="subpipe")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug, ffmpeg commands included).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors; no progress bar or summary.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """subpipe: media in; subtitles, transcripts and a searchable quote index out."""
+    _setup_logging(verbose, quiet)
+    ctx.obj = {"quiet": quiet}
+
+
+# ---------------------------------------------------------------- shared transcription options
+def transcribe_options(f):
+    opts = [
+        click.option("-m", "--model", default="base", show_default=True,
+                     help="tiny.en or base (offline, from the subpipe[models] packages), a CTranslate2 model "
+                          "folder, or any faster-whisper name (downloaded; needs internet)."),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+                     help="auto: CUDA with float16 when a GPU is present, else CPU with int8."),
+        click.option("--compute-type", default="auto", show_default=True,
+                     help="CTranslate2 compute type (int8, int8_float16, float16, float32, auto)."),
+        click.option("--device-index", type=int, default=0, show_default=True, help="Which GPU."),
+        click.option("--threads", "cpu_threads", type=int, default=0, help="CPU threads (0: automatic)."),
+        click.option("-l", "--language", default=None, help="Spoken language code (e.g. en, zh); default: detect."),
+        click.option("--task", type=click.Choice(["transcribe", "translate"]), default="transcribe",
+                     show_default=True, help="translate: English subtitles for foreign dialogue."),
+        click.option("--glossary", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="File of names and terms, one per line, fed to Whisper as hotwords."),
+        click.option("--beam-size", type=int, default=5, show_default=True),
+        click.option("--no-vad", is_flag=True, help="Do not use Silero VAD to skip non-speech."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def media_options(f):
+    f = click.option("--dialogue", type=click.Choice(["mix", "centre"]), default="mix", show_default=True,
+                     help="centre: take only the centre channel of a 5.1/7.1 mix (dialogue).")(f)
+    f = click.option("--audio-stream", type=int, default=None, help="Audio stream number (0-based).")(f)
+    return f
+
+
+def _topts(model, device, compute_type, device_index, cpu_threads, language, task, glossary, beam_size, no_vad):
+    from .transcribe import TranscribeOptions, read_glossary
+
+    return TranscribeOptions(
+        model=model, device=device, compute_type=compute_type, device_index=device_index,
+        cpu_threads=cpu_threads, language=language, task=task, beam_size=beam_size, vad=not no_vad,
+        glossary=read_glossary(glossary) if glossary else (),
+    )
+
+
+class _Bar:
+    """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
+
+    def __init__(self, quiet: bool):
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.progress = None
+        self.task = None
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                     TextColumn("{task.completed:.0f}/{task.total:.0f} s"), TimeRemainingColumn(),
+                                     console=Console(stderr=True), transient=True)
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.progress:
+            self.progress.__exit__(*exc)
+
+    def start(self, label: str) -> None:
+        if self.progress:
+            if self.task is not None:
+                self.progress.remove_task(self.task)
+            self.task = self.progress.add_task(label, total=None)
+
+    def __call__(self, done_ms: int, total_ms: int) -> None:
+        if self.progress and self.task is not None:
+            self.progress.update(self.task, completed=done_ms / 1000, total=total_ms / 1000)
+
+
+# ---------------------------------------------------------------- run
+@cli.command()
+@click.argument("media", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
+              show_default=True, help="Output folder: <stem>/<stem>.{srt,vtt,transcript.json} per file.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Quote index to update (default: OUTPUT/quotes.db).")
+@click.option("--no-index", is_flag=True, help="Do not update the quote index.")
+@click.option("--profile", default="netflix-en", show_default=True, help="Delivery profile for the subtitles.")
+@click.option("--fps", default=None, help="Frame rate for frame rules (default: the video's, else 24).")
+@click.option("--force", is_flag=True, help="Transcribe again even when a matching transcript exists.")
+@transcribe_options
+@media_options
+@click.pass_obj
+def run(obj, media, out, db, no_index, profile, fps, force, audio_stream, dialogue, **topts):
+    """Process MEDIA files or folders: transcript JSON, SRT, WebVTT and the quote index.
+
+    A bad file is reported and the rest still run; the exit code is 1 if any file failed.
+    A rerun reuses finished transcripts (same media, model and options).
+    """
+    from .pipeline import RunOptions, expand_inputs, run_batch
+
+    options = RunOptions(transcribe=_topts(**topts), profile=profile, fps=fps, audio_stream=audio_stream,
+                         dialogue=dialogue, index=not no_index, force=force)
+    paths = expand_inputs(media)
+    if not paths:
+        raise SubpipeError("no media files found", hint="give files or folders holding media")
+    db_path = None if no_index else (db or out / "quotes.db")
+    quiet = obj["quiet"]
+
+    with _Bar(quiet) as bar:
+        def on_start(path, n, total):
+            bar.start(f"[{n}/{total}] {path.name}")
+
+        def on_done(res):
+            if res.ok:
+                if not quiet:
+                    rt = f"{res.realtime_factor:.1f}x real time" if res.realtime_factor else "transcript reused"
+                    click.echo(f"{res.media.name}: {res.duration_ms / 1000:.1f} s, {res.words} words, "
+                               f"{res.cues} cues, model {res.model}, {rt} -> {res.outputs[0].parent}")
+                    for note in res.notes:
+                        click.echo(f"  note: {note}")
+            else:
+                click.echo(f"error: {res.error}", err=True)
+                if res.error and res.error.hint:
+                    click.echo(f"hint: {res.error.hint}", err=True)
+
+        results = run_batch(paths, out, options, db=db_path, on_start=on_start, on_done=on_done, progress=bar)
+    failed = [r for r in results if not r.ok]
+    if not quiet:
+        click.echo(f"{len(results) - len(failed)} of {len(results)} files done; outputs in {out}"
+                   + (f", quote index {db_path}" if db_path else ""))
+    if failed:
+        sys.exit(1)
+
+
+# ---------------------------------------------------------------- extract
+@cli.command()
+@click.argument("media", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="WAV file to write (16 kHz mono). Default: <stem>.16k.wav beside nothing; required unless --list.")
+@click.option("--list", "list_streams", is_flag=True, help="List the audio streams and exit.")
+@media_options
+def extract(media, out, list_streams, audio_stream, dialogue):
+    """Extract 16 kHz mono audio from MEDIA (any container ffmpeg reads)."""
+    from . import media as m
+    from .fsio import atomic_path
+
+    if list_streams:
+        info = m.probe(media)
+        for s in info.audio_streams:
+            click.echo(f"{s.index}: {s.codec} {s.channels} ch {s.layout or ''} {s.sample_rate or ''} Hz "
+                       f"{s.language or ''}".rstrip())
+        if not info.audio_streams:
+            click.echo("no audio streams")
+        return
+    if out is None:
+        raise click.UsageError("give -o OUT.wav (or --list)")
+    with atomic_path(out) as tmp:
+        m.extract_wav(media, tmp.with_suffix(".wav"), stream=audio_stream, dialogue=dialogue)
+        tmp.with_suffix(".wav").replace(tmp)
+    click.echo(f"wrote {out}")
+
+
+# ---------------------------------------------------------------- transcribe
+@cli.command()
+@click.argument("media", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Transcript JSON to write.")
+@transcribe_options
+@media_options
+@click.pass_obj
+def transcribe(obj, media, out, audio_stream, dialogue, **topts):
+    """Transcribe MEDIA into a transcript JSON (words with times, utterances, provenance)."""
+    from . import media as m
+    from .formats import transcript_json as tj
+    from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
+    from .transcribe import transcribe_audio
+
+    options = _topts(**topts)
+    info = m.probe(media)
+    ensure_writable_dir(out.parent if str(out.parent) else Path("."))
+    audio = m.extract_audio(media, stream=audio_stream, dialogue=dialogue, info=info)
+    with _Bar(obj["quiet"]) as bar:
+        bar.start(media.name)
+        t = transcribe_audio(audio.samples, options, progress=bar, media_sha256=sha256_file(media),
+                             media_name=media.name)
+    atomic_write_text(out, tj.dumps(t))
+    if not obj["quiet"]:
+        click.echo(f"wrote {out}: {len(t.words)} words, {len(t.utterances)} utterances, language {t.language}")
+        for note in t.notes:
+            click.echo(f"  note: {note}")
+
+
+# ---------------------------------------------------------------- subtitles
+@cli.command()
+@click.argument("transcript", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "outs", multiple=True, required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Subtitle file(s) to write; the format comes from the extension (.srt, .vtt). Repeatable.")
+@click.option("--profile", default="netflix-en", show_default=True, help="Delivery profile.")
+@click.option("--fps", default=None, help="Frame rate for frame rules (default 24).")
+@click.pass_obj
+def subtitles(obj, transcript, outs, profile, fps):
+    """Make subtitles from a TRANSCRIPT JSON without transcribing again."""
+    from .formats import SUBTITLE_FORMATS, format_for
+    from .fsio import atomic_write_text
+    from .pipeline import load_transcript, make_subtitles
+    from .profiles import get_profile
+
+    t = load_transcript(transcript)
+    fmts = [format_for(o) for o in outs]  # fail on a bad extension before writing anything
+    track = make_subtitles(t, get_profile(profile, fps))
+    for out, fmt in zip(outs, fmts, strict=True):
+        atomic_write_text(out, SUBTITLE_FORMATS[fmt].dumps(track))
+        if not obj["quiet"]:
+            click.echo(f"wrote {out}: {len(track)} cues")
+
+
+# ---------------------------------------------------------------- quotes
+@cli.group()
+def quotes():
+    """The quote index: search every line ever said."""
+
+
+@quotes.command("search")
+@click.argument("query")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_OUT / "quotes.db",
+              show_default=True)
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--media", default=None, help="Only this media (title, path or id).")
+@click.option("--raw", is_flag=True, help="Pass the query to FTS5 as it is (operators, NEAR, prefixes).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+def quotes_search(query, db, limit, media, raw, as_json):
+    """Find QUERY's words, verbatim and in order, with in and out timecodes."""
+    from . import quotes as q
+    from .timecode import format_srt
+
+    if not db.exists():
+        raise SubpipeError("no quote index here", path=db, hint="run `subpipe run` first, or give --db")
+    con = q.connect(db)
+    try:
+        hits = q.search(con, query, limit=limit, media=media, raw=raw)
+    finally:
+        con.close()
+    for h in hits:
+        if as_json:
+            click.echo(json.dumps({"id": h.id, "media": h.media_path, "title": h.title, "start_ms": h.start_ms,
+                                   "end_ms": h.end_ms, "start": format_srt(h.start_ms), "end": format_srt(h.end_ms),
+                                   "text": h.text, "snippet": h.snippet}, ensure_ascii=False))
+        else:
+            click.echo(f"{h.title}  {format_srt(h.start_ms)} --> {format_srt(h.end_ms)}  {h.snippet}")
+    if not hits and not as_json:
+        click.echo("no matches", err=True)
+
+
+# ---------------------------------------------------------------- models
+@cli.command()
+@click.option("--no-verify", is_flag=True, help="Do not hash the assembled files.")
+def models(no_verify):
+    """List the offline model names: installed, assembled, verified against their SHA-256."""
+    from . import models as mm
+
+    click.echo(f"cache: {mm.cache_dir() / 'models'}")
+    for s in mm.status(verify=not no_verify):
+        ver = "-" if s.verified is None else ("verified" if s.verified else "FAILED")
+        click.echo(f"{s.name:8} installed={'yes' if s.installed else 'no':3} "
+                   f"assembled={'yes' if s.assembled else 'no':3} {ver:8} {s.source}")
+        if s.error:
+            click.echo(f"         {s.error}")
+    click.echo("other names (small, large-v3, ...) download from the model hub and need internet.")
+
+
+def main() -> None:
+    cli(prog_name="subpipe")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,105 @@
+"""The transcript JSON: the checkpoint between transcription and everything after it.
+
+Schema version 1::
+
+    {"schema_version": 1, "language": "en", "duration_ms": 11000,
+     "text": "...", "words": [{"text", "start_ms", "end_ms", "probability", "space_before"}],
+     "utterances": [{"id", "start_ms", "end_ms", "text", "language", "speaker", "word_range": [i, j]}],
+     "notes": [...], "provenance": {...}}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..errors import FormatError
+from ..model import Transcript, Utterance, Word
+
+SCHEMA_VERSION = 1
+NAME = "transcript-json"
+EXTENSIONS = (".transcript.json", ".json")
+
+
+def to_dict(t: Transcript) -> dict[str, Any]:
+    utts = []
+    offset = 0
+    for n, u in enumerate(t.utterances):
+        first: int | None = offset
+        if t.words[offset:offset + len(u.words)] != u.words:  # utterances normally partition the words
+            first = next((k for k in range(len(t.words)) if t.words[k:k + len(u.words)] == u.words), None)
+        offset = (first or 0) + len(u.words)
+        utts.append(
+            {
+                "id": n,
+                "start_ms": u.start_ms,
+                "end_ms": u.end_ms,
+                "text": u.text,
+                "language": u.language,
+                "speaker": u.speaker,
+                "word_range": [first, first + len(u.words)] if first is not None else None,
+            }
+        )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "language": t.language,
+        "duration_ms": t.duration_ms,
+        "text": t.text,
+        "words": [
+            {"text": w.text, "start_ms": w.start_ms, "end_ms": w.end_ms, "probability": w.probability,
+             "space_before": w.space_before}
+            for w in t.words
+        ],
+        "utterances": utts,
+        "notes": list(t.notes),
+        "provenance": t.provenance,
+    }
+
+
+def dumps(t: Transcript) -> str:
+    """Pretty JSON with one word or utterance per line, so diffs and eyes can follow it."""
+    d = to_dict(t)
+    one = {k: "\x00" + k for k in ("words", "utterances")}
+    body = json.dumps({**d, **one}, ensure_ascii=False, indent=1)
+    for k in one:
+        rows = ",\n  ".join(json.dumps(r, ensure_ascii=False) for r in d[k])
+        body = body.replace(json.dumps(one[k]), "[\n  " + rows + "\n ]" if rows else "[]")
+    return body + "\n"
+
+
+def loads(text: str) -> Transcript:
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"not JSON: {exc.msg}", line=exc.lineno) from None
+    return from_dict(d)
+
+
+def from_dict(d: Any) -> Transcript:
+    if not isinstance(d, dict) or "words" not in d:
+        raise FormatError("not a subpipe transcript (no 'words')")
+    version = d.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise FormatError(f"transcript schema_version {version!r} is not supported (expected {SCHEMA_VERSION})")
+    try:
+        words = tuple(
+            Word(w["text"], int(w["start_ms"]), int(w["end_ms"]), float(w.get("probability", 1.0)),
+                 bool(w.get("space_before", True)))
+            for w in d["words"]
+        )
+        utts = []
+        for u in d.get("utterances", []):
+            rng = u.get("word_range")
+            if rng is None:
+                continue
+            utts.append(Utterance(words[rng[0]:rng[1]], u.get("language"), u.get("speaker")))
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise FormatError(f"transcript is malformed: {exc}") from None
+    return Transcript(
+        words=words,
+        language=d.get("language"),
+        duration_ms=int(d.get("duration_ms") or 0),
+        utterances=tuple(utts),
+        notes=tuple(d.get("notes", [])),
+        provenance=d.get("provenance") or {},
+    )

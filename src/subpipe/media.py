@@ -1,0 +1,278 @@
+"""The ffmpeg adapter: the only module that starts processes.
+
+Argv lists (never a shell), ``-nostdin``, the command logged with ``shlex.join``, and every failure
+raised as a SubpipeError that carries the command and the tail of ffmpeg's stderr.
+The ffmpeg binary is ``$FFMPEG_PATH``, else the one on PATH, else the one the imageio-ffmpeg wheel
+ships. Probing uses ffprobe when there is one and PyAV (libav* bundled with faster-whisper) when not.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import ffmpeg  # ffmpeg-python: builds the argv
+import numpy as np
+
+from .errors import (
+    CorruptMediaError,
+    FFmpegError,
+    FFmpegNotFoundError,
+    MediaError,
+    MediaNotFoundError,
+    NoAudioStreamError,
+)
+
+log = logging.getLogger("subpipe")
+
+SAMPLE_RATE = 16_000
+MEDIA_EXTENSIONS = frozenset(
+    ".mp4 .mov .mkv .mxf .avi .webm .m4v .mpg .mpeg .ts .m2ts .wmv .flv "
+    ".wav .flac .mp3 .m4a .aac .ogg .opus .wma .aif .aiff".split()
+)
+
+
+@functools.cache
+def ffmpeg_exe() -> str:
+    env = os.environ.get("FFMPEG_PATH")
+    if env:
+        if not (Path(env).is_file() and os.access(env, os.X_OK)):
+            raise FFmpegNotFoundError(f"FFMPEG_PATH={env} is not an executable file")
+        return env
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        raise FFmpegNotFoundError(
+            "no ffmpeg found", hint="install ffmpeg (apt-get install ffmpeg) or set FFMPEG_PATH"
+        ) from exc
+
+
+@functools.cache
+def ffprobe_exe() -> str | None:
+    env = os.environ.get("FFPROBE_PATH")
+    if env:
+        return env if env.lower() not in ("", "none", "0") and Path(env).is_file() else None
+    sibling = Path(ffmpeg_exe()).with_name("ffprobe")
+    if sibling.is_file():
+        return str(sibling)
+    return shutil.which("ffprobe")
+
+
+def _run(cmd: list[str], *, path: Path | None = None, what: str = "ffmpeg") -> subprocess.CompletedProcess:
+    log.debug("running %s", shlex.join(cmd))
+    try:
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, check=False)
+    except OSError as exc:
+        raise FFmpegNotFoundError(f"cannot start {cmd[0]}: {exc}") from exc
+    if proc.returncode != 0:
+        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
+        last = tail[-1] if tail else f"exit code {proc.returncode}"
+        raise FFmpegError(f"{what} failed: {last}", cmd=cmd, stderr="\n".join(tail), path=path)
+    return proc
+
+
+def _safe_input(path: Path) -> str:
+    # An absolute path can never be read as an option ("-x.mp4") or a protocol ("a:b.mp4").
+    return str(path.resolve())
+
+
+@dataclass(frozen=True, slots=True)
+class AudioStream:
+    index: int  # position among the audio streams (ffmpeg's 0:a:N)
+    codec: str | None
+    channels: int
+    layout: str | None
+    sample_rate: int | None
+    language: str | None = None
+
+    @property
+    def has_centre(self) -> bool:
+        return self.channels >= 3 and (self.layout is None or "FC" in _layout_channels(self.layout))
+
+
+def _layout_channels(layout: str) -> set[str]:
+    named = {
+        "5.1": {"FL", "FR", "FC", "LFE", "BL", "BR"},
+        "5.1(side)": {"FL", "FR", "FC", "LFE", "SL", "SR"},
+        "7.1": {"FL", "FR", "FC", "LFE", "BL", "BR", "SL", "SR"},
+        "3.0": {"FL", "FR", "FC"},
+        "mono": {"FC"},
+        "stereo": {"FL", "FR"},
+    }
+    return named.get(layout, {p.upper() for p in layout.replace("(", "+").replace(")", "").split("+")})
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    path: Path
+    duration_ms: int
+    audio_streams: tuple[AudioStream, ...]
+    has_video: bool
+    video_fps: Fraction | None
+    format_name: str | None
+
+
+def _check_file(path: Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise MediaNotFoundError("no such file", path=path)
+    if not path.is_file():
+        raise MediaError("not a regular file", path=path)
+    if path.stat().st_size == 0:
+        raise CorruptMediaError("empty file (0 bytes)", path=path)
+    return path
+
+
+def probe(path: Path) -> MediaInfo:
+    """Describe a media file; raise a clear error for anything ffmpeg cannot read."""
+    path = _check_file(path)
+    exe = ffprobe_exe()
+    return _probe_ffprobe(path, exe) if exe else _probe_pyav(path)
+
+
+def _probe_ffprobe(path: Path, exe: str) -> MediaInfo:
+    log.debug("probing %s with %s", path, exe)
+    try:
+        data = ffmpeg.probe(_safe_input(path), cmd=exe)
+    except ffmpeg.Error as exc:
+        tail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        reason = tail[-1].split(": ", 1)[-1] if tail else "unreadable"
+        raise CorruptMediaError(f"not a readable media file ({reason})", path=path) from None
+    streams = data.get("streams", [])
+    audio = []
+    for s in streams:
+        if s.get("codec_type") != "audio":
+            continue
+        audio.append(
+            AudioStream(
+                index=len(audio),
+                codec=s.get("codec_name"),
+                channels=int(s.get("channels") or 0),
+                layout=s.get("channel_layout"),
+                sample_rate=int(s["sample_rate"]) if s.get("sample_rate") else None,
+                language=(s.get("tags") or {}).get("language"),
+            )
+        )
+    video = [s for s in streams if s.get("codec_type") == "video" and not _is_cover_art(s)]
+    fps = None
+    if video:
+        rate = video[0].get("avg_frame_rate") or video[0].get("r_frame_rate")
+        if rate and rate not in ("0/0", "0"):
+            fps = Fraction(rate)
+    fmt = data.get("format", {})
+    duration = float(fmt.get("duration") or 0.0)
+    if not duration:
+        duration = max((float(s.get("duration") or 0) for s in streams), default=0.0)
+    return MediaInfo(path, int(duration * 1000 + 0.5), tuple(audio), bool(video), fps, fmt.get("format_name"))
+
+
+def _is_cover_art(stream: dict) -> bool:
+    return bool((stream.get("disposition") or {}).get("attached_pic"))
+
+
+def _probe_pyav(path: Path) -> MediaInfo:
+    import av
+
+    log.debug("probing %s with PyAV (no ffprobe)", path)
+    try:
+        container = av.open(_safe_input(path))
+    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise CorruptMediaError(f"not a readable media file ({exc})", path=path) from None
+    with container:
+        audio = []
+        for s in container.streams.audio:
+            layout = s.codec_context.layout.name if s.codec_context.layout else None
+            audio.append(
+                AudioStream(
+                    index=len(audio),
+                    codec=s.codec_context.name,
+                    channels=s.codec_context.channels,
+                    layout=layout,
+                    sample_rate=s.codec_context.sample_rate,
+                    language=s.metadata.get("language"),
+                )
+            )
+        video = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
+        fps = Fraction(video[0].average_rate) if video and video[0].average_rate else None
+        if container.duration:
+            duration_ms = int(container.duration / 1000 + 0.5)  # av.time_base is microseconds
+        else:
+            duration_ms = max((int(float(s.duration * s.time_base) * 1000) for s in container.streams
+                               if s.duration), default=0)
+        return MediaInfo(path, duration_ms, tuple(audio), bool(video), fps, container.format.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Audio:
+    """Decoded 16 kHz mono float32 samples, with how they were made."""
+
+    samples: np.ndarray
+    sample_rate: int
+    stream: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def duration_ms(self) -> int:
+        return int(len(self.samples) * 1000 / self.sample_rate + 0.5)
+
+
+def _audio_graph(path: Path, info: MediaInfo, stream: int | None, dialogue: str):
+    if not info.audio_streams:
+        raise NoAudioStreamError("no audio stream", path=path, hint="the file has no sound to transcribe")
+    n = 0 if stream is None else stream
+    if not 0 <= n < len(info.audio_streams):
+        raise MediaError(
+            f"audio stream {n} does not exist (the file has {len(info.audio_streams)})",
+            path=path, hint="count audio streams from 0; `subpipe extract --list` lists them",
+        )
+    chosen = info.audio_streams[n]
+    notes: list[str] = []
+    inp = ffmpeg.input(_safe_input(path))
+    a = inp[f"a:{n}"]
+    if dialogue == "centre":
+        if chosen.has_centre:
+            a = a.filter("pan", "mono|c0=FC")
+            notes.append(f"dialogue: centre channel of a {chosen.layout or str(chosen.channels) + '-channel'} mix")
+        else:
+            notes.append(f"dialogue: no centre channel in a {chosen.layout or chosen.channels} mix; downmixed instead")
+    elif dialogue != "mix":
+        raise MediaError(f"unknown dialogue mode {dialogue!r} (use 'mix' or 'centre')")
+    return a, n, notes
+
+
+def extract_audio(path: Path, *, stream: int | None = None, dialogue: str = "mix",
+                  info: MediaInfo | None = None) -> Audio:
+    """Decode one audio stream to 16 kHz mono float32, piped into memory (no temp files)."""
+    path = Path(path)
+    info = info or probe(path)
+    a, n, notes = _audio_graph(path, info, stream, dialogue)
+    out = ffmpeg.output(a, "pipe:", format="f32le", acodec="pcm_f32le", ac=1, ar=SAMPLE_RATE)
+    cmd = out.global_args("-nostdin", "-hide_banner", "-loglevel", "error").compile(cmd=ffmpeg_exe())
+    proc = _run(cmd, path=path, what="audio extraction")
+    samples = np.frombuffer(proc.stdout, dtype=np.float32).copy()
+    if samples.size == 0 and info.duration_ms > 0:
+        raise CorruptMediaError("the audio stream decoded to nothing", path=path)
+    return Audio(samples, SAMPLE_RATE, n, tuple(notes))
+
+
+def extract_wav(path: Path, dest: Path, *, stream: int | None = None, dialogue: str = "mix") -> Path:
+    """Write the 16 kHz mono audio as a 16-bit WAV file (``dest`` should be a temporary path)."""
+    path = Path(path)
+    info = probe(path)
+    a, _, _ = _audio_graph(path, info, stream, dialogue)
+    out = ffmpeg.output(a, str(Path(dest).resolve()), format="wav", acodec="pcm_s16le", ac=1, ar=SAMPLE_RATE)
+    cmd = out.global_args("-nostdin", "-hide_banner", "-loglevel", "error", "-y").compile(cmd=ffmpeg_exe())
+    _run(cmd, path=path, what="audio extraction")
+    return Path(dest)

@@ -1,0 +1,123 @@
+"""The internal timed-text model: frozen dataclasses, integer milliseconds, no I/O.
+
+media -> Transcript (words, utterances) -> CueTrack (cues with lines) -> files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+# Languages written without spaces between words (used when a word carries no spacing info).
+NO_SPACE_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "my", "km", "yue", "bo"})
+
+
+def seconds_to_ms(seconds: float) -> int:
+    """The one rounding rule from Whisper's float seconds to integer ms: round half up."""
+    return int(seconds * 1000 + 0.5) if seconds >= 0 else -int(-seconds * 1000 + 0.5)
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    text: str
+    start_ms: int
+    end_ms: int
+    probability: float = 1.0
+    space_before: bool = True  # whether a space separates this word from the previous one
+
+    def __post_init__(self) -> None:
+        if self.end_ms < self.start_ms:
+            raise ValueError(f"word {self.text!r} ends before it starts ({self.start_ms} > {self.end_ms})")
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+
+def join_words(words: Iterable[Word]) -> str:
+    """Join words into text, honouring each word's spacing."""
+    out: list[str] = []
+    for w in words:
+        if out and w.space_before:
+            out.append(" ")
+        out.append(w.text)
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    """A sentence-level stretch of speech: what a press quote is made of."""
+
+    words: tuple[Word, ...]
+    language: str | None = None
+    speaker: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.words:
+            raise ValueError("an utterance needs at least one word")
+
+    @property
+    def start_ms(self) -> int:
+        return self.words[0].start_ms
+
+    @property
+    def end_ms(self) -> int:
+        return self.words[-1].end_ms
+
+    @property
+    def text(self) -> str:
+        return join_words(self.words)
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """Everything known about the speech in one media file; the checkpoint between stages."""
+
+    words: tuple[Word, ...]
+    language: str | None
+    duration_ms: int
+    utterances: tuple[Utterance, ...] = ()
+    notes: tuple[str, ...] = ()
+    provenance: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def text(self) -> str:
+        return join_words(self.words)
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    start_ms: int
+    end_ms: int
+    lines: tuple[str, ...]
+    words: tuple[Word, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        if self.end_ms < self.start_ms:
+            raise ValueError(f"cue ends before it starts ({self.start_ms} > {self.end_ms})")
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+    def with_times(self, start_ms: int, end_ms: int) -> Cue:
+        return replace(self, start_ms=start_ms, end_ms=end_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class CueTrack:
+    cues: tuple[Cue, ...]
+    language: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __len__(self) -> int:
+        return len(self.cues)
+
+    @classmethod
+    def of(cls, cues: Sequence[Cue], **kw: Any) -> CueTrack:
+        return cls(tuple(sorted(cues, key=lambda c: (c.start_ms, c.end_ms))), **kw)
