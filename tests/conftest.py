@@ -1,0 +1,64 @@
+"""Shared fixtures: the real speech in ../shared/data, media made with real ffmpeg, one model load."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("SUBPIPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def shared(rel: str) -> Path:
+    """A file in ../shared/data, or skip the test with a reason when it is absent."""
+    p = SHARED_DATA / rel
+    if not p.exists():
+        pytest.skip(f"real-speech data not found: {p} (../shared/data is absent)")
+    return p
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real-speech data not found: {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def ffmpeg() -> str:
+    from subpipe.media import ffmpeg_exe
+
+    return ffmpeg_exe()
+
+
+def run_ffmpeg(ffmpeg: str, *args: str) -> None:
+    """Make test media with the real ffmpeg (lavfi sources)."""
+    subprocess.run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="session")
+def jfk_transcript(tmp_path_factory):
+    """The JFK clip transcribed once per session with `base` (the default model)."""
+    from subpipe import media
+    from subpipe.transcribe import TranscribeOptions, transcribe_audio
+
+    src = shared("jfk/jfk.flac")
+    audio = media.extract_audio(src)
+    return transcribe_audio(audio.samples, TranscribeOptions(model="base"))
+
+
+def pytest_collection_modifyitems(config, items):
+    try:
+        import ctranslate2
+
+        has_gpu = ctranslate2.get_cuda_device_count() > 0
+    except Exception:
+        has_gpu = False
+    if not has_gpu:
+        skip = pytest.mark.skip(reason="no CUDA device on this machine")
+        for item in items:
+            if "gpu" in item.keywords:
+                item.add_marker(skip)
