@@ -8,14 +8,16 @@ negation; prefer a bottom-heavy pyramid when lines are unequal.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 
 ARTICLES = frozenset("a an the this that these those my your his her its our their some any no every".split())
 PREPOSITIONS = frozenset(
     "of in on at by for with about against between into through during before after above below to from "
     "up down over under again further than".split()
 )
-CONJUNCTIONS = frozenset("and but or nor so yet because although though while if unless until when where whether".split())
+CONJUNCTIONS = frozenset(
+    "and but or nor so yet because although though while if unless until when where whether".split()
+)
 SUBJECT_PRONOUNS = frozenset("i you he she we they it".split())
 AUXILIARIES = frozenset(
     "am is are was were be been being have has had do does did will would shall should can could may might must".split()
@@ -97,7 +99,7 @@ def break_lines(
     if whole <= max_chars or n == 1:
         return (_join(toks, sp, 0, n),)
 
-    @lru_cache(maxsize=None)
+    @cache
     def best(i: int, lines_left: int) -> tuple[float, tuple[int, ...]] | None:
         # best split of toks[i:] into at most lines_left lines; returns (cost, cut positions)
         ln = length(i, n)
