@@ -189,7 +189,7 @@ def run(obj, media, out, db, no_index, profile, fps, force, audio_stream, dialog
 @cli.command()
 @click.argument("media", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path),
-              help="WAV file to write (16 kHz mono). Default: <stem>.16k.wav beside nothing; required unless --list.")
+              help="WAV file to write (16 kHz mono, 16-bit); required unless --list.")
 @click.option("--list", "list_streams", is_flag=True, help="List the audio streams and exit.")
 @media_options
 def extract(media, out, list_streams, audio_stream, dialogue):
