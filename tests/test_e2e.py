@@ -16,9 +16,10 @@ import srt as srt_lib
 import webvtt
 from click.testing import CliRunner
 
-from conftest import run_ffmpeg, shared
 from subpipe.cli import cli
 from subpipe.formats import transcript_json as tj
+
+from conftest import run_ffmpeg, shared
 
 
 def normalise(text: str) -> str:

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from conftest import run_ffmpeg
 from subpipe import media
 from subpipe.errors import CorruptMediaError, MediaError, MediaNotFoundError, NoAudioStreamError
+
+from conftest import run_ffmpeg
 
 
 @pytest.fixture(scope="module")

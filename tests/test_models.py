@@ -7,11 +7,12 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from conftest import shared
 from subpipe import models
 from subpipe.cli import cli
 from subpipe.errors import ModelIntegrityError, ModelNotAvailableError
 from subpipe.transcribe import TranscribeOptions, load_model
+
+from conftest import shared
 
 
 @pytest.fixture

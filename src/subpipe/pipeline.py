@@ -215,6 +215,8 @@ def plan(media: Path, out_root: Path, options: RunOptions, *, name: str | None =
         raise media_mod.NoAudioStreamError("no audio stream", path=media, hint="the file has no sound to transcribe")
     profile = get_profile(options.profile, options.fps or _media_fps(info))
     folder = ensure_writable_dir(output_dir_for(media, out_root, name))
+    for stale in folder.glob(".*.part"):  # temp files of a run that was killed mid-write
+        stale.unlink(missing_ok=True)
     media_sha = (hashes or HashCache(None)).sha256(media)
     tpath = folder / f"{name}.transcript.json"
     transcript = None
@@ -236,6 +238,7 @@ class TranscribeJob:
     media: str
     media_sha: str
     options: RunOptions
+    key: str = ""  # the output name: how the driver matches a result to its file
 
 
 def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
