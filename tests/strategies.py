@@ -35,6 +35,9 @@ def cue_lines(chars: st.SearchStrategy[str] = any_char, max_lines: int = 3,
     return st.lists(text_lines(chars, max_chars=max_chars), min_size=1, max_size=max_lines).map(tuple)
 
 
+_NO_LANGUAGE: st.SearchStrategy[str | None] = st.none()
+
+
 @st.composite
 def cue_tracks(
     draw,
@@ -46,7 +49,7 @@ def cue_tracks(
     min_gap_ms: int = 0,
     max_gap_ms: int = 4000,
     max_start_ms: int = 4_000_000,
-    language: st.SearchStrategy[str | None] = st.none(),
+    language: st.SearchStrategy[str | None] = _NO_LANGUAGE,
 ) -> CueTrack:
     """Sorted, non-overlapping cues with integer-ms times (gaps may be 0 unless ``min_gap_ms``)."""
     lines = lines if lines is not None else cue_lines()

@@ -11,8 +11,8 @@ import ttconv.vtt.reader as ttconv_vtt
 import webvtt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import cue_lines, cue_tracks, scc_char
 
+from strategies import cue_lines, cue_tracks, scc_char
 from subpipe.formats import SUBTITLE_FORMATS, scc, spotting, srt, timecoded, ttml, txt, vtt
 from subpipe.formats._common import nearest_frame
 from subpipe.model import Cue, CueTrack
@@ -134,7 +134,7 @@ def test_scc_read_back_by_ttconv_loses_no_cue_and_keeps_every_planned_frame(trac
     back = scc.loads(scc.dumps(track))
     assert [c.lines for c in back.cues] == [c.rows for c in captions]
     assert _frames(back, DF) == [(c.begin, c.end) for c in captions]
-    for c, (b, e) in zip(captions, _frames(track, DF), strict=True):
+    for c, (b, _e) in zip(captions, _frames(track, DF), strict=True):
         assert c.begin >= b  # never earlier than asked
         assert c.end > c.begin
 

@@ -121,8 +121,8 @@ def loads(text: str) -> CueTrack:
     try:
         root = et.fromstring(text.removeprefix("\ufeff").encode("utf-8"))
     except et.ParseError as exc:
-        raise FormatError(f"not XML: {exc.msg if hasattr(exc, 'msg') else exc}",
-                          line=exc.position[0] if exc.position else None) from None
+        why = re.sub(r": line \d+, column \d+$", "", str(exc))
+        raise FormatError(f"not XML: {why}", line=exc.position[0] if exc.position else None) from None
     with captured_logs() as records:
         try:
             doc = imsc_reader.to_model(et.ElementTree(root))
