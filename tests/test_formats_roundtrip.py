@@ -11,6 +11,7 @@ import ttconv.vtt.reader as ttconv_vtt
 import webvtt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ttconv.filters.doc.imsc11text import IMSC11TextFilter
 
 from strategies import cue_lines, cue_tracks, scc_char
 from subpipe.formats import SUBTITLE_FORMATS, scc, spotting, srt, timecoded, ttml, txt, vtt
@@ -95,6 +96,7 @@ def test_vtt_read_by_ttconv(track):
 def test_ttml_read_back_by_ttconv(track):
     text = ttml.dumps(track)
     assert 'ttp:contentProfiles="http://www.w3.org/ns/ttml/profile/imsc1.1/text"' in text
+    IMSC11TextFilter().process(ttml.to_model(track))  # raises ValueError on any profile violation
     back = ttml.loads(text)
     assert _cues(back) == _cues(track)
     assert back.language == track.language

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import time
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from strategies import cue_lines, cue_tracks, scc_char
 from subpipe.errors import FormatError
 from subpipe.formats import scc
 from subpipe.formats._common import nearest_frame
@@ -97,3 +102,25 @@ def test_the_first_caption_byte_pairs_by_example():
     assert out == ("Scenarist_SCC V1.0\n\n"
                    "00:00:01;21\t9420 9420 94ae 94ae 94d6 94d6 2020 20c8 4980 942f 942f\n\n"
                    "00:00:04;00\t942c 942c\n")
+
+
+@settings(max_examples=40, deadline=None)
+@given(cue_tracks(cue_lines(scc_char, max_lines=2, max_chars=32), max_cues=9, min_duration_ms=40,
+                  max_duration_ms=3000, max_gap_ms=2000), st.integers(1, 4))
+def test_writing_in_groups_gives_the_text_of_one_call(track, group):
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(scc, "GROUP", 10_000)
+        whole = scc.dumps(track)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(scc, "GROUP", group)
+        assert scc.dumps(track) == whole
+
+
+@pytest.mark.slow
+def test_a_long_track_is_written_in_linear_time():
+    cues = [Cue(i * 3000 + 500, i * 3000 + 2800, ("And so, my fellow Americans,", "ask not what your country"))
+            for i in range(1500)]
+    t0 = time.perf_counter()
+    out = scc.dumps(CueTrack.of(cues))
+    assert time.perf_counter() - t0 < 15  # one ttconv call over the whole track took 12-20 s here
+    assert out.count("942f 942f") == 1500

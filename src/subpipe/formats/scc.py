@@ -241,10 +241,12 @@ def _report(captions: Sequence[Caption], fr: FrameRate, strict: bool) -> None:
         log.warning("SCC: %s", p)
 
 
-def to_model(captions: Sequence[Caption], fr: FrameRate) -> tmodel.ContentDocument:
-    """Captions -> a ttconv document whose times make ttconv's writer put EOC on ``begin`` and EDM on
-    ``end``. ttconv merges an erase that touches the next caption's load into it, two frames early
-    (the load moves two frames earlier to make room), so such an end is given two frames late."""
+def to_model(captions: Sequence[Caption], fr: FrameRate, last: int | None = None) -> tmodel.ContentDocument:
+    """``captions[:last]`` as a ttconv document whose times make ttconv's writer put EOC on ``begin``
+    and EDM on ``end`` (``captions[last]``, if any, is only looked at). ttconv merges an erase that
+    touches the next caption's load into it, two frames early (the load moves two frames earlier to
+    make room), so such an end is given two frames late."""
+    last = len(captions) if last is None else last
     doc = tmodel.ContentDocument()
     region = tmodel.Region("bottom", doc)
     region.set_style(styles.StyleProperties.DisplayAlign, styles.DisplayAlignType.after)
@@ -255,7 +257,7 @@ def to_model(captions: Sequence[Caption], fr: FrameRate) -> tmodel.ContentDocume
     doc.set_body(body)
     div = tmodel.Div(doc)
     body.push_child(div)
-    for i, c in enumerate(captions):
+    for i, c in enumerate(captions[:last]):
         end = c.end
         if i + 1 < len(captions):
             nxt = captions[i + 1]
@@ -274,24 +276,51 @@ def to_model(captions: Sequence[Caption], fr: FrameRate) -> tmodel.ContentDocume
     return doc
 
 
+GROUP = 48  # captions per ttconv call (see _write)
+HEADER = "Scenarist_SCC V1.0"
+
+
+def _write(captions: Sequence[Caption], fr: FrameRate) -> list[str]:
+    """The SCC lines (one per block of byte pairs), ttconv writing ``GROUP`` captions at a time.
+
+    ttconv's writer computes a rendering state per time point over the whole document, which takes
+    quadratic time (20 s for 2,000 cues). A caption's bytes depend only on itself and the caption
+    before it (whose erase may go inside its load), so each group is written with the caption before
+    it as context: that caption's load line is dropped from the group's output, and the last caption's
+    trailing erase is dropped from every group but the last (the next group writes it, merged or not).
+    The result is the same text as one call over the whole track (a test checks it)."""
+    config = SccWriterConfiguration(force_popon=True, frame_rate=_SCC_RATES[fr])
+    lines: list[str] = []
+    for start in range(0, len(captions), GROUP):
+        stop = min(start + GROUP, len(captions))
+        context = 1 if start else 0
+        group = captions[start - context : stop + 1]  # with the next caption for to_model's erase timing
+        with captured_logs() as records:
+            try:
+                text = scc_writer.from_model(to_model(group, fr, last=stop - start + context), config)
+            except (RuntimeError, ValueError) as exc:
+                raise FormatError(f"ttconv could not write SCC: {exc}") from exc
+        for r in records:
+            if "Skipping" in r.getMessage():  # a caption ttconv dropped: our plan failed; never lose one
+                raise FormatError(f"ttconv dropped a caption writing SCC ({r.getMessage()})",
+                                  hint="this is a bug in subpipe's SCC timing; please report it")
+            log.debug("ttconv: %s", r.getMessage())
+        blocks = text.split("\n\n")[1:]
+        if context:
+            blocks = blocks[1:]
+        if stop < len(captions):
+            blocks = blocks[:-1]
+        lines += blocks
+    return lines
+
+
 def dumps(track: CueTrack, *, fps: str | float | FrameRate | None = None, strict: bool = False) -> str:
     """SCC pop-on captions on channel 1. ``fps``: 29.97df (default), 29.97 or 30. ``strict``: refuse
     to rewrap lines or delay cues instead of doing it with a warning."""
     fr = scc_frame_rate(track, fps)
     captions = plan(track, fr)
     _report(captions, fr, strict)
-    config = SccWriterConfiguration(force_popon=True, frame_rate=_SCC_RATES[fr])
-    with captured_logs() as records:
-        try:
-            text = scc_writer.from_model(to_model(captions, fr), config)
-        except (RuntimeError, ValueError) as exc:
-            raise FormatError(f"ttconv could not write SCC: {exc}") from exc
-    for r in records:
-        if "Skipping" in r.getMessage():  # a caption ttconv dropped: our plan failed; never lose one
-            raise FormatError(f"ttconv dropped a caption writing SCC ({r.getMessage()})",
-                              hint="this is a bug in subpipe's SCC timing; please report it")
-        log.debug("ttconv: %s", r.getMessage())
-    return text + "\n"
+    return "\n\n".join([HEADER, *_write(captions, fr)]) + "\n"
 
 
 _HEADER = re.compile(r"^Scenarist_SCC V1\.0\s*$")
