@@ -61,13 +61,14 @@ def test_cues_that_start_before_they_can_load_are_delayed_and_reported(caplog):
         scc.dumps(track, strict=True)
 
 
-def test_overlapping_cues_are_cut_and_simultaneous_ones_shown_together():
+def test_overlapping_cues_are_cut_and_simultaneous_ones_shown_together(caplog):
     track = CueTrack.of([Cue(2000, 6000, ("one",)), Cue(4000, 7000, ("two",)), Cue(4000, 5000, ("too",))])
     captions = scc.plan(track, DF)
     assert [c.rows for c in captions] == [("one",), ("too", "two")]
-    assert captions[0].end == captions[1].begin - 2
+    assert captions[0].end == captions[1].begin - 2 and captions[0].cut and not captions[1].cut
     back = scc.loads(scc.dumps(track))
     assert [c.lines for c in back.cues] == [("one",), ("too", "two")]
+    assert "1 cue(s) overlap the next one" in caplog.text and "(cue 1)" in caplog.text
 
 
 def test_text_that_looks_like_roll_up_stays_pop_on():

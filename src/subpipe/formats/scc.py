@@ -16,7 +16,10 @@ things have to be settled before ttconv writes the bytes; we do that here and re
   00:00:00;00. A cue that starts too soon after the previous one (or at the very start) is delayed
   just enough, and a warning lists it (``strict=True`` refuses instead). A caption is erased (EDM) on
   its out-frame; the erase needs two frames before the next caption's EOC, so a cue ends at least two
-  frames before the next begins (the Netflix 2-frame gap does this already).
+  frames before the next begins (the Netflix 2-frame gap does this already); a caption lasts two
+  frames at least.
+- Overlaps: SCC shows one caption at a time; a cue overlapping the next ends when it begins (reported),
+  and cues starting on the same frame are shown together as one caption.
 - Frame rate: the track's profile frame rate when it is 29.97 (DF or NDF) or 30, else 29.97 drop-frame.
   Times move to their nearest frame.
 
@@ -152,6 +155,7 @@ class Caption:
     rows: tuple[str, ...]
     asked_begin: int  # the cue's own in-frame, before any delay
     rewrapped: bool = False
+    cut: bool = False  # ends early because it overlapped the next caption
 
 
 def scc_frame_rate(track: CueTrack, fps: str | float | FrameRate | None) -> FrameRate:
@@ -195,6 +199,9 @@ def plan(track: CueTrack, fr: FrameRate) -> list[Caption]:
             rewrapped = rewrapped or prev.rewrapped
             e = max(e, prev.end)
             n = prev.cue
+            if len(rows) > MAX_ROWS:
+                raise FormatError(f"cues {n} and on start together and need {len(rows)} rows; CEA-608 has "
+                                  f"{MAX_ROWS}")
         pending.append(Caption(n, b, max(e, b + MIN_FRAMES), tuple(rows), b, rewrapped))
 
     # in-frames: the caption's bytes must have been sent by its EOC, after the previous caption's
@@ -210,7 +217,7 @@ def plan(track: CueTrack, fr: FrameRate) -> list[Caption]:
     out = []
     for i, c in enumerate(scheduled):
         e = c.end if i + 1 == len(scheduled) else min(c.end, scheduled[i + 1].begin - 2)
-        out.append(Caption(c.cue, c.begin, e, c.rows, c.asked_begin, c.rewrapped))
+        out.append(Caption(c.cue, c.begin, e, c.rows, c.asked_begin, c.rewrapped, cut=c.end > e + 2))
     return out
 
 
@@ -229,6 +236,12 @@ def _report(captions: Sequence[Caption], fr: FrameRate, strict: bool) -> None:
             "to load a caption: " + ", ".join(
                 f"cue {c.cue} {frames_to_smpte(c.asked_begin, fr)} -> {frames_to_smpte(c.begin, fr)}"
                 for c in late[:5]) + (", ..." if len(late) > 5 else "")
+        )
+    cut = [c for c in captions if c.cut]
+    if cut:
+        problems.append(
+            f"{len(cut)} cue(s) overlap the next one and end when it begins, as SCC shows one caption at a "
+            "time (cue " + ", ".join(str(c.cue) for c in cut[:8]) + (", ..." if len(cut) > 8 else "") + ")"
         )
     many = [c for c in captions if len(c.rows) > USUAL_ROWS]
     if many:
