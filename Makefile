@@ -14,7 +14,7 @@ MODEL ?= base
 PYTEST_ARGS ?=
 BATCH_ARGS ?=
 
-.PHONY: help setup ffmpeg run batch subtitles test test-slow test-all bench docs docs-check lint clean distclean
+.PHONY: help setup ffmpeg run batch subtitles golden test test-slow test-all bench docs docs-check lint clean distclean
 
 help:
 	@echo "make run        process $(MEDIA)/ into $(OUT)/ (sets everything up first)"
@@ -72,6 +72,9 @@ test-all: setup
 bench: setup
 	$(PY) bench/bench.py --out BENCHMARKS.md
 
+golden: setup
+	$(PY) scripts/regen_golden.py
+
 docs: setup
 	$(PY) scripts/gen_cli_docs.py > docs/cli.md
 
@@ -80,6 +83,7 @@ docs-check: setup
 
 lint: setup
 	$(BIN)/ruff check src tests bench scripts
+	$(PY) scripts/regen_golden.py --check
 
 clean:
 	find $(OUT) -mindepth 1 ! -name README.md -exec rm -rf {} +

@@ -8,10 +8,11 @@ import re
 import pytest
 from hypothesis import given, settings
 
-from strategies import cue_tracks
 from subpipe.errors import FormatError, SubpipeError
 from subpipe.formats import read_subtitles, scc, spotting, srt, ttml, vtt
 from subpipe.model import Cue, CueTrack
+
+from strategies import cue_tracks
 
 SAMPLE = CueTrack.of([Cue(1000, 2500, ("Hello & <world>", "second line")), Cue(3000, 4000, ("Café ♪",)),
                       Cue(61_000, 62_000, ("42",))])

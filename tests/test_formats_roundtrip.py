@@ -13,11 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ttconv.filters.doc.imsc11text import IMSC11TextFilter
 
-from strategies import cue_lines, cue_tracks, scc_char
 from subpipe.formats import SUBTITLE_FORMATS, scc, spotting, srt, timecoded, ttml, txt, vtt
 from subpipe.formats._common import nearest_frame
 from subpipe.model import Cue, CueTrack
 from subpipe.timecode import FrameRate, frames_to_ms, smpte_to_frames
+
+from strategies import cue_lines, cue_tracks, scc_char
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

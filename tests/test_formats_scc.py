@@ -8,12 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strategies import cue_lines, cue_tracks, scc_char
 from subpipe.errors import FormatError
 from subpipe.formats import scc
 from subpipe.formats._common import nearest_frame
 from subpipe.model import Cue, CueTrack
 from subpipe.timecode import FrameRate
+
+from strategies import cue_lines, cue_tracks, scc_char
 
 DF = FrameRate.parse("29.97df")
 

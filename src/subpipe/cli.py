@@ -334,7 +334,8 @@ def transcribe(obj, media, out, audio_stream, dialogue, **topts):
 @cli.command()
 @click.argument("transcript", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "outs", multiple=True, required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Subtitle file(s) to write; the format comes from the extension (.srt, .vtt). Repeatable.")
+              help="Subtitle file(s) to write; the format comes from the extension (.srt, .vtt, .ttml, .scc, "
+                   ".txt, .timecoded.txt, .csv spotting list). Repeatable.")
 @click.option("--profile", default="netflix-en", show_default=True, help="Delivery profile.")
 @click.option("--fps", default=None, help="Frame rate for frame rules (default 24).")
 @click.pass_obj

@@ -120,7 +120,7 @@ def write_subtitles(track: CueTrack, base: Path, formats: Sequence[str]) -> list
     written = []
     for fmt in formats:
         mod = SUBTITLE_FORMATS[fmt]
-        path = base.with_name(base.name + "." + fmt)
+        path = base.with_name(base.name + mod.EXTENSIONS[0])
         atomic_write_text(path, mod.dumps(track))
         written.append(path)
     return written
@@ -272,7 +272,7 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
     stamp_path = p.folder / f".{p.name}.subtitles.json"
     stamp = {"transcript_sha256": transcript_sha, "profile": p.profile.describe(),
              "formats": list(p.options.formats), "version": __version__}
-    targets = [p.folder / f"{p.name}.{fmt}" for fmt in p.options.formats]
+    targets = [p.folder / (p.name + SUBTITLE_FORMATS[fmt].EXTENSIONS[0]) for fmt in p.options.formats]
     track = make_subtitles(transcript, p.profile)
     if _stamp_matches(stamp_path, stamp) and all(t.exists() for t in targets):
         result.reused_subtitles = True
