@@ -10,6 +10,8 @@ STAMP := $(VENV)/.subpipe-installed
 MEDIA ?= media
 OUT ?= outputs
 PYTEST_ARGS ?=
+# extra bench/bench.py flags, e.g. BENCH_ARGS=--quick or BENCH_ARGS='--models base'
+BENCH_ARGS ?=
 
 .PHONY: help setup ffmpeg run test test-slow test-all bench docs docs-check lint clean distclean
 
@@ -18,6 +20,7 @@ help:
 	@echo "make test       run the test suite (sets everything up first)"
 	@echo "make test-slow  the slow suites too"
 	@echo "make bench      measure WER and speed against raw faster-whisper; writes BENCHMARKS.md"
+	@echo "                (BENCH_ARGS=--quick: jfk + librispeech only)"
 	@echo "make docs       regenerate docs/cli.md from --help"
 	@echo "make lint       ruff"
 	@echo "make clean      remove outputs"
@@ -44,7 +47,7 @@ test-all: setup
 	$(PY) -m pytest -m "slow or not slow" $(PYTEST_ARGS)
 
 bench: setup
-	$(PY) bench/bench.py --out BENCHMARKS.md
+	$(PY) bench/bench.py --out BENCHMARKS.md $(BENCH_ARGS)
 
 docs: setup
 	$(PY) scripts/gen_cli_docs.py > docs/cli.md
