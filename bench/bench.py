@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import sys
@@ -69,8 +70,14 @@ row scores the downmix that `subpipe run` transcribes against left + right joine
 the overlapped speech a mono transcript keeps. The extra row transcribes each channel on its own \
 (`transcribe_audio` on that channel's samples) and scores it against that channel's text: what a \
 per-channel mode would give.
-- Mandarin (AISHELL-1): punctuation, symbols and spaces removed, then scored per character (CER). No \
-Traditional/Simplified conversion is applied.
+- Mandarin (AISHELL-1): punctuation, symbols and spaces removed, then scored per character (CER). The \
+references are in Simplified characters and Whisper often writes Traditional ones, so both sides are \
+converted to Simplified (OpenCC `t2s`) first; the "as written" row shows the rate without that conversion. \
+Digits are not spelled out (AISHELL writes 一二 where Whisper may write 12), so they count as errors.
+- *raw* and *batched* give faster-whisper the file path (it decodes with PyAV); subpipe decodes with \
+ffmpeg. The resampled samples differ slightly, which can change a word here and there.
+- The three engines take turns going first on each file (the order rotates), and one untimed call per \
+engine warms up before the timing starts.
 - Rates are pooled per folder (errors summed over files, divided by total reference words).
 """
 
@@ -213,26 +220,32 @@ def bench_model(name: str, items: list[Item], args, data: Path, workdir: Path) -
         _consume(raw.transcribe(str(warm), **kw)[0])
         _consume(batched.transcribe(str(warm), batch_size=BATCH_SIZE, **kw)[0])
 
-    for item in items:
+    def run_subpipe(item: Item) -> None:
+        t = time.perf_counter()
+        fr = process_media(item.audio, out_root, run_opts)
+        wall = time.perf_counter() - t
+        _record(res.runs["subpipe"], item, wall, load_transcript(transcript_path(item.audio, out_root)).text)
+        res.transcribe_s += fr.transcribe_s
+
+    def run_raw(item: Item) -> None:
+        t = time.perf_counter()
+        hyp = _consume(raw.transcribe(str(item.audio), **kw)[0])
+        _record(res.runs["raw"], item, time.perf_counter() - t, hyp)
+
+    def run_batched(item: Item) -> None:
+        t = time.perf_counter()
+        hyp = _consume(batched.transcribe(str(item.audio), batch_size=BATCH_SIZE, **kw)[0])
+        _record(res.runs["batched"], item, time.perf_counter() - t, hyp)
+
+    engines = [run_subpipe, run_raw, run_batched]
+    for n, item in enumerate(items):
         key = str(item.audio)
         if item.lang != "en" and english_only(name):
             res.skipped.append(key)
             continue
         log(f"  {name}: {item.folder}/{item.audio.name} ({item.duration_s:.1f} s)")
-        t = time.perf_counter()
-        fr = process_media(item.audio, out_root, run_opts)
-        wall = time.perf_counter() - t
-        hyp = load_transcript(transcript_path(item.audio, out_root)).text
-        _record(res.runs["subpipe"], item, wall, hyp)
-        res.transcribe_s += fr.transcribe_s
-
-        t = time.perf_counter()
-        hyp = _consume(raw.transcribe(str(item.audio), **kw)[0])
-        _record(res.runs["raw"], item, time.perf_counter() - t, hyp)
-
-        t = time.perf_counter()
-        hyp = _consume(batched.transcribe(str(item.audio), batch_size=BATCH_SIZE, **kw)[0])
-        _record(res.runs["batched"], item, time.perf_counter() - t, hyp)
+        for k in range(len(engines)):  # rotate who goes first, so no engine always meets a cold cache
+            engines[(n + k) % len(engines)](item)
 
         if item.folder == STEREO_FOLDER:
             refs = sorted(item.audio.parent.glob(f"{item.audio.stem}.*.txt"))
@@ -342,6 +355,15 @@ def render(results: list[ModelResult], items: list[Item], *, quick: bool, starte
         for r in results:
             row += [_rate(_folder_count(r.runs["subpipe"], its)), _rate(_folder_count(r.runs["raw"], its))]
         L.append("| " + " | ".join(row) + " |")
+    zh = [i for i in items if i.lang == "zh"]
+    if zh and any(r.runs["subpipe"].errors.get(str(i.audio)) for r in results for i in zh):
+        row = ["mandarin, as written (CER, no Traditional → Simplified)", str(len(zh)), "", ""]
+        for r in results:
+            for e in ("subpipe", "raw"):
+                counts = [scoring.score(i.reference, r.runs[e].texts[str(i.audio)], "zh", simplify=False)
+                          for i in zh if str(i.audio) in r.runs[e].texts]
+                row.append(_rate(scoring.total(counts)) if counts else "—")
+        L.append("| " + " | ".join(row) + " |")
     en = [i for i in items if i.lang == "en"]
     if en:
         ref_len = scoring.total([scoring.score(i.reference, "", i.lang, i.folder) for i in en]).ref_len
@@ -427,6 +449,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="comma-separated model names (default: %(default)s)")
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA,
                     help="the real-speech folder (default: %(default)s)")
+    ap.add_argument("--texts", type=Path, default=None,
+                    help="also write every transcription (per model, engine, file) to this JSON file")
     ap.add_argument("--device", default="auto", help="auto | cpu | cuda")
     ap.add_argument("--compute-type", default="auto", help="auto -> int8 on CPU, float16 on CUDA")
     args = ap.parse_args(argv)
@@ -454,9 +478,16 @@ def main(argv: list[str] | None = None) -> int:
     report = render(results, items, quick=args.quick, started=started, load=(load0, load1))
     report += f"Total bench time: {time.perf_counter() - t0:.0f} s.\n"
     print(report)
-    if args.out:
-        from subpipe.fsio import atomic_write_text
+    from subpipe.fsio import atomic_write_text
 
+    if args.texts:
+        def rel(key: str) -> str:
+            return os.path.relpath(key, args.data) if os.path.isabs(key) else key
+
+        dump = {r.name: {e: {rel(k): v for k, v in r.runs[e].texts.items()} for e in ENGINES}
+                for r in results}
+        atomic_write_text(args.texts, json.dumps(dump, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    if args.out:
         atomic_write_text(args.out, report)
         log(f"bench: wrote {args.out}")
     return 0

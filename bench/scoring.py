@@ -6,7 +6,9 @@ English: both sides go through Whisper's own ``EnglishTextNormalizer`` (the ``wh
 package): lower case, punctuation dropped, fillers (uh, um, hmm...) and bracketed markup ([adif],
 <VOCNOISE>) removed, spellings standardised (mr -> mister, contractions expanded), numbers written as
 digits. Mandarin: Whisper's ``BasicTextNormalizer`` drops punctuation, then every character that is not
-a letter or digit (spaces included) is removed and the error rate is counted per character (CER).
+a letter or digit (spaces included) is removed, Traditional characters are converted to Simplified (OpenCC
+``t2s``; AISHELL references are Simplified, Whisper often writes Traditional) unless ``simplify=False``,
+and the error rate is counted per character (CER).
 """
 
 from __future__ import annotations
@@ -46,14 +48,24 @@ def normalize_english(text: str) -> str:
     return " ".join(_english()(text).split())
 
 
-def normalize_chars(text: str) -> str:
-    """For character scoring: punctuation, symbols and spaces removed, Latin letters lower-cased."""
+@functools.cache
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def normalize_chars(text: str, *, simplify: bool = True) -> str:
+    """For character scoring: punctuation, symbols and spaces removed, Latin letters lower-cased,
+    Traditional Chinese characters written as Simplified (unless ``simplify`` is false)."""
     text = _basic()(unicodedata.normalize("NFKC", text))
+    if simplify:
+        text = _t2s().convert(text)
     return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
 
 
-def normalize(text: str, lang: str) -> str:
-    return normalize_chars(text) if lang == "zh" else normalize_english(text)
+def normalize(text: str, lang: str, *, simplify: bool = True) -> str:
+    return normalize_chars(text, simplify=simplify) if lang == "zh" else normalize_english(text)
 
 
 def prepare_reference(text: str, folder: str) -> str:
@@ -127,10 +139,12 @@ def char_errors(reference: str, hypothesis: str) -> ErrorCount:
     return _count(list("".join(reference.split())), list("".join(hypothesis.split())))
 
 
-def score(reference: str, hypothesis: str, lang: str, folder: str = "") -> ErrorCount:
+def score(
+    reference: str, hypothesis: str, lang: str, folder: str = "", *, simplify: bool = True
+) -> ErrorCount:
     """Normalise both sides the same way, then count word (English) or character (Mandarin) errors."""
-    ref = normalize(prepare_reference(reference, folder), lang)
-    hyp = normalize(hypothesis, lang)
+    ref = normalize(prepare_reference(reference, folder), lang, simplify=simplify)
+    hyp = normalize(hypothesis, lang, simplify=simplify)
     return char_errors(ref, hyp) if lang == "zh" else word_errors(ref, hyp)
 
 

@@ -68,6 +68,13 @@ def test_mandarin_is_scored_by_character_without_punctuation_or_spaces():
     assert (c.substitutions, c.ref_len) == (1, 12)
 
 
+def test_traditional_characters_count_as_their_simplified_form_unless_asked_not_to():
+    ref = "广州市房地产中介协会分析"
+    hyp = "廣州市房地產中介協會分析"
+    assert scoring.score(ref, hyp, "zh").rate == 0.0
+    assert scoring.score(ref, hyp, "zh", simplify=False).substitutions == 4  # 廣 產 協 會
+
+
 def test_reference_fixes_apply_only_to_their_corpus():
     hyp = "we're just, you know, there"
     ref = "we're just yknow there"
