@@ -13,6 +13,8 @@ PROFILE ?= netflix-en
 MODEL ?= base
 PYTEST_ARGS ?=
 BATCH_ARGS ?=
+# extra bench/bench.py flags, e.g. BENCH_ARGS=--quick or BENCH_ARGS='--models base'
+BENCH_ARGS ?=
 
 .PHONY: help setup ffmpeg run batch subtitles golden test test-slow test-all bench docs docs-check lint clean distclean
 
@@ -23,6 +25,7 @@ help:
 	@echo "make subtitles  incremental: per-file rules, so 'make -j' redoes only what changed"
 	@echo "make test-slow  the slow suites too"
 	@echo "make bench      measure WER and speed against raw faster-whisper; writes BENCHMARKS.md"
+	@echo "                (BENCH_ARGS=--quick: jfk + librispeech only)"
 	@echo "make docs       regenerate docs/cli.md from --help"
 	@echo "make lint       ruff"
 	@echo "make clean      remove outputs"
@@ -70,7 +73,7 @@ test-all: setup
 	$(PY) -m pytest -m "slow or not slow" $(PYTEST_ARGS)
 
 bench: setup
-	$(PY) bench/bench.py --out BENCHMARKS.md
+	$(PY) bench/bench.py --out BENCHMARKS.md $(BENCH_ARGS)
 
 golden: setup
 	$(PY) scripts/regen_golden.py
