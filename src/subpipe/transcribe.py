@@ -18,7 +18,7 @@ import numpy as np
 from . import __version__
 from .errors import ModelNotAvailableError, SubpipeError, TranscriptionError
 from .model import Transcript, Word, seconds_to_ms
-from .models import DEFAULT_MODEL, ResolvedModel, offline_help, resolve
+from .models import DEFAULT_MODEL, ResolvedModel, cache_dir, offline_help, resolve
 from .utterances import build_utterances
 
 log = logging.getLogger("subpipe")
@@ -98,11 +98,12 @@ def load_model(options: TranscribeOptions) -> LoadedModel:
     from faster_whisper import WhisperModel
 
     device, compute_type = resolve_device(options.device, options.compute_type)
-    resolved = resolve(options.model)
-    key = (resolved.path, device, compute_type, options.device_index, options.cpu_threads)
+    # verified once per process and cache folder: hashing 145 MB again for every file costs ~0.3 s
+    key = (options.model, str(cache_dir()), device, compute_type, options.device_index, options.cpu_threads)
     with _MODELS_LOCK:
         if key in _MODELS:
             return _MODELS[key]
+        resolved = resolve(options.model)
         log.info("loading model %s (%s, %s)", resolved.name, device, compute_type)
         try:
             whisper = WhisperModel(
