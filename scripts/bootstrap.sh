@@ -21,4 +21,4 @@ if [ ! -x "$venv/bin/python" ]; then
   "$py" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet -e '.[models,test]'
+"$venv/bin/python" -m pip install --quiet -e '.[models,test,web]'

@@ -425,7 +425,7 @@ def search(
     limit = max(1, min(int(limit), 10_000))
     filters = _filters(media, speaker, language, since_ms, until_ms)
     if raw:
-        _clean(query)
+        query = _clean(query)
         if not query.strip():
             return []
         return _run(con, "utterances_fts", query, filters, limit, _Locator.raw(query), query)
@@ -469,7 +469,7 @@ def _run(con, table: str, match: str, filters, limit: int, locator: _Locator, qu
         params = [match, limit]
     try:
         rows = con.execute(sql, params).fetchall()
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, UnicodeError) as exc:
         raise QueryError(f"cannot search for {query[:60]!r}: {exc}",
                          hint="check the FTS5 syntax, or drop --raw to search the words as typed") from None
     return [_hit(r, locator) for r in rows]
