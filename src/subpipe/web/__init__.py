@@ -83,7 +83,7 @@ def create_app(db: Path | str, media_root: Path | str) -> Starlette:
             "language": h.language or "", "in_s": f"{h.in_ms / 1000:.3f}", "out_s": f"{h.out_ms / 1000:.3f}",
             "tc_in": tc_in, "tc_out": tc_out, "tc_phrase": ms_to_smpte(h.in_ms, fr), "fps": str(fr),
             "src": media_url(h.media_path), "vtt": f"/subtitles/{h.media_id}.vtt",
-            "copy": f"\u201c{h.text}\u201d \u2014 {h.title}, {tc_in}\u2013{tc_out}",
+            "copy_text": f"\u201c{h.text}\u201d \u2014 {h.title}, {tc_in}\u2013{tc_out}",
         }
 
     def home(request: Request) -> Response:
