@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import shared
 from subpipe import quotes as q
 from subpipe import quotesheet
 from subpipe.cli import cli
@@ -20,8 +21,6 @@ from subpipe.fsio import sha256_file
 from subpipe.model import Transcript, Word
 from subpipe.timecode import ms_to_smpte
 from subpipe.utterances import build_utterances
-
-from conftest import shared
 
 PHRASE = "ask not what your country can do for you"
 HOSTILE = ['"', "*", "NEAR(", "'; DROP TABLE utterances; --", "x" * 10_000, "ask\x00not\x07\x1b[2J", "\x00",

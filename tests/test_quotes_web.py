@@ -58,7 +58,7 @@ def test_search_page_lists_the_hit(client, site):
     assert f'data-in="{hit.in_ms / 1000:.3f}"' in html
     assert "<mark>ask not what your country</mark>" in html
     assert 'data-src="/media/jfk%20talk.webm"' in html
-    assert f'href="/export?q=ask%20not%20what%20your%20country&amp;mode=auto&format=csv"' in html
+    assert 'href="/export?q=ask%20not%20what%20your%20country&amp;mode=auto&amp;format=csv"' in html
     data = client.get("/api/search", params={"q": PHRASE}).json()
     assert data[0]["id"] == hit.id and data[0]["in_ms"] == hit.in_ms and data[0]["src"] == "/media/jfk%20talk.webm"
 
