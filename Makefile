@@ -11,13 +11,14 @@ MEDIA ?= media
 OUT ?= outputs
 PYTEST_ARGS ?=
 
-.PHONY: help setup ffmpeg run test test-slow test-all bench docs docs-check lint clean distclean
+.PHONY: help setup ffmpeg browser bench-quotes run test test-slow test-all bench docs docs-check lint clean distclean
 
 help:
 	@echo "make run        process $(MEDIA)/ into $(OUT)/ (sets everything up first)"
 	@echo "make test       run the test suite (sets everything up first)"
 	@echo "make test-slow  the slow suites too"
 	@echo "make bench      measure WER and speed against raw faster-whisper; writes BENCHMARKS.md"
+	@echo "make bench-quotes  quote index: search latency on 1,000,000 utterances, build rate, size"
 	@echo "make docs       regenerate docs/cli.md from --help"
 	@echo "make lint       ruff"
 	@echo "make clean      remove outputs"
@@ -29,12 +30,15 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 ffmpeg:
 	@scripts/ensure-ffmpeg.sh
 
+browser:
+	@scripts/ensure-browser.sh
+
 setup: $(STAMP) ffmpeg
 
 run: setup
 	$(BIN)/subpipe run $(MEDIA) -o $(OUT)
 
-test: setup
+test: setup browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-slow: setup
@@ -45,6 +49,9 @@ test-all: setup
 
 bench: setup
 	$(PY) bench/bench.py --out BENCHMARKS.md
+
+bench-quotes: setup
+	$(PY) bench/bench_quotes.py --rows 1000000 --out bench/quotes.md
 
 docs: setup
 	$(PY) scripts/gen_cli_docs.py > docs/cli.md

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import sqlite3
 import unicodedata
@@ -32,9 +33,12 @@ from .errors import FormatError, QueryError, QuoteIndexError
 from .model import Cue, CueTrack, Transcript, Utterance, Word
 from .timecode import FrameRate, ms_to_frames
 
+log = logging.getLogger("subpipe")
+
 SCHEMA_VERSION = 2
 DEFAULT_FPS = "24"  # frames are counted at 24 fps when the media's frame rate is unknown (audio)
 MAX_QUERY_CHARS = 1000
+RANK_CANDIDATES = 2000  # exact BM25 up to this many matches per query (see _run)
 MODES = ("auto", "words", "substring")
 TRIGRAM_MIN_SQLITE = (3, 34, 0)
 
@@ -93,7 +97,8 @@ DROP TABLE utterances_fts;
 _V2_AFTER = """
 CREATE VIEW utterances_words AS SELECT rowid, coalesce(fts_text, text) AS text FROM utterances;
 CREATE VIRTUAL TABLE utterances_fts USING fts5(
-    text, content='utterances_words', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
+    text, content='utterances_words', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2',
+    prefix='2 3'
 );
 CREATE VIRTUAL TABLE utterances_tri USING fts5(
     text, content='utterances', content_rowid='rowid', tokenize='trigram'
@@ -456,19 +461,30 @@ def _filters(media, speaker, language, since_ms, until_ms) -> list[tuple[str, li
 
 
 def _run(con, table: str, match: str, filters, limit: int, locator: _Locator, query: str) -> list[Hit]:
-    if filters:
-        where = " AND ".join(f for f, _ in filters)
-        sql = (f"{_SELECT}, {table}.rank FROM {table} JOIN utterances u ON u.rowid = {table}.rowid "
-               f"JOIN media m ON m.id = u.media_id WHERE {table} MATCH ? AND {where} "
-               f"ORDER BY {table}.rank, u.media_id, u.seq LIMIT ?")
-        params: list[object] = [match, *[p for _, ps in filters for p in ps], limit]
-    else:  # rank inside the FTS table first (fast top-N), then join only the winners
-        sql = (f"{_SELECT}, f.rank FROM (SELECT rowid, rank FROM {table} WHERE {table} MATCH ? "
-               f"ORDER BY rank LIMIT ?) AS f JOIN utterances u ON u.rowid = f.rowid "
-               f"JOIN media m ON m.id = u.media_id ORDER BY f.rank, u.media_id, u.seq")
-        params = [match, limit]
+    """Exact BM25 when the query matches at most RANK_CANDIDATES utterances (after the filters).
+
+    BM25 reads every match of the query (for its IDF) and costs microseconds a row, so a query that matches
+    more (a very common word) is ranked among its RANK_CANDIDATES most recently indexed matches, the shortest
+    utterances first: for one phrase, that is the order BM25 gives when the phrase occurs once in each.
+    """
+    where = "".join(f" AND {f}" for f, _ in filters)
+    fparams = [p for _, ps in filters for p in ps]
+    joins = " JOIN utterances u ON u.rowid = c.rowid JOIN media m ON m.id = u.media_id" if filters else ""
+    cand = (f"SELECT c.rowid FROM {table} AS c{joins} WHERE {table} MATCH ?{where} "
+            f"ORDER BY c.rowid DESC LIMIT {RANK_CANDIDATES + 1}")
     try:
-        rows = con.execute(sql, params).fetchall()
+        n = len(con.execute(cand, [match, *fparams]).fetchall())
+        if n <= RANK_CANDIDATES:
+            sql = (f"{_SELECT}, c.score FROM (SELECT c.rowid AS rowid, bm25({table}) AS score FROM {table} AS c"
+                   f"{joins} WHERE {table} MATCH ?{where}) AS c "
+                   "JOIN utterances u ON u.rowid = c.rowid JOIN media m ON m.id = u.media_id "
+                   "ORDER BY c.score, u.media_id, u.seq LIMIT ?")
+        else:
+            log.debug("%r matches over %d utterances: ranked among the newest", query[:60], RANK_CANDIDATES)
+            sql = (f"{_SELECT}, -1.0 / length(u.text) FROM ({cand}) AS c "
+                   "JOIN utterances u ON u.rowid = c.rowid JOIN media m ON m.id = u.media_id "
+                   "ORDER BY length(u.text), u.media_id, u.seq LIMIT ?")
+        rows = con.execute(sql, [match, *fparams, limit]).fetchall()
     except (sqlite3.Error, UnicodeError) as exc:
         raise QueryError(f"cannot search for {query[:60]!r}: {exc}",
                          hint="check the FTS5 syntax, or drop --raw to search the words as typed") from None
