@@ -111,7 +111,7 @@ def utterance(words: list[str], t0: int, rng: random.Random, *, cjk: bool = Fals
     return Utterance(tuple(ws), "zh" if cjk else "en"), t + rng.randint(300, 1500)
 
 
-def build(db: Path, rows: int, seed: int, tail: float) -> dict:
+def build(db: Path, rows: int, seed: int, tail: float, *, index: bool = True) -> dict:
     rng = random.Random(seed)
     english, chinese = corpus()
     chain = Chain(english)
@@ -145,18 +145,20 @@ def build(db: Path, rows: int, seed: int, tail: float) -> dict:
         tr = Transcript(words, "en", t, tuple(utts))
         media_id = hashlib.sha256(f"bench-media-{n_media}".encode()).hexdigest()
         g1 = time.perf_counter()
-        q.add_transcript(con, tr, media_id=media_id, path=f"archive/interview-{n_media:06d}.mov",
-                         title=f"Interview {n_media}", fps=FPS[n_media % len(FPS)])
+        if index:
+            q.add_transcript(con, tr, media_id=media_id, path=f"archive/interview-{n_media:06d}.mov",
+                             title=f"Interview {n_media}", fps=FPS[n_media % len(FPS)])
         index_s += time.perf_counter() - g1
         gen_s += g1 - g0
         made += k
         n_media += 1
-        if n_media % 500 == 0:
+        if n_media % 500 == 0 and index:
             print(f"  {made:,} utterances, {made / index_s:,.0f}/s indexing", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    con.execute("INSERT INTO utterances_fts(utterances_fts) VALUES ('optimize')")
-    con.execute("INSERT INTO utterances_tri(utterances_tri) VALUES ('optimize')")
-    con.commit()
+    if index:
+        con.execute("INSERT INTO utterances_fts(utterances_fts) VALUES ('optimize')")
+        con.execute("INSERT INTO utterances_tri(utterances_tri) VALUES ('optimize')")
+        con.commit()
     optimize_s = time.perf_counter() - t0
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
@@ -221,16 +223,20 @@ def main() -> None:
     ap.add_argument("--tail", type=float, default=0.6,
                     help="share of the transcripts' less common words replaced by a Zipf long tail of 50,000 "
                          "made-up words (0: the real transcripts' words only, a very small vocabulary)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="--db holds an index this script built with the same --rows/--seed/--tail: "
+                         "only measure the searches")
     ap.add_argument("--out", type=Path, default=None, help="write the report (Markdown) here too")
     args = ap.parse_args()
     tmp = None
     if args.db is None:
         tmp = tempfile.TemporaryDirectory(prefix="subpipe-bench-")
         args.db = Path(tmp.name) / "quotes.db"
-    elif args.db.exists():
-        sys.exit(f"{args.db} exists; give a new path")
-    print(f"building an index of {args.rows:,} utterances in {args.db}", file=sys.stderr)
-    info = build(args.db, args.rows, args.seed, args.tail)
+    elif args.db.exists() and not args.reuse:
+        sys.exit(f"{args.db} exists; give a new path (or --reuse it)")
+    print(f"{'regenerating' if args.reuse else 'building'} an index of {args.rows:,} utterances in {args.db}",
+          file=sys.stderr)
+    info = build(args.db, args.rows, args.seed, args.tail, index=not args.reuse)
     size = args.db.stat().st_size
     hours = info["speech_ms"] / 3_600_000
     results = measure(args.db, queries(info, random.Random(args.seed + 1), args.queries), args.limit)
@@ -244,8 +250,9 @@ def main() -> None:
         f"(names, topic words); 2% of the rows are Chinese reference lines. "
         f"{os.cpu_count()} CPU cores, shared with other work while measured.",
         "",
-        f"- index build: {info['rows'] / info['index_s']:,.0f} utterances/s through quotes.add_transcript "
-        f"({info['index_s']:,.0f} s; FTS optimize {info['optimize_s']:,.0f} s more)",
+        (f"- index build: {info['rows'] / info['index_s']:,.0f} utterances/s through quotes.add_transcript "
+         f"({info['index_s']:,.0f} s; FTS optimize {info['optimize_s']:,.0f} s more)") if not args.reuse
+        else "- index build: not measured (--reuse)",
         f"- database: {size / 2**20:,.0f} MiB, {size / 2**20 / hours:,.2f} MiB per hour of speech "
         f"({size / info['rows']:,.0f} bytes per utterance; two FTS5 indexes, words with times)",
         "",

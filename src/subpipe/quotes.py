@@ -460,35 +460,49 @@ def _filters(media, speaker, language, since_ms, until_ms) -> list[tuple[str, li
     return out
 
 
-def _run(con, table: str, match: str, filters, limit: int, locator: _Locator, query: str) -> list[Hit]:
-    """Exact BM25 when the query matches at most RANK_CANDIDATES utterances (after the filters).
+BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() constants
 
-    BM25 reads every match of the query (for its IDF) and costs microseconds a row, so a query that matches
-    more (a very common word) is ranked among its RANK_CANDIDATES most recently indexed matches, the shortest
-    utterances first: for one phrase, that is the order BM25 gives when the phrase occurs once in each.
+
+def _run(con, table: str, match: str, filters, limit: int, locator: _Locator, query: str) -> list[Hit]:
+    """The matches of one FTS5 query, best first.
+
+    Raw queries are ranked by FTS5's bm25(). An escaped query is one phrase, so its IDF is the same for
+    every row and BM25's order is that of tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)): computed
+    here over the matches (one pass over the index instead of bm25()'s three). A query that matches more
+    than RANK_CANDIDATES utterances (a very common word) is ranked among its RANK_CANDIDATES most recently
+    indexed matches.
     """
     where = "".join(f" AND {f}" for f, _ in filters)
     fparams = [p for _, ps in filters for p in ps]
     joins = " JOIN utterances u ON u.rowid = c.rowid JOIN media m ON m.id = u.media_id" if filters else ""
-    cand = (f"SELECT c.rowid FROM {table} AS c{joins} WHERE {table} MATCH ?{where} "
-            f"ORDER BY c.rowid DESC LIMIT {RANK_CANDIDATES + 1}")
     try:
-        n = len(con.execute(cand, [match, *fparams]).fetchall())
-        if n <= RANK_CANDIDATES:
+        if locator.kind == "raw":
             sql = (f"{_SELECT}, c.score FROM (SELECT c.rowid AS rowid, bm25({table}) AS score FROM {table} AS c"
                    f"{joins} WHERE {table} MATCH ?{where}) AS c "
                    "JOIN utterances u ON u.rowid = c.rowid JOIN media m ON m.id = u.media_id "
                    "ORDER BY c.score, u.media_id, u.seq LIMIT ?")
-        else:
-            log.debug("%r matches over %d utterances: ranked among the newest", query[:60], RANK_CANDIDATES)
-            sql = (f"{_SELECT}, -1.0 / length(u.text) FROM ({cand}) AS c "
-                   "JOIN utterances u ON u.rowid = c.rowid JOIN media m ON m.id = u.media_id "
-                   "ORDER BY length(u.text), u.media_id, u.seq LIMIT ?")
-        rows = con.execute(sql, [match, *fparams, limit]).fetchall()
+            rows = con.execute(sql, [match, *fparams, limit]).fetchall()
+            return [_hit(r, locator) for r in rows]
+        cand = con.execute(
+            f"SELECT c.rowid, u.text, u.media_id, u.seq FROM {table} AS c JOIN utterances u ON u.rowid = c.rowid"
+            f"{' JOIN media m ON m.id = u.media_id' if filters else ''} WHERE {table} MATCH ?{where} "
+            f"ORDER BY c.rowid DESC LIMIT {RANK_CANDIDATES}", [match, *fparams]).fetchall()
     except (sqlite3.Error, UnicodeError) as exc:
         raise QueryError(f"cannot search for {query[:60]!r}: {exc}",
                          hint="check the FTS5 syntax, or drop --raw to search the words as typed") from None
-    return [_hit(r, locator) for r in rows]
+    if not cand:
+        return []
+    stats = [locator.tf_dl(r[1]) for r in cand]
+    avgdl = sum(dl for _, dl in stats) / len(stats) or 1.0
+    scored = sorted(
+        (-(tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / avgdl))), r[2], r[3], r[0])
+        for (tf, dl), r in zip(stats, cand, strict=True)
+    )[:limit]
+    best = {rowid: score for score, _, _, rowid in scored}
+    rows = con.execute(f"{_SELECT}, u.rowid FROM utterances u JOIN media m ON m.id = u.media_id "
+                       f"WHERE u.rowid IN ({','.join('?' * len(best))})", list(best)).fetchall()
+    rows.sort(key=lambda r: (best[r[14]], r[1], r[10]))
+    return [_hit(tuple(r[:14]) + (best[r[14]],), locator) for r in rows]
 
 
 def _like(con, query: str, filters, limit: int) -> list[Hit]:
@@ -564,6 +578,19 @@ class _Locator:
     @classmethod
     def substring(cls, query: str) -> _Locator:
         return cls("substring", [], False, fold(" ".join(_clean(query).split())))
+
+    def tf_dl(self, text: str) -> tuple[int, int]:
+        """How often the query occurs in ``text`` (at least once: FTS5 matched it) and the text's length."""
+        if self.kind == "substring":
+            return max(1, fold(text).count(self.text)), len(text)
+        toks = tokens(text)
+        n = len(self.terms)
+        tf = 0
+        for s in range(len(toks) - n + 1):
+            if toks[s:s + n - 1] == self.terms[:-1] and (
+                    toks[s + n - 1] == self.terms[-1] or (self.prefix and toks[s + n - 1].startswith(self.terms[-1]))):
+                tf += 1
+        return max(1, tf), len(toks)
 
     def locate(self, words: Sequence[Word]) -> tuple[int, int, set[int]] | None:
         if self.kind == "substring":
