@@ -38,7 +38,7 @@ log = logging.getLogger("subpipe")
 SCHEMA_VERSION = 2
 DEFAULT_FPS = "24"  # frames are counted at 24 fps when the media's frame rate is unknown (audio)
 MAX_QUERY_CHARS = 1000
-RANK_CANDIDATES = 2000  # exact BM25 up to this many matches per query (see _run)
+RANK_CANDIDATES = 1000  # exact BM25 up to this many matches per query (see _run)
 MODES = ("auto", "words", "substring")
 TRIGRAM_MIN_SQLITE = (3, 34, 0)
 
@@ -470,7 +470,7 @@ def _run(con, table: str, match: str, filters, limit: int, locator: _Locator, qu
     every row and BM25's order is that of tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)): computed
     here over the matches (one pass over the index instead of bm25()'s three). A query that matches more
     than RANK_CANDIDATES utterances (a very common word) is ranked among its RANK_CANDIDATES most recently
-    indexed matches.
+    indexed matches by length alone, shortest first (BM25's order when the phrase occurs once in each).
     """
     where = "".join(f" AND {f}" for f, _ in filters)
     fparams = [p for _, ps in filters for p in ps]
@@ -483,15 +483,22 @@ def _run(con, table: str, match: str, filters, limit: int, locator: _Locator, qu
                    "ORDER BY c.score, u.media_id, u.seq LIMIT ?")
             rows = con.execute(sql, [match, *fparams, limit]).fetchall()
             return [_hit(r, locator) for r in rows]
-        cand = con.execute(
-            f"SELECT c.rowid, u.text, u.media_id, u.seq FROM {table} AS c JOIN utterances u ON u.rowid = c.rowid"
-            f"{' JOIN media m ON m.id = u.media_id' if filters else ''} WHERE {table} MATCH ?{where} "
-            f"ORDER BY c.rowid DESC LIMIT {RANK_CANDIDATES}", [match, *fparams]).fetchall()
+        ids = [r[0] for r in con.execute(
+            f"SELECT c.rowid FROM {table} AS c{joins} WHERE {table} MATCH ?{where} "
+            f"ORDER BY c.rowid DESC LIMIT {RANK_CANDIDATES + 1}", [match, *fparams])]
     except (sqlite3.Error, UnicodeError) as exc:
         raise QueryError(f"cannot search for {query[:60]!r}: {exc}",
                          hint="check the FTS5 syntax, or drop --raw to search the words as typed") from None
-    if not cand:
+    if not ids:
         return []
+    if len(ids) > RANK_CANDIDATES:  # one phrase, found once in most rows: the shortest rows score best
+        log.debug("%r matches over %d utterances: ranked among the newest", query[:60], RANK_CANDIDATES)
+        rows = con.execute(f"{_SELECT}, -1.0 / length(u.text) FROM utterances u JOIN media m ON m.id = u.media_id "
+                           "WHERE u.rowid IN (SELECT value FROM json_each(?)) "
+                           "ORDER BY length(u.text), u.media_id, u.seq LIMIT ?", [json.dumps(ids), limit]).fetchall()
+        return [_hit(r, locator) for r in rows]
+    cand = con.execute("SELECT rowid, text, media_id, seq FROM utterances WHERE rowid IN "
+                       "(SELECT value FROM json_each(?))", [json.dumps(ids)]).fetchall()
     stats = [locator.tf_dl(r[1]) for r in cand]
     avgdl = sum(dl for _, dl in stats) / len(stats) or 1.0
     scored = sorted(
@@ -500,7 +507,7 @@ def _run(con, table: str, match: str, filters, limit: int, locator: _Locator, qu
     )[:limit]
     best = {rowid: score for score, _, _, rowid in scored}
     rows = con.execute(f"{_SELECT}, u.rowid FROM utterances u JOIN media m ON m.id = u.media_id "
-                       f"WHERE u.rowid IN ({','.join('?' * len(best))})", list(best)).fetchall()
+                       "WHERE u.rowid IN (SELECT value FROM json_each(?))", [json.dumps(list(best))]).fetchall()
     rows.sort(key=lambda r: (best[r[14]], r[1], r[10]))
     return [_hit(tuple(r[:14]) + (best[r[14]],), locator) for r in rows]
 
