@@ -16,7 +16,7 @@ BATCH_ARGS ?=
 # extra bench/bench.py flags, e.g. BENCH_ARGS=--quick or BENCH_ARGS='--models base'
 BENCH_ARGS ?=
 
-.PHONY: help setup ffmpeg run batch subtitles golden test test-slow test-all bench docs docs-check lint clean distclean
+.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-quotes docs docs-check lint clean distclean
 
 help:
 	@echo "make run        process $(MEDIA)/ into $(OUT)/ (sets everything up first)"
@@ -26,6 +26,7 @@ help:
 	@echo "make test-slow  the slow suites too"
 	@echo "make bench      measure WER and speed against raw faster-whisper; writes BENCHMARKS.md"
 	@echo "                (BENCH_ARGS=--quick: jfk + librispeech only)"
+	@echo "make bench-quotes  quote index: search latency on 1,000,000 utterances, build rate, size"
 	@echo "make docs       regenerate docs/cli.md from --help"
 	@echo "make lint       ruff"
 	@echo "make clean      remove outputs"
@@ -36,6 +37,9 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 
 ffmpeg:
 	@scripts/ensure-ffmpeg.sh
+
+browser:
+	@scripts/ensure-browser.sh
 
 setup: $(STAMP) ffmpeg
 
@@ -63,7 +67,7 @@ $(foreach f,$(MEDIA_FILES),$(eval $(call media_rules,$(call stem,$(f)),$(f))))
 SUBTITLE_TARGETS := $(foreach f,$(MEDIA_FILES),$(OUT)/$(call stem,$(f))/$(call stem,$(f)).srt)
 subtitles: $(SUBTITLE_TARGETS)
 
-test: setup
+test: setup browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-slow: setup
@@ -77,6 +81,9 @@ bench: setup
 
 golden: setup
 	$(PY) scripts/regen_golden.py
+
+bench-quotes: setup
+	$(PY) bench/bench_quotes.py --rows 1000000 --out bench/quotes.md
 
 docs: setup
 	$(PY) scripts/gen_cli_docs.py > docs/cli.md

@@ -21,5 +21,5 @@ if [ ! -x "$venv/bin/python" ]; then
   "$py" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-extras=${SUBPIPE_EXTRAS:-models,test,ray}
+extras=${SUBPIPE_EXTRAS:-models,test,web,ray}
 "$venv/bin/python" -m pip install --quiet -e ".[$extras]"

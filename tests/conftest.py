@@ -62,3 +62,14 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "gpu" in item.keywords:
                 item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def mandarin_transcript():
+    """One AISHELL-1 utterance (BAC009) transcribed once per session with `base`, language zh."""
+    from subpipe import media
+    from subpipe.transcribe import TranscribeOptions, transcribe_audio
+
+    src = shared("mandarin/BAC009S0724W0121.wav")
+    audio = media.extract_audio(src)
+    return transcribe_audio(audio.samples, TranscribeOptions(model="base", language="zh"))

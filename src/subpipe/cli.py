@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from pathlib import Path
@@ -355,43 +354,6 @@ def subtitles(obj, transcript, outs, profile, fps):
             click.echo(f"wrote {out}: {len(track)} cues")
 
 
-# ---------------------------------------------------------------- quotes
-@cli.group()
-def quotes():
-    """The quote index: search every line ever said."""
-
-
-@quotes.command("search")
-@click.argument("query")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_OUT / "quotes.db",
-              show_default=True)
-@click.option("--limit", type=int, default=20, show_default=True)
-@click.option("--media", default=None, help="Only this media (title, path or id).")
-@click.option("--raw", is_flag=True, help="Pass the query to FTS5 as it is (operators, NEAR, prefixes).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
-def quotes_search(query, db, limit, media, raw, as_json):
-    """Find QUERY's words, verbatim and in order, with in and out timecodes."""
-    from . import quotes as q
-    from .timecode import format_srt
-
-    if not db.exists():
-        raise SubpipeError("no quote index here", path=db, hint="run `subpipe run` first, or give --db")
-    con = q.connect(db)
-    try:
-        hits = q.search(con, query, limit=limit, media=media, raw=raw)
-    finally:
-        con.close()
-    for h in hits:
-        if as_json:
-            click.echo(json.dumps({"id": h.id, "media": h.media_path, "title": h.title, "start_ms": h.start_ms,
-                                   "end_ms": h.end_ms, "start": format_srt(h.start_ms), "end": format_srt(h.end_ms),
-                                   "text": h.text, "snippet": h.snippet}, ensure_ascii=False))
-        else:
-            click.echo(f"{h.title}  {format_srt(h.start_ms)} --> {format_srt(h.end_ms)}  {h.snippet}")
-    if not hits and not as_json:
-        click.echo("no matches", err=True)
-
-
 # ---------------------------------------------------------------- models
 @cli.command()
 @click.option("--no-verify", is_flag=True, help="Do not hash the assembled files.")
@@ -407,6 +369,12 @@ def models(no_verify):
         if s.error:
             click.echo(f"         {s.error}")
     click.echo("other names (small, large-v3, ...) download from the model hub and need internet.")
+
+
+from .cli_quotes import clip, quotes, serve  # noqa: E402
+
+for _cmd in (quotes, clip, serve):
+    cli.add_command(_cmd)
 
 
 def main() -> None:

@@ -276,3 +276,107 @@ def extract_wav(path: Path, dest: Path, *, stream: int | None = None, dialogue: 
     cmd = out.global_args("-nostdin", "-hide_banner", "-loglevel", "error", "-y").compile(cmd=ffmpeg_exe())
     _run(cmd, path=path, what="audio extraction")
     return Path(dest)
+
+
+# ---------------------------------------------------------------- clips
+_AUDIO_CODECS = {".m4a": "aac", ".mp4": "aac", ".aac": "aac", ".mov": "aac", ".wav": "pcm_s16le",
+                 ".flac": "flac", ".mp3": "libmp3lame", ".ogg": "libopus", ".opus": "libopus", ".mka": "aac"}
+_MUXERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".m4a": "ipod",
+           ".mka": "matroska", ".wav": "wav", ".flac": "flac", ".mp3": "mp3", ".aac": "adts", ".ogg": "ogg",
+           ".opus": "ogg"}
+_VIDEO_CONTAINERS = {  # extension -> (video codec, audio codec, soft-subtitle codec)
+    ".mp4": ("libx264", "aac", "mov_text"), ".m4v": ("libx264", "aac", "mov_text"),
+    ".mov": ("libx264", "aac", "mov_text"), ".mkv": ("libx264", "aac", "srt"),
+    ".webm": ("libvpx-vp9", "libopus", "webvtt"),
+}
+
+
+def _filter_value(text: str) -> str:
+    """Escape a value for a filter option inside a filtergraph (both of ffmpeg's escaping levels)."""
+    for ch in "\\':":
+        text = text.replace(ch, "\\" + ch)
+    for ch in "\\'[],;":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def clip_bounds(start_ms: int, end_ms: int, *, fps: Fraction | None, duration_ms: int | None) -> tuple[int, int]:
+    """Clamp to the media and widen to whole frames: the in-point on the frame holding ``start_ms``,
+    the out-point at the end of the frame holding ``end_ms``. Returns (start, end) in ms."""
+    start = max(0, start_ms)
+    end = min(end_ms, duration_ms) if duration_ms else end_ms
+    if end <= start:
+        raise MediaError(f"nothing to cut between {start_ms} ms and {end_ms} ms (the media lasts {duration_ms} ms)")
+    if fps:
+        first = int(Fraction(start) * fps // 1000)
+        last = -(-Fraction(end) * fps // 1000)  # ceiling
+        start = int(round(Fraction(first * 1000) / fps))
+        end = int(round(Fraction(int(last) * 1000) / fps))
+        if duration_ms:
+            end = min(end, duration_ms)
+    return start, end
+
+
+def cut_clip(
+    src: Path,
+    dest: Path,
+    start_ms: int,
+    end_ms: int,
+    *,
+    subtitles: Path | None = None,
+    burn_in: bool = False,
+    audio_only: bool = False,
+    language: str | None = None,
+    info: MediaInfo | None = None,
+    ext: str | None = None,
+) -> tuple[int, int]:
+    """Cut ``src`` between two times into ``dest``, re-encoded so the cut is frame-accurate.
+
+    ``subtitles`` (an SRT/WebVTT file on the clip's own clock, starting at 0) is burnt into the
+    picture with ``burn_in``, else muxed as a subtitle track (mov_text in MP4/MOV, WebVTT in WebM, SRT
+    in MKV). ``audio_only`` writes just the sound (codec from the extension). ``dest`` should be a
+    temporary path (``ext`` then names the container, e.g. ".mp4"). Returns the (start, end) actually cut, in ms.
+    """
+    src = Path(src)
+    info = info or probe(src)
+    dest = Path(dest)
+    ext = (ext or dest.suffix).lower()
+    if audio_only or not info.has_video:
+        if not info.audio_streams:
+            raise NoAudioStreamError("no audio stream to cut", path=src)
+        if burn_in:
+            raise MediaError("cannot burn subtitles into an audio-only clip", path=src,
+                             hint="drop --burn-in, or cut a video clip")
+        audio_only = True
+    fps = None if audio_only else info.video_fps
+    start, end = clip_bounds(start_ms, end_ms, fps=fps, duration_ms=info.duration_ms or None)
+    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+           "-ss", f"{start / 1000:.3f}", "-i", _safe_input(src)]
+    soft = subtitles is not None and not burn_in and not audio_only
+    if soft:
+        cmd += ["-i", _safe_input(Path(subtitles))]
+    cmd += ["-t", f"{(end - start) / 1000:.3f}"]
+    if audio_only:
+        cmd += ["-map", "0:a:0", "-vn", "-sn", "-c:a", _AUDIO_CODECS.get(ext, "aac")]
+    else:
+        if ext not in _VIDEO_CONTAINERS:
+            raise MediaError(f"cannot write a video clip as {ext or 'a file without an extension'}",
+                             path=dest, hint="use .mp4, .mov, .mkv or .webm (or --audio-only)")
+        vcodec, acodec, scodec = _VIDEO_CONTAINERS[ext]
+        cmd += ["-map", "0:v:0", "-map", "0:a:0?", "-c:v", vcodec, "-pix_fmt", "yuv420p", "-c:a", acodec]
+        cmd += ["-preset", "veryfast", "-crf", "18"] if vcodec == "libx264" else ["-b:v", "0", "-crf", "32",
+                                                                                 "-deadline", "realtime"]
+        if subtitles is not None and burn_in:
+            cmd += ["-vf", f"subtitles=filename={_filter_value(str(Path(subtitles).resolve()))}"]
+        if soft:
+            cmd += ["-map", "1:s:0", "-c:s", scodec]
+            if language:
+                cmd += ["-metadata:s:s:0", f"language={language}"]
+        if ext in (".mp4", ".m4v", ".mov"):
+            cmd += ["-movflags", "+faststart"]
+    if ext not in _MUXERS:
+        raise MediaError(f"cannot write a clip as {ext or 'a file without an extension'}", path=dest,
+                         hint="use " + ", ".join(sorted(_MUXERS)))
+    cmd += ["-f", _MUXERS[ext], str(dest.resolve())]
+    _run(cmd, path=src, what="clip cut")
+    return start, end

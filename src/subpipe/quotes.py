@@ -1,74 +1,177 @@
-"""The quote index: plain SQLite with FTS5 over utterances (sentences), not cues.
+"""The quote index: plain SQLite (``outputs/quotes.db``) with FTS5 over utterances (sentences), not cues.
 
-External-content FTS5 tables kept in step by triggers; no stemming (quotes are verbatim); diacritics
-folded; user queries escaped into phrases by default, raw FTS5 syntax only when asked.
+Tables (datasette and the ``sqlite3`` shell can open the file as it is):
+
+- ``media``: one row per media file: id (its SHA-256), path, title, sha256, duration, frame rate.
+- ``utterances``: one row per sentence: media, position, start/end in ms and in frames at the media's
+  frame rate, speaker, language, text, and the words with their times (``words_json``).
+- ``utterances_fts``: FTS5 word index, ``unicode61 remove_diacritics 2``, no stemming (quotes are verbatim).
+  Chinese and Japanese have no spaces between words, so their characters are indexed one token each
+  (through the ``utterances_words`` view over ``fts_text``): any run of characters is a phrase.
+- ``utterances_tri``: FTS5 ``trigram`` index over the same text, for substrings (partial words).
+
+Both FTS tables are external-content tables kept in step by triggers. User queries are escaped into
+phrases by default; raw FTS5 syntax only when asked, and a malformed one raises QueryError.
 Deterministic ids (media SHA-256 + utterance position) make re-indexing idempotent.
-Schema migrations run through ``PRAGMA user_version``.
+Schema migrations run through ``PRAGMA user_version`` (v1 -> v2 upgrades in place).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import sqlite3
-from collections.abc import Iterable
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
-from .errors import QueryError, QuoteIndexError
-from .model import Transcript
+from .errors import FormatError, QueryError, QuoteIndexError
+from .model import Cue, CueTrack, Transcript, Utterance, Word
+from .timecode import FrameRate, ms_to_frames
 
-SCHEMA_VERSION = 1
+log = logging.getLogger("subpipe")
 
-_MIGRATIONS: dict[int, str] = {
-    1: """
-    CREATE TABLE media (
-        id TEXT PRIMARY KEY,             -- SHA-256 of the media file
-        path TEXT NOT NULL,
-        title TEXT NOT NULL,
-        duration_ms INTEGER NOT NULL,
-        fps TEXT,
-        language TEXT,
-        indexed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-    );
-    CREATE TABLE utterances (
-        rowid INTEGER PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,         -- media id + position: stable across re-indexing
-        media_id TEXT NOT NULL REFERENCES media(id) ON DELETE CASCADE,
-        seq INTEGER NOT NULL,
-        start_ms INTEGER NOT NULL,
-        end_ms INTEGER NOT NULL,
-        speaker TEXT,
-        language TEXT,
-        text TEXT NOT NULL,
-        words_json TEXT NOT NULL
-    );
-    CREATE INDEX utterances_media ON utterances(media_id, seq);
-    CREATE VIRTUAL TABLE utterances_fts USING fts5(
-        text, content='utterances', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
-    );
-    CREATE TRIGGER utterances_ai AFTER INSERT ON utterances BEGIN
-        INSERT INTO utterances_fts(rowid, text) VALUES (new.rowid, new.text);
-    END;
-    CREATE TRIGGER utterances_ad AFTER DELETE ON utterances BEGIN
-        INSERT INTO utterances_fts(utterances_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-    END;
-    CREATE TRIGGER utterances_au AFTER UPDATE ON utterances BEGIN
-        INSERT INTO utterances_fts(utterances_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-        INSERT INTO utterances_fts(rowid, text) VALUES (new.rowid, new.text);
-    END;
-    """,
+SCHEMA_VERSION = 2
+DEFAULT_FPS = "24"  # frames are counted at 24 fps when the media's frame rate is unknown (audio)
+MAX_QUERY_CHARS = 1000
+RANK_CANDIDATES = 1000  # exact BM25 up to this many matches per query (see _run)
+MODES = ("auto", "words", "substring")
+TRIGRAM_MIN_SQLITE = (3, 34, 0)
+
+_V1 = """
+CREATE TABLE media (
+    id TEXT PRIMARY KEY,             -- SHA-256 of the media file
+    path TEXT NOT NULL,
+    title TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    fps TEXT,
+    language TEXT,
+    indexed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE TABLE utterances (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,         -- media id + position: stable across re-indexing
+    media_id TEXT NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER NOT NULL,
+    speaker TEXT,
+    language TEXT,
+    text TEXT NOT NULL,
+    words_json TEXT NOT NULL
+);
+CREATE INDEX utterances_media ON utterances(media_id, seq);
+CREATE VIRTUAL TABLE utterances_fts USING fts5(
+    text, content='utterances', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER utterances_ai AFTER INSERT ON utterances BEGIN
+    INSERT INTO utterances_fts(rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER utterances_ad AFTER DELETE ON utterances BEGIN
+    INSERT INTO utterances_fts(utterances_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+CREATE TRIGGER utterances_au AFTER UPDATE ON utterances BEGIN
+    INSERT INTO utterances_fts(utterances_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    INSERT INTO utterances_fts(rowid, text) VALUES (new.rowid, new.text);
+END;
+"""
+
+_V2_BEFORE = """
+ALTER TABLE media ADD COLUMN sha256 TEXT;
+UPDATE media SET sha256 = id;
+CREATE INDEX media_path ON media(path);
+ALTER TABLE utterances ADD COLUMN start_frame INTEGER;
+ALTER TABLE utterances ADD COLUMN end_frame INTEGER;
+-- the text with every CJK character spaced out, for the word index; NULL when it equals text
+ALTER TABLE utterances ADD COLUMN fts_text TEXT;
+DROP TRIGGER utterances_ai;
+DROP TRIGGER utterances_ad;
+DROP TRIGGER utterances_au;
+DROP TABLE utterances_fts;
+"""
+
+_V2_AFTER = """
+CREATE VIEW utterances_words AS SELECT rowid, coalesce(fts_text, text) AS text FROM utterances;
+CREATE VIRTUAL TABLE utterances_fts USING fts5(
+    text, content='utterances_words', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2',
+    prefix='2 3'
+);
+CREATE VIRTUAL TABLE utterances_tri USING fts5(
+    text, content='utterances', content_rowid='rowid', tokenize='trigram'
+);
+CREATE TRIGGER utterances_ai AFTER INSERT ON utterances BEGIN
+    INSERT INTO utterances_fts(rowid, text) VALUES (new.rowid, coalesce(new.fts_text, new.text));
+    INSERT INTO utterances_tri(rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER utterances_ad AFTER DELETE ON utterances BEGIN
+    INSERT INTO utterances_fts(utterances_fts, rowid, text)
+        VALUES ('delete', old.rowid, coalesce(old.fts_text, old.text));
+    INSERT INTO utterances_tri(utterances_tri, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+CREATE TRIGGER utterances_au AFTER UPDATE OF text, fts_text ON utterances BEGIN
+    INSERT INTO utterances_fts(utterances_fts, rowid, text)
+        VALUES ('delete', old.rowid, coalesce(old.fts_text, old.text));
+    INSERT INTO utterances_tri(utterances_tri, rowid, text) VALUES ('delete', old.rowid, old.text);
+    INSERT INTO utterances_fts(rowid, text) VALUES (new.rowid, coalesce(new.fts_text, new.text));
+    INSERT INTO utterances_tri(rowid, text) VALUES (new.rowid, new.text);
+END;
+INSERT INTO utterances_fts(utterances_fts) VALUES ('rebuild');
+INSERT INTO utterances_tri(utterances_tri) VALUES ('rebuild');
+"""
+
+
+def _statements(script: str) -> list[str]:
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        if not buf and (not line.strip() or line.lstrip().startswith("--")):
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    return out
+
+
+def _v2_fill(con: sqlite3.Connection) -> None:
+    """Frames at each media's frame rate and the CJK-spaced text, for rows a v1 index already holds."""
+    rates = {mid: frame_rate(fps) for mid, fps in con.execute("SELECT id, fps FROM media")}
+    rows = con.execute("SELECT rowid, media_id, start_ms, end_ms, text FROM utterances").fetchall()
+    default = frame_rate(None)
+    con.executemany(
+        "UPDATE utterances SET start_frame = ?, end_frame = ?, fts_text = ? WHERE rowid = ?",
+        [(ms_to_frames(s, rates.get(m, default)), ms_to_frames(e, rates.get(m, default)), fts_text(t), rid)
+         for rid, m, s, e, t in rows],
+    )
+
+
+_MIGRATIONS: dict[int, tuple[str | Callable[[sqlite3.Connection], None], ...]] = {
+    1: (_V1,),
+    2: (_V2_BEFORE, _v2_fill, _V2_AFTER),
 }
 
 
+def check_sqlite() -> None:
+    if sqlite3.sqlite_version_info < TRIGRAM_MIN_SQLITE:
+        raise QuoteIndexError(
+            f"SQLite {sqlite3.sqlite_version} has no FTS5 trigram tokenizer (needs 3.34 or newer)",
+            hint="use a Python built against a newer SQLite",
+        )
+
+
 def connect(path: Path | str) -> sqlite3.Connection:
+    """Open (creating or upgrading) the quote index at ``path``."""
     path = Path(path)
+    check_sqlite()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(path, timeout=30)
+        con = sqlite3.connect(path, timeout=30, check_same_thread=False)
         con.execute("PRAGMA foreign_keys = ON")
         con.execute("PRAGMA journal_mode = WAL")
+        con.execute("PRAGMA synchronous = NORMAL")
         migrate(con)
     except sqlite3.DatabaseError as exc:
         raise QuoteIndexError(f"cannot open the quote index ({exc})", path=path) from exc
@@ -78,19 +181,123 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return con
 
 
-def migrate(con: sqlite3.Connection) -> None:
-    current = con.execute("PRAGMA user_version").fetchone()[0]
+def schema_version(con: sqlite3.Connection) -> int:
+    return con.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(con: sqlite3.Connection, *, target: int = SCHEMA_VERSION) -> None:
+    """Bring the schema up to ``target``, one version per transaction."""
+    current = schema_version(con)
     if current > SCHEMA_VERSION:
         raise QuoteIndexError(f"quote index schema {current} is newer than this subpipe ({SCHEMA_VERSION})")
-    for version in range(current + 1, SCHEMA_VERSION + 1):
-        with con:
-            con.executescript("BEGIN;" + _MIGRATIONS[version] + f"PRAGMA user_version = {version}; COMMIT;")
+    for version in range(current + 1, target + 1):
+        if con.in_transaction:
+            con.commit()
+        con.execute("BEGIN")
+        try:
+            for step in _MIGRATIONS[version]:
+                if callable(step):
+                    step(con)
+                else:
+                    for stmt in _statements(step):
+                        con.execute(stmt)
+            con.execute(f"PRAGMA user_version = {version}")
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+
+
+# ---------------------------------------------------------------- text helpers
+_CJK_CHARS = (
+    "\u2e80-\u2fdf\u3005\u3040-\u30ff\u3100-\u312f\u31a0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uf900-\ufaff\U00020000-\U0003134f"
+)
+_CJK = re.compile(f"([{_CJK_CHARS}])")
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def spaced_cjk(text: str) -> str:
+    """Every Chinese/Japanese character as a word of its own, so the word index finds any run of them."""
+    return _CJK.sub(r" \1 ", text)
+
+
+def fts_text(text: str) -> str | None:
+    return spaced_cjk(text) if _CJK.search(text) else None
+
+
+def fold(text: str) -> str:
+    """Case and diacritics folded, as unicode61 with remove_diacritics 2 sees text."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def tokens(text: str) -> list[str]:
+    """The tokens the word index holds for ``text`` (folded; CJK one character each)."""
+    return _TOKEN.findall(fold(spaced_cjk(text)))
+
+
+def _clean(query: str) -> str:
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is too long ({len(query)} characters; at most {MAX_QUERY_CHARS})",
+                         hint="search for a shorter phrase")
+    return "".join(ch if ch.isprintable() else " " for ch in query)
+
+
+def escape_query(query: str) -> str:
+    """A user's words -> an FTS5 phrase query that matches them verbatim, in order.
+
+    Every token is quoted, so FTS5 operators (AND, OR, NEAR, *, ^, quotes) are read as plain text.
+    Chinese and Japanese characters become one token each (as they are indexed).
+    A trailing ``*`` on the last word keeps prefix search.
+    """
+    query = _clean(query)
+    prefix = query.rstrip().endswith("*")
+    toks = _TOKEN.findall(spaced_cjk(query))
+    if not toks:
+        return ""
+    phrase = '"' + " ".join(toks) + '"'
+    return phrase + ("*" if prefix else "")
+
+
+def escape_substring(query: str) -> str:
+    """A user's text -> a trigram phrase (a substring match, case folded). Empty if under 3 characters."""
+    text = " ".join(_clean(query).split())
+    if len(text) < 3:
+        return ""
+    return '"' + text.replace('"', '""') + '"'
 
 
 def utterance_id(media_id: str, seq: int) -> str:
     return hashlib.sha256(f"{media_id}:{seq}".encode()).hexdigest()[:16]
 
 
+def frame_rate(fps: str | None) -> FrameRate:
+    """The media's frame rate for timecode: drop-frame labels at 29.97 and 59.94 unless told 'ndf'."""
+    text = (fps or DEFAULT_FPS).strip()
+    try:
+        fr = FrameRate.parse(text)
+    except FormatError:
+        fr = FrameRate.parse(DEFAULT_FPS)
+    if fr.rate in (Fraction(30000, 1001), Fraction(60000, 1001)) and not text.lower().endswith(("ndf", "nondrop")):
+        fr = FrameRate(fr.rate, True)
+    return fr
+
+
+def words_json(words: Sequence[Word]) -> str:
+    rows = [[w.text, w.start_ms, w.end_ms] if w.space_before else [w.text, w.start_ms, w.end_ms, 0]
+            for w in words]
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_words(data: str) -> tuple[Word, ...]:
+    out = []
+    for row in json.loads(data):
+        out.append(Word(row[0], int(row[1]), int(row[2]), 1.0, bool(row[3]) if len(row) > 3 else True))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- indexing
 def add_transcript(
     con: sqlite3.Connection,
     transcript: Transcript,
@@ -99,49 +306,61 @@ def add_transcript(
     path: str,
     title: str | None = None,
     fps: str | None = None,
+    sha256: str | None = None,
+    duration_ms: int | None = None,
 ) -> int:
-    """Index one media file's utterances, replacing any earlier rows for it. Returns rows written."""
+    """Index one media file's utterances, replacing any earlier rows for it (or for its path).
+
+    Returns the number of utterances written. ``media_id`` is normally the file's SHA-256.
+    """
+    fr = frame_rate(fps)
     rows = []
     for seq, u in enumerate(transcript.utterances):
-        words = [[w.text, w.start_ms, w.end_ms] for w in u.words]
-        rows.append((utterance_id(media_id, seq), media_id, seq, u.start_ms, u.end_ms, u.speaker,
-                     u.language or transcript.language, u.text, json.dumps(words, ensure_ascii=False)))
+        text = u.text
+        rows.append((utterance_id(media_id, seq), media_id, seq, u.start_ms, u.end_ms,
+                     ms_to_frames(u.start_ms, fr), ms_to_frames(u.end_ms, fr), u.speaker,
+                     u.language or transcript.language, text, fts_text(text), words_json(u.words)))
+    media_row = (media_id, str(path), title or Path(path).stem, sha256 or media_id,
+                 duration_ms if duration_ms is not None else transcript.duration_ms, fps,
+                 transcript.language)
     with con:  # one transaction: the index never holds half a media file
-        con.execute("DELETE FROM utterances WHERE media_id = ?", (media_id,))
+        # the same media (by id), or another version of the file at the same path: replaced
+        stale = [r[0] for r in con.execute("SELECT id FROM media WHERE id = ? OR path = ?", (media_id, str(path)))]
+        for mid in stale:
+            con.execute("DELETE FROM utterances WHERE media_id = ?", (mid,))
+            if mid != media_id:
+                con.execute("DELETE FROM media WHERE id = ?", (mid,))
         con.execute(
-            "INSERT INTO media(id, path, title, duration_ms, fps, language) VALUES (?,?,?,?,?,?) "
-            "ON CONFLICT(id) DO UPDATE SET path=excluded.path, title=excluded.title, "
-            "duration_ms=excluded.duration_ms, fps=excluded.fps, language=excluded.language",
-            (media_id, path, title or Path(path).stem, transcript.duration_ms, fps, transcript.language),
+            "INSERT INTO media(id, path, title, sha256, duration_ms, fps, language) VALUES (?,?,?,?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET path=excluded.path, title=excluded.title, sha256=excluded.sha256, "
+            "duration_ms=excluded.duration_ms, fps=excluded.fps, language=excluded.language, "
+            "indexed_at=strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+            media_row,
         )
         con.executemany(
-            "INSERT INTO utterances(id, media_id, seq, start_ms, end_ms, speaker, language, text, words_json) "
-            "VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO utterances(id, media_id, seq, start_ms, end_ms, start_frame, end_frame, speaker, "
+            "language, text, fts_text, words_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
     return len(rows)
 
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
+def remove_media(con: sqlite3.Connection, media_id: str) -> int:
+    with con:
+        n = con.execute("DELETE FROM utterances WHERE media_id = ?", (media_id,)).rowcount
+        con.execute("DELETE FROM media WHERE id = ?", (media_id,))
+    return n
 
 
-def escape_query(query: str) -> str:
-    """A user's words -> an FTS5 phrase query that matches them verbatim, in order.
-
-    Every token is quoted, so FTS5 operators (AND, OR, NEAR, *, ^, quotes) are read as plain text.
-    A trailing ``*`` on the last word keeps prefix search.
-    """
-    query = "".join(ch for ch in query if ch.isprintable())
-    prefix = query.rstrip().endswith("*")
-    tokens = _TOKEN.findall(query)
-    if not tokens:
-        return ""
-    phrase = '"' + " ".join(t.replace('"', '""') for t in tokens) + '"'
-    return phrase + ("*" if prefix else "")
-
-
+# ---------------------------------------------------------------- search
 @dataclass(frozen=True)
 class Hit:
+    """One utterance, as a search found it (or as fetched by id).
+
+    ``start_ms``/``end_ms`` bound the whole utterance (the quote); ``in_ms``/``out_ms`` bound the words
+    the query matched (the in-point to cue the media to). Fetched by id, they equal the utterance's.
+    """
+
     id: str
     media_id: str
     media_path: str
@@ -149,39 +368,329 @@ class Hit:
     start_ms: int
     end_ms: int
     text: str
-    snippet: str
+    snippet: str  # the matched words in [brackets], with context
     speaker: str | None
     language: str | None
     rank: float
+    in_ms: int = 0
+    out_ms: int = 0
+    fps: str | None = None
+    seq: int = 0
+    start_frame: int = 0
+    end_frame: int = 0
+    words: tuple[Word, ...] = field(default=(), compare=False, repr=False)
+    parts: tuple[tuple[str, bool], ...] = field(default=(), compare=False, repr=False)  # snippet pieces
+
+    @property
+    def frame_rate(self) -> FrameRate:
+        return frame_rate(self.fps)
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id, "media_id": self.media_id, "media": self.media_path, "title": self.title,
+            "start_ms": self.start_ms, "end_ms": self.end_ms, "in_ms": self.in_ms, "out_ms": self.out_ms,
+            "start_frame": self.start_frame, "end_frame": self.end_frame, "fps": str(self.frame_rate),
+            "text": self.text, "snippet": self.snippet, "speaker": self.speaker, "language": self.language,
+            "rank": self.rank,
+        }
+
+
+_SELECT = (
+    "SELECT u.id, u.media_id, m.path, m.title, u.start_ms, u.end_ms, u.text, u.speaker, u.language, "
+    "m.fps, u.seq, u.start_frame, u.end_frame, u.words_json"
+)
 
 
 def search(
-    con: sqlite3.Connection, query: str, *, limit: int = 20, media: str | None = None, raw: bool = False
+    con: sqlite3.Connection,
+    query: str,
+    *,
+    limit: int = 20,
+    media: str | None = None,
+    raw: bool = False,
+    mode: str = "auto",
+    speaker: str | None = None,
+    language: str | None = None,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
 ) -> list[Hit]:
-    match = query if raw else escape_query(query)
-    if not match:
-        return []
-    sql = (
-        "SELECT u.id, u.media_id, m.path, m.title, u.start_ms, u.end_ms, u.text, u.speaker, u.language, "
-        "snippet(utterances_fts, 0, '[', ']', '…', 12) AS snip, bm25(utterances_fts) AS rank "
-        "FROM utterances_fts JOIN utterances u ON u.rowid = utterances_fts.rowid "
-        "JOIN media m ON m.id = u.media_id WHERE utterances_fts MATCH ?"
-    )
-    params: list[object] = [match]
+    """Utterances that hold ``query``, best first (BM25).
+
+    mode ``words``: the words verbatim and in order (diacritics and case folded; ``word*`` for a prefix);
+    ``substring``: the characters anywhere, inside words too (trigram index; 3 characters or more);
+    ``auto``: words, then substring when the words find nothing. ``raw``: FTS5 syntax on the word index.
+    Filters: media (title, path or id), speaker, language, and a time range that the utterance overlaps.
+    """
+    if mode not in MODES:
+        raise QueryError(f"unknown search mode {mode!r}", hint="use one of: " + ", ".join(MODES))
+    limit = max(1, min(int(limit), 10_000))
+    filters = _filters(media, speaker, language, since_ms, until_ms)
+    if raw:
+        query = _clean(query)
+        if not query.strip():
+            return []
+        return _run(con, "utterances_fts", query, filters, limit, _Locator.raw(query), query)
+    if mode in ("auto", "words"):
+        match = escape_query(query)
+        hits = _run(con, "utterances_fts", match, filters, limit, _Locator.words(query), query) if match else []
+        if hits or mode == "words":
+            return hits
+    match = escape_substring(query)
+    if match:
+        return _run(con, "utterances_tri", match, filters, limit, _Locator.substring(query), query)
+    return _like(con, query, filters, limit) if mode == "substring" else []
+
+
+def _filters(media, speaker, language, since_ms, until_ms) -> list[tuple[str, list[object]]]:
+    out: list[tuple[str, list[object]]] = []
     if media:
-        sql += " AND (m.title = ? OR m.path = ? OR m.id = ?)"
-        params += [media, media, media]
-    sql += " ORDER BY rank, u.media_id, u.seq LIMIT ?"
-    params.append(max(1, min(int(limit), 10_000)))
+        out.append(("(m.title = ? OR m.path = ? OR m.id = ?)", [media, media, media]))
+    if speaker:
+        out.append(("u.speaker = ?", [speaker]))
+    if language:
+        out.append(("u.language = ?", [language]))
+    if since_ms is not None:
+        out.append(("u.end_ms >= ?", [int(since_ms)]))
+    if until_ms is not None:
+        out.append(("u.start_ms <= ?", [int(until_ms)]))
+    return out
+
+
+BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() constants
+
+
+def _run(con, table: str, match: str, filters, limit: int, locator: _Locator, query: str) -> list[Hit]:
+    """The matches of one FTS5 query, best first.
+
+    Raw queries are ranked by FTS5's bm25(). An escaped query is one phrase, so its IDF is the same for
+    every row and BM25's order is that of tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)): computed
+    here over the matches (one pass over the index instead of bm25()'s three). A query that matches more
+    than RANK_CANDIDATES utterances (a very common word) is ranked among its RANK_CANDIDATES most recently
+    indexed matches by length alone, shortest first (BM25's order when the phrase occurs once in each).
+    """
+    where = "".join(f" AND {f}" for f, _ in filters)
+    fparams = [p for _, ps in filters for p in ps]
+    joins = " JOIN utterances u ON u.rowid = c.rowid JOIN media m ON m.id = u.media_id" if filters else ""
     try:
-        rows = con.execute(sql, params).fetchall()
-    except sqlite3.OperationalError as exc:
+        if locator.kind == "raw":
+            sql = (f"{_SELECT}, c.score FROM (SELECT c.rowid AS rowid, bm25({table}) AS score FROM {table} AS c"
+                   f"{joins} WHERE {table} MATCH ?{where}) AS c "
+                   "JOIN utterances u ON u.rowid = c.rowid JOIN media m ON m.id = u.media_id "
+                   "ORDER BY c.score, u.media_id, u.seq LIMIT ?")
+            rows = con.execute(sql, [match, *fparams, limit]).fetchall()
+            return [_hit(r, locator) for r in rows]
+        ids = [r[0] for r in con.execute(
+            f"SELECT c.rowid FROM {table} AS c{joins} WHERE {table} MATCH ?{where} "
+            f"ORDER BY c.rowid DESC LIMIT {RANK_CANDIDATES + 1}", [match, *fparams])]
+    except (sqlite3.Error, UnicodeError) as exc:
         raise QueryError(f"cannot search for {query[:60]!r}: {exc}",
-                         hint="drop --raw to search the words as typed") from None
-    return [
-        Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[9], r[7], r[8], r[10])
-        for r in rows
-    ]
+                         hint="check the FTS5 syntax, or drop --raw to search the words as typed") from None
+    if not ids:
+        return []
+    if len(ids) > RANK_CANDIDATES:  # one phrase, found once in most rows: the shortest rows score best
+        log.debug("%r matches over %d utterances: ranked among the newest", query[:60], RANK_CANDIDATES)
+        rows = con.execute(f"{_SELECT}, -1.0 / length(u.text) FROM utterances u JOIN media m ON m.id = u.media_id "
+                           "WHERE u.rowid IN (SELECT value FROM json_each(?)) "
+                           "ORDER BY length(u.text), u.media_id, u.seq LIMIT ?", [json.dumps(ids), limit]).fetchall()
+        return [_hit(r, locator) for r in rows]
+    cand = con.execute("SELECT rowid, text, media_id, seq FROM utterances WHERE rowid IN "
+                       "(SELECT value FROM json_each(?))", [json.dumps(ids)]).fetchall()
+    stats = [locator.tf_dl(r[1]) for r in cand]
+    avgdl = sum(dl for _, dl in stats) / len(stats) or 1.0
+    scored = sorted(
+        (-(tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / avgdl))), r[2], r[3], r[0])
+        for (tf, dl), r in zip(stats, cand, strict=True)
+    )[:limit]
+    best = {rowid: score for score, _, _, rowid in scored}
+    rows = con.execute(f"{_SELECT}, u.rowid FROM utterances u JOIN media m ON m.id = u.media_id "
+                       "WHERE u.rowid IN (SELECT value FROM json_each(?))", [json.dumps(list(best))]).fetchall()
+    rows.sort(key=lambda r: (best[r[14]], r[1], r[10]))
+    return [_hit(tuple(r[:14]) + (best[r[14]],), locator) for r in rows]
+
+
+def _like(con, query: str, filters, limit: int) -> list[Hit]:
+    """Substrings too short for trigrams (1-2 characters): a plain scan, slow on big indexes."""
+    text = " ".join(_clean(query).split())
+    if not text:
+        return []
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    conds = ["u.text LIKE ? ESCAPE '\\'"] + [f for f, _ in filters]
+    sql = (f"{_SELECT}, 0.0 FROM utterances u JOIN media m ON m.id = u.media_id WHERE {' AND '.join(conds)} "
+           "ORDER BY u.media_id, u.seq LIMIT ?")
+    rows = con.execute(sql, [pattern, *[p for _, ps in filters for p in ps], limit]).fetchall()
+    return [_hit(r, _Locator.substring(query)) for r in rows]
+
+
+def _hit(r, locator: _Locator | None) -> Hit:
+    words = parse_words(r[13])
+    span = locator.locate(words) if locator and words else None
+    if span is None:
+        i, j, marks = 0, len(words) - 1, set()
+    else:
+        i, j, marks = span
+    in_ms = words[i].start_ms if words else r[4]
+    out_ms = words[j].end_ms if words else r[5]
+    parts = _snippet_parts(words, i, j, marks) if words else ((r[6], False),)
+    snippet = "".join(f"[{t}]" if hl else t for t, hl in parts)
+    return Hit(
+        id=r[0], media_id=r[1], media_path=r[2], title=r[3], start_ms=r[4], end_ms=r[5], text=r[6],
+        snippet=snippet, speaker=r[7], language=r[8], rank=float(r[14]) if len(r) > 14 else 0.0,
+        in_ms=in_ms, out_ms=out_ms, fps=r[9], seq=r[10], start_frame=r[11] or 0, end_frame=r[12] or 0,
+        words=words, parts=parts,
+    )
+
+
+SNIPPET_CONTEXT = 10  # words shown either side of the match
+
+
+def _snippet_parts(words: Sequence[Word], i: int, j: int, marks: set[int]) -> tuple[tuple[str, bool], ...]:
+    lo, hi = max(0, i - SNIPPET_CONTEXT), min(len(words), j + 1 + SNIPPET_CONTEXT)
+    parts: list[tuple[str, bool]] = [("…", False)] if lo > 0 else []
+    for k in range(lo, hi):
+        if k > lo and words[k].space_before:
+            parts.append((" ", k in marks and k - 1 in marks))
+        parts.append((words[k].text, k in marks))
+    if hi < len(words):
+        parts.append(("…", False))
+    merged: list[tuple[str, bool]] = []
+    for t, hl in parts:
+        if merged and merged[-1][1] == hl:
+            merged[-1] = (merged[-1][0] + t, hl)
+        else:
+            merged.append((t, hl))
+    return tuple(merged)
+
+
+class _Locator:
+    """Finds where in an utterance's words a query matched: the in-point of the quote."""
+
+    def __init__(self, kind: str, terms: list[str], prefix: bool = False, text: str = ""):
+        self.kind, self.terms, self.prefix, self.text = kind, terms, prefix, text
+
+    @classmethod
+    def words(cls, query: str) -> _Locator:
+        q = _clean(query)
+        return cls("words", tokens(q), q.rstrip().endswith("*"))
+
+    @classmethod
+    def raw(cls, query: str) -> _Locator:
+        ops = {"and", "or", "not", "near"}
+        terms = [t for t in tokens(query) if t not in ops]
+        return cls("raw", terms, True)
+
+    @classmethod
+    def substring(cls, query: str) -> _Locator:
+        return cls("substring", [], False, fold(" ".join(_clean(query).split())))
+
+    def tf_dl(self, text: str) -> tuple[int, int]:
+        """How often the query occurs in ``text`` (at least once: FTS5 matched it) and the text's length."""
+        if self.kind == "substring":
+            return max(1, fold(text).count(self.text)), len(text)
+        toks = tokens(text)
+        n = len(self.terms)
+        tf = 0
+        for s in range(len(toks) - n + 1):
+            if toks[s:s + n - 1] == self.terms[:-1] and (
+                    toks[s + n - 1] == self.terms[-1] or (self.prefix and toks[s + n - 1].startswith(self.terms[-1]))):
+                tf += 1
+        return max(1, tf), len(toks)
+
+    def locate(self, words: Sequence[Word]) -> tuple[int, int, set[int]] | None:
+        if self.kind == "substring":
+            return self._substring(words)
+        flat: list[tuple[str, int]] = [(t, k) for k, w in enumerate(words) for t in tokens(w.text)]
+        if not self.terms or not flat:
+            return None
+        if self.kind == "raw":
+            hits = {k for t, k in flat if any(t == q or t.startswith(q) for q in self.terms)}
+            return (min(hits), max(hits), hits) if hits else None
+        n = len(self.terms)
+        for s in range(len(flat) - n + 1):
+            ok = all(flat[s + m][0] == self.terms[m] for m in range(n - 1))
+            last = flat[s + n - 1][0]
+            if ok and (last == self.terms[-1] or (self.prefix and last.startswith(self.terms[-1]))):
+                i, j = flat[s][1], flat[s + n - 1][1]
+                return i, j, set(range(i, j + 1))
+        return None
+
+    def _substring(self, words: Sequence[Word]) -> tuple[int, int, set[int]] | None:
+        chars: list[str] = []
+        owner: list[int] = []
+        for k, w in enumerate(words):
+            if k and w.space_before:
+                chars.append(" ")
+                owner.append(k)
+            f = fold(w.text)
+            chars.extend(f)
+            owner.extend([k] * len(f))
+        at = "".join(chars).find(self.text) if self.text else -1
+        if at < 0:
+            return None
+        i, j = owner[at], owner[at + len(self.text) - 1]
+        return i, j, set(range(i, j + 1))
+
+
+# ---------------------------------------------------------------- lookups
+def get(con: sqlite3.Connection, utterance: str) -> Hit:
+    """One utterance by id (or a unique prefix of 6 characters or more)."""
+    key = utterance.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{6,16}", key):
+        raise QuoteIndexError(f"not a quote id: {utterance!r}", hint="ids are 16 hex digits; see `quotes search`")
+    sql = f"{_SELECT}, 0.0 FROM utterances u JOIN media m ON m.id = u.media_id WHERE u.id "
+    rows = con.execute(sql + ("= ?" if len(key) == 16 else "LIKE ? || '%' LIMIT 2"), (key,)).fetchall()
+    if not rows:
+        raise QuoteIndexError(f"no quote with id {utterance!r}", hint="ids come from `subpipe quotes search`")
+    if len(rows) > 1:
+        raise QuoteIndexError(f"quote id prefix {utterance!r} is ambiguous", hint="give more of the id")
+    return _hit(rows[0], None)
+
+
+def get_many(con: sqlite3.Connection, ids: Iterable[str]) -> list[Hit]:
+    return [get(con, i) for i in ids]
+
+
+@dataclass(frozen=True)
+class MediaRow:
+    id: str
+    path: str
+    title: str
+    sha256: str | None
+    duration_ms: int
+    fps: str | None
+    language: str | None
+    utterances: int
+
+
+def media_list(con: sqlite3.Connection) -> list[MediaRow]:
+    rows = con.execute(
+        "SELECT m.id, m.path, m.title, m.sha256, m.duration_ms, m.fps, m.language, "
+        "(SELECT count(*) FROM utterances u WHERE u.media_id = m.id) FROM media m ORDER BY m.title, m.path"
+    ).fetchall()
+    return [MediaRow(*tuple(r)) for r in rows]
+
+
+def media_row(con: sqlite3.Connection, media_id: str) -> MediaRow:
+    for m in media_list(con):
+        if m.id == media_id:
+            return m
+    raise QuoteIndexError(f"no media with id {media_id!r} in the quote index")
+
+
+def media_transcript(con: sqlite3.Connection, media_id: str) -> Transcript:
+    """A media file's indexed words and utterances as a Transcript (for subtitles of the media or a clip)."""
+    m = media_row(con, media_id)
+    utts = []
+    for r in con.execute("SELECT words_json, language, speaker FROM utterances WHERE media_id = ? ORDER BY seq",
+                         (media_id,)):
+        ws = parse_words(r[0])
+        if ws:
+            utts.append(Utterance(ws, r[1], r[2]))
+    words = tuple(w for u in utts for w in u.words)
+    return Transcript(words, m.language, m.duration_ms, tuple(utts))
 
 
 def count(con: sqlite3.Connection) -> int:
@@ -190,3 +699,37 @@ def count(con: sqlite3.Connection) -> int:
 
 def media_ids(con: sqlite3.Connection) -> Iterable[str]:
     return [r[0] for r in con.execute("SELECT id FROM media ORDER BY path")]
+
+
+def integrity_check(con: sqlite3.Connection) -> None:
+    """FTS5's own check that both indexes agree with the utterances table (raises QuoteIndexError)."""
+    try:
+        con.execute("INSERT INTO utterances_fts(utterances_fts) VALUES ('integrity-check')")
+        con.execute("INSERT INTO utterances_tri(utterances_tri) VALUES ('integrity-check')")
+    except sqlite3.DatabaseError as exc:
+        raise QuoteIndexError(f"the quote index is damaged ({exc})", hint="delete it and index again") from None
+
+
+# ---------------------------------------------------------------- subtitles from the index
+def media_subtitles(con: sqlite3.Connection, media_id: str, profile: str = "netflix-en") -> CueTrack:
+    """Subtitles for a whole media file, made from its indexed words under a delivery profile."""
+    from .cues import make_cues
+    from .profiles import get_profile
+
+    m = media_row(con, media_id)
+    t = media_transcript(con, media_id)
+    if not t.words:
+        return CueTrack((), language=m.language)
+    return make_cues(t, get_profile(profile, str(frame_rate(m.fps))))
+
+
+def window(track: CueTrack, start_ms: int, end_ms: int) -> CueTrack:
+    """The cues that overlap [start, end], moved onto a clip's clock (0 = start) and clipped to it."""
+    cues = []
+    for c in track.cues:
+        if c.end_ms <= start_ms or c.start_ms >= end_ms:
+            continue
+        a, b = max(c.start_ms, start_ms) - start_ms, min(c.end_ms, end_ms) - start_ms
+        if b > a:
+            cues.append(Cue(a, b, c.lines))
+    return CueTrack(tuple(cues), language=track.language, metadata=dict(track.metadata))
