@@ -248,8 +248,10 @@ def transcribe(obj, media, out, audio_stream, dialogue, **topts):
               help="Subtitle file(s) to write; the format comes from the extension (.srt, .vtt). Repeatable.")
 @click.option("--profile", default="netflix-en", show_default=True, help="Delivery profile.")
 @click.option("--fps", default=None, help="Frame rate for frame rules (default 24).")
+@click.option("--shot-changes", default=None,
+              help="Cut times: a media file (ffmpeg scene score) or a list of times.")
 @click.pass_obj
-def subtitles(obj, transcript, outs, profile, fps):
+def subtitles(obj, transcript, outs, profile, fps, shot_changes):
     """Make subtitles from a TRANSCRIPT JSON without transcribing again."""
     from .formats import SUBTITLE_FORMATS, format_for
     from .fsio import atomic_write_text
@@ -258,7 +260,10 @@ def subtitles(obj, transcript, outs, profile, fps):
 
     t = load_transcript(transcript)
     fmts = [format_for(o) for o in outs]  # fail on a bad extension before writing anything
-    track = make_subtitles(t, get_profile(profile, fps))
+    from .cli_rules import load_shot_changes
+
+    prof = get_profile(profile, fps)
+    track = make_subtitles(t, prof, shot_changes_ms=load_shot_changes(shot_changes, prof.fps))
     for out, fmt in zip(outs, fmts, strict=True):
         atomic_write_text(out, SUBTITLE_FORMATS[fmt].dumps(track))
         if not obj["quiet"]:
@@ -317,6 +322,12 @@ def models(no_verify):
         if s.error:
             click.echo(f"         {s.error}")
     click.echo("other names (small, large-v3, ...) download from the model hub and need internet.")
+
+
+from .cli_rules import check, fix, retime  # noqa: E402
+
+for _cmd in (check, fix, retime):
+    cli.add_command(_cmd)
 
 
 def main() -> None:

@@ -100,8 +100,8 @@ def write_subtitles(track: CueTrack, base: Path, formats: Sequence[str]) -> list
     return written
 
 
-def make_subtitles(transcript: Transcript, profile: Profile) -> CueTrack:
-    return make_cues(transcript, profile)
+def make_subtitles(transcript: Transcript, profile: Profile, *, shot_changes_ms=None) -> CueTrack:
+    return make_cues(transcript, profile, shot_changes_ms=shot_changes_ms)
 
 
 def process_media(
