@@ -14,7 +14,7 @@ from subpipe.profiles import PROFILES, get_profile
 from subpipe.qc import check_track
 from subpipe.timecode import frames_to_ms
 
-from .strategies import shot_changes, word_streams
+from strategies import shot_changes, word_streams
 
 FPS = ("23.976", "24", "25", "29.97df", "30", "50", "59.94")
 PROFILE_NAMES = sorted(PROFILES)
