@@ -8,13 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from strategies import shot_changes, word_streams
 from subpipe.cues import make_cues
 from subpipe.linebreak import text_length
 from subpipe.profiles import PROFILES, get_profile
 from subpipe.qc import check_track
 from subpipe.timecode import frames_to_ms
-
-from strategies import shot_changes, word_streams
 
 FPS = ("23.976", "24", "25", "29.97df", "30", "50", "59.94")
 PROFILE_NAMES = sorted(PROFILES)

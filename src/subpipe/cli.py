@@ -138,10 +138,11 @@ class _Bar:
 @click.option("--profile", default="netflix-en", show_default=True, help="Delivery profile for the subtitles.")
 @click.option("--fps", default=None, help="Frame rate for frame rules (default: the video's, else 24).")
 @click.option("--force", is_flag=True, help="Transcribe again even when a matching transcript exists.")
+@click.option("--shot-changes", is_flag=True, help="Detect cuts in the video; apply the shot-change rules.")
 @transcribe_options
 @media_options
 @click.pass_obj
-def run(obj, media, out, db, no_index, profile, fps, force, audio_stream, dialogue, **topts):
+def run(obj, media, out, db, no_index, profile, fps, force, shot_changes, audio_stream, dialogue, **topts):
     """Process MEDIA files or folders: transcript JSON, SRT, WebVTT and the quote index.
 
     A bad file is reported and the rest still run; the exit code is 1 if any file failed.
@@ -150,7 +151,7 @@ def run(obj, media, out, db, no_index, profile, fps, force, audio_stream, dialog
     from .pipeline import RunOptions, expand_inputs, run_batch
 
     options = RunOptions(transcribe=_topts(**topts), profile=profile, fps=fps, audio_stream=audio_stream,
-                         dialogue=dialogue, index=not no_index, force=force)
+                         dialogue=dialogue, index=not no_index, force=force, shot_changes=shot_changes)
     paths = expand_inputs(media)
     if not paths:
         raise SubpipeError("no media files found", hint="give files or folders holding media")

@@ -36,6 +36,7 @@ class RunOptions:
     dialogue: str = "mix"
     index: bool = True
     force: bool = False  # transcribe again even when a matching checkpoint exists
+    shot_changes: bool = False  # detect cuts in the video (ffmpeg scene score, cached) for the timing rules
 
 
 @dataclass
@@ -147,7 +148,8 @@ def process_media(
         )
         atomic_write_text(tpath, tj.dumps(transcript))
     result.outputs.append(tpath)
-    track = make_subtitles(transcript, profile)
+    cuts = media_mod.scene_changes(media) if options.shot_changes and info.has_video else None
+    track = make_subtitles(transcript, profile, shot_changes_ms=cuts)
     result.outputs += write_subtitles(track, folder / media.stem, options.formats)
     if options.index and db is not None:
         con = quotes.connect(db)
