@@ -68,11 +68,11 @@ def reason(track: CueTrack, report: Report, n: int, rule: str, prof: Profile) ->
     if rule == "chars_per_line":
         return "a single word longer than a line" if any(len(x.split()) == 1 for x in cue.lines) else "?"
     if rule in ("min_duration", "reading_speed"):
+        chars = sum(len(x) for x in cue.lines)
+        need = max(prof.min_duration_ms, chars * 1000 / prof.max_cps)
         if n < len(track.cues):
-            nxt = track.cues[n]
-            speech = cue.words[-1].end_ms - cue.words[0].start_ms if cue.words else 0
-            return (f"blocked: the next cue starts {nxt.start_ms - cue.start_ms} ms after this one "
-                    f"(its own speech {speech} ms)")
+            free = track.cues[n].start_ms - cue.start_ms - prof.min_gap_frames * 1000 / float(prof.fps.rate)
+            return f"speech too fast: {chars} chars need {need:.0f} ms, the next cue leaves {free:.0f} ms"
         return "at the media's end"
     if rule == "max_duration":
         return "a single stretch of speech longer than the maximum"
