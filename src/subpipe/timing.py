@@ -105,7 +105,7 @@ def time_arrays(
         d = c_next - st
         onto = has & (d >= 1) & (d <= profile.shot_in_snap_frames)
         before = has & (d > profile.shot_in_snap_frames) & (d < profile.shot_in_lead_frames)
-        st = np.where(onto, c_next, np.where(before, c_next - profile.shot_in_lead_frames, st))
+        st = np.where(onto, c_next, np.where(before, np.maximum(c_next - profile.shot_in_lead_frames, 0), st))
     # 2. strictly increasing in-times with room for one frame and the gap
     step = gap + 1
     ramp = np.arange(n, dtype=np.int64) * step
