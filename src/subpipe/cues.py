@@ -101,9 +101,7 @@ def _make_cues(transcript, profile, shot_changes_ms, hard_breaks, preferred_brea
 def _text_and_offsets(a: WordArrays) -> tuple[str, np.ndarray]:
     """All words joined with their spacing, and where each word starts in that text; a group's line is
     then one slice: ``text[off[i]:off[j-1] + len(texts[j-1])]``."""
-    raw = np.fromiter(map(len, a.texts), dtype=np.int64, count=a.n)
-    sp = np.fromiter(a.spaces, dtype=np.int64, count=a.n)
-    sp[:1] = 0
+    raw, sp = a.raw_lengths, a.space_flags
     if sp[1:].all():
         text = " ".join(a.texts)
     else:
@@ -130,7 +128,7 @@ def group_lines(a: WordArrays, bounds: np.ndarray, profile: Profile,
         split[need] = two_line_splits(gi[need], gj[need], a.prefix, a.gaps, a.bcost,
                                       profile.max_chars_per_line)
     text, off = _text_and_offsets(a)
-    end_off = off + np.fromiter(map(len, a.texts), dtype=np.int64, count=a.n)  # end of word k in text
+    end_off = off + a.raw_lengths  # end of word k in text
     shown = chars - np.where(split > 0, a.gaps[np.maximum(split, 0)], 0)
     a0 = off[gi].tolist()
     e1 = end_off[gj - 1].tolist()

@@ -148,7 +148,7 @@ def boundary_penalty(left: str, right: str) -> float:
 def word_codes(texts: Sequence[str]) -> np.ndarray:
     for t in set(texts).difference(_CODES):
         word_code(t)
-    return np.fromiter(map(_CODES.__getitem__, texts), dtype=np.int64, count=len(texts))
+    return np.array(list(map(_CODES.__getitem__, texts)), dtype=np.int64).reshape(len(texts))
 
 
 def pair_costs(lc: np.ndarray, rc: np.ndarray) -> np.ndarray:

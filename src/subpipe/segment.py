@@ -51,6 +51,8 @@ class WordArrays:
     texts: list[str]
     spaces: list[bool]
     lengths: np.ndarray  # characters per word (without spaces for unspaced scripts)
+    raw_lengths: np.ndarray  # len(text) per word
+    space_flags: np.ndarray  # 1 where a space precedes the word in the text (never the first word)
     gaps: np.ndarray  # 1 where a counted space precedes the word
     prefix: np.ndarray  # prefix[k] = sum(lengths[:k] + gaps[:k]); chars(i, j) = prefix[j]-prefix[i]-gaps[i]
     starts: np.ndarray  # ms
@@ -70,20 +72,22 @@ def word_arrays(words: Sequence[Word], count_spaces: bool = True) -> WordArrays:
     n = len(words)
     texts = list(map(_TEXT, words))
     spaces = list(map(_SPACE, words))
+    raw = np.array(list(map(len, texts)), dtype=np.int64).reshape(n)
+    flags = np.array(spaces, dtype=np.int64).reshape(n)
+    flags[:1] = 0
     if count_spaces:
-        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-        gaps = np.fromiter(spaces, dtype=np.int64, count=n)
-        if n:
-            gaps[0] = 0
+        lengths, gaps = raw, flags
     else:
         lengths = np.fromiter((len(t) - t.count(" ") for t in texts), dtype=np.int64, count=n)
         gaps = np.zeros(n, dtype=np.int64)
     prefix = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths + gaps, out=prefix[1:])
-    starts = np.fromiter(map(_START, words), dtype=np.int64, count=n)
-    ends = np.fromiter(map(_END, words), dtype=np.int64, count=n)
+    # list(map(...)) then one array: faster than fromiter over a generator on CPython 3.11
+    starts = np.array(list(map(_START, words)), dtype=np.int64).reshape(n)
+    ends = np.array(list(map(_END, words)), dtype=np.int64).reshape(n)
     codes = word_codes(texts)
-    return WordArrays(texts, spaces, lengths, gaps, prefix, starts, ends, codes, boundary_costs(codes))
+    return WordArrays(texts, spaces, lengths, raw, flags, gaps, prefix, starts, ends, codes,
+                      boundary_costs(codes))
 
 
 def _positions(n: int, marks: Iterable[int] | np.ndarray | None) -> np.ndarray:
@@ -165,8 +169,9 @@ def segment_bounds(
     for _ in range(profile.max_lines):
         fit = g[fit]
     dur = np.searchsorted(ends, starts + max_speech, side="right")
-    hard_pos = np.append(np.flatnonzero(hard[1:n]) + 1, n)
-    nxt_hard = hard_pos[np.searchsorted(hard_pos, idx[:n], side="right")]
+    nxt_hard = np.where(hard, idx, n)  # the next hard break after each word
+    nxt_hard[0] = n
+    nxt_hard = np.minimum.accumulate(nxt_hard[::-1])[::-1][1:]
     hi = np.minimum(np.minimum(fit[:n], dur), nxt_hard)
     hi = np.maximum(hi, idx[:n] + 1)
     hi = np.minimum.accumulate(hi[::-1])[::-1]
@@ -248,25 +253,25 @@ def _solve(p: _Params, chunks: np.ndarray) -> np.ndarray:
     span = j - np.maximum(p.lo[1:], chunk_start)
     win = np.maximum.reduceat(span, starts_c) if len(starts_c) else np.zeros(0, dtype=np.int64)
     order = np.argsort(lens, kind="stable")
-    bounds = [np.asarray([0, p.n], dtype=np.int64), chunks]
+    lens_sorted = lens[order]
+    wcum = np.maximum.accumulate(win[order])  # an upper bound on the windows of every lane so far
+    mark = np.zeros(p.n + 1, dtype=bool)
+    mark[[0, p.n]] = True
+    mark[chunks] = True
     pos = 0
     total = len(order)
-    lens_sorted = lens[order]
-    win_sorted = win[order]
     while pos < total:
-        end = pos + 1
-        k_max = int(win_sorted[pos])
-        while end < total:
-            t = int(lens_sorted[end])
-            k = max(k_max, int(win_sorted[end]))
-            if (end - pos + 1) * (t + k) > _BUDGET or (end - pos + 1) * k > _STEP_CELLS:
-                break
-            k_max = k
-            end += 1
+        # the most lanes (shortest chunks first) whose cells fit the batch and step budgets
+        ends = np.arange(pos + 1, min(total, pos + _STEP_CELLS) + 1)
+        k = wcum[ends - 1]
+        m = ends - pos
+        ok = (m * (lens_sorted[ends - 1] + k) <= _BUDGET) & (m * k <= _STEP_CELLS)
+        end = int(ends[np.argmin(ok)] - 1) if not ok.all() else int(ends[-1])
+        end = max(end, pos + 1)
         lanes = order[pos:end]
-        bounds.append(_solve_batch(p, starts_c[lanes], lens[lanes], int(win[lanes].max())))
+        mark[_solve_batch(p, starts_c[lanes], lens[lanes], int(win[lanes].max()))] = True
         pos = end
-    return np.unique(np.concatenate(bounds))
+    return np.flatnonzero(mark)
 
 
 def _solve_batch(p: _Params, base: np.ndarray, ln: np.ndarray, kwin: int) -> np.ndarray:
