@@ -137,6 +137,8 @@ def time_arrays(
     # 7. nothing past the media's end
     if media_end_ms:
         limit = int(ms_to_frames_np(np.asarray([media_end_ms]), fr)[0])
+        if int(frames_to_ms_np(np.asarray([limit]), fr)[0]) > media_end_ms:  # that frame starts after the end
+            limit -= 1
         if end[-1] > limit:
             st, end = _clamp_tail(st, end, limit, gap)
     return frames_to_ms_np(st, fr), frames_to_ms_np(end, fr)
