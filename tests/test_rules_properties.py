@@ -69,16 +69,19 @@ def assert_track_properties(transcript, prof, track, cuts=()) -> None:
         if chars * 1000 > prof.max_cps * c.duration_ms:
             at_max = c.duration_ms >= prof.max_duration_ms - 1000 / float(rate)
             assert blocked or at_max, (k, c)
-        # in-time at speech onset: never early, late only when pushed by the previous cue
+        # in-time at speech onset, within the profile's tolerance (Netflix: 1-2 frames off) where the rules
+        # need it; later only when pushed by the previous cue
         start_f = _frames(c.start_ms, rate)
         # shot changes move in-times onto a cut, or up to 12 frames before one
         on_cut = any(start_f <= cf <= start_f + prof.shot_in_lead_frames for cf in cut_frames)
+        frame = 1000 / float(rate)
+        tol = prof.in_time_tolerance_frames
         if not prof.max_lead_ms and not on_cut:
             onset = c.words[0].start_ms
-            if c.start_ms < onset - 1000 / float(rate):  # early only when pulled back by the media's end
-                assert transcript.duration_ms and onset > transcript.duration_ms - 1000 / float(rate) * (
+            if c.start_ms < onset - frame * (tol + 1):  # earlier only when pulled back by the media's end
+                assert transcript.duration_ms and onset > transcript.duration_ms - frame * (
                     (prof.min_gap_frames + 1) * (len(cues) - k))
-            if c.start_ms > onset + 1 and k:
+            if c.start_ms > onset + 1 + frame * tol and k:
                 assert _frames(c.start_ms - cues[k - 1].end_ms, rate) == prof.min_gap_frames
 
 

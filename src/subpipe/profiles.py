@@ -50,6 +50,7 @@ class Profile:
     chain_gap_ms: int  # gaps this short or shorter are closed down to min_gap_frames ("chaining")
     max_linger_ms: int  # out-time may run this far past the end of speech (more only for min duration/cps)
     max_lead_ms: int = 0  # in-time may come this far before speech (used only to reach min duration/cps)
+    in_time_tolerance_frames: int = 2  # in-times 1-2 frames off the first frame of speech are acceptable
     fps: FrameRate = FrameRate.parse("24")
     count_spaces: bool = True  # False for Chinese/Japanese: characters without spaces
     scripts: tuple[ScriptLimits, ...] = ()  # per-language limits for unspaced scripts

@@ -9,7 +9,9 @@ Guide unless noted; numbers from the profile):
 2. Cues never overlap and keep the minimum gap: a later in-time moves on if it must.
 3. Out-time at the end of speech, extended into free time for the minimum duration and the reading
    speed (never past the next cue less the gap), never beyond the maximum duration unless speech is.
-4. Where the next cue blocks that, the in-time may come early by up to the profile's lead (BBC: 1.5 s).
+4. Where the next cue blocks that, the in-time may come early by up to the profile's lead (BBC: 1.5 s)
+   or its in-time tolerance (Netflix: 1-2 frames off the first frame of speech is acceptable), and the
+   next cue's in-time late by that tolerance when the next cue has time to spare.
 5. Chaining: a gap to the next cue of the chaining window or less closes down to the minimum gap.
 6. Shot changes: an out-time within the zone around a cut ends 2 frames before it, where that keeps
    the minimum duration, the reading speed and the gap rules.
@@ -85,7 +87,8 @@ def time_arrays(
     chain = profile.chain_gap_frames
     min_dur = profile.min_duration_frames
     max_dur = profile.max_duration_frames
-    lead = profile.max_lead_frames
+    tol = profile.in_time_tolerance_frames
+    lead = max(profile.max_lead_frames, tol)
     st = ms_to_frames_np(np.maximum(speech_start_ms, 0), fr)
     se = ms_to_frames_np(np.maximum(speech_end_ms - 1, 0), fr) + 1
     # frames needed to read the text at max_cps (1 ms of slack for rounding to ms)
@@ -97,6 +100,7 @@ def time_arrays(
     need = np.maximum(-(-read_num // read_den), min_dur)
 
     cuts = _cut_frames(shot_changes_ms, fr) if profile.shot_changes else np.zeros(0, dtype=np.int64)
+    pinned = np.zeros(n, dtype=bool)  # in-times placed by the shot-change rules: not moved again
     # 1. in-times on the first frame of speech; shot-change snapping
     if len(cuts):
         k = np.searchsorted(cuts, st, side="left")
@@ -106,6 +110,7 @@ def time_arrays(
         onto = has & (d >= 1) & (d <= profile.shot_in_snap_frames)
         before = has & (d > profile.shot_in_snap_frames) & (d < profile.shot_in_lead_frames)
         st = np.where(onto, c_next, np.where(before, np.maximum(c_next - profile.shot_in_lead_frames, 0), st))
+        pinned = onto | before | (has & (d == 0))
     # 2. strictly increasing in-times with room for one frame and the gap
     step = gap + 1
     ramp = np.arange(n, dtype=np.int64) * step
@@ -114,19 +119,35 @@ def time_arrays(
     # 3. out-times: speech end, extended for minimum duration and reading speed, capped
     want = np.maximum(se, st + need)
     want = np.minimum(want, np.maximum(st + max_dur, se))
+    limit = None
+    if media_end_ms:
+        limit = int(ms_to_frames_np(np.asarray([media_end_ms]), fr)[0])
+        if int(frames_to_ms_np(np.asarray([limit]), fr)[0]) > media_end_ms:  # that frame starts after the end
+            limit -= 1
     nxt = np.empty(n, dtype=np.int64)
     nxt[:-1] = st[1:] - gap
-    nxt[-1] = np.iinfo(np.int64).max // 4
+    nxt[-1] = np.iinfo(np.int64).max // 4 if limit is None else max(limit, st[-1] + 1)
     end = np.minimum(want, nxt)
-    # 4. early in-time (profiles with a lead) where the next cue blocks the out-time
+    # 4. a cue the next one blocks: its in-time may come early (the profile's lead, or the in-time
+    #    tolerance), and the next in-time may come late by the tolerance where that cue has time to spare
     if lead > 0:
         prev_end = np.empty(n, dtype=np.int64)
         prev_end[0] = -(10**12)
         prev_end[1:] = end[:-1] + gap
-        short = end - st < need
+        short = (end - st < need) & ~pinned
         earlier = np.maximum(np.maximum(end - need, st - lead), np.maximum(prev_end, 0))
         st = np.where(short, np.minimum(st, earlier), st)
         nxt[:-1] = st[1:] - gap
+    if tol > 0 and n > 1:
+        lack = need[:-1] - (end[:-1] - st[:-1])
+        # what the next cue can give: its start moves on, its end may follow into free time
+        spare = np.minimum(nxt[1:] - st[1:] - need[1:], se[1:] - 1 - st[1:])
+        d = np.clip(np.minimum(np.minimum(lack, spare), tol), 0, None)
+        d = np.where((end[:-1] == nxt[:-1]) & ~pinned[1:], d, 0)
+        st[1:] += d
+        end[:-1] += d
+        end[1:] = np.maximum(end[1:], np.minimum(st[1:] + need[1:], nxt[1:]))
+    nxt[:-1] = st[1:] - gap
     # 5. chaining: close short gaps to the minimum gap (within the maximum duration)
     room = nxt - end
     chained = (room > 0) & (room + gap <= chain) & (nxt - st <= max_dur)
@@ -135,10 +156,7 @@ def time_arrays(
     if len(cuts):
         end = _snap_out(st, se, end, nxt, need, cuts, profile, max_dur, chain, gap)
     # 7. nothing past the media's end
-    if media_end_ms:
-        limit = int(ms_to_frames_np(np.asarray([media_end_ms]), fr)[0])
-        if int(frames_to_ms_np(np.asarray([limit]), fr)[0]) > media_end_ms:  # that frame starts after the end
-            limit -= 1
+    if limit is not None:
         if end[-1] > limit:
             st, end = _clamp_tail(st, end, limit, gap)
     return frames_to_ms_np(st, fr), frames_to_ms_np(end, fr)
