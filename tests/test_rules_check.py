@@ -269,3 +269,13 @@ def test_cli_fix_and_retime(tmp_path, broken_srt):
     assert srt.loads(pal.read_text()).cues[1].start_ms == round(f(72) * 24000 / 1001 / 25)
     bad = CliRunner().invoke(cli, ["retime", str(broken_srt), "-o", str(pal)])
     assert bad.exit_code == 2
+
+
+def test_fix_unspaced_script():
+    line = "我们的国家人民时间世界问不要你能为做什么我们的国家人民时间世界"  # 31 characters
+    track = CueTrack((Cue(0, f(96), (line,)),))
+    res = fix_track(track, get_profile("netflix-en", "24"))
+    assert found(res.before) == {("chars_per_line", 1)}
+    assert res.after.ok
+    assert "".join(x for c in res.track.cues for x in c.lines) == line
+    assert all(len(x) <= 16 for c in res.track.cues for x in c.lines)
