@@ -127,13 +127,12 @@ def common_options(f):
     return f
 
 
-def _print_report(path: Path, report, quiet: bool) -> None:
-    head = f"{path}: profile {report.profile} at {report.fps} fps, {report.cues} cues"
-    click.echo(head)
+def _print_report(path: Path, report) -> None:
+    from .timecode import format_srt
+
+    click.echo(f"{path}: profile {report.profile} at {report.fps} fps, {report.cues} cues")
     for v in report.violations:
         tag = "" if v.severity == "error" else " (warning)"
-        from .timecode import format_srt
-
         click.echo(f"  cue {v.cue:>4}  {format_srt(max(v.start_ms, 0))}  {v.rule:<20} {v.message}{tag}")
     for note in report.notes:
         click.echo(f"  note: {note}")
@@ -147,8 +146,7 @@ def _print_report(path: Path, report, quiet: bool) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (one object per file).")
-@click.pass_obj
-def check(obj, files, profile, fps, media_path, shot_changes, scene_threshold, encoding, as_json):
+def check(files, profile, fps, media_path, shot_changes, scene_threshold, encoding, as_json):
     """Check subtitle FILES (.srt, .vtt) against a delivery profile.
 
     Lists every violation with its rule, cue number, time, value and limit, then a summary. Exit code 1
@@ -172,7 +170,7 @@ def check(obj, files, profile, fps, media_path, shot_changes, scene_threshold, e
         if as_json:
             click.echo(json.dumps({"file": str(path), **report.to_dict()}, ensure_ascii=False))
         else:
-            _print_report(path, report, (obj or {}).get("quiet", False))
+            _print_report(path, report)
     if failed:
         sys.exit(1)
 
@@ -206,7 +204,7 @@ def fix(obj, file, out, profile, fps, media_path, shot_changes, scene_threshold,
             click.echo(f"  note: {note}")
         if res.after.violations:
             click.echo("could not fix:")
-            _print_report(out, res.after, False)
+            _print_report(out, res.after)
     if strict and not res.after.ok:
         sys.exit(1)
 
