@@ -22,7 +22,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from .linebreak import SENT, boundary_costs, word_codes
+from .linebreak import FORBIDDEN, SENT, boundary_costs, word_codes
 from .model import Word, join_words
 from .profiles import Profile
 
@@ -137,7 +137,8 @@ def segment_bounds(
     pause = np.zeros(n + 1, dtype=np.int64)
     pause[1:n] = a.starts[1:] - a.ends[:-1]
     bc = a.bcost.copy()
-    bc = np.where(pause >= SOFT_PAUSE_MS, np.minimum(bc, 1.0), bc)
+    allowed = bc < FORBIDDEN  # a pause or a cut makes a good break better; a forbidden one stays forbidden
+    bc = np.where((pause >= SOFT_PAUSE_MS) & allowed, np.minimum(bc, 1.0), bc)
     bc = np.where(pause >= CLEAR_PAUSE_MS, 0.0, bc)
     hard = _positions(n, hard_breaks) | (pause >= HARD_PAUSE_MS)
     hard[0] = hard[n] = False
@@ -150,7 +151,7 @@ def segment_bounds(
         c_before_next = np.searchsorted(cuts, a.starts[1:] + zone_ms * 0.5, side="right")
         has_cut = np.zeros(n + 1, dtype=bool)
         has_cut[1:n] = c_before_next > c_after_end
-        bc = np.where(has_cut, np.minimum(bc, 0.5), bc)
+        bc = np.where(has_cut & allowed, np.minimum(bc, 0.5), bc)
     bc = np.where(preferred, 0.0, bc)
     bc[n] = 0.0
     ib = np.zeros(n + 1, dtype=np.float64)  # cost of a cue that holds position k inside it
