@@ -6,7 +6,7 @@ import string
 
 from hypothesis import strategies as st
 
-from subpipe.model import Cue, CueTrack
+from subpipe.model import Cue, CueTrack, Transcript, Word
 
 # ---------------------------------------------------------------- cue tracks (formats)
 
@@ -61,3 +61,43 @@ def cue_tracks(
         cues.append(Cue(t, t + d, draw(lines)))
         t += d + draw(st.integers(min_gap_ms, max_gap_ms))
     return CueTrack.of(cues, language=draw(language))
+
+# ---------------------------------------------------------------- word streams (rules engine)
+# Words that exercise the rules: articles, prepositions, pronouns and auxiliaries, numbers and units,
+# names and titles, sentence and clause punctuation, and words longer than any line.
+VOCAB = (
+    "the a an of to in and but so because we you I he it is was will can not never don't "
+    "house country people time world ask what do for your fellow Americans said think know "
+    "1961 5 $5 1,000 3.5 million percent twenty five "
+    "John Smith Mr. Dr. Jones New York "
+    "yes. no. okay. right? well, now, so, and— really! end."
+).split()
+LONG_WORDS = ("Pneumonoultramicroscopicsilicovolcanoconiosis-and-more", "x" * 45,
+              "antidisestablishmentarianism")
+CJK_VOCAB = tuple("我们的国家人民时间世界问不要你能为做什么。，") + ("中国", "北京", "2024")
+
+word_text = st.one_of(st.sampled_from(VOCAB), st.sampled_from(VOCAB), st.sampled_from(VOCAB),
+                      st.sampled_from(LONG_WORDS))
+# pauses between words: mostly none or short, sometimes long (hard breaks at 1.5 s)
+pause_ms = st.sampled_from((0, 0, 0, 0, 10, 40, 80, 150, 250, 400, 800, 1600, 3000))
+word_ms = st.integers(min_value=0, max_value=900)
+
+
+@st.composite
+def word_streams(draw, min_words: int = 0, max_words: int = 120, cjk: bool = False) -> Transcript:
+    """A transcript: words with plausible times (sorted, non-overlapping), language, media duration."""
+    texts = st.sampled_from(CJK_VOCAB) if cjk else word_text
+    items = draw(st.lists(st.tuples(texts, word_ms, pause_ms), min_size=min_words, max_size=max_words))
+    t = draw(st.integers(min_value=0, max_value=3000))
+    words = []
+    for k, (text, dur, pause) in enumerate(items):
+        if k:
+            t += pause
+        words.append(Word(text, t, t + dur, 1.0, space_before=(k > 0 and not cjk)))
+        t += dur
+    tail = draw(st.sampled_from((0, 0, 100, 500, 2000)))
+    duration = (t + tail) if draw(st.booleans()) else 0  # 0: media duration unknown
+    return Transcript(tuple(words), "zh" if cjk else "en", duration)
+
+
+shot_changes = st.lists(st.integers(min_value=0, max_value=200_000), max_size=30, unique=True).map(sorted)

@@ -139,13 +139,14 @@ def output_options(f):
         click.option("--profile", default="netflix-en", show_default=True, help="Delivery profile for the subtitles."),
         click.option("--fps", default=None, help="Frame rate for frame rules (default: the video's, else 24)."),
         click.option("--force", is_flag=True, help="Transcribe again even when a matching transcript exists."),
+        click.option("--shot-changes", is_flag=True, help="Detect cuts in the video; apply the shot-change rules."),
     ]
     for o in reversed(opts):
         f = o(f)
     return f
 
 
-def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, audio_stream, dialogue, topts, *,
+def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes, audio_stream, dialogue, topts, *,
                executor="local", jobs=1, threads=0, address=None):
     import signal
 
@@ -153,7 +154,7 @@ def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, audio_stream
     from .pipeline import RunOptions
 
     options = RunOptions(transcribe=_topts(**topts), profile=profile, fps=fps, audio_stream=audio_stream,
-                         dialogue=dialogue, index=not no_index, force=force)
+                         dialogue=dialogue, index=not no_index, force=force, shot_changes=shot_changes)
     items = batch.collect(inputs, options)
     if not items:
         raise SubpipeError("no media files found", hint="give media files, folders holding media, or a manifest")
@@ -234,13 +235,13 @@ def _print_table(rep) -> None:
 @transcribe_options
 @media_options
 @click.pass_obj
-def run(obj, media, out, db, no_index, profile, fps, force, audio_stream, dialogue, **topts):
+def run(obj, media, out, db, no_index, profile, fps, force, shot_changes, audio_stream, dialogue, **topts):
     """Process MEDIA files or folders: transcript JSON, SRT, WebVTT and the quote index.
 
     A bad file is reported and the rest still run; the exit code is 1 if any file failed.
     A rerun reuses finished work (same media, model and options), so an interrupted run resumes.
     """
-    _run_batch(obj, media, out, db, no_index, profile, fps, force, audio_stream, dialogue, topts)
+    _run_batch(obj, media, out, db, no_index, profile, fps, force, shot_changes, audio_stream, dialogue, topts)
 
 
 @cli.command("batch")
@@ -254,8 +255,8 @@ def run(obj, media, out, db, no_index, profile, fps, force, audio_stream, dialog
 @transcribe_options
 @media_options
 @click.pass_obj
-def batch_cmd(obj, inputs, out, db, no_index, profile, fps, force, jobs, executor, address, audio_stream,
-              dialogue, **topts):
+def batch_cmd(obj, inputs, out, db, no_index, profile, fps, force, shot_changes, jobs, executor, address,
+              audio_stream, dialogue, **topts):
     """Process many INPUTS (files, folders, CSV/JSON-lines manifests) into OUTPUT, resumably.
 
     Finished stages are skipped (content-addressed by media hash, model and options); a bad file is reported
@@ -264,7 +265,7 @@ def batch_cmd(obj, inputs, out, db, no_index, profile, fps, force, jobs, executo
     audio_stream, dialogue.
     """
     threads = topts["cpu_threads"]
-    _run_batch(obj, inputs, out, db, no_index, profile, fps, force, audio_stream, dialogue, topts,
+    _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes, audio_stream, dialogue, topts,
                executor=executor, jobs=max(1, jobs), threads=threads, address=address)
 
 
@@ -337,8 +338,10 @@ def transcribe(obj, media, out, audio_stream, dialogue, **topts):
                    ".txt, .timecoded.txt, .csv spotting list). Repeatable.")
 @click.option("--profile", default="netflix-en", show_default=True, help="Delivery profile.")
 @click.option("--fps", default=None, help="Frame rate for frame rules (default 24).")
+@click.option("--shot-changes", default=None,
+              help="Cut times: a media file (ffmpeg scene score) or a list of times.")
 @click.pass_obj
-def subtitles(obj, transcript, outs, profile, fps):
+def subtitles(obj, transcript, outs, profile, fps, shot_changes):
     """Make subtitles from a TRANSCRIPT JSON without transcribing again."""
     from .formats import SUBTITLE_FORMATS, format_for
     from .fsio import atomic_write_text
@@ -347,7 +350,10 @@ def subtitles(obj, transcript, outs, profile, fps):
 
     t = load_transcript(transcript)
     fmts = [format_for(o) for o in outs]  # fail on a bad extension before writing anything
-    track = make_subtitles(t, get_profile(profile, fps))
+    from .cli_rules import load_shot_changes
+
+    prof = get_profile(profile, fps)
+    track = make_subtitles(t, prof, shot_changes_ms=load_shot_changes(shot_changes, prof.fps))
     for out, fmt in zip(outs, fmts, strict=True):
         atomic_write_text(out, SUBTITLE_FORMATS[fmt].dumps(track))
         if not obj["quiet"]:
@@ -372,8 +378,9 @@ def models(no_verify):
 
 
 from .cli_quotes import clip, quotes, serve  # noqa: E402
+from .cli_rules import check, fix, retime  # noqa: E402
 
-for _cmd in (quotes, clip, serve):
+for _cmd in (quotes, clip, serve, check, fix, retime):
     cli.add_command(_cmd)
 
 

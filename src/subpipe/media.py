@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -28,6 +29,7 @@ from .errors import (
     MediaError,
     MediaNotFoundError,
     NoAudioStreamError,
+    OutputError,
 )
 
 log = logging.getLogger("subpipe")
@@ -380,3 +382,56 @@ def cut_clip(
     cmd += ["-f", _MUXERS[ext], str(dest.resolve())]
     _run(cmd, path=src, what="clip cut")
     return start, end
+
+# ---------------------------------------------------------------- shot changes
+SCENE_THRESHOLD = 0.3  # ffmpeg scene score (0-1) above which a frame starts a new shot
+_PTS_TIME = re.compile(r"\bpts_time:\s*(-?[0-9.]+)")
+
+
+def scene_changes(path: Path, threshold: float = SCENE_THRESHOLD, *, cache: Path | None = None) -> tuple[int, ...]:
+    """Shot changes (cut times in ms) from ffmpeg's scene score: ``select='gt(scene,T)',showinfo``.
+
+    Cached per media SHA-256 and threshold in a JSON file (``<cache dir>/scenes/<sha256>.json`` unless
+    ``cache`` names the file), so a rerun does not decode the video again. Audio-only media: no cuts.
+    """
+    import json
+
+    from .fsio import atomic_write_text, sha256_file
+    from .models import cache_dir
+
+    path = _check_file(Path(path))
+    if not 0 < threshold < 1:
+        raise MediaError(f"scene threshold must be between 0 and 1, not {threshold}")
+    sha = sha256_file(path)
+    cache_file = Path(cache) if cache else cache_dir() / "scenes" / f"{sha}.json"
+    key = f"{threshold:.4f}"
+    data: dict = {}
+    try:
+        data = json.loads(cache_file.read_text(encoding="utf-8"))
+        if data.get("sha256") == sha and key in data.get("thresholds", {}):
+            log.debug("shot changes for %s from %s", path.name, cache_file)
+            return tuple(int(x) for x in data["thresholds"][key])
+    except (OSError, ValueError, AttributeError):
+        data = {}
+    info = probe(path)
+    cuts: tuple[int, ...] = ()
+    if info.has_video:
+        cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "info", "-i", _safe_input(path),
+               "-map", "0:v:0", "-an", "-sn", "-dn",
+               "-vf", f"select='gt(scene,{threshold})',showinfo", "-f", "null", "-"]
+        proc = _run(cmd, path=path, what="shot-change detection")
+        found = []
+        for line in proc.stderr.decode("utf-8", "replace").splitlines():
+            if "Parsed_showinfo" in line:
+                m = _PTS_TIME.search(line)
+                if m:
+                    found.append(int(float(m.group(1)) * 1000 + 0.5))
+        cuts = tuple(sorted(set(t for t in found if t > 0)))
+    thresholds = data.get("thresholds", {}) if data.get("sha256") == sha else {}
+    thresholds[key] = list(cuts)
+    try:
+        record = {"sha256": sha, "media": path.name, "thresholds": thresholds}
+        atomic_write_text(cache_file, json.dumps(record))
+    except (OSError, OutputError):  # a cache that cannot be written only costs time
+        log.debug("cannot write the shot-change cache %s", cache_file, exc_info=True)
+    return cuts

@@ -42,6 +42,7 @@ class RunOptions:
     dialogue: str = "mix"
     index: bool = True
     force: bool = False  # transcribe again even when a matching checkpoint exists
+    shot_changes: bool = False  # detect cuts in the video (ffmpeg scene score, cached) for the timing rules
 
 
 @dataclass
@@ -126,26 +127,19 @@ def write_subtitles(track: CueTrack, base: Path, formats: Sequence[str]) -> list
     return written
 
 
-def make_subtitles(transcript: Transcript, profile: Profile) -> CueTrack:
-    return make_cues(transcript, profile)
+def make_subtitles(transcript: Transcript, profile: Profile, *, shot_changes_ms=None) -> CueTrack:
+    return make_cues(transcript, profile, shot_changes_ms=shot_changes_ms)
 
 
-def compliance(track: CueTrack, profile: Profile) -> float | None:
-    """Share of cues within the profile's line, length, duration and reading-speed limits."""
+def compliance(track: CueTrack, profile: Profile, *, media_duration_ms: int | None = None,
+               shot_changes_ms=None) -> float | None:
+    """Share of cues that pass every rule of the profile (``subpipe check``'s rules)."""
     if not track.cues:
         return None
-    ok = 0
-    for c in track.cues:
-        chars = sum(len(line) for line in c.lines)
-        dur = c.duration_ms
-        if (
-            len(c.lines) <= profile.max_lines
-            and all(len(line) <= profile.max_chars_per_line for line in c.lines)
-            and profile.min_duration_ms <= dur <= profile.max_duration_ms
-            and chars * 1000 <= profile.max_cps * dur
-        ):
-            ok += 1
-    return round(ok / len(track.cues), 4)
+    from .qc import check_track
+
+    report = check_track(track, profile, media_duration_ms=media_duration_ms, shot_changes_ms=shot_changes_ms)
+    return round(report.compliance, 4)
 
 
 # ------------------------------------------------------------------ media hash cache
@@ -270,10 +264,11 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
     result.outputs.append(tpath)
     transcript_sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     stamp_path = p.folder / f".{p.name}.subtitles.json"
+    cuts = media_mod.scene_changes(p.media) if p.options.shot_changes and p.info.has_video else None
     stamp = {"transcript_sha256": transcript_sha, "profile": p.profile.describe(),
-             "formats": list(p.options.formats), "version": __version__}
+             "formats": list(p.options.formats), "shot_changes": cuts, "version": __version__}
     targets = [p.folder / (p.name + SUBTITLE_FORMATS[fmt].EXTENSIONS[0]) for fmt in p.options.formats]
-    track = make_subtitles(transcript, p.profile)
+    track = make_subtitles(transcript, p.profile, shot_changes_ms=cuts)
     if _stamp_matches(stamp_path, stamp) and all(t.exists() for t in targets):
         result.reused_subtitles = True
     else:
@@ -288,7 +283,8 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
             con.close()
     result.words = len(transcript.words)
     result.cues = len(track)
-    result.compliance = compliance(track, p.profile)
+    result.compliance = compliance(track, p.profile, media_duration_ms=p.info.duration_ms or None,
+                                   shot_changes_ms=cuts)
     result.model = (transcript.provenance.get("model") or {}).get("name")
     result.notes = list(transcript.notes)
     result.reused_transcript = not new_transcript

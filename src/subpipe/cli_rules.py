@@ -1,0 +1,240 @@
+"""`subpipe check`, `subpipe fix`, `subpipe retime`: QC for anyone's subtitle files (thin Click shell
+over ``subpipe.qc``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import FormatError, SubpipeError
+from .model import CueTrack
+from .profiles import COMMON_FPS, Profile
+
+PROFILE_HELP = "Delivery profile: netflix-en, netflix-en-children, bbc, dcmp, web, or a .toml profile file."
+FPS_HELP = f"Frame rate for the frame rules ({', '.join(COMMON_FPS)}); default: the media's, else 24."
+
+
+# ---------------------------------------------------------------- shared helpers (library-facing)
+def read_track(path: Path, encoding: str | None = None) -> CueTrack:
+    """Read an SRT/WebVTT file through the format registry; clear errors for bad encodings."""
+    from .formats import SUBTITLE_FORMATS, format_for
+
+    fmt = format_for(path)
+    mod = SUBTITLE_FORMATS[fmt]
+    if not hasattr(mod, "loads"):
+        raise FormatError(f"cannot read {fmt} files", path=path, hint="give an SRT or WebVTT file")
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise FormatError("no such file", path=path) from None
+    except OSError as exc:
+        raise FormatError(f"cannot read ({exc.strerror or exc})", path=path) from None
+    try:
+        text = raw.decode(encoding or "utf-8")
+    except (UnicodeDecodeError, LookupError) as exc:
+        if isinstance(exc, LookupError):
+            raise SubpipeError(f"unknown encoding {encoding!r}", path=path) from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise FormatError(f"not {encoding or 'UTF-8'} text", path=path, line=line,
+                          hint="give the file's encoding, e.g. --encoding cp1252 or --encoding latin-1",
+                          ) from None
+    try:
+        return mod.loads(text)
+    except FormatError as exc:
+        exc.path = str(path)
+        raise
+
+
+def write_track(track: CueTrack, out: Path) -> None:
+    from .formats import SUBTITLE_FORMATS, format_for
+    from .fsio import atomic_write_text
+
+    mod = SUBTITLE_FORMATS[format_for(out)]
+    atomic_write_text(out, mod.dumps(track))
+
+
+def load_shot_changes(value: str | Path | None, fps, threshold: float | None = None,
+                      ) -> tuple[int, ...] | None:
+    """Cut times from a media file (ffmpeg scene score, cached) or a list of times (text or JSON)."""
+    if value is None:
+        return None
+    from . import media
+    from .qc import parse_shot_changes
+
+    p = Path(value)
+    if p.suffix.lower() in media.MEDIA_EXTENSIONS:
+        return media.scene_changes(p, threshold or media.SCENE_THRESHOLD)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FormatError("no such shot-change list", path=p) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormatError(f"cannot read the shot-change list ({exc})", path=p) from None
+    try:
+        return parse_shot_changes(text, fps)
+    except FormatError as exc:
+        exc.path = str(p)
+        raise
+
+
+def _media_fps(fps) -> str | None:
+    if fps is None:
+        return None
+    known = {"24000/1001": "23.976", "30000/1001": "29.97", "60000/1001": "59.94"}
+    return known.get(f"{fps.numerator}/{fps.denominator}", str(fps))
+
+
+def resolve(profile: str, fps: str | None, media_path: Path | None, shot_changes: str | None,
+            threshold: float) -> tuple[Profile, int | None, tuple[int, ...] | None]:
+    """The profile at the right frame rate, the media's duration and the cut times."""
+    from . import media
+    from .profiles import get_profile
+
+    duration = None
+    cuts = None
+    media_fps = None
+    info = None
+    if media_path is not None:
+        info = media.probe(media_path)
+        duration = info.duration_ms
+        media_fps = _media_fps(info.video_fps)
+    prof = get_profile(profile, fps or media_fps)
+    if shot_changes is not None:
+        cuts = load_shot_changes(shot_changes, prof.fps, threshold)
+    elif info is not None and info.has_video and prof.shot_changes:
+        cuts = media.scene_changes(media_path, threshold)
+    return prof, duration, cuts
+
+
+def common_options(f):
+    opts = [
+        click.option("--profile", default="netflix-en", show_default=True, help=PROFILE_HELP),
+        click.option("--fps", default=None, help=FPS_HELP),
+        click.option("--media", "media_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="The media the subtitles belong to: its duration, frame rate and shot changes."),
+        click.option("--shot-changes", default=None,
+                     help="Cut times: a media file (detected with ffmpeg's scene score) or a list of times "
+                          "(seconds, HH:MM:SS.mmm or SMPTE per line, or a JSON list of ms)."),
+        click.option("--scene-threshold", type=click.FloatRange(0.01, 0.99), default=0.3, show_default=True,
+                     help="ffmpeg scene score above which a frame is a shot change."),
+        click.option("--encoding", default=None, help="Text encoding of the input (default UTF-8)."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def _print_report(path: Path, report) -> None:
+    from .timecode import format_srt
+
+    click.echo(f"{path}: profile {report.profile} at {report.fps} fps, {report.cues} cues")
+    for v in report.violations:
+        tag = "" if v.severity == "error" else " (warning)"
+        click.echo(f"  cue {v.cue:>4}  {format_srt(max(v.start_ms, 0))}  {v.rule:<20} {v.message}{tag}")
+    for note in report.notes:
+        click.echo(f"  note: {note}")
+    summary = ", ".join(f"{k} {n}" for k, n in report.summary().items()) or "none"
+    click.echo(f"  {report.passed} of {report.cues} cues pass ({report.compliance:.1%}); "
+               f"violations: {summary}")
+
+
+# ---------------------------------------------------------------- check
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (one object per file).")
+def check(files, profile, fps, media_path, shot_changes, scene_threshold, encoding, as_json):
+    """Check subtitle FILES (.srt, .vtt) against a delivery profile.
+
+    Lists every violation with its rule, cue number, time, value and limit, then a summary. Exit code 1
+    when any file has a violation (warnings aside) or cannot be read.
+    """
+    from .qc import check_track
+
+    prof, duration, cuts = resolve(profile, fps, media_path, shot_changes, scene_threshold)
+    failed = False
+    for path in files:
+        try:
+            track = read_track(path, encoding)
+        except SubpipeError as exc:
+            click.echo(f"error: {exc}", err=True)
+            if exc.hint:
+                click.echo(f"hint: {exc.hint}", err=True)
+            failed = True
+            continue
+        report = check_track(track, prof, media_duration_ms=duration, shot_changes_ms=cuts)
+        failed |= not report.ok
+        if as_json:
+            click.echo(json.dumps({"file": str(path), **report.to_dict()}, ensure_ascii=False))
+        else:
+            _print_report(path, report)
+    if failed:
+        sys.exit(1)
+
+
+# ---------------------------------------------------------------- fix
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="File to write; the format comes from the extension.")
+@common_options
+@click.option("--strict", is_flag=True, help="Exit 1 when something could not be fixed.")
+@click.option("--json", "as_json", is_flag=True, help="Print what could not be fixed as JSON.")
+@click.pass_obj
+def fix(obj, file, out, profile, fps, media_path, shot_changes, scene_threshold, encoding, strict, as_json):
+    """Re-break and re-time FILE to a profile without changing its words; report what could not be fixed."""
+    from .formats import format_for
+    from .qc import fix_track
+
+    format_for(out)  # fail on a bad extension before any work
+    prof, duration, cuts = resolve(profile, fps, media_path, shot_changes, scene_threshold)
+    track = read_track(file, encoding)
+    res = fix_track(track, prof, media_duration_ms=duration, shot_changes_ms=cuts)
+    write_track(res.track, out)
+    if as_json:
+        click.echo(json.dumps({"file": str(file), "output": str(out), "before": res.before.to_dict(),
+                               "after": res.after.to_dict(), "notes": list(res.notes)}, ensure_ascii=False))
+    elif not (obj or {}).get("quiet"):
+        click.echo(f"wrote {out}: {len(res.track)} cues; violations {len(res.before.errors)} before, "
+                   f"{len(res.after.errors)} after")
+        for note in res.notes:
+            click.echo(f"  note: {note}")
+        if res.after.violations:
+            click.echo("could not fix:")
+            _print_report(out, res.after)
+    if strict and not res.after.ok:
+        sys.exit(1)
+
+
+# ---------------------------------------------------------------- retime
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="File to write; the format comes from the extension.")
+@click.option("--offset", default=None, help="Shift every cue, e.g. +1.5, -2s, 250ms, -00:00:01,500.")
+@click.option("--from-fps", default=None, help="Frame rate the subtitles were timed for (e.g. 23.976).")
+@click.option("--to-fps", default=None, help="Frame rate of the new media (e.g. 25 for a PAL speed-up).")
+@click.option("--encoding", default=None, help="Text encoding of the input (default UTF-8).")
+@click.pass_obj
+def retime(obj, file, out, offset, from_fps, to_fps, encoding):
+    """Shift FILE by an offset, or convert it between frame rates (23.976 -> 25 speed-up)."""
+    from .formats import format_for
+    from .qc import change_fps, parse_offset, shift
+
+    if (offset is None) == (from_fps is None and to_fps is None):
+        raise click.UsageError("give either --offset, or --from-fps and --to-fps")
+    if offset is None and (from_fps is None or to_fps is None):
+        raise click.UsageError("--from-fps and --to-fps go together")
+    format_for(out)
+    track = read_track(file, encoding)
+    dropped = 0
+    if offset is not None:
+        track, dropped = shift(track, parse_offset(offset))
+    else:
+        track = change_fps(track, from_fps, to_fps)
+    write_track(track, out)
+    if not (obj or {}).get("quiet"):
+        click.echo(f"wrote {out}: {len(track)} cues" + (f"; {dropped} dropped (before 0)" if dropped else ""))

@@ -1,0 +1,438 @@
+"""Delivery QC: check any CueTrack against a profile, fix what can be fixed, retime. Pure functions.
+
+``check_track`` lists every violation (rule, cue number, times, value, limit); ``fix_track`` re-breaks
+and re-times a track without changing its words, through the same rules engine that makes subtitles
+from transcripts, and says what it could not fix; ``shift``/``change_fps`` retime a track.
+
+Rules are data (``RULES``) with a human description; every rule is an error (it fails delivery) except
+those marked as warnings. Comparisons in ms allow 1 ms for rounding to ms; frame rules round to the
+nearest frame at the profile's rate, so files written at ms precision by other tools are judged fairly.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any
+
+from .errors import FormatError, SubpipeError
+from .model import Cue, CueTrack, Transcript, Word
+from .profiles import Profile
+from .timecode import FrameRate, format_srt, frames_to_ms, ms_to_smpte, parse_clock, smpte_to_frames
+
+ERROR, WARNING = "error", "warning"
+
+RULES: dict[str, tuple[str, str]] = {
+    "empty": (ERROR, "a cue with no text"),
+    "lines": (ERROR, "more lines than the profile allows"),
+    "chars_per_line": (ERROR, "a line longer than the profile allows"),
+    "charset": (ERROR, "characters the profile's caption system cannot show (CEA-608)"),
+    "min_duration": (ERROR, "shown for less than the minimum duration"),
+    "max_duration": (ERROR, "shown for longer than the maximum duration"),
+    "reading_speed": (ERROR, "more characters per second than the profile allows"),
+    "overlap": (ERROR, "starts before the previous cue ends"),
+    "min_gap": (ERROR, "fewer frames after the previous cue than the minimum gap"),
+    "chaining": (ERROR, "a short gap after the previous cue that should be closed to the minimum gap"),
+    "frame_boundary": (ERROR, "a time that is not on a frame boundary at the profile's frame rate"),
+    "past_media_end": (ERROR, "ends after the media does"),
+    "shot_change_in": (ERROR, "in-time just before a shot change (move it onto the cut or 12 frames before)"),
+    "shot_change_out": (ERROR, "out-time near a shot change but not 2 frames before it"),
+    "crosses_shot_change": (WARNING, "a cue shown across a shot change"),
+}
+
+_TAGS = re.compile(r"<[^>]*>|\{\\[^}]*\}")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+_KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
+
+# CEA-608 character repertoire (CTA-608-E): the basic set as ASCII maps it (0x2A, 0x5C, 0x5E-0x60 and
+# 0x7B-0x7E are accented letters there), the special set and both extended sets.
+_CEA608 = frozenset(
+    " !\"#$%&'()+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]abcdefghijklmnopqrstuvwxyz"
+    "áéíóúçÑñ÷█"  # basic-set substitutions
+    "®°½¿™¢£♪àèâêîôû"  # special characters
+    "ÁÉÓÚÜü‘¡*’—©℠•“”ÀÂÇÈÊËëÎÏïÔÙùÛ«»"  # extended: Spanish, French, misc.
+    "ÃãÍÌìÒòÕõ{}\\^_|~ÄäÖöß¥¤¦ÅåØø┌┐└┘"  # extended: Portuguese, German, Danish
+    "\u00a0"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    rule: str
+    cue: int  # 1-based cue number
+    start_ms: int
+    end_ms: int
+    value: float | int | str
+    limit: float | int | str
+    message: str
+
+    @property
+    def severity(self) -> str:
+        return RULES[self.rule][0]
+
+    def to_dict(self, fps: FrameRate | None = None) -> dict[str, Any]:
+        d = {"rule": self.rule, "severity": self.severity, "cue": self.cue, "start_ms": self.start_ms,
+             "end_ms": self.end_ms, "start": format_srt(max(self.start_ms, 0)),
+             "end": format_srt(max(self.end_ms, 0)), "value": self.value, "limit": self.limit,
+             "message": self.message}
+        if fps is not None:
+            d["timecode"] = ms_to_smpte(max(self.start_ms, 0), fps)
+        return d
+
+
+@dataclass(frozen=True)
+class Report:
+    profile: str
+    fps: FrameRate
+    cues: int
+    violations: tuple[Violation, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations if v.severity == ERROR)
+
+    @property
+    def failed_cues(self) -> frozenset[int]:
+        return frozenset(v.cue for v in self.errors)
+
+    @property
+    def passed(self) -> int:
+        return self.cues - len(self.failed_cues)
+
+    @property
+    def compliance(self) -> float:
+        return self.passed / self.cues if self.cues else 1.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> dict[str, int]:
+        return dict(sorted(Counter(v.rule for v in self.violations).items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile, "fps": str(self.fps), "cues": self.cues, "passed": self.passed,
+            "failed": len(self.failed_cues), "compliance": round(self.compliance, 4), "ok": self.ok,
+            "summary": self.summary(), "notes": list(self.notes),
+            "violations": [v.to_dict(self.fps) for v in self.violations],
+        }
+
+
+# ---------------------------------------------------------------- helpers
+def visible(line: str) -> str:
+    """A line as people see it: markup tags (<i>, {\\an8}) removed."""
+    return _TAGS.sub("", line)
+
+
+def guess_language(text: str) -> str | None:
+    """'zh' or 'ja' when most letters are CJK (kana present: Japanese); None otherwise."""
+    letters = [c for c in text if not c.isspace() and unicodedata.category(c)[0] in "LN"]
+    if not letters:
+        return None
+    cjk = sum(1 for c in letters if _CJK.match(c))
+    if cjk * 2 < len(letters):
+        return None
+    return "ja" if _KANA.search(text) else "zh"
+
+
+def line_length(line: str, count_spaces: bool = True) -> int:
+    v = visible(line)
+    return len(v) if count_spaces else len(v.replace(" ", "").replace("\u3000", ""))
+
+
+def cue_chars(cue: Cue, count_spaces: bool = True) -> int:
+    return sum(line_length(x, count_spaces) for x in cue.lines)
+
+
+def _frames(ms: int, rate: Fraction) -> int:
+    """Nearest frame to a time in ms."""
+    return round(Fraction(ms) * rate / 1000)
+
+
+def _on_frame(ms: int, fr: FrameRate) -> bool:
+    return abs(frames_to_ms(_frames(ms, fr.rate), fr) - ms) <= 1
+
+
+def profile_for_track(track: CueTrack, profile: Profile) -> Profile:
+    lang = track.language or guess_language(" ".join(" ".join(c.lines) for c in track.cues[:200]))
+    return profile.for_language(lang)
+
+
+# ---------------------------------------------------------------- check
+def check_track(
+    track: CueTrack,
+    profile: Profile,
+    *,
+    media_duration_ms: int | None = None,
+    shot_changes_ms: Sequence[int] | None = None,
+) -> Report:
+    """Every violation of the profile's rules in the track, cue by cue (cues numbered from 1)."""
+    prof = profile_for_track(track, profile)
+    fr = prof.fps
+    rate = fr.rate
+    out: list[Violation] = []
+    cs = prof.count_spaces
+    cuts = sorted({_frames(c, rate) for c in (shot_changes_ms or ())}) if prof.shot_changes else []
+
+    def add(rule: str, n: int, cue: Cue, value, limit, message: str) -> None:
+        out.append(Violation(rule, n, cue.start_ms, cue.end_ms, value, limit, message))
+
+    prev: Cue | None = None
+    for n, cue in enumerate(track.cues, start=1):
+        lines = [x for x in cue.lines if visible(x).strip()]
+        dur = cue.duration_ms
+        if not lines:
+            add("empty", n, cue, 0, 1, "no text")
+        if len(lines) > prof.max_lines:
+            add("lines", n, cue, len(lines), prof.max_lines, f"{len(lines)} lines > {prof.max_lines}")
+        longest = max((line_length(x, cs) for x in lines), default=0)
+        if longest > prof.max_chars_per_line:
+            add("chars_per_line", n, cue, longest, prof.max_chars_per_line,
+                f"a line of {longest} characters > {prof.max_chars_per_line}")
+        if prof.charset == "cea608":
+            bad = sorted({c for x in lines for c in visible(x) if c not in _CEA608})
+            if bad:
+                add("charset", n, cue, "".join(bad), "CEA-608", f"not in CEA-608: {''.join(bad)!r}")
+        if dur < prof.min_duration_ms - 1:
+            add("min_duration", n, cue, dur, prof.min_duration_ms, f"{dur} ms < {prof.min_duration_ms} ms")
+        if dur > prof.max_duration_ms + 1:
+            add("max_duration", n, cue, dur, prof.max_duration_ms, f"{dur} ms > {prof.max_duration_ms} ms")
+        chars = sum(line_length(x, cs) for x in lines)
+        if chars and (dur <= 0 or chars * 1000 > prof.max_cps * dur):
+            cps = round(chars * 1000 / dur, 2) if dur > 0 else float("inf")
+            add("reading_speed", n, cue, cps, prof.max_cps, f"{cps} characters/s > {prof.max_cps:g}")
+        if not (_on_frame(cue.start_ms, fr) and _on_frame(cue.end_ms, fr)):
+            which = cue.start_ms if not _on_frame(cue.start_ms, fr) else cue.end_ms
+            add("frame_boundary", n, cue, which, str(fr),
+                f"{format_srt(max(which, 0))} is not on a frame at {fr} fps")
+        if media_duration_ms is not None and cue.end_ms > media_duration_ms + 1:
+            add("past_media_end", n, cue, cue.end_ms, media_duration_ms,
+                f"ends at {format_srt(cue.end_ms)}, media ends at {format_srt(media_duration_ms)}")
+        if prev is not None:
+            gap_ms = cue.start_ms - prev.end_ms
+            gap = _frames(gap_ms, rate)
+            if gap_ms < 0:
+                add("overlap", n, cue, -gap_ms, 0, f"overlaps cue {n - 1} by {-gap_ms} ms")
+            elif gap < prof.min_gap_frames:
+                add("min_gap", n, cue, gap, prof.min_gap_frames,
+                    f"{gap} frames after cue {n - 1} < {prof.min_gap_frames}")
+            elif prof.min_gap_frames < gap <= prof.chain_gap_frames:
+                add("chaining", n, cue, gap, prof.min_gap_frames,
+                    f"a gap of {gap} frames (<= {prof.chain_gap_frames}) "
+                    f"should close to {prof.min_gap_frames}")
+        if cuts:
+            _check_shots(cue, n, prof, cuts, add)
+        prev = cue
+    notes = []
+    frame_bad = sum(1 for v in out if v.rule == "frame_boundary")
+    if track.cues and frame_bad > len(track.cues) // 2:
+        notes.append(f"most times are off the {fr} fps frame grid: is --fps right?")
+    if prof.language and not prof.count_spaces:
+        notes.append(f"characters counted without spaces ({prof.language})")
+    return Report(prof.name, fr, len(track.cues), tuple(out), tuple(notes))
+
+
+def _check_shots(cue: Cue, n: int, prof: Profile, cuts: Sequence[int], add) -> None:
+    import bisect
+
+    rate = prof.rate
+    st, en = _frames(cue.start_ms, rate), _frames(cue.end_ms, rate)
+    zone = prof.shot_zone_frames
+    k = bisect.bisect_left(cuts, st)
+    if k < len(cuts) and 1 <= cuts[k] - st < prof.shot_in_lead_frames:
+        d = cuts[k] - st
+        add("shot_change_in", n, cue, d, f"0 or {prof.shot_in_lead_frames}",
+            f"in-time {d} frames before a shot change")
+    k = bisect.bisect_right(cuts, en - zone)
+    if k < len(cuts) and cuts[k] - zone < en < cuts[k] + zone and en != cuts[k] - prof.shot_out_frames:
+        d = en - cuts[k]
+        add("shot_change_out", n, cue, d, -prof.shot_out_frames,
+            f"out-time {abs(d)} frames {'after' if d >= 0 else 'before'} a shot change "
+            f"(should be {prof.shot_out_frames} before it)")
+    inside = [c for c in cuts[bisect.bisect_right(cuts, st + zone):bisect.bisect_left(cuts, en - zone)]]
+    if inside:
+        add("crosses_shot_change", n, cue, len(inside), 0, f"shown across {len(inside)} shot change(s)")
+
+
+# ---------------------------------------------------------------- fix
+def _tokens(line: str, unspaced: bool) -> list[tuple[str, bool]]:
+    """Words of a line with their spacing; unspaced scripts split into characters (runs of Latin letters
+    and digits stay whole)."""
+    out: list[tuple[str, bool]] = []
+    for chunk in line.split():
+        first = True
+        if unspaced and _CJK.search(chunk):
+            for piece in re.findall(r"[A-Za-z0-9]+|.", chunk):
+                out.append((piece, first))
+                first = False
+        else:
+            out.append((chunk, True))
+    return out
+
+
+def track_words(track: CueTrack, unspaced: bool = False) -> tuple[list[Word], list[int], list[int]]:
+    """Words with times spread over each cue (by length), the first word of each cue, and the cues whose
+    lines are a dialogue (each line starts with a dash)."""
+    words: list[Word] = []
+    firsts: list[int] = []
+    dialogue: list[int] = []
+    for n, cue in enumerate(track.cues):
+        toks = [t for line in cue.lines for t in _tokens(line, unspaced)]
+        if len(cue.lines) > 1 and all(x.lstrip().startswith(("-", "–", "—")) for x in cue.lines):
+            dialogue.append(n)
+        firsts.append(len(words))
+        if not toks:
+            continue
+        weights = [len(t) + 1 for t, _ in toks]
+        total = sum(weights)
+        span = max(cue.end_ms - cue.start_ms, 0)
+        acc = 0
+        for (text, sp), w in zip(toks, weights, strict=True):
+            a = cue.start_ms + span * acc // total
+            acc += w
+            b = cue.start_ms + span * acc // total
+            words.append(Word(text, a, max(a, b), 1.0, sp if words else False))
+    return words, firsts, dialogue
+
+
+@dataclass(frozen=True)
+class FixResult:
+    track: CueTrack
+    before: Report
+    after: Report
+    notes: tuple[str, ...] = field(default=())
+
+
+def fix_track(
+    track: CueTrack,
+    profile: Profile,
+    *,
+    media_duration_ms: int | None = None,
+    shot_changes_ms: Sequence[int] | None = None,
+) -> FixResult:
+    """Re-break and re-time a track without changing its words (whitespace aside).
+
+    Each cue's words are spread over its times and fed to the rules engine with the original cue
+    boundaries as preferred breaks, so cues stay as they were unless a rule needs them split, merged or
+    moved. Dialogue cues (a dash per speaker) keep their lines. What still fails is in ``after``.
+    """
+    from .cues import make_cues
+
+    before = check_track(track, profile, media_duration_ms=media_duration_ms, shot_changes_ms=shot_changes_ms)
+    prof = profile_for_track(track, profile)
+    unspaced = not prof.count_spaces
+    words, firsts, dialogue = track_words(track, unspaced)
+    if not words:
+        return FixResult(CueTrack((), track.language, dict(track.metadata)), before, before)
+    transcript = Transcript(tuple(words), prof.language or track.language, media_duration_ms or 0)
+    made = make_cues(transcript, profile, shot_changes_ms=shot_changes_ms, preferred_breaks=firsts[1:])
+    # dialogue cues that came through whole keep their dash lines
+    cues = list(made.cues)
+    if dialogue:
+        by_first = {}
+        for k, c in enumerate(cues):
+            if c.words:
+                by_first[id(c.words[0])] = k
+        bounds = firsts + [len(words)]
+        for n in dialogue:
+            i, j = bounds[n], bounds[n + 1]
+            if i >= j:
+                continue
+            k = by_first.get(id(words[i]))
+            if k is not None and len(cues[k].words) == j - i:
+                cues[k] = replace(cues[k], lines=tuple(x.strip() for x in track.cues[n].lines))
+    fixed = CueTrack(tuple(cues), track.language, {**track.metadata, **made.metadata, "fixed": True})
+    after = check_track(fixed, profile, media_duration_ms=media_duration_ms, shot_changes_ms=shot_changes_ms)
+    notes = []
+    if len(fixed.cues) != len(track.cues):
+        notes.append(f"{len(track.cues)} cues became {len(fixed.cues)}")
+    return FixResult(fixed, before, after, tuple(notes))
+
+
+# ---------------------------------------------------------------- retime
+_OFFSET = re.compile(r"^\s*([+-])?\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$")
+
+
+def parse_offset(text: str) -> int:
+    """'+1.5', '-2s', '250ms', '-00:00:01,500' -> ms."""
+    t = text.strip()
+    m = _OFFSET.match(t)
+    if m:
+        sign = -1 if m.group(1) == "-" else 1
+        value = float(m.group(2))
+        return sign * int(round(value if m.group(3) == "ms" else value * 1000))
+    sign = -1 if t.startswith("-") else 1
+    try:
+        return sign * parse_clock(t.lstrip("+-"))
+    except FormatError:
+        raise SubpipeError(f"not a time offset: {text!r}",
+                           hint="e.g. +1.5, -2s, 250ms, -00:00:01,500") from None
+
+
+def shift(track: CueTrack, offset_ms: int) -> tuple[CueTrack, int]:
+    """Move every cue by ``offset_ms``; cues that would end at or before 0 are dropped (their count is
+    returned), a start before 0 becomes 0."""
+    cues = []
+    dropped = 0
+    for c in track.cues:
+        a, b = c.start_ms + offset_ms, c.end_ms + offset_ms
+        if b <= 0:
+            dropped += 1
+            continue
+        cues.append(c.with_times(max(a, 0), b))
+    return CueTrack(tuple(cues), track.language, dict(track.metadata)), dropped
+
+
+def change_fps(track: CueTrack, from_fps: str | FrameRate, to_fps: str | FrameRate) -> CueTrack:
+    """Retime for a speed change, e.g. 23.976 -> 25 (PAL speed-up): every time scales by from/to."""
+    a, b = FrameRate.parse(from_fps).rate, FrameRate.parse(to_fps).rate
+    ratio = a / b
+
+    def scale(ms: int) -> int:
+        return int(round(Fraction(ms) * ratio))
+
+    cues = tuple(c.with_times(scale(c.start_ms), scale(c.end_ms)) for c in track.cues)
+    return CueTrack(cues, track.language, dict(track.metadata))
+
+
+# ---------------------------------------------------------------- shot-change lists
+def parse_shot_changes(text: str, fps: FrameRate | None = None) -> tuple[int, ...]:
+    """Cut times from text: a JSON list (ms), or one time per line: seconds, HH:MM:SS.mmm, or SMPTE
+    HH:MM:SS:FF (needs ``fps``). Blank lines and lines starting with '#' are skipped."""
+    import json
+
+    t = text.strip()
+    if t.startswith(("[", "{")):
+        try:
+            data = json.loads(t)
+        except json.JSONDecodeError as exc:
+            raise FormatError(f"shot changes: not JSON: {exc.msg}", line=exc.lineno) from None
+        if isinstance(data, dict):
+            data = data.get("shot_changes_ms", data.get("cuts_ms", []))
+        try:
+            return tuple(sorted(int(x) for x in data))
+        except (TypeError, ValueError):
+            raise FormatError("shot changes: expected a list of times in ms") from None
+    out = []
+    for n, line in enumerate(t.splitlines(), start=1):
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        try:
+            if re.match(r"^\d+:\d{2}:\d{2}[:;]\d{2}$", s):
+                if fps is None:
+                    raise FormatError("SMPTE timecode needs --fps")
+                out.append(frames_to_ms(smpte_to_frames(s, fps), fps))
+            elif ":" in s:
+                out.append(parse_clock(s))
+            else:
+                out.append(int(round(float(s) * 1000)))
+        except (FormatError, ValueError):
+            raise FormatError(f"shot changes: not a time: {s!r}", line=n) from None
+    return tuple(sorted(out))
