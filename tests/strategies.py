@@ -6,7 +6,7 @@ import string
 
 from hypothesis import strategies as st
 
-from subpipe.model import Cue, CueTrack
+from subpipe.model import Cue, CueTrack, Word
 
 # ---------------------------------------------------------------- cue tracks (formats)
 
@@ -61,3 +61,24 @@ def cue_tracks(
         cues.append(Cue(t, t + d, draw(lines)))
         t += d + draw(st.integers(min_gap_ms, max_gap_ms))
     return CueTrack.of(cues, language=draw(language))
+
+
+# ---------------------------------------------------------------- timed words (guards, languages)
+
+# a small vocabulary, so that repeats and loops turn up often
+loop_vocabulary = st.sampled_from(["the", "night", "is", "dark", "no", "you", "thank", "we", "go", "我们", "走"])
+
+
+@st.composite
+def timed_words(draw, vocabulary: st.SearchStrategy[str] = loop_vocabulary, max_size: int = 40,
+                language: st.SearchStrategy[str | None] | None = None) -> list[Word]:
+    """Words in time order with integer-ms times (gaps may be 0)."""
+    language = language if language is not None else st.none()
+    n = draw(st.integers(0, max_size))
+    t = draw(st.integers(0, 10_000))
+    out = []
+    for _ in range(n):
+        d = draw(st.integers(0, 900))
+        out.append(Word(draw(vocabulary), t, t + d, draw(st.floats(0, 1)), language=draw(language)))
+        t += d + draw(st.integers(0, 1500))
+    return out
