@@ -96,6 +96,7 @@ def _has_cjk(text: str) -> bool:
 
 # ------------------------------------------------------------------ scoring
 _EN = None
+_T2S = None
 
 
 def norm_en(text: str) -> str:
@@ -108,12 +109,12 @@ def norm_en(text: str) -> str:
 
 
 def norm_zh(text: str) -> str:
-    try:
-        from hanziconv import HanziConv
+    global _T2S
+    if _T2S is None:
+        import opencc
 
-        text = HanziConv.toSimplified(text)
-    except ImportError:  # pragma: no cover - scored without Traditional->Simplified conversion
-        pass
+        _T2S = opencc.OpenCC("t2s")
+    text = _T2S.convert(text)
     return "".join(c for c in text if c.isalnum() and _has_cjk(c) or c.isdigit())
 
 
@@ -372,6 +373,24 @@ def main(argv: list[str] | None = None) -> int:
         say(f"- raw on `{m.name}`: {join(results[('raw', m.name)][0])[:200]!r}")
         say(f"- ours on `{m.name}`: {join(results[('ours', m.name)][0])[:200]!r}; notes: {list(ours_t[m.name].notes)}")
     say("")
+    say("What each layer does on the music-only and silence-only files (words kept / words the guards dropped):")
+    say("")
+    say("| configuration | music only | silence only |")
+    say("|---|---|---|")
+    layers = (
+        ("subpipe defaults (VAD + Whisper's silence skip + guards)", {}),
+        ("guards off (VAD + silence skip)", dict(guards=False)),
+        ("VAD off (silence skip + guards)", dict(vad=False)),
+        ("VAD and silence skip off (guards alone)", dict(vad=False, hallucination_silence_threshold=None)),
+        ("VAD, silence skip and guards off", dict(vad=False, hallucination_silence_threshold=None, guards=False)),
+    )
+    for label, kw in layers:
+        cells = []
+        for m in (music, silence):
+            _, t, _ = run_ours(audio[m.name], TranscribeOptions(model=a.model, **kw))
+            cells.append(f"{len(t.words)} / {len(t.dropped)}")
+        say(f"| {label} | " + " | ".join(cells) + " |")
+    say("")
     drops = [(m.name, d) for m in trailer + clean for d in ours_t[m.name].dropped]
     say(f"Guards' drops on the speech mixes: {len(drops)} word(s)"
         + (": " + "; ".join(f"`{n}` {d.text!r} at {d.start_ms} ms ({d.reason})" for n, d in drops[:12]) if drops
@@ -397,8 +416,11 @@ def main(argv: list[str] | None = None) -> int:
         kept_ours += ko
         if not ko:
             lost.append(f"`{m.name}` (ref {ref.split()[0]!r}, ours {join(results[('ours', m.name)][0])[:40]!r})")
+    pad400 = TranscribeOptions(model=a.model, vad_speech_pad_ms=400)
+    kept_400 = sum(first_word_kept(m.speech()[0].text, join(run_ours(audio[m.name], pad400)[0])) for m in fw_mixes)
     say(f"Files whose first reference word is transcribed exactly (alignment says 'equal'), over {len(fw_mixes)} "
-        f"files with 5-15 s intros: **ours {kept_ours}/{len(fw_mixes)}**, raw {kept_raw}/{len(fw_mixes)}.")
+        f"files with 5-15 s intros: **ours {kept_ours}/{len(fw_mixes)}**, raw {kept_raw}/{len(fw_mixes)}, "
+        f"ours with the earlier 400 ms VAD padding {kept_400}/{len(fw_mixes)}.")
     if lost:
         say("")
         say("Ours lost: " + "; ".join(lost))
@@ -409,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     say("")
     say("Three English and three Mandarin utterances alternating. Language per reference utterance: ours from "
         "the words' recorded language; raw from the script of the words under it (CJK or Latin). English "
-        "scored by WER, Mandarin by CER after Traditional->Simplified (hanziconv).")
+        "scored by WER, Mandarin by CER after Traditional->Simplified (OpenCC t2s).")
     say("")
     say("| file | system | language accuracy | EN WER | ZH CER | seconds |")
     say("|---|---|---|---|---|---|")

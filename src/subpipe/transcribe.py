@@ -305,7 +305,10 @@ def _decode(whisper: Any, samples: np.ndarray, options: TranscribeOptions, *, la
     """One faster-whisper pass over ``samples``; segments with words on the file's clock."""
     if len(samples) < SAMPLE_RATE // 10:  # under 0.1 s: nothing Whisper can read
         return [], language or "en"
-    fw_segments, info = whisper.transcribe(samples, **whisper_kwargs(options, language=language, task=task))
+    kwargs = whisper_kwargs(options, language=language, task=task)
+    if task == "translate":  # English subtitles: Whisper may not fall back to the source script
+        kwargs["suppress_tokens"] = [-1, *non_latin_tokens(whisper)]
+    fw_segments, info = whisper.transcribe(samples, **kwargs)
     lang = info.language
     out: list[Segment] = []
     prev: Word | None = None
@@ -322,6 +325,27 @@ def _decode(whisper: Any, samples: np.ndarray, options: TranscribeOptions, *, la
         if progress:
             progress(min(offset_ms + seconds_to_ms(seg.end), duration_ms), duration_ms)
     return out, lang
+
+
+_NON_LATIN: dict[int, tuple[int, ...]] = {}
+
+
+def non_latin_tokens(whisper: Any) -> tuple[int, ...]:
+    """Token ids whose text is outside Latin script (or a partial UTF-8 byte): suppressed when translating.
+
+    Whisper ``base`` asked to translate short Mandarin stretches often writes Chinese characters or half of
+    them; an English subtitle must not. Computed once per loaded model (about half a second).
+    """
+    key = id(whisper)
+    if key not in _NON_LATIN:
+        tok = whisper.hf_tokenizer
+        bad = []
+        for i in range(tok.get_vocab_size()):
+            text = tok.decode([i])
+            if any(ord(c) > 0x24F and not 0x2000 <= ord(c) <= 0x206F for c in text):
+                bad.append(i)
+        _NON_LATIN[key] = tuple(bad)
+    return _NON_LATIN[key]
 
 
 def _guard(segs: list[Segment], speech: SpeechMap | None, options: TranscribeOptions
