@@ -111,7 +111,7 @@ def _speech_strategy():
         lambda spans: speech([(a, a + d) for a, d in spans], 80_000))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(segments_strategy, _speech_strategy())
 def test_every_word_is_kept_or_recorded_never_both(segs, sp):
     res = apply_guards(segs, sp)
@@ -125,7 +125,7 @@ def test_every_word_is_kept_or_recorded_never_both(segs, sp):
     assert all(d.reason and d.detail for d in res.dropped)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(timed_words(max_size=60))
 def test_loop_collapse_is_idempotent_and_leaves_no_loop(words):
     kept, dropped = collapse_word_loops(words)
