@@ -185,6 +185,9 @@ def transcribe_audio(
                 elif options.languages not in ("file", "utterance"):
                     raise SubpipeError(f"unknown languages mode {options.languages!r} (use file or utterance)")
                 else:
+                    if options.languages == "utterance" and options.language is None:
+                        notes.append(f"languages by utterance need a multilingual model; {loaded.resolved.name} "
+                                     f"is English-only, so the file was transcribed as one language")
                     chunks = [(0, duration_ms, options.language)]
                 seen: dict[str, int] = {}
                 for a, b, lang in chunks:
@@ -371,9 +374,8 @@ def detect_languages(whisper: Any, samples: np.ndarray, options: TranscribeOptio
 
 
 def _monotonic(words: list[Word]) -> list[Word]:
-    """Sort by start; keep every start at or after the one before (chunks never overlap, but be sure)."""
-    words = sorted(words, key=lambda w: (w.start_ms, w.end_ms))
-    return words
+    """Chunks in time order (a stable sort by start: words inside a chunk already have non-decreasing starts)."""
+    return sorted(words, key=lambda w: w.start_ms)
 
 
 def _count_reasons(dropped: list[Dropped]) -> str:
