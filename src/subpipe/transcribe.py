@@ -26,6 +26,7 @@ from .utterances import build_utterances
 log = logging.getLogger("subpipe")
 
 Progress = Callable[[int, int], None]  # (done_ms, total_ms)
+SAMPLE_RATE = 16_000
 
 
 @dataclass(frozen=True)
@@ -258,8 +259,6 @@ def transcribe_audio(
         translation=tuple(translation),
     )
 
-
-SAMPLE_RATE = 16_000
 
 
 def speech_map(samples: np.ndarray) -> SpeechMap:
