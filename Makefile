@@ -16,7 +16,7 @@ BATCH_ARGS ?=
 # extra bench/bench.py flags, e.g. BENCH_ARGS=--quick or BENCH_ARGS='--models base'
 BENCH_ARGS ?=
 
-.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-quotes docs docs-check lint clean distclean
+.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-quotes bench-trailer docs docs-check lint clean distclean
 
 help:
 	@echo "make run        process $(MEDIA)/ into $(OUT)/ (sets everything up first)"
@@ -27,6 +27,7 @@ help:
 	@echo "make bench      measure WER and speed against raw faster-whisper; writes BENCHMARKS.md"
 	@echo "                (BENCH_ARGS=--quick: jfk + librispeech only)"
 	@echo "make bench-quotes  quote index: search latency on 1,000,000 utterances, build rate, size"
+	@echo "make bench-trailer  music beds, silence, mixed languages vs raw faster-whisper; writes BENCH_TRAILER.md"
 	@echo "make docs       regenerate docs/cli.md from --help"
 	@echo "make lint       ruff"
 	@echo "make clean      remove outputs"
@@ -100,3 +101,6 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV)
+
+bench-trailer: setup
+	$(PY) bench/bench_trailer.py --out BENCH_TRAILER.md

@@ -101,3 +101,24 @@ def word_streams(draw, min_words: int = 0, max_words: int = 120, cjk: bool = Fal
 
 
 shot_changes = st.lists(st.integers(min_value=0, max_value=200_000), max_size=30, unique=True).map(sorted)
+
+
+# ---------------------------------------------------------------- timed words (guards, languages)
+
+# a small vocabulary, so that repeats and loops turn up often
+loop_vocabulary = st.sampled_from(["the", "night", "is", "dark", "no", "you", "thank", "we", "go", "我们", "走"])
+
+
+@st.composite
+def timed_words(draw, vocabulary: st.SearchStrategy[str] = loop_vocabulary, max_size: int = 40,
+                language: st.SearchStrategy[str | None] | None = None) -> list[Word]:
+    """Words in time order with integer-ms times (gaps may be 0)."""
+    language = language if language is not None else st.none()
+    n = draw(st.integers(0, max_size))
+    t = draw(st.integers(0, 10_000))
+    out = []
+    for _ in range(n):
+        d = draw(st.integers(0, 900))
+        out.append(Word(draw(vocabulary), t, t + d, draw(st.floats(0, 1)), language=draw(language)))
+        t += d + draw(st.integers(0, 1500))
+    return out

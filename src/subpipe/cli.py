@@ -66,11 +66,18 @@ def transcribe_options(f):
         click.option("--threads", "cpu_threads", type=int, default=0, help="CPU threads (0: automatic)."),
         click.option("-l", "--language", default=None, help="Spoken language code (e.g. en, zh); default: detect."),
         click.option("--task", type=click.Choice(["transcribe", "translate"]), default="transcribe",
-                     show_default=True, help="translate: English subtitles for foreign dialogue."),
+                     show_default=True, help="translate: English subtitles for the foreign-language parts; the "
+                                             "transcript and quote index keep the original words."),
+        click.option("--translate", is_flag=True, help="Same as --task translate."),
+        click.option("--languages", type=click.Choice(["file", "utterance"]), default="file", show_default=True,
+                     help="utterance: detect the language of each speech stretch and transcribe it in that "
+                          "language (films that mix languages; slower)."),
         click.option("--glossary", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                      help="File of names and terms, one per line, fed to Whisper as hotwords."),
         click.option("--beam-size", type=int, default=5, show_default=True),
         click.option("--no-vad", is_flag=True, help="Do not use Silero VAD to skip non-speech."),
+        click.option("--no-guards", is_flag=True,
+                     help="Keep every word Whisper writes (no repetition, stock-phrase or no-speech guards)."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -84,12 +91,14 @@ def media_options(f):
     return f
 
 
-def _topts(model, device, compute_type, device_index, cpu_threads, language, task, glossary, beam_size, no_vad):
+def _topts(model, device, compute_type, device_index, cpu_threads, language, task, glossary, beam_size, no_vad,
+           translate=False, languages="file", no_guards=False):
     from .transcribe import TranscribeOptions, read_glossary
 
     return TranscribeOptions(
         model=model, device=device, compute_type=compute_type, device_index=device_index,
-        cpu_threads=cpu_threads, language=language, task=task, beam_size=beam_size, vad=not no_vad,
+        cpu_threads=cpu_threads, language=language, task="translate" if translate else task, beam_size=beam_size,
+        vad=not no_vad, languages=languages, guards=not no_guards,
         glossary=read_glossary(glossary) if glossary else (),
     )
 

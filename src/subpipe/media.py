@@ -254,12 +254,32 @@ def _audio_graph(path: Path, info: MediaInfo, stream: int | None, dialogue: str)
     return a, n, notes
 
 
+# Optional dialogue pre-filters (ffmpeg filter chains). Measured on the trailer mixes, not assumed to help:
+# see bench/bench_trailer.py and BENCH_TRAILER.md before turning one on.
+PREFILTERS: dict[str, tuple[tuple[str, dict], ...]] = {
+    "none": (),
+    "voice": (("highpass", {"f": 150}), ("lowpass", {"f": 5000})),  # the speech band
+    "voice-loudnorm": (("highpass", {"f": 150}), ("lowpass", {"f": 5000}), ("loudnorm", {"I": -23, "TP": -2})),
+}
+
+
+def _apply_prefilter(a, prefilter: str, notes: list[str]):
+    if prefilter not in PREFILTERS:
+        raise MediaError(f"unknown pre-filter {prefilter!r} (use {', '.join(PREFILTERS)})")
+    for name, kw in PREFILTERS[prefilter]:
+        a = a.filter(name, **kw)
+    if PREFILTERS[prefilter]:
+        notes.append(f"pre-filter: {prefilter}")
+    return a
+
+
 def extract_audio(path: Path, *, stream: int | None = None, dialogue: str = "mix",
-                  info: MediaInfo | None = None) -> Audio:
+                  info: MediaInfo | None = None, prefilter: str = "none") -> Audio:
     """Decode one audio stream to 16 kHz mono float32, piped into memory (no temp files)."""
     path = Path(path)
     info = info or probe(path)
     a, n, notes = _audio_graph(path, info, stream, dialogue)
+    a = _apply_prefilter(a, prefilter, notes)
     out = ffmpeg.output(a, "pipe:", format="f32le", acodec="pcm_f32le", ac=1, ar=SAMPLE_RATE)
     cmd = out.global_args("-nostdin", "-hide_banner", "-loglevel", "error").compile(cmd=ffmpeg_exe())
     proc = _run(cmd, path=path, what="audio extraction")

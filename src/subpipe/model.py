@@ -25,6 +25,7 @@ class Word:
     end_ms: int
     probability: float = 1.0
     space_before: bool = True  # whether a space separates this word from the previous one
+    language: str | None = None  # set when a file mixes languages (per-utterance language detection)
 
     def __post_init__(self) -> None:
         if self.end_ms < self.start_ms:
@@ -71,6 +72,17 @@ class Utterance:
 
 
 @dataclass(frozen=True, slots=True)
+class Dropped:
+    """A word a hallucination guard removed, kept with why and when so nothing disappears silently."""
+
+    text: str
+    start_ms: int
+    end_ms: int
+    reason: str  # the guard's rule id: repetition, phantom, no-speech, compression, sound-label
+    detail: str = ""  # a human sentence: what the guard saw
+
+
+@dataclass(frozen=True, slots=True)
 class Transcript:
     """Everything known about the speech in one media file; the checkpoint between stages."""
 
@@ -80,6 +92,8 @@ class Transcript:
     utterances: tuple[Utterance, ...] = ()
     notes: tuple[str, ...] = ()
     provenance: dict[str, Any] = field(default_factory=dict, compare=False)
+    dropped: tuple[Dropped, ...] = ()  # what the hallucination guards removed (see guards.py)
+    translation: tuple[Word, ...] = ()  # English for the foreign-language parts, when asked to translate
 
     @property
     def text(self) -> str:

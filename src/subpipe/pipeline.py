@@ -25,6 +25,7 @@ from .errors import FormatError, SubpipeError
 from .formats import SUBTITLE_FORMATS
 from .formats import transcript_json as tj
 from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
+from .languages import subtitle_view
 from .model import CueTrack, Transcript
 from .profiles import Profile, get_profile
 from .transcribe import Progress, TranscribeOptions, load_model, transcribe_audio
@@ -128,7 +129,8 @@ def write_subtitles(track: CueTrack, base: Path, formats: Sequence[str]) -> list
 
 
 def make_subtitles(transcript: Transcript, profile: Profile, *, shot_changes_ms=None) -> CueTrack:
-    return make_cues(transcript, profile, shot_changes_ms=shot_changes_ms)
+    # with a translation: English subtitles for the foreign parts, the original words everywhere else
+    return make_cues(subtitle_view(transcript), profile, shot_changes_ms=shot_changes_ms)
 
 
 def compliance(track: CueTrack, profile: Profile, *, media_duration_ms: int | None = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +17,16 @@ import numpy as np
 
 from . import __version__
 from .errors import ModelNotAvailableError, SubpipeError, TranscriptionError
-from .model import Transcript, Word, seconds_to_ms
+from .guards import GuardOptions, Segment, SpeechMap, apply_guards
+from .languages import LanguageSpan, assign_languages, language_runs, majority_language
+from .model import Dropped, Transcript, Word, seconds_to_ms
 from .models import DEFAULT_MODEL, ResolvedModel, cache_dir, offline_help, resolve
 from .utterances import build_utterances
 
 log = logging.getLogger("subpipe")
 
 Progress = Callable[[int, int], None]  # (done_ms, total_ms)
+SAMPLE_RATE = 16_000
 
 
 @dataclass(frozen=True)
@@ -34,19 +37,37 @@ class TranscribeOptions:
     device_index: int = 0
     cpu_threads: int = 0  # 0: CTranslate2 picks
     language: str | None = None  # None: detect
-    task: str = "transcribe"  # or "translate" (to English)
+    task: str = "transcribe"  # or "translate": English for the foreign parts, the original kept in the words
     beam_size: int = 5
     vad: bool = True  # Silero VAD (bundled with faster-whisper)
     vad_min_silence_ms: int = 1000
-    vad_speech_pad_ms: int = 400
+    # Measured on the trailer mixes (bench/bench_trailer.py --vad-sweep): under music Silero's onset lags the
+    # voice by up to ~0.5 s, so 400 ms of padding cut into 11 of 23 first words; 800 ms covers all of them
+    # with >= 0.28 s to spare and still marks no music-only second as speech.
+    vad_speech_pad_ms: int = 800
+    vad_threshold: float = 0.5
     glossary: tuple[str, ...] = ()  # names and terms, fed as hotwords
     initial_prompt: str | None = None
     condition_on_previous_text: bool = True
+    # hallucination guards (guards.py) and Whisper's own thresholds
+    guards: bool = True
+    no_speech_threshold: float | None = 0.6
+    log_prob_threshold: float | None = -1.0
+    compression_ratio_threshold: float | None = 2.4
+    hallucination_silence_threshold: float | None = 2.0  # seconds; needs word timestamps (always on)
+    # "file": one language for the whole file; "utterance": detect and transcribe each speech region in its own
+    languages: str = "file"
+    candidate_languages: tuple[str, ...] = ()  # limit per-utterance detection to these (e.g. en, zh)
+    language_min_silence_ms: int = 300  # pauses that may separate two languages
 
     def provenance(self) -> dict[str, Any]:
         d = asdict(self)
         d["glossary"] = list(self.glossary)
+        d["candidate_languages"] = list(self.candidate_languages)
         return d
+
+    def guard_options(self) -> GuardOptions:
+        return GuardOptions(compression_ratio=self.compression_ratio_threshold or float("inf"))
 
 
 def read_glossary(path: Path) -> tuple[str, ...]:
@@ -137,49 +158,72 @@ def transcribe_audio(
     media_sha256: str | None = None,
     media_name: str | None = None,
 ) -> Transcript:
-    """Transcribe 16 kHz mono float32 samples into a Transcript with word timings."""
+    """Transcribe 16 kHz mono float32 samples into a Transcript with word timings.
+
+    With ``options.guards`` every decoded segment passes the hallucination guards (guards.py); what they drop
+    is kept in ``Transcript.dropped``. With ``options.languages == "utterance"`` each speech region is
+    transcribed in its own language; with ``task == "translate"`` the non-English parts are also translated
+    into ``Transcript.translation`` while the words keep the original.
+    """
     loaded = load_model(options)
-    duration_ms = int(len(samples) * 1000 / 16000 + 0.5)
+    duration_ms = int(len(samples) * 1000 / SAMPLE_RATE + 0.5)
     notes: list[str] = []
-    kwargs: dict[str, Any] = dict(
-        language=options.language,
-        task=options.task,
-        beam_size=options.beam_size,
-        word_timestamps=True,
-        vad_filter=options.vad,
-        condition_on_previous_text=options.condition_on_previous_text,
-        initial_prompt=options.initial_prompt,
-    )
-    if options.vad:
-        kwargs["vad_parameters"] = dict(
-            min_silence_duration_ms=options.vad_min_silence_ms, speech_pad_ms=options.vad_speech_pad_ms
-        )
-    if options.glossary:
-        kwargs["hotwords"] = ", ".join(options.glossary)
     words: list[Word] = []
+    translation: list[Word] = []
+    dropped: list[Dropped] = []
     language = options.language
+    spans: list[LanguageSpan] = []
     if duration_ms == 0:
         notes.append("no audio samples")
     else:
         with loaded.lock:  # one CTranslate2 model serves one call at a time
             try:
-                segments, info = loaded.whisper.transcribe(samples, **kwargs)
-                language = info.language
-                for seg in segments:
-                    for w in seg.words or ():
-                        word = _to_word(w, words[-1] if words else None, duration_ms)
-                        if word is not None:
-                            words.append(word)
-                    if progress:
-                        progress(min(seconds_to_ms(seg.end), duration_ms), duration_ms)
+                speech = speech_map(samples) if options.guards else None
+                multilingual = bool(getattr(loaded.whisper.model, "is_multilingual", False))
+                if options.languages == "utterance" and options.language is None and multilingual:
+                    spans = detect_languages(loaded.whisper, samples, options)
+                    chunks = [(s.start_ms, s.end_ms, s.language) for s in spans]
+                elif options.languages not in ("file", "utterance"):
+                    raise SubpipeError(f"unknown languages mode {options.languages!r} (use file or utterance)")
+                else:
+                    if options.languages == "utterance" and options.language is None:
+                        notes.append(f"languages by utterance need a multilingual model; {loaded.resolved.name} "
+                                     f"is English-only, so the file was transcribed as one language")
+                    chunks = [(0, duration_ms, options.language)]
+                seen: dict[str, int] = {}
+                for a, b, lang in chunks:
+                    part = samples[a * SAMPLE_RATE // 1000: b * SAMPLE_RATE // 1000]
+                    segs, lang = _decode(loaded.whisper, part, options, language=lang, task="transcribe",
+                                         offset_ms=a, duration_ms=duration_ms, progress=progress,
+                                         tag=options.languages == "utterance")
+                    seen[lang] = seen.get(lang, 0) + (b - a)
+                    kept, gone = _guard(segs, speech, options)
+                    words += kept
+                    dropped += gone
+                    if options.task == "translate" and lang != "en" and kept:
+                        tsegs, _ = _decode(loaded.whisper, part, options, language=lang, task="translate",
+                                           offset_ms=a, duration_ms=duration_ms, progress=None, tag=False)
+                        tkept, tgone = _guard(tsegs, speech, options)
+                        translation += [replace(w, language="en") for w in tkept]
+                        dropped += [replace(d, detail=d.detail + " (in the English translation)") for d in tgone]
+                language = majority_language(seen) if seen else language
             except SubpipeError:
                 raise
             except Exception as exc:
                 raise TranscriptionError(f"transcription failed: {exc}") from exc
     if progress:
         progress(duration_ms, duration_ms)
+    words = _monotonic(words)
+    translation = _monotonic(translation)
+    dropped.sort(key=lambda d: (d.start_ms, d.end_ms))
     if not words:
         notes.append("no speech detected")
+    if dropped:
+        notes.append(f"guards dropped {len(dropped)} word(s) Whisper likely invented "
+                     f"({_count_reasons(dropped)}); see 'dropped' in the transcript JSON")
+    if spans:
+        langs = sorted({s.language for s in spans})
+        notes.append(f"languages by utterance: {', '.join(langs)} ({len(spans)} stretch(es))")
     provenance = {
         "tool": "subpipe",
         "version": __version__,
@@ -194,29 +238,164 @@ def transcribe_audio(
         "options": options.provenance(),
         "engine": _engine_versions(),
     }
+    if spans:
+        provenance["language_spans"] = [
+            {"start_ms": s.start_ms, "end_ms": s.end_ms, "language": s.language, "probability": s.probability}
+            for s in spans
+        ]
     if media_sha256:
         provenance["media"] = {"sha256": media_sha256, "name": media_name}
+    utterances: tuple = ()
+    for lang, run in language_runs(words, language):
+        utterances += build_utterances(run, lang)
     return Transcript(
         words=tuple(words),
         language=language,
         duration_ms=duration_ms,
-        utterances=build_utterances(words, language),
+        utterances=utterances,
         notes=tuple(notes),
         provenance=provenance,
+        dropped=tuple(dropped),
+        translation=tuple(translation),
     )
 
 
-def _to_word(w: Any, prev: Word | None, duration_ms: int) -> Word | None:
+
+def speech_map(samples: np.ndarray) -> SpeechMap:
+    """Silero VAD's speech probability for every 32 ms of the audio (the guards' evidence)."""
+    from faster_whisper.vad import get_vad_model
+
+    window = 512
+    if len(samples) == 0:
+        return SpeechMap(np.zeros(0, dtype=np.float32))
+    padded = np.pad(samples, (0, window - len(samples) % window))
+    return SpeechMap(np.asarray(get_vad_model()(padded), dtype=np.float32).reshape(-1))
+
+
+def vad_parameters(options: TranscribeOptions, *, min_silence_ms: int | None = None) -> dict[str, Any]:
+    return dict(
+        threshold=options.vad_threshold,
+        min_silence_duration_ms=options.vad_min_silence_ms if min_silence_ms is None else min_silence_ms,
+        speech_pad_ms=options.vad_speech_pad_ms,
+    )
+
+
+def whisper_kwargs(options: TranscribeOptions, *, language: str | None, task: str) -> dict[str, Any]:
+    """The keyword arguments ``WhisperModel.transcribe`` gets for these options."""
+    kwargs: dict[str, Any] = dict(
+        language=language,
+        task=task,
+        beam_size=options.beam_size,
+        word_timestamps=True,
+        vad_filter=options.vad,
+        condition_on_previous_text=options.condition_on_previous_text,
+        initial_prompt=options.initial_prompt,
+        no_speech_threshold=options.no_speech_threshold,
+        log_prob_threshold=options.log_prob_threshold,
+        compression_ratio_threshold=options.compression_ratio_threshold,
+        hallucination_silence_threshold=options.hallucination_silence_threshold,
+    )
+    if options.vad:
+        kwargs["vad_parameters"] = vad_parameters(options)
+    if options.glossary:
+        kwargs["hotwords"] = ", ".join(options.glossary)
+    return kwargs
+
+
+def _decode(whisper: Any, samples: np.ndarray, options: TranscribeOptions, *, language: str | None, task: str,
+            offset_ms: int, duration_ms: int, progress: Progress | None, tag: bool) -> tuple[list[Segment], str]:
+    """One faster-whisper pass over ``samples``; segments with words on the file's clock."""
+    if len(samples) < SAMPLE_RATE // 10:  # under 0.1 s: nothing Whisper can read
+        return [], language or "en"
+    kwargs = whisper_kwargs(options, language=language, task=task)
+    if task == "translate":  # English subtitles: Whisper may not fall back to the source script
+        kwargs["suppress_tokens"] = [-1, *non_latin_tokens(whisper)]
+    fw_segments, info = whisper.transcribe(samples, **kwargs)
+    lang = info.language
+    out: list[Segment] = []
+    prev: Word | None = None
+    for seg in fw_segments:
+        ws = []
+        for w in seg.words or ():
+            word = _to_word(w, prev, duration_ms, offset_ms, lang if tag else None)
+            if word is not None:
+                ws.append(word)
+                prev = word
+        if ws:
+            out.append(Segment(tuple(ws), float(seg.avg_logprob), float(seg.no_speech_prob),
+                               float(seg.compression_ratio), float(seg.temperature or 0.0)))
+        if progress:
+            progress(min(offset_ms + seconds_to_ms(seg.end), duration_ms), duration_ms)
+    return out, lang
+
+
+_NON_LATIN: dict[int, tuple[int, ...]] = {}
+
+
+def non_latin_tokens(whisper: Any) -> tuple[int, ...]:
+    """Token ids whose text is outside Latin script (or a partial UTF-8 byte): suppressed when translating.
+
+    Whisper ``base`` asked to translate short Mandarin stretches often writes Chinese characters or half of
+    them; an English subtitle must not. Computed once per loaded model (about half a second).
+    """
+    key = id(whisper)
+    if key not in _NON_LATIN:
+        tok = whisper.hf_tokenizer
+        bad = []
+        for i in range(tok.get_vocab_size()):
+            text = tok.decode([i])
+            if any(ord(c) > 0x24F and not 0x2000 <= ord(c) <= 0x206F for c in text):
+                bad.append(i)
+        _NON_LATIN[key] = tuple(bad)
+    return _NON_LATIN[key]
+
+
+def _guard(segs: list[Segment], speech: SpeechMap | None, options: TranscribeOptions
+           ) -> tuple[list[Word], list[Dropped]]:
+    if not options.guards:
+        return [w for s in segs for w in s.words], []
+    res = apply_guards(segs, speech, options.guard_options())
+    return list(res.words), list(res.dropped)
+
+
+def detect_languages(whisper: Any, samples: np.ndarray, options: TranscribeOptions) -> list[LanguageSpan]:
+    """The language of every speech region (Silero VAD, short pauses split), merged into same-language spans."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    vad = VadOptions(**vad_parameters(options, min_silence_ms=options.language_min_silence_ms))
+    regions = get_speech_timestamps(samples, vad)
+    detected = []
+    for r in regions:
+        part = samples[r["start"]:r["end"]]
+        _, _, probs = whisper.detect_language(audio=part)
+        detected.append((r["start"] * 1000 // SAMPLE_RATE, r["end"] * 1000 // SAMPLE_RATE, dict(probs)))
+    return assign_languages(detected, candidates=options.candidate_languages)
+
+
+def _monotonic(words: list[Word]) -> list[Word]:
+    """Chunks in time order (a stable sort by start: words inside a chunk already have non-decreasing starts)."""
+    return sorted(words, key=lambda w: w.start_ms)
+
+
+def _count_reasons(dropped: list[Dropped]) -> str:
+    counts: dict[str, int] = {}
+    for d in dropped:
+        counts[d.reason] = counts.get(d.reason, 0) + 1
+    return ", ".join(f"{n} {r}" for r, n in sorted(counts.items()))
+
+
+def _to_word(w: Any, prev: Word | None, duration_ms: int, offset_ms: int = 0, language: str | None = None
+             ) -> Word | None:
     raw = w.word
     text = raw.strip()
     if not text:
         return None
-    start = min(seconds_to_ms(w.start), duration_ms)
-    end = min(max(seconds_to_ms(w.end), start), duration_ms)
+    start = min(offset_ms + seconds_to_ms(w.start), duration_ms)
+    end = min(max(offset_ms + seconds_to_ms(w.end), start), duration_ms)
     if prev is not None and start < prev.start_ms:  # keep starts non-decreasing
         start = prev.start_ms
         end = max(end, start)
-    return Word(text, start, end, round(float(w.probability), 4), space_before=raw[:1].isspace())
+    return Word(text, start, end, round(float(w.probability), 4), space_before=raw[:1].isspace(), language=language)
 
 
 def _engine_versions() -> dict[str, str]:

@@ -5,7 +5,14 @@ Schema version 1::
     {"schema_version": 1, "language": "en", "duration_ms": 11000,
      "text": "...", "words": [{"text", "start_ms", "end_ms", "probability", "space_before"}],
      "utterances": [{"id", "start_ms", "end_ms", "text", "language", "speaker", "word_range": [i, j]}],
-     "notes": [...], "provenance": {...}}
+     "notes": [...], "provenance": {...},
+     "dropped": [{"text", "start_ms", "end_ms", "reason", "detail"}],
+     "translation": [word, ...]}
+
+Optional additions that keep version 1 (a reader that does not know them ignores them; a file without them
+reads as before): a word's ``"language"`` (files transcribed language by language), ``"dropped"`` (the
+words the hallucination guards removed, with the rule and why) and ``"translation"`` (English words for the
+foreign-language parts, present only when a translation was asked for).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import json
 from typing import Any
 
 from ..errors import FormatError
-from ..model import Transcript, Utterance, Word
+from ..model import Dropped, Transcript, Utterance, Word
 
 SCHEMA_VERSION = 1
 NAME = "transcript-json"
@@ -45,21 +52,35 @@ def to_dict(t: Transcript) -> dict[str, Any]:
         "language": t.language,
         "duration_ms": t.duration_ms,
         "text": t.text,
-        "words": [
-            {"text": w.text, "start_ms": w.start_ms, "end_ms": w.end_ms, "probability": w.probability,
-             "space_before": w.space_before}
-            for w in t.words
-        ],
+        "words": [_word(w) for w in t.words],
         "utterances": utts,
         "notes": list(t.notes),
         "provenance": t.provenance,
+        "dropped": [
+            {"text": d.text, "start_ms": d.start_ms, "end_ms": d.end_ms, "reason": d.reason, "detail": d.detail}
+            for d in t.dropped
+        ],
+        **({"translation": [_word(w) for w in t.translation]} if t.translation else {}),
     }
+
+
+def _word(w: Word) -> dict[str, Any]:
+    d: dict[str, Any] = {"text": w.text, "start_ms": w.start_ms, "end_ms": w.end_ms, "probability": w.probability,
+                         "space_before": w.space_before}
+    if w.language is not None:
+        d["language"] = w.language
+    return d
+
+
+def _read_word(w: dict[str, Any]) -> Word:
+    return Word(w["text"], int(w["start_ms"]), int(w["end_ms"]), float(w.get("probability", 1.0)),
+                bool(w.get("space_before", True)), w.get("language"))
 
 
 def dumps(t: Transcript) -> str:
     """Pretty JSON with one word or utterance per line, so diffs and eyes can follow it."""
     d = to_dict(t)
-    one = {k: "\x00" + k for k in ("words", "utterances")}
+    one = {k: "\x00" + k for k in ("words", "utterances", "dropped", "translation") if k in d}
     body = json.dumps({**d, **one}, ensure_ascii=False, indent=1)
     for k in one:
         rows = ",\n  ".join(json.dumps(r, ensure_ascii=False) for r in d[k])
@@ -82,10 +103,11 @@ def from_dict(d: Any) -> Transcript:
     if version != SCHEMA_VERSION:
         raise FormatError(f"transcript schema_version {version!r} is not supported (expected {SCHEMA_VERSION})")
     try:
-        words = tuple(
-            Word(w["text"], int(w["start_ms"]), int(w["end_ms"]), float(w.get("probability", 1.0)),
-                 bool(w.get("space_before", True)))
-            for w in d["words"]
+        words = tuple(_read_word(w) for w in d["words"])
+        translation = tuple(_read_word(w) for w in d.get("translation") or ())
+        dropped = tuple(
+            Dropped(x["text"], int(x["start_ms"]), int(x["end_ms"]), str(x.get("reason", "")), str(x.get("detail", "")))
+            for x in d.get("dropped") or ()
         )
         utts = []
         for u in d.get("utterances", []):
@@ -102,4 +124,6 @@ def from_dict(d: Any) -> Transcript:
         utterances=tuple(utts),
         notes=tuple(d.get("notes", [])),
         provenance=d.get("provenance") or {},
+        dropped=dropped,
+        translation=translation,
     )
