@@ -1,0 +1,798 @@
+"""A known script -> Transcript: the script's own words, each timed against the audio.
+
+How (stable-ts's ``align`` and faster-whisper's word timestamps are the models):
+
+1. Anchor pass: a fast transcription (greedy, word timestamps) says roughly what is said when.
+2. Text alignment: script words and heard words are matched (difflib blocks, then an edit-distance
+   alignment inside each gap). Unmatched runs become *mismatches*: script passages that have no
+   room in the audio are "not heard"; heard passages the script lacks are "unscripted". They are
+   reported, never hidden; unscripted speech is kept out of the alignment windows.
+3. Windows: the script is cut into slices of at most 30 s of audio, at pauses between anchored words.
+4. Whisper alignment: each slice's exact tokens are aligned to its audio with the model's
+   cross-attention (CTranslate2 ``Whisper.align``, dynamic time warping over the alignment heads),
+   which gives every word (numbers, symbols, names included) a start and an end on a 20 ms grid.
+5. Refinement (English): word boundaries are moved to a phone-level forced alignment
+   (pocketsphinx) where it agrees with Whisper's; elsewhere Whisper's times stand.
+
+Every script word comes out, in order, with non-decreasing times inside the media. Words of a
+passage that is not heard get a zero-length time where the passage would be and probability 0.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .errors import AlignmentError, FormatError, SubpipeError
+from .model import NO_SPACE_LANGUAGES, CueTrack, Transcript, Word
+from .transcribe import Progress, TranscribeOptions, load_model, transcribe_audio
+from .utterances import build_utterances
+
+log = logging.getLogger("subpipe")
+
+SAMPLE_RATE = 16_000
+WINDOW_MS = 30_000  # Whisper's receptive field
+MAX_WINDOW_MS = 29_000  # leave room for the padding frame
+WINDOW_PAD_MS = 800  # audio kept around a slice's first and last word
+MAX_TOKENS = 400  # of the decoder's 448 positions, less the start sequence
+FILLERS = frozenset("uh um er erm ah eh hm hmm mm mhm uhm huh".split())
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+
+
+# ---------------------------------------------------------------- options and results
+@dataclass(frozen=True)
+class AlignOptions:
+    transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
+    anchor_beam_size: int = 1  # the anchor pass is greedy: it only has to find the words
+    refine: str = "auto"  # auto: phones for English when pocketsphinx is installed | phones | none
+    min_mismatch_words: int = 3  # shorter unmatched runs are misrecognitions, not mismatches
+    batch_size: int = 4  # windows encoded and aligned together
+
+    def provenance(self) -> dict[str, Any]:
+        return {"transcribe": self.transcribe.provenance(), "anchor_beam_size": self.anchor_beam_size,
+                "refine": self.refine, "min_mismatch_words": self.min_mismatch_words}
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptWord:
+    text: str
+    space_before: bool = True
+    group: int = 0  # the cue or paragraph it came from
+
+
+@dataclass(frozen=True)
+class Script:
+    words: tuple[ScriptWord, ...]
+    kind: str = "text"  # text | srt | vtt | transcript
+    cues: tuple[Any, ...] = ()  # the subtitle cues, for srt/vtt scripts (group = cue index)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """A difference between the script and the audio.
+
+    not_heard: script words [first, last) have no room in the audio; start_ms == end_ms marks where.
+    unscripted: speech between start_ms and end_ms that the script lacks; heard is what Whisper heard,
+    and it falls before script word ``first``.
+    """
+
+    kind: str
+    start_ms: int
+    end_ms: int
+    first: int
+    last: int
+    text: str
+
+    def describe(self) -> str:
+        from .timecode import format_srt
+
+        at = f"{format_srt(self.start_ms)}"
+        if self.kind == "not_heard":
+            return f"not heard (script words {self.first + 1}-{self.last}, near {at}): {self.text}"
+        return f"unscripted speech {at}-{format_srt(self.end_ms)} (before script word {self.first + 1}): {self.text}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "start_ms": self.start_ms, "end_ms": self.end_ms,
+                "script_words": [self.first, self.last], "text": self.text}
+
+
+@dataclass(frozen=True)
+class Alignment:
+    transcript: Transcript
+    mismatches: tuple[Mismatch, ...]
+    stats: dict[str, Any]
+
+    @property
+    def not_heard(self) -> tuple[Mismatch, ...]:
+        return tuple(m for m in self.mismatches if m.kind == "not_heard")
+
+    @property
+    def unscripted(self) -> tuple[Mismatch, ...]:
+        return tuple(m for m in self.mismatches if m.kind == "unscripted")
+
+
+# ---------------------------------------------------------------- scripts
+def parse_script(text: str, kind: str = "text") -> Script:
+    """A script from plain text, SRT, WebVTT or transcript JSON text (``kind`` says which)."""
+    text = text.lstrip("\ufeff")
+    if kind == "text":
+        words = []
+        for g, para in enumerate(re.split(r"\n\s*\n", text)):
+            words += _split_words(para, g)
+        return Script(tuple(words), "text")
+    if kind in ("srt", "vtt"):
+        from .formats import SUBTITLE_FORMATS
+
+        track: CueTrack = SUBTITLE_FORMATS[kind].loads(text)
+        words = []
+        for g, cue in enumerate(track.cues):
+            words += _split_words(" ".join(cue.lines), g)
+        return Script(tuple(words), kind, track.cues)
+    if kind == "transcript":
+        from .formats import transcript_json
+
+        t = transcript_json.loads(text)
+        groups = _word_groups(t)
+        return Script(tuple(ScriptWord(w.text, w.space_before, groups[i]) for i, w in enumerate(t.words)),
+                      "transcript")
+    raise FormatError(f"unknown script kind {kind!r} (text, srt, vtt or transcript)")
+
+
+def script_kind(path: Path, text: str) -> str:
+    name = path.name.lower()
+    if name.endswith(".srt"):
+        return "srt"
+    if name.endswith((".vtt", ".webvtt")) or text.lstrip("\ufeff").startswith("WEBVTT"):
+        return "vtt"
+    if name.endswith(".json"):
+        return "transcript"
+    return "text"
+
+
+def read_script(path: Path, kind: str | None = None) -> Script:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FormatError("no such script", path=path) from None
+    except UnicodeDecodeError:
+        raise FormatError("script is not UTF-8 text", path=path) from None
+    except OSError as exc:
+        raise FormatError(f"cannot read script ({exc.strerror})", path=path) from exc
+    try:
+        script = parse_script(text, kind or script_kind(path, text))
+    except FormatError as exc:
+        exc.path = str(path)
+        raise
+    if not script.words:
+        raise FormatError("the script has no words", path=path)
+    return script
+
+
+def _split_words(text: str, group: int) -> list[ScriptWord]:
+    out = []
+    for token in text.split():
+        if _CJK.search(token):  # scripts without spaces: one word per character, punctuation attached
+            first = True
+            for ch in re.findall(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]\W*|\w+\W*|\W+",
+                                 token):
+                if out and not first and not _CJK.search(ch) and not re.search(r"\w", ch):
+                    prev = out.pop()
+                    out.append(ScriptWord(prev.text + ch, prev.space_before, group))
+                else:
+                    out.append(ScriptWord(ch, first, group))
+                first = False
+        else:
+            out.append(ScriptWord(token, True, group))
+    return out
+
+
+def _word_groups(t: Transcript) -> list[int]:
+    groups = [0] * len(t.words)
+    k = 0
+    for g, u in enumerate(t.utterances):
+        for _ in u.words:
+            if k < len(groups):
+                groups[k] = g
+            k += 1
+    return groups
+
+
+# ---------------------------------------------------------------- text normalisation and matching
+def norm_tokens(word: str) -> list[str]:
+    """Comparable pieces of a written word: lowercase letters and digits, no punctuation."""
+    w = unicodedata.normalize("NFKC", word).lower()
+    w = re.sub(r"(?<=\d)[,.](?=\d{3}\b)", "", w)  # 5,000 -> 5000
+    w = w.replace("’", "'").replace("'", "")
+    w = w.replace("%", " percent ").replace("&", " and ")
+    toks = []
+    for piece in re.split(r"[^\w]+|_", w):
+        if not piece:
+            continue
+        if _CJK.search(piece):
+            toks += [c for c in piece if c.strip()]
+        else:
+            toks.append(piece)
+    return toks
+
+
+def _flatten(texts: Sequence[str]) -> tuple[list[str], list[int]]:
+    toks, owner = [], []
+    for i, t in enumerate(texts):
+        for tok in norm_tokens(t):
+            toks.append(tok)
+            owner.append(i)
+    return toks, owner
+
+
+def match_tokens(a: Sequence[str], b: Sequence[str]) -> list[int | None]:
+    """For each token of a, the index of its partner in b (or None): a monotonic alignment.
+
+    Exact matching blocks anchor it (difflib); inside each gap an edit-distance alignment pairs
+    tokens that are spelled alike.
+    """
+    pair: list[int | None] = [None] * len(a)
+    sm = difflib.SequenceMatcher(None, list(a), list(b), autojunk=False)
+    ai = bi = 0
+    for blk in sm.get_matching_blocks():
+        _gap_pairs(a, b, ai, blk.a, bi, blk.b, pair)
+        for k in range(blk.size):
+            pair[blk.a + k] = blk.b + k
+        ai, bi = blk.a + blk.size, blk.b + blk.size
+    return pair
+
+
+def _similar(x: str, y: str) -> float:
+    if x == y:
+        return 1.0
+    return difflib.SequenceMatcher(None, x, y).ratio()
+
+
+def _gap_pairs(a, b, a0, a1, b0, b1, pair) -> None:
+    n, m = a1 - a0, b1 - b0
+    if n == 0 or m == 0:
+        return
+    if n * m > 250_000:  # a huge unmatched stretch: nothing to pair reliably
+        return
+    inf = float("inf")
+    cost = np.full((n + 1, m + 1), inf)
+    back = np.zeros((n + 1, m + 1), np.int8)
+    cost[0, :] = np.arange(m + 1)
+    cost[:, 0] = np.arange(n + 1)
+    back[0, 1:] = 2
+    back[1:, 0] = 1
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            sub = cost[i - 1, j - 1] + 1.6 * (1.0 - _similar(a[a0 + i - 1], b[b0 + j - 1]))
+            dele = cost[i - 1, j] + 1.0
+            ins = cost[i, j - 1] + 1.0
+            if sub <= dele and sub <= ins:
+                cost[i, j], back[i, j] = sub, 0
+            elif dele <= ins:
+                cost[i, j], back[i, j] = dele, 1
+            else:
+                cost[i, j], back[i, j] = ins, 2
+    i, j = n, m
+    while i > 0 and j > 0:
+        step = back[i, j]
+        if step == 0:
+            if _similar(a[a0 + i - 1], b[b0 + j - 1]) >= 0.5:
+                pair[a0 + i - 1] = b0 + j - 1
+            i, j = i - 1, j - 1
+        elif step == 1:
+            i -= 1
+        else:
+            j -= 1
+
+
+# ---------------------------------------------------------------- energy (voice activity)
+def voiced_frames(samples: np.ndarray, frame_ms: int = 10) -> np.ndarray:
+    """A boolean per 10 ms frame: louder than the noise floor by a margin (a plain energy detector)."""
+    hop = SAMPLE_RATE * frame_ms // 1000
+    n = len(samples) // hop
+    if n == 0:
+        return np.zeros(0, bool)
+    x = samples[: n * hop].astype(np.float32).reshape(n, hop)
+    db = 10 * np.log10(np.mean(x * x, axis=1) + 1e-10)
+    floor = np.percentile(db, 10)
+    peak = np.percentile(db, 95)
+    thr = max(floor + 0.25 * (peak - floor), floor + 6.0)
+    return db > thr
+
+
+def voiced_ms(voiced: np.ndarray, start_ms: int, end_ms: int) -> int:
+    a, b = max(0, start_ms // 10), max(0, end_ms // 10)
+    return int(voiced[a:b].sum()) * 10
+
+
+# ---------------------------------------------------------------- the alignment
+@dataclass
+class _Plan:
+    """Which script words go to the aligner, their rough times, and what is reported."""
+
+    n: int
+    approx: list[tuple[int, int]]
+    excluded: set[int]
+    mismatches: list[Mismatch]
+    unscripted_spans: list[tuple[int, int]]
+
+
+def align(
+    samples: np.ndarray,
+    script: Script | str,
+    options: AlignOptions | None = None,
+    *,
+    progress: Progress | None = None,
+    media_sha256: str | None = None,
+    media_name: str | None = None,
+    anchor: Transcript | None = None,
+) -> Alignment:
+    """Time the script's words against 16 kHz mono samples. ``anchor``: a transcript of the same
+    audio to use instead of the anchor pass (e.g. one made already)."""
+    options = options or AlignOptions()
+    if isinstance(script, str):
+        script = parse_script(script)
+    duration_ms = int(len(samples) * 1000 / SAMPLE_RATE + 0.5)
+    words = script.words
+    if not words:
+        raise AlignmentError("the script has no words")
+    if anchor is None:
+        anchor_opts = replace(options.transcribe, beam_size=options.anchor_beam_size,
+                              condition_on_previous_text=False)
+        anchor = transcribe_audio(samples, anchor_opts, progress=progress)
+    language = options.transcribe.language or anchor.language or "en"
+    voiced = voiced_frames(samples)
+    plan = _plan(words, anchor, duration_ms, voiced, options)
+    loaded = load_model(options.transcribe)
+    times, probs = _whisper_times(samples, words, plan, loaded, language, options)
+    refined = 0
+    if _use_phones(options.refine, language):
+        times, refined = _refine_with_phones(samples, words, times, plan)
+    times = _place_untimed(times, words, plan.excluded)
+    times = _monotonic(times, duration_ms)
+    out_words = []
+    for i, w in enumerate(words):
+        s, e = times[i]
+        p = 0.0 if i in plan.excluded else probs[i]
+        out_words.append(Word(w.text, s, e, round(float(p), 4), space_before=w.space_before))
+    for m in plan.mismatches:  # a not-heard passage sits where the script puts it
+        if m.kind == "not_heard":
+            at = out_words[m.first].start_ms
+            plan.mismatches[plan.mismatches.index(m)] = replace(m, start_ms=at, end_ms=at)
+    mismatches = tuple(sorted(plan.mismatches, key=lambda m: (m.first, m.kind)))
+    aligned = sum(1 for i in range(len(words)) if i not in plan.excluded)
+    stats = {"script_words": len(words), "timed_words": len(words), "aligned_words": aligned,
+             "not_heard_words": len(plan.excluded), "anchored_words": sum(1 for a in plan.approx if a[0] >= 0),
+             "refined_words": refined, "windows": plan_windows_count(plan),
+             "anchor_words": len(anchor.words)}
+    notes = [m.describe() for m in mismatches]
+    provenance = {
+        "tool": "subpipe",
+        "version": __version__,
+        "method": "align",
+        "model": (anchor.provenance.get("model") or {}) if anchor.provenance else {},
+        "options": options.provenance(),
+        "script": {"kind": script.kind, "words": len(words)},
+        "alignment": {"mismatches": [m.to_dict() for m in mismatches], "stats": stats},
+        "engine": (anchor.provenance or {}).get("engine", {}),
+    }
+    if media_sha256:
+        provenance["media"] = {"sha256": media_sha256, "name": media_name}
+    utter_words = out_words
+    transcript = Transcript(
+        words=tuple(out_words),
+        language=language,
+        duration_ms=duration_ms,
+        utterances=build_utterances(utter_words, language),
+        notes=tuple(notes),
+        provenance=provenance,
+    )
+    if progress:
+        progress(duration_ms, duration_ms)
+    return Alignment(transcript, mismatches, stats)
+
+
+def align_script(samples: np.ndarray, script_text: Script | str, options: AlignOptions | None = None,
+                 **kw: Any) -> Transcript:
+    """The script's words, exactly as written, each with start/end ms (mismatches in notes/provenance)."""
+    return align(samples, script_text, options, **kw).transcript
+
+
+def _use_phones(refine: str, language: str | None) -> bool:
+    if refine == "none":
+        return False
+    if refine not in ("auto", "phones"):
+        raise SubpipeError(f"unknown refinement {refine!r} (auto, phones or none)")
+    if language not in (None, "en"):
+        return False
+    from . import phones
+
+    if not phones.available():
+        if refine == "phones":
+            raise SubpipeError("phone refinement needs the pocketsphinx package", hint="pip install pocketsphinx")
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- planning: anchors, mismatches
+def _plan(words: Sequence[ScriptWord], anchor: Transcript, duration_ms: int, voiced: np.ndarray,
+          options: AlignOptions) -> _Plan:
+    n = len(words)
+    s_toks, s_owner = _flatten([w.text for w in words])
+    h_words = anchor.words
+    h_toks, h_owner = _flatten([w.text for w in h_words])
+    pair = match_tokens(s_toks, h_toks)
+    # script word -> hyp words it matched
+    partners: list[list[int]] = [[] for _ in range(n)]
+    for k, p in enumerate(pair):
+        if p is not None:
+            partners[s_owner[k]].append(h_owner[p])
+    h_used = [False] * len(h_words)
+    for ps in partners:
+        for j in ps:
+            h_used[j] = True
+    approx: list[tuple[int, int]] = [(-1, -1)] * n
+    for i, ps in enumerate(partners):
+        if ps:
+            approx[i] = (min(h_words[j].start_ms for j in ps), max(h_words[j].end_ms for j in ps))
+    has_tokens = [bool(norm_tokens(w.text)) for w in words]
+    ms_per_char = _speaking_rate(h_words)
+    mismatches: list[Mismatch] = []
+    excluded: set[int] = set()
+
+    # unscripted speech: runs of heard words no script word matched
+    unscripted_spans = []
+    j = 0
+    while j < len(h_words):
+        if h_used[j]:
+            j += 1
+            continue
+        k = j
+        while k < len(h_words) and not h_used[k]:
+            k += 1
+        run = h_words[j:k]
+        content = [w for w in run if not _is_filler(w.text)]
+        span_ms = run[-1].end_ms - run[0].start_ms
+        if len(content) >= options.min_mismatch_words and span_ms >= 600:
+            before = _first_script_after(partners, run[0].start_ms, h_words, j)
+            mismatches.append(Mismatch("unscripted", run[0].start_ms, run[-1].end_ms, before, before,
+                                       " ".join(w.text for w in run)))
+            unscripted_spans.append((run[0].start_ms, run[-1].end_ms))
+        j = k
+
+    # script passages not heard: unmatched runs with no room (no voiced audio) for them
+    i = 0
+    while i < n:
+        if approx[i][0] >= 0 or not has_tokens[i]:
+            i += 1
+            continue
+        k = i
+        while k < n and (approx[k][0] < 0 or not has_tokens[k]):
+            k += 1
+        run = [x for x in range(i, k) if has_tokens[x]]
+        content = [x for x in run if not _is_filler(words[x].text)]
+        if len(content) >= options.min_mismatch_words:
+            left = max((approx[x][1] for x in range(i) if approx[x][0] >= 0), default=0)
+            right = min((approx[x][0] for x in range(k, n) if approx[x][0] >= 0), default=duration_ms)
+            room = voiced_ms(voiced, left, right)
+            for a, b in unscripted_spans:  # speech the script lacks does not make room
+                room -= voiced_ms(voiced, max(a, left), min(b, right)) if b > left and a < right else 0
+            chars = sum(len("".join(norm_tokens(words[x].text))) for x in run)
+            need = chars * ms_per_char
+            if room < 0.35 * need:
+                excluded.update(range(i, k))
+                mismatches.append(Mismatch("not_heard", left, left, i, k,
+                                           " ".join(words[x].text for x in range(i, k))))
+        i = k
+
+    _interpolate(approx, words, excluded, duration_ms, voiced)
+    return _Plan(n, approx, excluded, mismatches, unscripted_spans)
+
+
+def _is_filler(text: str) -> bool:
+    toks = norm_tokens(text)
+    return not toks or all(t in FILLERS for t in toks)
+
+
+def _speaking_rate(h_words: Sequence[Word]) -> float:
+    """ms of speech per normalised character in the anchor transcript (70 when unknown)."""
+    chars = sum(len("".join(norm_tokens(w.text))) for w in h_words)
+    dur = sum(w.end_ms - w.start_ms for w in h_words)
+    if chars < 20 or dur <= 0:
+        return 70.0
+    return min(max(dur / chars, 40.0), 120.0)
+
+
+def _first_script_after(partners: list[list[int]], t_ms: int, h_words, j: int) -> int:
+    for i, ps in enumerate(partners):
+        if ps and min(ps) > j:
+            return i
+    return len(partners)
+
+
+def _interpolate(approx: list[tuple[int, int]], words: Sequence[ScriptWord], excluded: set[int],
+                 duration_ms: int, voiced: np.ndarray) -> None:
+    """Rough times for script words the anchor pass did not match: spread by characters."""
+    n = len(approx)
+    anchored = [i for i in range(n) if approx[i][0] >= 0]
+    if not anchored:
+        v = np.flatnonzero(voiced)
+        lo, hi = (int(v[0]) * 10, int(v[-1]) * 10 + 10) if v.size else (0, duration_ms)
+        _spread(approx, words, range(n), lo, hi)
+        return
+    i = 0
+    while i < n:
+        if approx[i][0] >= 0:
+            i += 1
+            continue
+        k = i
+        while k < n and approx[k][0] < 0:
+            k += 1
+        lo = approx[i - 1][1] if i > 0 else max(0, approx[k][0] - 70 * _chars(words, range(i, k)))
+        hi = approx[k][0] if k < n else min(duration_ms, approx[i - 1][1] + 70 * _chars(words, range(i, k)))
+        run = [x for x in range(i, k) if x not in excluded]
+        for x in range(i, k):
+            if x in excluded:
+                approx[x] = (lo, lo)
+        if run:
+            _spread(approx, words, run, lo, max(lo, hi))
+        i = k
+
+
+def _chars(words, idx) -> int:
+    return sum(max(1, len(words[x].text)) for x in idx)
+
+
+def _spread(approx, words, idx, lo: int, hi: int) -> None:
+    idx = list(idx)
+    total = _chars(words, idx) or 1
+    t = float(lo)
+    for x in idx:
+        d = (hi - lo) * max(1, len(words[x].text)) / total
+        approx[x] = (int(t), int(t + d))
+        t += d
+
+
+# ---------------------------------------------------------------- windows
+@dataclass(frozen=True, slots=True)
+class _Window:
+    start_ms: int
+    end_ms: int
+    words: tuple[int, ...]  # script word indices aligned in this window
+
+
+def plan_windows_count(plan: _Plan) -> int:
+    return len(_windows(plan, None))
+
+
+def _windows(plan: _Plan, tok_counts: Sequence[int] | None) -> list[_Window]:
+    """Cut the aligned words into slices of at most 30 s of audio, at the widest pauses."""
+    units = [i for i in range(plan.n) if i not in plan.excluded]
+    ap = plan.approx
+    out: list[_Window] = []
+    if not units:
+        return out
+    u = 0
+    prev_bound = 0
+    while u < len(units):
+        first = units[u]
+        ws = max(prev_bound, ap[first][0] - WINDOW_PAD_MS, 0)
+        # how far can this window reach?
+        v = u
+        toks = 0
+        while v < len(units):
+            w = units[v]
+            toks += tok_counts[w] if tok_counts else 0
+            if v > u and (ap[w][1] + 100 - ws > MAX_WINDOW_MS or toks > MAX_TOKENS):
+                break
+            if v > u and _forced_cut(plan, units[v - 1], w):
+                break
+            v += 1
+        last = v - 1  # units[u..last] fit
+        if v < len(units) and not _forced_cut(plan, units[last], units[last + 1]) and last > u:
+            # choose the widest pause in the second half of the reach
+            half = ws + (ap[units[last]][1] - ws) // 2
+            best, best_gap = last, -10**9
+            for c in range(u, last + 1):
+                a, b = units[c], units[c + 1]
+                if ap[a][1] < half and c != last:
+                    continue
+                gap = ap[b][0] - ap[a][1]
+                if gap > best_gap:
+                    best, best_gap = c, gap
+            last = best
+        a = units[last]
+        nxt = units[last + 1] if last + 1 < len(units) else None
+        if nxt is None:
+            we = min(ap[a][1] + WINDOW_PAD_MS, ws + MAX_WINDOW_MS)
+            nb = we
+        else:
+            mid = (ap[a][1] + ap[nxt][0]) // 2
+            we = min(max(mid, ap[a][1]), ap[a][1] + WINDOW_PAD_MS)
+            nb = max(min(mid, ap[nxt][0]), ap[nxt][0] - WINDOW_PAD_MS)
+            for s, e in plan.unscripted_spans:
+                if s < ap[nxt][0] + 1 and e > ap[a][1] - 1:
+                    we = min(we, max(s, ap[a][1]))
+                    nb = max(nb, min(e, ap[nxt][0]))
+            we = min(we, ws + MAX_WINDOW_MS)
+            nb = max(nb, we)
+        we = max(we, ws + 20)
+        out.append(_Window(ws, we, tuple(units[u:last + 1])))
+        prev_bound = nb
+        u = last + 1
+    return out
+
+
+def _forced_cut(plan: _Plan, a: int, b: int) -> bool:
+    lo, hi = plan.approx[a][1], plan.approx[b][0]
+    if hi - lo >= 3 * WINDOW_PAD_MS:
+        return True
+    return any(s < hi + 1 and e > lo - 1 for s, e in plan.unscripted_spans)
+
+
+# ---------------------------------------------------------------- Whisper alignment
+def _whisper_times(samples, words, plan: _Plan, loaded, language: str, options: AlignOptions):
+    from faster_whisper.audio import pad_or_trim
+    from faster_whisper.tokenizer import Tokenizer
+
+    wm = loaded.whisper
+    multilingual = wm.model.is_multilingual
+    tok = Tokenizer(wm.hf_tokenizer, multilingual, task="transcribe", language=language if multilingual else "en")
+    no_space = language in NO_SPACE_LANGUAGES
+    tokens: list[list[int]] = []
+    for w in words:
+        text = w.text if (no_space and not w.space_before) else " " + w.text
+        tokens.append(tok.encode(text) if norm_tokens(w.text) or w.text.strip() else [])
+    windows = _windows(plan, [len(t) for t in tokens])
+    times: list[tuple[int, int]] = list(plan.approx)
+    probs = [0.0] * len(words)
+    jobs = []
+    for win in windows:
+        idx = [i for i in win.words if tokens[i] and norm_tokens(words[i].text)]
+        if not idx:
+            continue
+        a = win.start_ms * 16
+        b = max(win.end_ms * 16, a + 320)
+        chunk = samples[a:b]
+        feats = wm.feature_extractor(chunk)
+        content = max(1, min(feats.shape[-1] - 1, 3000))
+        jobs.append((win, idx, pad_or_trim(feats), content))
+    bs = max(1, options.batch_size)
+    with loaded.lock:
+        for k in range(0, len(jobs), bs):
+            batch = jobs[k:k + bs]
+            enc = wm.encode(np.stack([j[2] for j in batch]))
+            texts = [[t for i in j[1] for t in tokens[i]] for j in batch]
+            results = wm.model.align(enc, tok.sot_sequence, texts, [j[3] for j in batch], median_filter_width=7)
+            for (win, idx, _, content), res in zip(batch, results, strict=True):
+                _word_times(win, idx, tokens, res, content, times, probs)
+    return times, probs
+
+
+def _word_times(win: _Window, idx: list[int], tokens, res, content: int, times, probs) -> None:
+    text_idx = np.array([p[0] for p in res.alignments])
+    time_idx = np.array([p[1] for p in res.alignments])
+    if text_idx.size == 0:
+        return
+    jumps = np.pad(np.diff(text_idx), (1, 0), constant_values=1).astype(bool)
+    jump_ms = time_idx[jumps] * 20  # 50 tokens per second
+    n_tok = sum(len(tokens[i]) for i in idx)
+    if len(jump_ms) < n_tok + 1:
+        jump_ms = np.pad(jump_ms, (0, n_tok + 1 - len(jump_ms)), mode="edge")
+    token_probs = np.asarray(res.text_token_probs, dtype=float)
+    limit = content * 10
+    b = 0
+    for i in idx:
+        e = b + len(tokens[i])
+        s_ms = int(min(jump_ms[b], limit))
+        e_ms = int(min(jump_ms[e], limit))
+        times[i] = (win.start_ms + s_ms, win.start_ms + max(s_ms, e_ms))
+        probs[i] = float(np.mean(token_probs[b:e])) if e > b and token_probs.size >= e else 0.0
+        b = e
+
+
+# ---------------------------------------------------------------- refinement
+PHONE_GATE_MS = 200  # a phone-level boundary further than this from Whisper's is not trusted
+
+
+def _refine_with_phones(samples, words, times, plan: _Plan):
+    """Move boundaries to the phone aligner's where it agrees with Whisper; count words moved."""
+    from . import phones
+
+    aligner = phones.PhoneAligner.shared()
+    out = list(times)
+    moved = 0
+    for chunk in _phone_chunks(words, times, plan):
+        if not chunk:
+            continue
+        a = max(0, times[chunk[0]][0] - 300)
+        b = min(len(samples) // 16, times[chunk[-1]][1] + 300)
+        res = aligner.align(samples[a * 16:b * 16], [words[i].text for i in chunk])
+        if res is None:
+            continue
+        diffs = []
+        for i, r in zip(chunk, res, strict=True):
+            if r is not None:
+                diffs.append(abs(a + r[0] - times[i][0]))
+        if not diffs or float(np.median(diffs)) > 120:
+            continue  # the two aligners disagree about this stretch: keep Whisper's
+        for i, r in zip(chunk, res, strict=True):
+            if r is None:
+                continue
+            s, e = a + r[0], a + r[1]
+            ws, we = times[i]
+            ok_s = abs(s - ws) <= PHONE_GATE_MS + 100 * (i == chunk[0])
+            ok_e = abs(e - we) <= PHONE_GATE_MS + 100 * (i == chunk[-1])
+            if ok_s or ok_e:
+                out[i] = (s if ok_s else ws, e if ok_e else we)
+                moved += 1
+    return out, moved
+
+
+def _phone_chunks(words, times, plan: _Plan, max_ms: int = 12_000) -> list[list[int]]:
+    """Runs of aligned words split at pauses (Whisper's), at most max_ms long, for the phone aligner."""
+    chunks: list[list[int]] = []
+    cur: list[int] = []
+    for i in range(len(words)):
+        if i in plan.excluded or not norm_tokens(words[i].text):
+            continue
+        if cur:
+            gap = times[i][0] - times[cur[-1]][1]
+            if gap >= 400 or times[i][1] - times[cur[0]][0] > max_ms or _crosses_unscripted(plan, cur[-1], i,
+                                                                                            times):
+                chunks.append(cur)
+                cur = []
+        cur.append(i)
+    if cur:
+        chunks.append(cur)
+    return chunks
+
+
+def _crosses_unscripted(plan: _Plan, a: int, b: int, times) -> bool:
+    lo, hi = times[a][1], times[b][0]
+    return any(s < hi and e > lo for s, e in plan.unscripted_spans)
+
+
+def _place_untimed(times, words, excluded: set[int]) -> list[tuple[int, int]]:
+    """Words with nothing to align (not heard, or bare punctuation) sit at the previous word's end."""
+    out = list(times)
+    for i, w in enumerate(words):
+        if i in excluded or not norm_tokens(w.text):
+            if i > 0:
+                t = out[i - 1][1]
+            else:
+                t = next((out[k][0] for k in range(len(words)) if k not in excluded and norm_tokens(words[k].text)),
+                         out[i][0])
+            out[i] = (t, t)
+    return out
+
+
+def _monotonic(times: Sequence[tuple[int, int]], duration_ms: int) -> list[tuple[int, int]]:
+    """Clamp into the media, make starts non-decreasing and each word end after it starts."""
+    out = []
+    prev_start = 0
+    for s, e in times:
+        s = min(max(s, prev_start, 0), duration_ms)
+        e = min(max(e, s), duration_ms)
+        out.append((s, e))
+        prev_start = s
+    # an end past the next word's start is pulled back to it (words do not overlap)
+    for k in range(len(out) - 1):
+        s, e = out[k]
+        ns = out[k + 1][0]
+        if e > ns:
+            out[k] = (s, max(s, ns))
+    return out
