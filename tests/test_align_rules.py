@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from strategies import script_texts
 from subpipe.align import (
     MAX_WINDOW_MS,
     ScriptWord,
@@ -22,8 +23,6 @@ from subpipe.conform import _no_overlaps, _run_shifts
 from subpipe.errors import FormatError
 from subpipe.model import Cue
 from subpipe.phones import letter_phones, number_words, spoken_words, year_words
-
-from strategies import script_texts
 
 
 # ---------------------------------------------------------------- scripts

@@ -53,7 +53,8 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-
 class AlignOptions:
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
     anchor_beam_size: int = 1  # the anchor pass is greedy: it only has to find the words
-    refine: str = "auto"  # auto: phones for English when pocketsphinx is installed | phones | none
+    # auto: phones for English when pocketsphinx is installed, else energy | phones | energy | none
+    refine: str = "auto"
     min_mismatch_words: int = 3  # shorter unmatched runs are misrecognitions, not mismatches
     batch_size: int = 4  # windows encoded and aligned together
 
@@ -102,7 +103,8 @@ class Mismatch:
         at = f"{format_srt(self.start_ms)}"
         if self.kind == "not_heard":
             return f"not heard (script words {self.first + 1}-{self.last}, near {at}): {self.text}"
-        return f"unscripted speech {at}-{format_srt(self.end_ms)} (before script word {self.first + 1}): {self.text}"
+        return (f"unscripted speech {at}-{format_srt(self.end_ms)} (before script word {self.first + 1}): "
+                f"{self.text}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "start_ms": self.start_ms, "end_ms": self.end_ms,
@@ -187,8 +189,7 @@ def _split_words(text: str, group: int) -> list[ScriptWord]:
     for token in text.split():
         if _CJK.search(token):  # scripts without spaces: one word per character, punctuation attached
             first = True
-            for ch in re.findall(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]\W*|\w+\W*|\W+",
-                                 token):
+            for ch in re.findall(_CJK.pattern + r"\W*|\w+\W*|\W+", token):
                 if out and not first and not _CJK.search(ch) and not re.search(r"\w", ch):
                     prev = out.pop()
                     out.append(ScriptWord(prev.text + ch, prev.space_before, group))
@@ -300,17 +301,42 @@ def _gap_pairs(a, b, a0, a1, b0, b1, pair) -> None:
 
 # ---------------------------------------------------------------- energy (voice activity)
 def voiced_frames(samples: np.ndarray, frame_ms: int = 10) -> np.ndarray:
-    """A boolean per 10 ms frame: louder than the noise floor by a margin (a plain energy detector)."""
+    """A boolean per 10 ms frame: louder than the noise floor by a margin (a plain energy detector).
+
+    The floor and the speech level are read from frames that are not digital silence, so a channel
+    that is silent half of the time still has its own noise floor.
+    """
     hop = SAMPLE_RATE * frame_ms // 1000
     n = len(samples) // hop
     if n == 0:
         return np.zeros(0, bool)
     x = samples[: n * hop].astype(np.float32).reshape(n, hop)
     db = 10 * np.log10(np.mean(x * x, axis=1) + 1e-10)
-    floor = np.percentile(db, 10)
-    peak = np.percentile(db, 95)
-    thr = max(floor + 0.25 * (peak - floor), floor + 6.0)
+    live = db[db > -85]
+    if live.size < 10:
+        return np.zeros(n, bool)
+    floor = float(np.percentile(live, 10))
+    peak = float(np.percentile(live, 97))
+    thr = floor + max(6.0, 0.3 * (peak - floor))
     return db > thr
+
+
+def unvoiced_runs(voiced: np.ndarray, min_ms: int) -> list[tuple[int, int]]:
+    """(start_ms, end_ms) of stretches without voice at least min_ms long."""
+    out = []
+    n = len(voiced)
+    k = 0
+    while k < n:
+        if voiced[k]:
+            k += 1
+            continue
+        j = k
+        while j < n and not voiced[j]:
+            j += 1
+        if (j - k) * 10 >= min_ms:
+            out.append((k * 10, j * 10))
+        k = j
+    return out
 
 
 def voiced_ms(voiced: np.ndarray, start_ms: int, end_ms: int) -> int:
@@ -359,8 +385,11 @@ def align(
     loaded = load_model(options.transcribe)
     times, probs = _whisper_times(samples, words, plan, loaded, language, options)
     refined = 0
+    done: set[int] = set()
     if _use_phones(options.refine, language):
-        times, refined = _refine_with_phones(samples, words, times, plan)
+        times, refined, done = _refine_with_phones(samples, words, times, plan, voiced)
+    if options.refine != "none":
+        times = _trim_to_voice(times, words, plan, voiced, done)
     times = _place_untimed(times, words, plan.excluded)
     times = _monotonic(times, duration_ms)
     out_words = []
@@ -375,7 +404,8 @@ def align(
     mismatches = tuple(sorted(plan.mismatches, key=lambda m: (m.first, m.kind)))
     aligned = sum(1 for i in range(len(words)) if i not in plan.excluded)
     stats = {"script_words": len(words), "timed_words": len(words), "aligned_words": aligned,
-             "not_heard_words": len(plan.excluded), "anchored_words": sum(1 for a in plan.approx if a[0] >= 0),
+             "not_heard_words": len(plan.excluded),
+             "anchored_words": sum(1 for a in plan.approx if a[0] >= 0),
              "refined_words": refined, "windows": plan_windows_count(plan),
              "anchor_words": len(anchor.words)}
     notes = [m.describe() for m in mismatches]
@@ -414,15 +444,18 @@ def align_script(samples: np.ndarray, script_text: Script | str, options: AlignO
 def _use_phones(refine: str, language: str | None) -> bool:
     if refine == "none":
         return False
-    if refine not in ("auto", "phones"):
-        raise SubpipeError(f"unknown refinement {refine!r} (auto, phones or none)")
+    if refine not in ("auto", "phones", "energy"):
+        raise SubpipeError(f"unknown refinement {refine!r} (auto, phones, energy or none)")
+    if refine == "energy":
+        return False
     if language not in (None, "en"):
         return False
     from . import phones
 
     if not phones.available():
         if refine == "phones":
-            raise SubpipeError("phone refinement needs the pocketsphinx package", hint="pip install pocketsphinx")
+            raise SubpipeError("phone refinement needs the pocketsphinx package",
+                               hint="pip install pocketsphinx")
         return False
     return True
 
@@ -453,25 +486,25 @@ def _plan(words: Sequence[ScriptWord], anchor: Transcript, duration_ms: int, voi
     mismatches: list[Mismatch] = []
     excluded: set[int] = set()
 
-    # unscripted speech: runs of heard words no script word matched
+    # unscripted speech: heard words that no script word matched, more of them than the script
+    # words left unmatched in the same gap (those are misrecognitions, not extra speech)
     unscripted_spans = []
-    j = 0
-    while j < len(h_words):
-        if h_used[j]:
-            j += 1
+    anchors = [(-1, -1)] + sorted({(i, j) for i, ps in enumerate(partners) for j in ps}) + [(n, len(h_words))]
+    for (i0, j0), (i1, j1) in zip(anchors, anchors[1:], strict=False):
+        if j1 - j0 <= 1:
             continue
-        k = j
-        while k < len(h_words) and not h_used[k]:
-            k += 1
-        run = h_words[j:k]
-        content = [w for w in run if not _is_filler(w.text)]
+        run = [h_words[j] for j in range(j0 + 1, j1) if not h_used[j]]
+        if not run:
+            continue
+        heard = sum(1 for w in run if not _is_filler(w.text))
+        scripted = sum(1 for i in range(max(i0 + 1, 0), i1) if not partners[i] and has_tokens[i]
+                       and not _is_filler(words[i].text))
         span_ms = run[-1].end_ms - run[0].start_ms
-        if len(content) >= options.min_mismatch_words and span_ms >= 600:
-            before = _first_script_after(partners, run[0].start_ms, h_words, j)
+        if heard - scripted >= options.min_mismatch_words and span_ms >= 600:
+            before = min(i1, n)
             mismatches.append(Mismatch("unscripted", run[0].start_ms, run[-1].end_ms, before, before,
                                        " ".join(w.text for w in run)))
             unscripted_spans.append((run[0].start_ms, run[-1].end_ms))
-        j = k
 
     # script passages not heard: unmatched runs with no room (no voiced audio) for them
     i = 0
@@ -516,13 +549,6 @@ def _speaking_rate(h_words: Sequence[Word]) -> float:
     return min(max(dur / chars, 40.0), 120.0)
 
 
-def _first_script_after(partners: list[list[int]], t_ms: int, h_words, j: int) -> int:
-    for i, ps in enumerate(partners):
-        if ps and min(ps) > j:
-            return i
-    return len(partners)
-
-
 def _interpolate(approx: list[tuple[int, int]], words: Sequence[ScriptWord], excluded: set[int],
                  duration_ms: int, voiced: np.ndarray) -> None:
     """Rough times for script words the anchor pass did not match: spread by characters."""
@@ -541,8 +567,9 @@ def _interpolate(approx: list[tuple[int, int]], words: Sequence[ScriptWord], exc
         k = i
         while k < n and approx[k][0] < 0:
             k += 1
-        lo = approx[i - 1][1] if i > 0 else max(0, approx[k][0] - 70 * _chars(words, range(i, k)))
-        hi = approx[k][0] if k < n else min(duration_ms, approx[i - 1][1] + 70 * _chars(words, range(i, k)))
+        need = 80 * _chars(words, range(i, k))
+        lo = approx[i - 1][1] if i > 0 else _reach(voiced, approx[k][0], need, -1, duration_ms)
+        hi = approx[k][0] if k < n else _reach(voiced, approx[i - 1][1], need, +1, duration_ms)
         run = [x for x in range(i, k) if x not in excluded]
         for x in range(i, k):
             if x in excluded:
@@ -550,6 +577,27 @@ def _interpolate(approx: list[tuple[int, int]], words: Sequence[ScriptWord], exc
         if run:
             _spread(approx, words, run, lo, max(lo, hi))
         i = k
+
+
+def _reach(voiced: np.ndarray, t_ms: int, need_ms: int, direction: int, duration_ms: int) -> int:
+    """From t_ms, walk back (-1) or on (+1) until need_ms of voiced audio lie between; the media's edge
+    or 3 s without voice stops the walk."""
+    k = min(max(t_ms // 10, 0), len(voiced))
+    got = quiet = 0
+    while 0 < k < len(voiced) if direction < 0 else 0 <= k < len(voiced):
+        frame = k - 1 if direction < 0 else k
+        if voiced[frame]:
+            got += 10
+            quiet = 0
+        else:
+            quiet += 10
+            if quiet >= 3000:
+                k -= direction * (quiet // 10)
+                break
+        k += direction
+        if got >= need_ms:
+            break
+    return min(max(k * 10, 0), duration_ms)
 
 
 def _chars(words, idx) -> int:
@@ -650,7 +698,8 @@ def _whisper_times(samples, words, plan: _Plan, loaded, language: str, options: 
 
     wm = loaded.whisper
     multilingual = wm.model.is_multilingual
-    tok = Tokenizer(wm.hf_tokenizer, multilingual, task="transcribe", language=language if multilingual else "en")
+    tok = Tokenizer(wm.hf_tokenizer, multilingual, task="transcribe",
+                    language=language if multilingual else "en")
     no_space = language in NO_SPACE_LANGUAGES
     tokens: list[list[int]] = []
     for w in words:
@@ -676,7 +725,8 @@ def _whisper_times(samples, words, plan: _Plan, loaded, language: str, options: 
             batch = jobs[k:k + bs]
             enc = wm.encode(np.stack([j[2] for j in batch]))
             texts = [[t for i in j[1] for t in tokens[i]] for j in batch]
-            results = wm.model.align(enc, tok.sot_sequence, texts, [j[3] for j in batch], median_filter_width=7)
+            results = wm.model.align(enc, tok.sot_sequence, texts, [j[3] for j in batch],
+                                     median_filter_width=7)
             for (win, idx, _, content), res in zip(batch, results, strict=True):
                 _word_times(win, idx, tokens, res, content, times, probs)
     return times, probs
@@ -705,60 +755,97 @@ def _word_times(win: _Window, idx: list[int], tokens, res, content: int, times, 
 
 
 # ---------------------------------------------------------------- refinement
-PHONE_GATE_MS = 200  # a phone-level boundary further than this from Whisper's is not trusted
+PHONE_GATE_MS = 200  # a phone-level boundary further than this outside Whisper's word is not trusted
+PAUSE_MS = 250  # an unvoiced stretch this long separates phone-alignment chunks
+EDGE_MS = 120  # an unvoiced stretch this long at a word's edge is not part of the word
 
 
-def _refine_with_phones(samples, words, times, plan: _Plan):
+def _refine_with_phones(samples, words, times, plan: _Plan, voiced: np.ndarray):
     """Move boundaries to the phone aligner's where it agrees with Whisper; count words moved."""
     from . import phones
 
     aligner = phones.PhoneAligner.shared()
     out = list(times)
     moved = 0
-    for chunk in _phone_chunks(words, times, plan):
-        if not chunk:
-            continue
-        a = max(0, times[chunk[0]][0] - 300)
-        b = min(len(samples) // 16, times[chunk[-1]][1] + 300)
+    done: set[int] = set()
+    total_ms = len(samples) // 16
+    for chunk, a, b in _phone_chunks(words, times, plan, voiced, total_ms):
         res = aligner.align(samples[a * 16:b * 16], [words[i].text for i in chunk])
         if res is None:
             continue
-        diffs = []
-        for i, r in zip(chunk, res, strict=True):
-            if r is not None:
-                diffs.append(abs(a + r[0] - times[i][0]))
-        if not diffs or float(np.median(diffs)) > 120:
+        diffs = [abs(a + r[0] - times[i][0]) for i, r in zip(chunk, res, strict=True) if r is not None]
+        if not diffs or float(np.median(diffs)) > 150:
             continue  # the two aligners disagree about this stretch: keep Whisper's
         for i, r in zip(chunk, res, strict=True):
             if r is None:
                 continue
             s, e = a + r[0], a + r[1]
             ws, we = times[i]
-            ok_s = abs(s - ws) <= PHONE_GATE_MS + 100 * (i == chunk[0])
-            ok_e = abs(e - we) <= PHONE_GATE_MS + 100 * (i == chunk[-1])
+            # Whisper gives a pause to one of the words beside it, so a phone boundary well inside
+            # Whisper's span is plausible; one far outside it is not.
+            ok_s = ws - PHONE_GATE_MS <= s <= max(ws + PHONE_GATE_MS, we - 40)
+            ok_e = min(we - PHONE_GATE_MS, ws + 40) <= e <= we + PHONE_GATE_MS
             if ok_s or ok_e:
                 out[i] = (s if ok_s else ws, e if ok_e else we)
                 moved += 1
-    return out, moved
+                done.add(i)
+    return out, moved, done
 
 
-def _phone_chunks(words, times, plan: _Plan, max_ms: int = 12_000) -> list[list[int]]:
-    """Runs of aligned words split at pauses (Whisper's), at most max_ms long, for the phone aligner."""
-    chunks: list[list[int]] = []
+def _phone_chunks(words, times, plan: _Plan, voiced: np.ndarray, total_ms: int,
+                  max_ms: int = 15_000) -> list[tuple[list[int], int, int]]:
+    """Runs of aligned words between pauses, with the audio [a, b) ms each one owns.
+
+    A chunk ends where Whisper's boundary between two words lies in (or next to) an unvoiced
+    stretch; the audio is cut in the middle of that stretch.
+    """
+    pauses = unvoiced_runs(voiced, PAUSE_MS)
+    idx = [i for i in range(len(words)) if i not in plan.excluded and norm_tokens(words[i].text)]
+    out: list[tuple[list[int], int, int]] = []
     cur: list[int] = []
-    for i in range(len(words)):
-        if i in plan.excluded or not norm_tokens(words[i].text):
-            continue
-        if cur:
-            gap = times[i][0] - times[cur[-1]][1]
-            if gap >= 400 or times[i][1] - times[cur[0]][0] > max_ms or _crosses_unscripted(plan, cur[-1], i,
-                                                                                            times):
-                chunks.append(cur)
-                cur = []
+    start = max(0, times[idx[0]][0] - 400) if idx else 0
+    for n, i in enumerate(idx):
         cur.append(i)
-    if cur:
-        chunks.append(cur)
-    return chunks
+        nxt = idx[n + 1] if n + 1 < len(idx) else None
+        if nxt is None:
+            out.append((cur, start, min(total_ms, times[i][1] + 400)))
+            break
+        lo, hi = times[i][1], times[nxt][0]  # Whisper's boundary (usually lo == hi)
+        cut = None
+        for ps, pe in pauses:
+            if pe >= lo - 150 and ps <= hi + 150 and pe > times[i][0] and ps < times[nxt][1]:
+                cut = (max(ps, times[i][0]) + min(pe, times[nxt][1])) // 2
+                break
+        if cut is None and (_crosses_unscripted(plan, i, nxt, times) or hi - lo >= 2 * PAUSE_MS):
+            cut = (lo + hi) // 2
+        if cut is None and times[i][1] - start > max_ms:
+            cut = hi
+        if cut is not None:
+            out.append((cur, start, max(cut, start + 10)))
+            cur = []
+            start = cut
+            if _crosses_unscripted(plan, i, nxt, times):
+                start = max(cut, times[nxt][0] - 400)
+    return out
+
+
+def _trim_to_voice(times, words, plan: _Plan, voiced: np.ndarray, skip: set[int]):
+    """Take unvoiced stretches (EDGE_MS or longer) off the edges of words the phone aligner did not time."""
+    out = list(times)
+    for i, (s, e) in enumerate(times):
+        if i in skip or i in plan.excluded or e - s < 2 * EDGE_MS:
+            continue
+        a, b = s // 10, e // 10
+        seg = voiced[a:b]
+        if seg.size == 0 or not seg.any():
+            continue
+        on = np.flatnonzero(seg)
+        first, last = int(on[0]), int(on[-1])
+        ns = s + first * 10 if first * 10 >= EDGE_MS else s
+        ne = s + (last + 1) * 10 if (seg.size - last - 1) * 10 >= EDGE_MS else e
+        if ne - ns >= 60:
+            out[i] = (ns, ne)
+    return out
 
 
 def _crosses_unscripted(plan: _Plan, a: int, b: int, times) -> bool:
@@ -774,8 +861,8 @@ def _place_untimed(times, words, excluded: set[int]) -> list[tuple[int, int]]:
             if i > 0:
                 t = out[i - 1][1]
             else:
-                t = next((out[k][0] for k in range(len(words)) if k not in excluded and norm_tokens(words[k].text)),
-                         out[i][0])
+                t = next((out[k][0] for k in range(len(words))
+                          if k not in excluded and norm_tokens(words[k].text)), out[i][0])
             out[i] = (t, t)
     return out
 

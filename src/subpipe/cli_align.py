@@ -9,9 +9,11 @@ import click
 from .cli import _Bar, _topts, media_options, transcribe_options
 from .errors import AlignmentError
 
-_REFINE = click.option("--refine", type=click.Choice(["auto", "phones", "none"]), default="auto",
+_REFINE = click.option("--refine", type=click.Choice(["auto", "phones", "energy", "none"]), default="auto",
                        show_default=True,
-                       help="Sharpen word boundaries with a phone-level aligner (pocketsphinx, English).")
+                       help="Sharpen Whisper's word boundaries: phones (pocketsphinx phone-level alignment, "
+                            "English), energy (trim silence off word edges), auto (phones for English, else "
+                            "energy), none.")
 _STRICT = click.option("--strict", is_flag=True,
                        help="Fail (exit 1, nothing written) when the script and the audio differ.")
 
@@ -26,8 +28,8 @@ def _align_options(refine: str, topts: dict):
 @click.argument("media", type=click.Path(path_type=Path))
 @click.option("--script", "script_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The words: plain text, SRT, WebVTT or a transcript JSON.")
-@click.option("--script-format", type=click.Choice(["auto", "text", "srt", "vtt", "transcript"]), default="auto",
-              show_default=True, help="How to read --script (auto: from its extension).")
+@click.option("--script-format", type=click.Choice(["auto", "text", "srt", "vtt", "transcript"]),
+              default="auto", show_default=True, help="How to read --script (auto: from its extension).")
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Transcript JSON to write: the script's words, each with its start and end.")
 @_STRICT
@@ -58,13 +60,14 @@ def align_cmd(obj, media, script_path, script_format, out, strict, refine, audio
     if strict and res.mismatches:
         for mm in res.mismatches:
             click.echo(f"mismatch: {mm.describe()}", err=True)
-        raise AlignmentError(f"the script and the audio differ ({len(res.mismatches)} mismatches); nothing written",
+        raise AlignmentError(f"the script and the audio differ ({len(res.mismatches)} mismatches); "
+                             "nothing written",
                              path=media, hint="fix the script, or run without --strict to get them listed")
     atomic_write_text(out, tj.dumps(res.transcript))
     if not obj["quiet"]:
         s = res.stats
-        click.echo(f"wrote {out}: {s['script_words']} script words timed, {s['aligned_words']} aligned to speech, "
-                   f"{len(res.mismatches)} mismatches")
+        click.echo(f"wrote {out}: {s['script_words']} script words timed, {s['aligned_words']} aligned to "
+                   f"speech, {len(res.mismatches)} mismatches")
         for mm in res.mismatches:
             click.echo(f"  mismatch: {mm.describe()}")
 

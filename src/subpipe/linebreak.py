@@ -8,7 +8,7 @@ negation; prefer a bottom-heavy pyramid when lines are unequal.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 
 ARTICLES = frozenset("a an the this that these those my your his her its our their some any no every".split())
 PREPOSITIONS = frozenset(
@@ -97,7 +97,7 @@ def break_lines(
     if whole <= max_chars or n == 1:
         return (_join(toks, sp, 0, n),)
 
-    @lru_cache(maxsize=None)
+    @cache
     def best(i: int, lines_left: int) -> tuple[float, tuple[int, ...]] | None:
         # best split of toks[i:] into at most lines_left lines; returns (cost, cut positions)
         ln = length(i, n)
