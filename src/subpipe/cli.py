@@ -32,7 +32,9 @@ class SubpipeGroup(click.Group):
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    level = logging.WARNING
+    if not quiet and verbose:
+        level = logging.DEBUG if verbose > 1 else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     root = logging.getLogger("subpipe")
@@ -127,17 +129,109 @@ class _Bar:
             self.progress.update(self.task, completed=done_ms / 1000, total=total_ms / 1000)
 
 
-# ---------------------------------------------------------------- run
+# ---------------------------------------------------------------- run / batch
+def output_options(f):
+    opts = [
+        click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
+                     show_default=True, help="Output folder: <stem>/<stem>.{srt,vtt,transcript.json} per file."),
+        click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Quote index to update (default: OUTPUT/quotes.db)."),
+        click.option("--no-index", is_flag=True, help="Do not update the quote index."),
+        click.option("--profile", default="netflix-en", show_default=True, help="Delivery profile for the subtitles."),
+        click.option("--fps", default=None, help="Frame rate for frame rules (default: the video's, else 24)."),
+        click.option("--force", is_flag=True, help="Transcribe again even when a matching transcript exists."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, audio_stream, dialogue, topts, *,
+               executor="local", jobs=1, threads=0, address=None):
+    import signal
+
+    from . import batch
+    from .pipeline import RunOptions
+
+    options = RunOptions(transcribe=_topts(**topts), profile=profile, fps=fps, audio_stream=audio_stream,
+                         dialogue=dialogue, index=not no_index, force=force)
+    items = batch.collect(inputs, options)
+    if not items:
+        raise SubpipeError("no media files found", hint="give media files, folders holding media, or a manifest")
+    db_path = None if no_index else (db or out / "quotes.db")
+    quiet = obj["quiet"]
+    tty = sys.stderr.isatty()
+
+    def on_term(signum, frame):  # SIGTERM behaves like Ctrl-C: finished files stay, the rest resume later
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    with _Bar(quiet) as bar:
+        def listener(kind, res, totals):
+            if kind == "planned":
+                bar.start(f"{totals.files} files, {totals.audio_ms / 60000:.1f} min of audio")
+                return
+            if quiet:
+                if not res.ok:
+                    _echo_error(res.error)
+                return
+            head = f"[{totals.files_done}/{totals.files}] "
+            if res.ok:
+                rt = f"{res.realtime_factor:.1f}x real time" if res.realtime_factor else "transcript reused"
+                click.echo(f"{head}{res.media.name}: {res.duration_ms / 1000:.1f} s, {res.words} words, "
+                           f"{res.cues} cues, model {res.model}, {rt} -> {res.outputs[0].parent}")
+                for note in res.notes:
+                    click.echo(f"  note: {note}")
+            else:
+                click.echo(f"{head}{res.media.name}: failed", err=not tty)
+                _echo_error(res.error)
+            if not tty and totals.files_done < totals.files:
+                eta = totals.eta_s()
+                click.echo(f"  progress: {totals.files_done}/{totals.files} files, "
+                           f"{totals.audio_done_ms / 60000:.1f}/{totals.audio_ms / 60000:.1f} min of audio"
+                           + (f", ETA {eta:.0f} s" if eta is not None else ""))
+
+        try:
+            rep = batch.run(items, out, db=db_path, executor=executor, workers=jobs, threads=threads,
+                            ray_address=address, report_path=out / "run-report.json", listener=listener,
+                            progress=bar)
+        except KeyboardInterrupt:
+            click.echo(f"interrupted: finished files are kept; run the same command again to resume "
+                       f"(report: {out / 'run-report.json'})", err=True)
+            sys.exit(130)
+    if not quiet:
+        if len(rep.results) > 1:
+            _print_table(rep)
+        click.echo(f"{len(rep.results) - len(rep.failed)} of {len(rep.results)} files done in {rep.wall_s:.1f} s; "
+                   f"outputs in {out}" + (f", quote index {db_path}" if db_path else "")
+                   + f", report {out / 'run-report.json'}")
+    if rep.failed:
+        sys.exit(1)
+
+
+def _echo_error(err) -> None:
+    click.echo(f"error: {err}", err=True)
+    if err is not None and getattr(err, "hint", None):
+        click.echo(f"hint: {err.hint}", err=True)
+
+
+def _print_table(rep) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="run report", show_lines=False)
+    for col in ("file", "status", "audio s", "x real time", "words", "cues", "compliance"):
+        table.add_column(col, justify="left" if col in ("file", "status") else "right")
+    for r in rep.results:
+        table.add_row(r.name or r.media.name, r.status, f"{r.duration_ms / 1000:.1f}",
+                      f"{r.realtime_factor:.1f}" if r.realtime_factor else "-", str(r.words), str(r.cues),
+                      f"{r.compliance:.0%}" if r.compliance is not None else "-")
+    Console(width=100, force_terminal=False).print(table)
+
+
 @cli.command()
 @click.argument("media", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
-              show_default=True, help="Output folder: <stem>/<stem>.{srt,vtt,transcript.json} per file.")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Quote index to update (default: OUTPUT/quotes.db).")
-@click.option("--no-index", is_flag=True, help="Do not update the quote index.")
-@click.option("--profile", default="netflix-en", show_default=True, help="Delivery profile for the subtitles.")
-@click.option("--fps", default=None, help="Frame rate for frame rules (default: the video's, else 24).")
-@click.option("--force", is_flag=True, help="Transcribe again even when a matching transcript exists.")
+@output_options
 @transcribe_options
 @media_options
 @click.pass_obj
@@ -145,49 +239,41 @@ def run(obj, media, out, db, no_index, profile, fps, force, audio_stream, dialog
     """Process MEDIA files or folders: transcript JSON, SRT, WebVTT and the quote index.
 
     A bad file is reported and the rest still run; the exit code is 1 if any file failed.
-    A rerun reuses finished transcripts (same media, model and options).
+    A rerun reuses finished work (same media, model and options), so an interrupted run resumes.
     """
-    from .pipeline import RunOptions, expand_inputs, run_batch
+    _run_batch(obj, media, out, db, no_index, profile, fps, force, audio_stream, dialogue, topts)
 
-    options = RunOptions(transcribe=_topts(**topts), profile=profile, fps=fps, audio_stream=audio_stream,
-                         dialogue=dialogue, index=not no_index, force=force)
-    paths = expand_inputs(media)
-    if not paths:
-        raise SubpipeError("no media files found", hint="give files or folders holding media")
-    db_path = None if no_index else (db or out / "quotes.db")
-    quiet = obj["quiet"]
 
-    with _Bar(quiet) as bar:
-        def on_start(path, n, total):
-            bar.start(f"[{n}/{total}] {path.name}")
+@cli.command("batch")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@output_options
+@click.option("-j", "--jobs", type=int, default=1, show_default=True,
+              help="Workers, each with its own model (processes locally, actors on Ray).")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="ray: one task per file on a Ray cluster (pip install 'subpipe[ray]').")
+@click.option("--address", default=None, help="Ray cluster address (auto, ray://host:10001); default: local Ray.")
+@transcribe_options
+@media_options
+@click.pass_obj
+def batch_cmd(obj, inputs, out, db, no_index, profile, fps, force, jobs, executor, address, audio_stream,
+              dialogue, **topts):
+    """Process many INPUTS (files, folders, CSV/JSON-lines manifests) into OUTPUT, resumably.
 
-        def on_done(res):
-            if res.ok:
-                if not quiet:
-                    rt = f"{res.realtime_factor:.1f}x real time" if res.realtime_factor else "transcript reused"
-                    click.echo(f"{res.media.name}: {res.duration_ms / 1000:.1f} s, {res.words} words, "
-                               f"{res.cues} cues, model {res.model}, {rt} -> {res.outputs[0].parent}")
-                    for note in res.notes:
-                        click.echo(f"  note: {note}")
-            else:
-                click.echo(f"error: {res.error}", err=True)
-                if res.error and res.error.hint:
-                    click.echo(f"hint: {res.error.hint}", err=True)
-
-        results = run_batch(paths, out, options, db=db_path, on_start=on_start, on_done=on_done, progress=bar)
-    failed = [r for r in results if not r.ok]
-    if not quiet:
-        click.echo(f"{len(results) - len(failed)} of {len(results)} files done; outputs in {out}"
-                   + (f", quote index {db_path}" if db_path else ""))
-    if failed:
-        sys.exit(1)
+    Finished stages are skipped (content-addressed by media hash, model and options); a bad file is reported
+    and the rest complete; OUTPUT/run-report.json lists every file. Kill it at any moment and run it again.
+    Manifests have a `path` column plus optional per-file language, task, model, glossary, profile, fps,
+    audio_stream, dialogue.
+    """
+    threads = topts["cpu_threads"]
+    _run_batch(obj, inputs, out, db, no_index, profile, fps, force, audio_stream, dialogue, topts,
+               executor=executor, jobs=max(1, jobs), threads=threads, address=address)
 
 
 # ---------------------------------------------------------------- extract
 @cli.command()
 @click.argument("media", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path),
-              help="WAV file to write (16 kHz mono). Default: <stem>.16k.wav beside nothing; required unless --list.")
+              help="WAV file to write (16 kHz mono, 16-bit); required unless --list.")
 @click.option("--list", "list_streams", is_flag=True, help="List the audio streams and exit.")
 @media_options
 def extract(media, out, list_streams, audio_stream, dialogue):
@@ -220,20 +306,23 @@ def extract(media, out, list_streams, audio_stream, dialogue):
 @media_options
 @click.pass_obj
 def transcribe(obj, media, out, audio_stream, dialogue, **topts):
-    """Transcribe MEDIA into a transcript JSON (words with times, utterances, provenance)."""
+    """Transcribe MEDIA into a transcript JSON (words with times, utterances, provenance).
+
+    The file is the same checkpoint `subpipe run` writes, so a later run with the same options reuses it.
+    """
     from . import media as m
     from .formats import transcript_json as tj
     from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
-    from .transcribe import transcribe_audio
+    from .pipeline import RunOptions, TranscribeJob, transcribe_job
 
-    options = _topts(**topts)
+    options = RunOptions(transcribe=_topts(**topts), audio_stream=audio_stream, dialogue=dialogue)
     info = m.probe(media)
     ensure_writable_dir(out.parent if str(out.parent) else Path("."))
     audio = m.extract_audio(media, stream=audio_stream, dialogue=dialogue, info=info)
     with _Bar(obj["quiet"]) as bar:
         bar.start(media.name)
-        t = transcribe_audio(audio.samples, options, progress=bar, media_sha256=sha256_file(media),
-                             media_name=media.name)
+        data, _ = transcribe_job(TranscribeJob(str(media), sha256_file(media), options), progress=bar, audio=audio)
+    t = tj.from_dict(data)
     atomic_write_text(out, tj.dumps(t))
     if not obj["quiet"]:
         click.echo(f"wrote {out}: {len(t.words)} words, {len(t.utterances)} utterances, language {t.language}")

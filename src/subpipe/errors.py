@@ -22,6 +22,17 @@ class SubpipeError(Exception):
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
 
+    def __reduce__(self):
+        # keep path, hint and any extra fields when an error crosses a process (batch workers, Ray)
+        return (_rebuild, (type(self), self.message, dict(self.__dict__)))
+
+
+def _rebuild(cls: type, message: str, state: dict) -> SubpipeError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err
+
 
 class MediaError(SubpipeError):
     """The media file cannot be used."""

@@ -15,7 +15,9 @@ PREPOSITIONS = frozenset(
     "of in on at by for with about against between into through during before after above below to from "
     "up down over under again further than".split()
 )
-CONJUNCTIONS = frozenset("and but or nor so yet because although though while if unless until when where whether".split())
+CONJUNCTIONS = frozenset(
+    "and but or nor so yet because although though while if unless until when where whether".split()
+)
 SUBJECT_PRONOUNS = frozenset("i you he she we they it".split())
 AUXILIARIES = frozenset(
     "am is are was were be been being have has had do does did will would shall should can could may might must".split()

@@ -243,7 +243,7 @@ def _audio_graph(path: Path, info: MediaInfo, stream: int | None, dialogue: str)
     a = inp[f"a:{n}"]
     if dialogue == "centre":
         if chosen.has_centre:
-            a = a.filter("pan", "mono|c0=FC")
+            a = a.filter("channelmap", map="FC", channel_layout="mono")
             notes.append(f"dialogue: centre channel of a {chosen.layout or str(chosen.channels) + '-channel'} mix")
         else:
             notes.append(f"dialogue: no centre channel in a {chosen.layout or chosen.channels} mix; downmixed instead")

@@ -1,19 +1,25 @@
-"""Stages chained per media file: probe -> extract -> transcribe (checkpoint) -> subtitles -> index.
+"""Stages chained per media file: plan -> transcribe (checkpoint) -> finish (subtitles, index).
 
-Every stage writes atomically (temp file + rename) and is skipped when its output is already there
-for the same inputs, so an interrupted run resumes. A batch keeps going past a bad file.
+Every stage writes atomically (temp file + rename) and is skipped when its output is already there for
+the same inputs (content-addressed: media SHA-256, model and options for the transcript; transcript
+SHA-256 and profile for the subtitles), so an interrupted run resumes and a rerun redoes nothing.
+``plan`` and ``finish`` run in the driver; ``transcribe_job`` is the heavy part a worker (a thread, a
+process or a Ray actor) runs.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
+from . import __version__, quotes
 from . import media as media_mod
-from . import quotes
 from .cues import make_cues
 from .errors import FormatError, SubpipeError
 from .formats import SUBTITLE_FORMATS
@@ -21,7 +27,7 @@ from .formats import transcript_json as tj
 from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
 from .model import CueTrack, Transcript
 from .profiles import Profile, get_profile
-from .transcribe import Progress, TranscribeOptions, transcribe_audio
+from .transcribe import Progress, TranscribeOptions, load_model, transcribe_audio
 
 log = logging.getLogger("subpipe")
 
@@ -42,14 +48,17 @@ class RunOptions:
 class FileResult:
     media: Path
     ok: bool
+    name: str = ""
     outputs: list[Path] = field(default_factory=list)
     duration_ms: int = 0
     words: int = 0
     cues: int = 0
+    compliance: float | None = None
     model: str | None = None
     elapsed_s: float = 0.0
     transcribe_s: float = 0.0
     reused_transcript: bool = False
+    reused_subtitles: bool = False
     notes: list[str] = field(default_factory=list)
     error: SubpipeError | None = None
 
@@ -59,13 +68,40 @@ class FileResult:
             return None
         return self.duration_ms / 1000 / self.transcribe_s
 
+    @property
+    def status(self) -> str:
+        if not self.ok:
+            return "failed"
+        return "cached" if self.reused_transcript and self.reused_subtitles else "done"
 
-def output_dir_for(media: Path, out_root: Path) -> Path:
-    return out_root / media.stem
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "media": str(self.media),
+            "name": self.name,
+            "status": self.status,
+            "error": str(self.error) if self.error else None,
+            "duration_s": round(self.duration_ms / 1000, 3),
+            "elapsed_s": round(self.elapsed_s, 3),
+            "transcribe_s": round(self.transcribe_s, 3),
+            "x_real_time": round(self.realtime_factor, 2) if self.realtime_factor else None,
+            "words": self.words,
+            "cues": self.cues,
+            "compliance": self.compliance,
+            "model": self.model,
+            "transcript_reused": self.reused_transcript,
+            "subtitles_reused": self.reused_subtitles,
+            "notes": self.notes,
+            "outputs": [str(p) for p in self.outputs],
+        }
 
 
-def transcript_path(media: Path, out_root: Path) -> Path:
-    return output_dir_for(media, out_root) / f"{media.stem}.transcript.json"
+def output_dir_for(media: Path, out_root: Path, name: str | None = None) -> Path:
+    return out_root / (name or media.stem)
+
+
+def transcript_path(media: Path, out_root: Path, name: str | None = None) -> Path:
+    name = name or media.stem
+    return output_dir_for(media, out_root, name) / f"{name}.transcript.json"
 
 
 def load_transcript(path: Path) -> Transcript:
@@ -78,16 +114,6 @@ def load_transcript(path: Path) -> Transcript:
     except FormatError as exc:
         exc.path = str(path)
         raise
-
-
-def _checkpoint_matches(t: Transcript, media_sha: str, opts: TranscribeOptions, stream: int | None,
-                        dialogue: str) -> bool:
-    p = t.provenance
-    return (
-        (p.get("media") or {}).get("sha256") == media_sha
-        and p.get("options") == opts.provenance()
-        and p.get("audio") == {"stream": stream or 0, "dialogue": dialogue}
-    )
 
 
 def write_subtitles(track: CueTrack, base: Path, formats: Sequence[str]) -> list[Path]:
@@ -104,6 +130,181 @@ def make_subtitles(transcript: Transcript, profile: Profile) -> CueTrack:
     return make_cues(transcript, profile)
 
 
+def compliance(track: CueTrack, profile: Profile) -> float | None:
+    """Share of cues within the profile's line, length, duration and reading-speed limits."""
+    if not track.cues:
+        return None
+    ok = 0
+    for c in track.cues:
+        chars = sum(len(line) for line in c.lines)
+        dur = c.duration_ms
+        if (
+            len(c.lines) <= profile.max_lines
+            and all(len(line) <= profile.max_chars_per_line for line in c.lines)
+            and profile.min_duration_ms <= dur <= profile.max_duration_ms
+            and chars * 1000 <= profile.max_cps * dur
+        ):
+            ok += 1
+    return round(ok / len(track.cues), 4)
+
+
+# ------------------------------------------------------------------ media hash cache
+class HashCache:
+    """SHA-256 of media files, remembered by (path, size, mtime) so cached reruns do not re-read media."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.data: dict[str, list] = {}
+        if path and path.is_file():
+            try:
+                self.data = json.loads(path.read_text())
+            except (OSError, ValueError):
+                self.data = {}
+
+    def sha256(self, media: Path) -> str:
+        st = media.stat()
+        key = str(media.resolve())
+        hit = self.data.get(key)
+        if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
+            return hit[2]
+        digest = sha256_file(media)
+        self.data[key] = [st.st_size, st.st_mtime_ns, digest]
+        if self.path:
+            try:
+                atomic_write_text(self.path, json.dumps(self.data, indent=0, sort_keys=True))
+            except SubpipeError:
+                pass  # a cache we cannot write only costs time
+        return digest
+
+
+# ------------------------------------------------------------------ stages
+@dataclass
+class Plan:
+    """What the driver decided for one file before any heavy work."""
+
+    media: Path
+    name: str
+    options: RunOptions
+    info: media_mod.MediaInfo
+    media_sha: str
+    profile: Profile
+    folder: Path
+    transcript: Transcript | None  # a matching checkpoint, when there is one
+
+    @property
+    def needs_transcription(self) -> bool:
+        return self.transcript is None
+
+
+def _checkpoint_matches(t: Transcript, media_sha: str, opts: RunOptions) -> bool:
+    p = t.provenance
+    return (
+        (p.get("media") or {}).get("sha256") == media_sha
+        and p.get("options") == opts.transcribe.provenance()
+        and p.get("audio") == {"stream": opts.audio_stream or 0, "dialogue": opts.dialogue}
+    )
+
+
+def plan(media: Path, out_root: Path, options: RunOptions, *, name: str | None = None,
+         hashes: HashCache | None = None) -> Plan:
+    """Probe the media (clear errors for missing, empty, corrupt, silent-video files) and find checkpoints."""
+    media = Path(media)
+    name = name or media.stem
+    info = media_mod.probe(media)
+    if not info.audio_streams:
+        raise media_mod.NoAudioStreamError("no audio stream", path=media, hint="the file has no sound to transcribe")
+    profile = get_profile(options.profile, options.fps or _media_fps(info))
+    folder = ensure_writable_dir(output_dir_for(media, out_root, name))
+    for stale in folder.glob(".*.part"):  # temp files of a run that was killed mid-write
+        stale.unlink(missing_ok=True)
+    media_sha = (hashes or HashCache(None)).sha256(media)
+    tpath = folder / f"{name}.transcript.json"
+    transcript = None
+    if tpath.exists() and not options.force:
+        try:
+            old = load_transcript(tpath)
+            if _checkpoint_matches(old, media_sha, options):
+                transcript = old
+                log.info("%s: reusing transcript %s", media.name, tpath)
+        except FormatError:
+            log.warning("%s: ignoring unreadable checkpoint %s", media.name, tpath)
+    return Plan(media, name, options, info, media_sha, profile, folder, transcript)
+
+
+@dataclass(frozen=True)
+class TranscribeJob:
+    """What a worker needs: picklable, no open handles."""
+
+    media: str
+    media_sha: str
+    options: RunOptions
+    key: str = ""  # the output name: how the driver matches a result to its file
+
+
+def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
+                   audio: media_mod.Audio | None = None) -> tuple[dict[str, Any], float]:
+    """Extract and transcribe one file; returns the transcript as a dict and seconds spent transcribing."""
+    opts = job.options
+    media = Path(job.media)
+    if audio is None:
+        audio = media_mod.extract_audio(media, stream=opts.audio_stream, dialogue=opts.dialogue)
+    load_model(opts.transcribe)  # loading is not transcription time
+    t1 = time.perf_counter()
+    t = transcribe_audio(audio.samples, opts.transcribe, progress=progress, media_sha256=job.media_sha,
+                         media_name=media.name)
+    seconds = time.perf_counter() - t1
+    prov = dict(t.provenance)
+    prov["audio"] = {"stream": audio.stream, "dialogue": opts.dialogue}
+    t = replace(t, notes=tuple(audio.notes) + t.notes, provenance=prov)
+    return tj.to_dict(t), seconds
+
+
+def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, new_transcript: bool,
+           transcribe_s: float = 0.0, started: float | None = None) -> FileResult:
+    """Write the checkpoint (when new), the subtitles (unless up to date) and the quote index rows."""
+    result = FileResult(media=p.media, ok=False, name=p.name, duration_ms=p.info.duration_ms)
+    tpath = p.folder / f"{p.name}.transcript.json"
+    text = tj.dumps(transcript)
+    if new_transcript:
+        atomic_write_text(tpath, text)
+    result.outputs.append(tpath)
+    transcript_sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    stamp_path = p.folder / f".{p.name}.subtitles.json"
+    stamp = {"transcript_sha256": transcript_sha, "profile": p.profile.describe(),
+             "formats": list(p.options.formats), "version": __version__}
+    targets = [p.folder / f"{p.name}.{fmt}" for fmt in p.options.formats]
+    track = make_subtitles(transcript, p.profile)
+    if _stamp_matches(stamp_path, stamp) and all(t.exists() for t in targets):
+        result.reused_subtitles = True
+    else:
+        write_subtitles(track, p.folder / p.name, p.options.formats)
+        atomic_write_text(stamp_path, json.dumps(stamp, sort_keys=True))
+    result.outputs += targets
+    if p.options.index and db is not None:
+        con = quotes.connect(db)
+        try:
+            quotes.add_transcript(con, transcript, media_id=p.media_sha, path=str(p.media), fps=str(p.profile.fps))
+        finally:
+            con.close()
+    result.words = len(transcript.words)
+    result.cues = len(track)
+    result.compliance = compliance(track, p.profile)
+    result.model = (transcript.provenance.get("model") or {}).get("name")
+    result.notes = list(transcript.notes)
+    result.reused_transcript = not new_transcript
+    result.transcribe_s = transcribe_s
+    result.elapsed_s = time.perf_counter() - started if started else 0.0
+    result.ok = True
+    return result
+
+
+def _stamp_matches(path: Path, stamp: dict) -> bool:
+    try:
+        return json.loads(path.read_text()) == stamp
+    except (OSError, ValueError):
+        return False
+
+
 def process_media(
     media: Path,
     out_root: Path,
@@ -111,58 +312,17 @@ def process_media(
     *,
     db: Path | None = None,
     progress: Progress | None = None,
+    name: str | None = None,
+    hashes: HashCache | None = None,
 ) -> FileResult:
-    """Run every stage for one media file. Raises SubpipeError for bad input."""
+    """Run every stage for one media file in this process. Raises SubpipeError for bad input."""
     t0 = time.perf_counter()
-    media = Path(media)
-    info = media_mod.probe(media)  # clear errors for missing, empty, corrupt files
-    if not info.audio_streams:
-        raise media_mod.NoAudioStreamError("no audio stream", path=media, hint="the file has no sound to transcribe")
-    profile = get_profile(options.profile, options.fps or _media_fps(info))
-    folder = ensure_writable_dir(output_dir_for(media, out_root))
-    result = FileResult(media=media, ok=False, duration_ms=info.duration_ms)
-    media_sha = sha256_file(media)
-    tpath = transcript_path(media, out_root)
-    transcript = None
-    if tpath.exists() and not options.force:
-        try:
-            old = load_transcript(tpath)
-            if _checkpoint_matches(old, media_sha, options.transcribe, options.audio_stream, options.dialogue):
-                transcript, result.reused_transcript = old, True
-                log.info("%s: reusing transcript %s", media.name, tpath)
-        except FormatError:
-            log.warning("%s: ignoring unreadable checkpoint %s", media.name, tpath)
-    if transcript is None:
-        audio = media_mod.extract_audio(media, stream=options.audio_stream, dialogue=options.dialogue, info=info)
-        t1 = time.perf_counter()
-        transcript = transcribe_audio(
-            audio.samples, options.transcribe, progress=progress, media_sha256=media_sha, media_name=media.name
-        )
-        result.transcribe_s = time.perf_counter() - t1
-        prov = dict(transcript.provenance)
-        prov["audio"] = {"stream": audio.stream, "dialogue": options.dialogue}
-        transcript = Transcript(
-            transcript.words, transcript.language, transcript.duration_ms, transcript.utterances,
-            tuple(audio.notes) + transcript.notes, prov,
-        )
-        atomic_write_text(tpath, tj.dumps(transcript))
-    result.outputs.append(tpath)
-    track = make_subtitles(transcript, profile)
-    result.outputs += write_subtitles(track, folder / media.stem, options.formats)
-    if options.index and db is not None:
-        con = quotes.connect(db)
-        try:
-            fps = str(profile.fps)
-            quotes.add_transcript(con, transcript, media_id=media_sha, path=str(media), fps=fps)
-        finally:
-            con.close()
-    result.words = len(transcript.words)
-    result.cues = len(track)
-    result.model = (transcript.provenance.get("model") or {}).get("name")
-    result.notes = list(transcript.notes)
-    result.elapsed_s = time.perf_counter() - t0
-    result.ok = True
-    return result
+    p = plan(media, out_root, options, name=name, hashes=hashes)
+    if p.transcript is not None:
+        return finish(p, p.transcript, out_root, db=db, new_transcript=False, started=t0)
+    audio = media_mod.extract_audio(p.media, stream=options.audio_stream, dialogue=options.dialogue, info=p.info)
+    data, seconds = transcribe_job(TranscribeJob(str(p.media), p.media_sha, options), progress, audio)
+    return finish(p, tj.from_dict(data), out_root, db=db, new_transcript=True, transcribe_s=seconds, started=t0)
 
 
 def _media_fps(info: media_mod.MediaInfo) -> str | None:
@@ -183,21 +343,38 @@ def run_batch(
     on_done: Callable[[FileResult], None] | None = None,
     progress: Progress | None = None,
 ) -> list[FileResult]:
-    """Process every file; a bad file is reported in its result and never stops the batch."""
+    """Process every file in this process; a bad file is reported in its result and never stops the batch."""
     ensure_writable_dir(out_root)
+    hashes = HashCache(out_root / ".subpipe" / "media-sha256.json")
+    names = unique_names(paths)
     results = []
     for n, path in enumerate(paths, start=1):
         if on_start:
             on_start(path, n, len(paths))
         try:
-            res = process_media(path, out_root, options, db=db, progress=progress)
+            res = process_media(path, out_root, options, db=db, progress=progress, name=names[n - 1], hashes=hashes)
         except SubpipeError as exc:
             log.debug("failed: %s", exc, exc_info=True)
-            res = FileResult(media=Path(path), ok=False, error=exc)
+            res = FileResult(media=Path(path), ok=False, name=names[n - 1], error=exc)
         results.append(res)
         if on_done:
             on_done(res)
     return results
+
+
+def unique_names(paths: Sequence[Path]) -> list[str]:
+    """Output folder names: the stem, or stem-ext when two inputs share a stem."""
+    stems = [Path(p).stem for p in paths]
+    out = []
+    for p, s in zip(paths, stems, strict=True):
+        if stems.count(s) > 1:
+            ext = Path(p).suffix.lstrip(".").lower()
+            s = f"{s}-{ext}" if ext else s
+            base, k = s, 2
+            while s in out:
+                s, k = f"{base}-{k}", k + 1
+        out.append(s)
+    return out
 
 
 def expand_inputs(inputs: Sequence[Path]) -> list[Path]:
@@ -206,7 +383,17 @@ def expand_inputs(inputs: Sequence[Path]) -> list[Path]:
     for p in inputs:
         p = Path(p)
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in media_mod.MEDIA_EXTENSIONS)
+            out += sorted(
+                f for f in p.rglob("*")
+                if f.is_file() and f.suffix.lower() in media_mod.MEDIA_EXTENSIONS and not f.name.startswith(".")
+            )
         else:
             out.append(p)
     return out
+
+
+__all__ = [
+    "FileResult", "HashCache", "Plan", "RunOptions", "TranscribeJob", "compliance", "expand_inputs", "finish",
+    "load_transcript", "make_subtitles", "plan", "process_media", "run_batch", "transcribe_job", "transcript_path",
+    "unique_names", "write_subtitles",
+]

@@ -116,8 +116,11 @@ def load_model(options: TranscribeOptions) -> LoadedModel:
             raise
         except Exception as exc:
             if resolved.sha256 is None:  # a hub name: most failures here mean "offline"
+                reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
                 raise ModelNotAvailableError(
-                    f"cannot download model {options.model!r} ({type(exc).__name__})", hint=offline_help()
+                    f"model {options.model!r} is not installed and could not be downloaded from the model hub "
+                    f"({reason})",
+                    hint=offline_help(),
                 ) from exc
             raise ModelNotAvailableError(f"cannot load model {options.model!r}: {exc}") from exc
         loaded = LoadedModel(whisper, resolved, device, compute_type)

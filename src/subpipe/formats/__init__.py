@@ -1,32 +1,96 @@
-"""Format registry: names and extensions -> modules with ``loads``/``dumps`` over the internal model."""
+"""Format registry: names and extensions -> modules with ``dumps`` (and ``loads`` where a format can be
+read back) over the internal model.
+
+Every module has ``NAME``, ``EXTENSIONS`` and ``dumps(track, **config)``; config is keyword-only and
+format-specific (``fps`` for the frame-based formats, which default to the track's profile frame rate).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
 
-from ..errors import FormatError
-from . import srt, vtt
+from ..errors import FormatError, SubpipeError
+from ..model import CueTrack
+from . import scc, spotting, srt, timecoded, ttml, txt, vtt
 
-SUBTITLE_FORMATS: dict[str, ModuleType] = {"srt": srt, "vtt": vtt}
-EXTENSIONS: dict[str, str] = {".srt": "srt", ".vtt": "vtt", ".webvtt": "vtt"}
+SUBTITLE_FORMATS: dict[str, ModuleType] = {m.NAME: m for m in (srt, vtt, ttml, scc, txt, timecoded, spotting)}
+EXTENSIONS: dict[str, str] = {ext: m.NAME for m in SUBTITLE_FORMATS.values() for ext in m.EXTENSIONS}
 
 
 def format_for(path: Path | str, explicit: str | None = None) -> str:
+    """The format name for ``explicit``, else for the file name's extension (the longest that matches,
+    so ``x.timecoded.txt`` is a timecoded transcript and ``x.txt`` plain text)."""
     if explicit:
         if explicit not in SUBTITLE_FORMATS:
             raise FormatError(f"unknown format {explicit!r}; known: {', '.join(SUBTITLE_FORMATS)}")
         return explicit
+    name = Path(path).name.lower()
+    for ext in sorted(EXTENSIONS, key=len, reverse=True):
+        if name.endswith(ext) and len(name) > len(ext):
+            return EXTENSIONS[ext]
     ext = Path(path).suffix.lower()
-    try:
-        return EXTENSIONS[ext]
-    except KeyError:
-        raise FormatError(
-            f"cannot tell the subtitle format from {ext or 'no extension'!r}",
-            path=path,
-            hint="known: " + ", ".join(sorted(EXTENSIONS)),
-        ) from None
+    raise FormatError(
+        f"cannot tell the subtitle format from {ext or 'no extension'!r}",
+        path=path,
+        hint="known: " + ", ".join(sorted(EXTENSIONS)),
+    )
 
 
 def module(name: str) -> ModuleType:
     return SUBTITLE_FORMATS[format_for("", name)]
+
+
+def readable(name: str) -> bool:
+    return hasattr(module(name), "loads")
+
+
+def decode(data: bytes, encoding: str | None = None, *, path: Path | str | None = None) -> str:
+    """Bytes -> text. With no ``encoding``: a UTF-8 or UTF-16 byte order mark decides, else strict
+    UTF-8; anything that does not decode fails with the line it is on and asks for ``--encoding``."""
+    if encoding is None:
+        if data.startswith(b"\xef\xbb\xbf"):
+            encoding = "utf-8-sig"
+        elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            encoding = "utf-16"
+        else:
+            encoding = "utf-8"
+        asked = False
+    else:
+        asked = True
+    try:
+        return data.decode(encoding)
+    except LookupError:
+        raise FormatError(f"unknown text encoding {encoding!r}", path=path,
+                          hint="e.g. --encoding cp1252, latin-1, utf-16") from None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        bad = data[exc.start : exc.start + 1].hex()
+        what = f"not {encoding} text" if asked else "not UTF-8 text"
+        raise FormatError(
+            f"{what} (byte 0x{bad} at line {line})", path=path, line=line,
+            hint="give the file's encoding with --encoding, e.g. --encoding cp1252 or --encoding latin-1",
+        ) from None
+
+
+def read_subtitles(path: Path | str, encoding: str | None = None, fmt: str | None = None) -> CueTrack:
+    """Read a subtitle file: the format from ``fmt`` or the extension, the text decoded strictly
+    (see ``decode``). Errors are FormatErrors naming the file and, where known, the line."""
+    name = format_for(path, fmt)
+    mod = SUBTITLE_FORMATS[name]
+    if not hasattr(mod, "loads"):
+        raise FormatError(f"{name} files cannot be read back into cues", path=path,
+                          hint="read " + ", ".join(n for n, m in SUBTITLE_FORMATS.items() if hasattr(m, "loads")))
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise SubpipeError("no such file", path=path) from None
+    except OSError as exc:
+        raise SubpipeError(f"cannot read ({exc.strerror or exc})", path=path) from None
+    text = decode(data, encoding, path=path)
+    try:
+        return mod.loads(text)
+    except FormatError as exc:
+        if exc.path is None:
+            exc.path = str(path)
+        raise

@@ -1,0 +1,385 @@
+"""Batch runs: many media files, one report, resumable, on one machine or a Ray cluster.
+
+The driver plans every file (probe, hash, find checkpoints), hands the files that still need
+transcription to an executor, and finishes each result itself (atomic writes, one SQLite transaction per
+file), so outputs and the quote index are only ever written from one place.
+
+Executors:
+- ``local`` with one worker: this process; the next file's audio is decoded while the current one is
+  transcribed.
+- ``local`` with ``-j N``: N worker processes, each loading the model once.
+- ``ray``: one Ray actor per worker with the model resident (``num_gpus=1`` each on CUDA); the driver
+  decodes audio and ships samples through Ray's object store, so workers need no shared file system.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import resource
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from . import media as media_mod
+from .errors import SubpipeError
+from .formats import transcript_json as tj
+from .fsio import atomic_write_text, ensure_writable_dir
+from .pipeline import (
+    FileResult,
+    HashCache,
+    Plan,
+    RunOptions,
+    TranscribeJob,
+    expand_inputs,
+    finish,
+    plan,
+    transcribe_job,
+    unique_names,
+)
+from .transcribe import Progress, read_glossary
+
+log = logging.getLogger("subpipe")
+
+MANIFEST_EXTENSIONS = (".csv", ".jsonl", ".ndjson")
+# Per-file options a manifest may set, and how they apply to RunOptions / TranscribeOptions.
+_TRANSCRIBE_KEYS = {"language", "task", "model", "initial_prompt"}
+_RUN_KEYS = {"profile", "fps", "audio_stream", "dialogue"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One media file to process, with the options that apply to it."""
+
+    media: Path
+    options: RunOptions
+    name: str = ""
+
+
+def read_manifest(path: Path, base: RunOptions) -> list[Item]:
+    """CSV (header row; a ``path`` column) or JSON lines (``{"path": ...}``), with per-file options:
+    language, task, model, initial_prompt, glossary (a file), profile, fps, audio_stream, dialogue.
+    Relative paths are relative to the manifest's folder."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SubpipeError(f"cannot read manifest ({exc.strerror})", path=path) from exc
+    rows: list[dict[str, Any]] = []
+    if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(text.splitlines())
+        if not reader.fieldnames or "path" not in reader.fieldnames:
+            raise SubpipeError("manifest CSV needs a header row with a 'path' column", path=path)
+        rows = [dict(r) for r in reader]
+    else:
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SubpipeError(f"line {n} is not JSON ({exc.msg})", path=path) from None
+            if not isinstance(row, dict) or "path" not in row:
+                raise SubpipeError(f"line {n} has no 'path'", path=path)
+            rows.append(row)
+    items = []
+    for row in rows:
+        opts = _apply(base, {k: v for k, v in row.items() if k != "path" and v not in (None, "")}, path.parent)
+        media = Path(row["path"])
+        items.append(Item(media if media.is_absolute() else path.parent / media, opts))
+    return items
+
+
+def _apply(base: RunOptions, overrides: dict[str, Any], root: Path) -> RunOptions:
+    t = base.transcribe
+    tkw = {k: v for k, v in overrides.items() if k in _TRANSCRIBE_KEYS}
+    if "glossary" in overrides:
+        g = Path(overrides["glossary"])
+        tkw["glossary"] = read_glossary(g if g.is_absolute() else root / g)
+    rkw: dict[str, Any] = {k: v for k, v in overrides.items() if k in _RUN_KEYS}
+    if "audio_stream" in rkw:
+        rkw["audio_stream"] = int(rkw["audio_stream"])
+    unknown = set(overrides) - _TRANSCRIBE_KEYS - _RUN_KEYS - {"glossary", "script"}
+    if unknown:
+        log.warning("manifest: ignoring unknown columns %s", ", ".join(sorted(unknown)))
+    return replace(base, transcribe=replace(t, **tkw), **rkw)
+
+
+def collect(inputs: Sequence[Path], base: RunOptions) -> list[Item]:
+    """Files, folders (recursive, by media extension) and manifests -> items with unique output names."""
+    items: list[Item] = []
+    for inp in inputs:
+        inp = Path(inp)
+        if inp.is_file() and inp.suffix.lower() in MANIFEST_EXTENSIONS:
+            items += read_manifest(inp, base)
+        else:
+            items += [Item(p, base) for p in expand_inputs([inp])]
+    names = unique_names([i.media for i in items])
+    return [replace(i, name=n) for i, n in zip(items, names, strict=True)]
+
+
+# ------------------------------------------------------------------ events and report
+@dataclass
+class Totals:
+    files: int = 0
+    files_done: int = 0
+    audio_ms: int = 0
+    audio_done_ms: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    def eta_s(self) -> float | None:
+        elapsed = time.perf_counter() - self.started
+        if not self.audio_done_ms or self.audio_done_ms >= self.audio_ms:
+            return None
+        return elapsed * (self.audio_ms - self.audio_done_ms) / self.audio_done_ms
+
+
+Listener = Callable[[str, FileResult | None, Totals], None]  # ("planned" | "done", result, totals)
+
+
+@dataclass
+class BatchReport:
+    results: list[FileResult]
+    totals: Totals
+    executor: str
+    workers: int
+    wall_s: float
+    first_output_s: float | None
+    peak_rss_mb: float
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.results if not r.ok]
+
+    def to_dict(self) -> dict[str, Any]:
+        audio_s = sum(r.duration_ms for r in self.results if r.ok) / 1000
+        return {
+            "subpipe": __version__,
+            "executor": self.executor,
+            "workers": self.workers,
+            "interrupted": self.interrupted,
+            "files": len(self.results),
+            "ok": sum(r.ok for r in self.results),
+            "failed": len(self.failed),
+            "wall_s": round(self.wall_s, 3),
+            "audio_s": round(audio_s, 3),
+            "audio_s_per_wall_s": round(audio_s / self.wall_s, 2) if self.wall_s else None,
+            "first_output_s": round(self.first_output_s, 3) if self.first_output_s is not None else None,
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "results": [r.to_dict() for r in self.results],
+        }
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ------------------------------------------------------------------ executors
+Work = tuple[Plan, TranscribeJob]
+Outcome = tuple[str, dict[str, Any] | None, float, SubpipeError | None, float]  # key, data, secs, err, rss
+
+
+def _serial(work: Sequence[Work], progress: Progress | None = None) -> Iterator[Outcome]:
+    """In this process; the next file's audio is decoded while the current one is transcribed."""
+    if not work:
+        return
+
+    def decode(w: Work) -> media_mod.Audio:
+        p = w[0]
+        return media_mod.extract_audio(p.media, stream=p.options.audio_stream, dialogue=p.options.dialogue,
+                                       info=p.info)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="subpipe-decode") as pool:
+        nxt: Future = pool.submit(decode, work[0])
+        for k, w in enumerate(work):
+            fut = nxt
+            if k + 1 < len(work):
+                nxt = pool.submit(decode, work[k + 1])
+            try:
+                audio = fut.result()
+                data, secs = transcribe_job(w[1], progress=progress, audio=audio)
+                yield w[1].key, data, secs, None, _peak_rss_mb()
+            except SubpipeError as exc:
+                yield w[1].key, None, 0.0, exc, _peak_rss_mb()
+
+
+def _process_worker_init(threads: int) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(threads, 1)))
+
+
+def _process_worker(job: TranscribeJob) -> Outcome:
+    try:
+        data, secs = transcribe_job(job)
+        return job.key, data, secs, None, _peak_rss_mb()
+    except SubpipeError as exc:
+        return job.key, None, 0.0, exc, _peak_rss_mb()
+
+
+def _processes(work: Sequence[Work], workers: int, threads: int) -> Iterator[Outcome]:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = mp.get_context("spawn")  # no forked CTranslate2 state
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_process_worker_init, initargs=(threads,)) as pool:
+        for fut in as_completed([pool.submit(_process_worker, w[1]) for w in work]):
+            yield fut.result()
+
+
+def _ray(work: Sequence[Work], workers: int, threads: int, address: str | None) -> Iterator[Outcome]:
+    try:
+        import ray
+        from ray.util import ActorPool
+    except ImportError:
+        raise SubpipeError("the Ray executor needs Ray", hint="pip install 'subpipe[ray]'") from None
+    if not ray.is_initialized():
+        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "ignore_reinit_error": True}
+        if address:
+            kwargs["address"] = address
+        else:
+            kwargs["num_cpus"] = max(workers * max(threads, 1), os.cpu_count() or 1)
+        ray.init(**kwargs)
+    gpu = any(w[1].options.transcribe.device == "cuda" for w in work)
+
+    @ray.remote
+    class Transcriber:
+        """A resident model: loaded once per actor, reused for every file it gets."""
+
+        def fail(self, key: str, exc: SubpipeError):
+            return key, None, 0.0, exc, _peak_rss_mb()
+
+        def run(self, job: TranscribeJob, audio: media_mod.Audio):
+            try:
+                data, secs = transcribe_job(job, audio=audio)
+                return job.key, data, secs, None, _peak_rss_mb()
+            except SubpipeError as exc:
+                return job.key, None, 0.0, exc, _peak_rss_mb()
+
+    actor_opts: dict[str, Any] = {"num_cpus": max(threads, 1)}
+    if gpu:
+        actor_opts["num_gpus"] = 1
+    actors = [Transcriber.options(**actor_opts).remote() for _ in range(max(1, min(workers, len(work))))]
+    pool = ActorPool(actors)
+
+    def submit(actor, w: Work):
+        p, job = w
+        try:  # decoded here, so workers need no access to the media files
+            audio = media_mod.extract_audio(p.media, stream=p.options.audio_stream, dialogue=p.options.dialogue,
+                                            info=p.info)
+        except SubpipeError as exc:
+            return actor.fail.remote(job.key, exc)
+        return actor.run.remote(job, audio)
+
+    # map_unordered keeps every actor busy; results come back to the driver, which writes them.
+    yield from pool.map_unordered(submit, list(work))
+
+
+# ------------------------------------------------------------------ the batch
+def run(
+    items: Sequence[Item],
+    out_root: Path,
+    *,
+    db: Path | None,
+    executor: str = "local",
+    workers: int = 1,
+    threads: int = 0,
+    ray_address: str | None = None,
+    report_path: Path | None = None,
+    listener: Listener | None = None,
+    progress: Progress | None = None,
+) -> BatchReport:
+    """Process every item; a bad file is reported and never stops the others. Safe to kill and rerun."""
+    t0 = time.perf_counter()
+    ensure_writable_dir(out_root)
+    hashes = HashCache(out_root / ".subpipe" / "media-sha256.json")
+    totals = Totals(files=len(items))
+    results: dict[int, FileResult] = {}
+    plans: dict[int, Plan] = {}
+    first_output: list[float] = []
+    peak = [_peak_rss_mb()]
+
+    def record(idx: int, res: FileResult) -> None:
+        results[idx] = res
+        totals.files_done += 1
+        totals.audio_done_ms += res.duration_ms if res.ok else 0
+        if res.ok and not first_output:
+            first_output.append(time.perf_counter() - t0)
+        if listener:
+            listener("done", res, totals)
+        if report_path:
+            _write_report(report_path, _report())
+
+    def _report(interrupted: bool = False) -> BatchReport:
+        ordered = [results[k] for k in sorted(results)]
+        return BatchReport(ordered, totals, executor, workers, time.perf_counter() - t0,
+                           first_output[0] if first_output else None, max(peak), interrupted)
+
+    work: list[tuple[int, Work]] = []
+    try:
+        for idx, item in enumerate(items):
+            opts = item.options
+            if threads and opts.transcribe.cpu_threads != threads:
+                opts = replace(opts, transcribe=replace(opts.transcribe, cpu_threads=threads))
+            try:
+                p = plan(item.media, out_root, opts, name=item.name or None, hashes=hashes)
+            except SubpipeError as exc:
+                record(idx, FileResult(media=item.media, ok=False, name=item.name, error=exc))
+                continue
+            plans[idx] = p
+            totals.audio_ms += p.info.duration_ms
+            if p.transcript is not None:
+                continue
+            work.append((idx, (p, TranscribeJob(str(p.media), p.media_sha, opts, key=p.name))))
+        if listener:
+            listener("planned", None, totals)
+        # files whose transcript is already there: finish them first (fast), then transcribe the rest
+        for idx, p in plans.items():
+            if p.transcript is not None:
+                record(idx, _finish(p, p.transcript, out_root, db, False, 0.0))
+        index_of = {w[1].key: idx for idx, w in work}
+        if executor == "ray":
+            outcomes = _ray([w for _, w in work], workers, threads, ray_address)
+        elif workers > 1 and len(work) > 1:
+            outcomes = _processes([w for _, w in work], workers, threads)
+        else:
+            outcomes = _serial([w for _, w in work], progress)
+        for key, data, secs, err, rss in outcomes:
+            peak.append(rss)
+            idx = index_of[key]
+            p = plans[idx]
+            if err is not None or data is None:
+                record(idx, FileResult(media=p.media, ok=False, name=p.name, duration_ms=0, error=err))
+                continue
+            record(idx, _finish(plans[idx], tj.from_dict(data), out_root, db, True, secs))
+    except KeyboardInterrupt:
+        rep = _report(interrupted=True)
+        if report_path:
+            _write_report(report_path, rep)
+        raise
+    rep = _report()
+    if report_path:
+        _write_report(report_path, rep)
+    return rep
+
+
+def _finish(p: Plan, transcript, out_root: Path, db: Path | None, new: bool, secs: float) -> FileResult:
+    t = time.perf_counter()
+    try:
+        res = finish(p, transcript, out_root, db=db, new_transcript=new, transcribe_s=secs)
+    except SubpipeError as exc:
+        return FileResult(media=p.media, ok=False, name=p.name, error=exc)
+    res.elapsed_s = secs + (time.perf_counter() - t)
+    return res
+
+
+def _write_report(path: Path, rep: BatchReport) -> None:
+    try:
+        atomic_write_text(path, json.dumps(rep.to_dict(), indent=1, ensure_ascii=False) + "\n")
+    except SubpipeError as exc:
+        log.warning("cannot write the run report: %s", exc)

@@ -1,0 +1,76 @@
+"""Helpers shared by the format modules: the frame rate a writer works at, ms -> frames, text lines
+and the log records of the libraries we call (ttconv logs its warnings instead of raising)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import re
+from collections.abc import Iterator, Sequence
+from fractions import Fraction
+
+from ..model import CueTrack
+from ..timecode import FrameRate
+
+log = logging.getLogger("subpipe")
+
+
+def track_fps(track: CueTrack) -> str | None:
+    """The frame rate the track was made at (the profile's), if it says."""
+    meta = track.metadata if isinstance(track.metadata, dict) else {}
+    prof = meta.get("profile")
+    value = prof.get("fps") if isinstance(prof, dict) else None
+    return str(value or meta.get("fps") or "") or None
+
+
+def frame_rate_for(track: CueTrack, fps: str | float | FrameRate | None, default: str) -> FrameRate:
+    """An explicit ``fps`` wins, then the track's profile frame rate, then the format's default."""
+    if fps is not None:
+        return FrameRate.parse(fps)
+    return FrameRate.parse(track_fps(track) or default)
+
+
+def nearest_frame(ms: int, fr: FrameRate) -> int:
+    """The frame boundary nearest to ``ms`` (half up). Frame-aligned times map to their own frame."""
+    return math.floor(Fraction(ms) * fr.rate / 1000 + Fraction(1, 2))
+
+
+def shown_lines(lines: Sequence[str]) -> list[str]:
+    """The lines a viewer sees: blank lines cannot be written (they end a cue in SRT and WebVTT)."""
+    return [line for line in lines if line.strip()]
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def one_line(lines: Sequence[str], join: str = " ") -> str:
+    """A cue's lines as one line of running text."""
+    return join.join(_SPACES.sub(" ", x).strip() for x in lines if x.strip())
+
+
+class _Collect(logging.Handler):
+    def __init__(self, records: list[logging.LogRecord]):
+        super().__init__(logging.DEBUG)
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextlib.contextmanager
+def captured_logs(name: str = "ttconv") -> Iterator[list[logging.LogRecord]]:
+    """Collect what a library logs (its warnings are how ttconv reports problems) instead of letting
+    it reach stderr; the caller turns the records into our errors and log lines."""
+    records: list[logging.LogRecord] = []
+    logger = logging.getLogger(name)
+    handler = _Collect(records)
+    old_level = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)

@@ -1,0 +1,367 @@
+"""Scenarist SCC: CEA-608 pop-on captions (ANSI/CTA-608-E), written and read through sandflow's ttconv.
+
+SCC carries line-21 byte pairs, one pair per frame at 29.97 (drop-frame or not) or 30 fps, so a few
+things have to be settled before ttconv writes the bytes; we do that here and report what changed:
+
+- Characters: CEA-608 has a small Latin character set. Typographic quotes, dashes and ellipses become
+  their ASCII forms, letters lose accents the set lacks (Ç -> C); ttconv's writer turns anything it
+  cannot encode into a space, so text with characters left over (CJK, emoji) is refused with a
+  FormatError naming the cue. Two identical special characters in a row (``♪♪``) get a space between
+  them, or decoders would drop the second as a repeated code.
+- Lines: at most 32 characters (CTA-608 caption grid: 32 columns, 15 rows). A cue with a longer line is
+  rewrapped, and a warning names it (``strict=True`` refuses instead).
+- Timing: the caption is loaded into non-displayed memory and shown with End Of Caption on its in-frame.
+  Loading takes one frame per byte pair (RCL, ENM, a PAC per row, the text, EOC; control codes sent
+  twice), the channel carries one caption's bytes at a time, and the stream cannot begin before
+  00:00:00;00. A cue that starts too soon after the previous one (or at the very start) is delayed
+  just enough, and a warning lists it (``strict=True`` refuses instead). A caption is erased (EDM) on
+  its out-frame; the erase needs two frames before the next caption's EOC, so a cue ends at least two
+  frames before the next begins (the Netflix 2-frame gap does this already); a caption lasts two
+  frames at least.
+- Overlaps: SCC shows one caption at a time; a cue overlapping the next ends when it begins (reported),
+  and cues starting on the same frame are shown together as one caption.
+- Frame rate: the track's profile frame rate when it is 29.97 (DF or NDF) or 30, else 29.97 drop-frame.
+  Times move to their nearest frame.
+
+ttconv's writer is configured for pop-on only (``force_popon``), so text that merely looks like roll-up
+(a cue starting with the previous cue's last line) is not turned into roll-up captions.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import textwrap
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import ttconv.model as tmodel
+import ttconv.scc.reader as scc_reader
+import ttconv.scc.writer as scc_writer
+import ttconv.style_properties as styles
+from ttconv.scc.codes.characters import unicode_to_scc
+from ttconv.scc.config import SCCFrameRate, SccWriterConfiguration
+
+from ..errors import FormatError
+from ..model import CueTrack
+from ..timecode import FrameRate, frames_to_smpte
+from ._common import captured_logs, frame_rate_for, nearest_frame, shown_lines, track_fps
+
+NAME = "scc"
+EXTENSIONS = (".scc",)
+
+MAX_CHARS = 32  # CTA-608 caption grid: 32 columns
+MAX_ROWS = 15  # and 15 rows
+USUAL_ROWS = 4  # DCMP / FCC practice: up to 4 rows of pop-on text
+MIN_FRAMES = 2  # EOC is sent twice, so the erase can come two frames after it at the earliest
+DEFAULT_FPS = "29.97df"
+
+log = logging.getLogger("subpipe")
+
+_SCC_RATES = {
+    FrameRate(Fraction(30000, 1001), True): SCCFrameRate.FPS_2997_DF,
+    FrameRate(Fraction(30000, 1001), False): SCCFrameRate.FPS_2997_NDF,
+    FrameRate(Fraction(30), False): SCCFrameRate.FPS_30_NDF,
+}
+
+# ASCII stand-ins for characters CEA-608's basic and special sets lack (ttconv does not write the
+# extended set). Letters with accents the set lacks are handled by stripping the accent.
+_STAND_INS = {
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'", "^": "'",
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "--", "\u2015": "--", "\u2212": "-",
+    "_": "-", "~": "-", "\u2022": "-", "\u00b7": "-", "\u2026": "...", "{": "(", "}": ")", "|": "/", "\\": "/",
+    "*": "#", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\t": " ", "\u00df": "ss", "\u00c6": "AE",
+    "\u00e6": "ae", "\u0152": "OE", "\u0153": "oe", "\u00d8": "O", "\u00f8": "o", "\u0141": "L", "\u0142": "l",
+    "\u0110": "D", "\u0111": "d", "\u00a9": "(c)", "\u20ac": "EUR", "\u00a1": "!",
+}
+
+
+def _encodable(c: str) -> bool:
+    return c == " " or unicode_to_scc(c) != b"\x20"
+
+
+def to_cea608(text: str) -> tuple[str, str]:
+    """``text`` in characters CEA-608 can show, and the characters that have no stand-in."""
+    out: list[str] = []
+    missing: list[str] = []
+    for c in text:
+        if _encodable(c):
+            out.append(c)
+            continue
+        alt = _STAND_INS.get(c)
+        if alt is None:
+            alt = "".join(x for x in unicodedata.normalize("NFKD", c) if not unicodedata.combining(x))
+        if alt and all(_encodable(x) for x in alt):
+            out.append(alt)
+        else:
+            missing.append(c)
+    return _unrepeat("".join(out)), "".join(dict.fromkeys(missing))
+
+
+def _unrepeat(text: str) -> str:
+    """A space between two identical two-byte characters (``♪♪``): decoders take a byte pair equal to
+    the one before it for the redundant second copy of a control code and drop it, and ttconv's writer
+    sends special characters once."""
+    out: list[str] = []
+    for c in text:
+        if out and out[-1] == c and len(unicode_to_scc(c)) > 1:
+            out.append(" ")
+        out.append(c)
+    return "".join(out)
+
+
+def caption_lines(lines: Sequence[str]) -> tuple[list[str], bool]:
+    """A cue's lines as CEA-608 rows of at most 32 characters; True when they had to be rewrapped."""
+    rows = [" ".join(line.split()) for line in lines if line.strip()]
+    if all(len(r) <= MAX_CHARS for r in rows):
+        return rows, False
+    text = " ".join(rows)
+    return textwrap.wrap(text, MAX_CHARS, break_long_words=True, break_on_hyphens=False), True
+
+
+def load_frames(rows: Sequence[str]) -> int:
+    """Frames (byte pairs) needed to load a pop-on caption, as ttconv's writer emits it: RCL, ENM,
+    per row a PAC, the centring spaces PACs cannot express and the characters, then EOC; control codes
+    are sent twice and two-byte characters start on a pair boundary."""
+    n = 0
+
+    def control() -> int:
+        return n + n % 2 + 4
+
+    n = control()  # RCL
+    n = control()  # ENM
+    for row in rows:
+        n = control()  # PAC
+        n += ((MAX_CHARS - len(row)) // 2) % 4  # centring spaces
+        for c in row:
+            size = len(unicode_to_scc(c))
+            if size > 1 and n % 2:
+                n += 1
+            n += size
+    n = control()  # EOC
+    return (n + 1) // 2
+
+
+@dataclass(frozen=True, slots=True)
+class Caption:
+    """One pop-on caption as it will be written: frames at the SCC frame rate."""
+
+    cue: int  # 1-based cue number in the track
+    begin: int  # frame of EOC (first frame shown)
+    end: int  # frame of EDM (first frame no longer shown)
+    rows: tuple[str, ...]
+    asked_begin: int  # the cue's own in-frame, before any delay
+    rewrapped: bool = False
+    cut: bool = False  # ends early because it overlapped the next caption
+
+
+def scc_frame_rate(track: CueTrack, fps: str | float | FrameRate | None) -> FrameRate:
+    if fps is not None:
+        fr = FrameRate.parse(fps)
+        if fr not in _SCC_RATES:
+            raise FormatError(f"SCC is written at 29.97 (drop-frame or not) or 30 fps, not {fr}",
+                              hint="use --fps 29.97df, 29.97 or 30 for SCC")
+        return fr
+    fr = frame_rate_for(track, None, DEFAULT_FPS)
+    if fr not in _SCC_RATES:
+        log.info("SCC is NTSC line 21: writing at 29.97 drop-frame rather than the profile's %s", track_fps(track))
+        fr = FrameRate.parse(DEFAULT_FPS)
+    return fr
+
+
+def plan(track: CueTrack, fr: FrameRate) -> list[Caption]:
+    """Cues -> captions that CEA-608 can carry: text, rows, then in- and out-frames (see module doc)."""
+    pending: list[Caption] = []
+    for n, cue in enumerate(track.cues, start=1):
+        text_rows = shown_lines(cue.lines)
+        if not text_rows:
+            continue
+        converted = []
+        for line in text_rows:
+            ok, missing = to_cea608(line)
+            if missing:
+                raise FormatError(
+                    f"cue {n} ({frames_to_smpte(nearest_frame(cue.start_ms, fr), fr)}) has characters CEA-608 "
+                    f"cannot show: {' '.join(repr(c) for c in missing)}",
+                    hint="SCC carries Latin text only; deliver TTML or WebVTT for this language",
+                )
+            converted.append(ok)
+        rows, rewrapped = caption_lines(converted)
+        if len(rows) > MAX_ROWS:
+            raise FormatError(f"cue {n} needs {len(rows)} rows of 32 characters; CEA-608 has {MAX_ROWS}")
+        b, e = nearest_frame(cue.start_ms, fr), nearest_frame(cue.end_ms, fr)
+        if pending and pending[-1].begin == b:  # two cues at once: one caption shows both
+            prev = pending.pop()
+            rows = list(prev.rows) + rows
+            rewrapped = rewrapped or prev.rewrapped
+            e = max(e, prev.end)
+            n = prev.cue
+            if len(rows) > MAX_ROWS:
+                raise FormatError(f"cues {n} and on start together and need {len(rows)} rows; CEA-608 has "
+                                  f"{MAX_ROWS}")
+        pending.append(Caption(n, b, max(e, b + MIN_FRAMES), tuple(rows), b, rewrapped))
+
+    # in-frames: the caption's bytes must have been sent by its EOC, after the previous caption's
+    scheduled: list[Caption] = []
+    for c in pending:
+        load = load_frames(c.rows)
+        earliest = load - 2 if not scheduled else scheduled[-1].begin + load + 2
+        b = max(c.begin, earliest)
+        # a delay that leaves under two frames gives the cue its own length back after the delay
+        e = c.end if c.end - b >= MIN_FRAMES else b + (c.end - c.begin)
+        scheduled.append(Caption(c.cue, b, e, c.rows, c.asked_begin, c.rewrapped))
+    # out-frames: never past the next caption, and two frames before its EOC for the erase
+    out = []
+    for i, c in enumerate(scheduled):
+        e = c.end if i + 1 == len(scheduled) else min(c.end, scheduled[i + 1].begin - 2)
+        out.append(Caption(c.cue, c.begin, e, c.rows, c.asked_begin, c.rewrapped, cut=c.end > e + 2))
+    return out
+
+
+def _report(captions: Sequence[Caption], fr: FrameRate, strict: bool) -> None:
+    wrapped = [c for c in captions if c.rewrapped]
+    late = [c for c in captions if c.begin > c.asked_begin]
+    problems = []
+    if wrapped:
+        problems.append(
+            f"{len(wrapped)} cue(s) had lines over {MAX_CHARS} characters and were rewrapped for CEA-608 "
+            f"(cue " + ", ".join(str(c.cue) for c in wrapped[:8]) + (", ..." if len(wrapped) > 8 else "") + ")"
+        )
+    if late:
+        problems.append(
+            f"{len(late)} cue(s) start later than asked, because CEA-608 needs one frame per two characters "
+            "to load a caption: " + ", ".join(
+                f"cue {c.cue} {frames_to_smpte(c.asked_begin, fr)} -> {frames_to_smpte(c.begin, fr)}"
+                for c in late[:5]) + (", ..." if len(late) > 5 else "")
+        )
+    cut = [c for c in captions if c.cut]
+    if cut:
+        problems.append(
+            f"{len(cut)} cue(s) overlap the next one and end when it begins, as SCC shows one caption at a "
+            "time (cue " + ", ".join(str(c.cue) for c in cut[:8]) + (", ..." if len(cut) > 8 else "") + ")"
+        )
+    many = [c for c in captions if len(c.rows) > USUAL_ROWS]
+    if many:
+        log.warning("SCC: %d caption(s) have more than %d rows (cue %s)", len(many), USUAL_ROWS,
+                    ", ".join(str(c.cue) for c in many[:8]))
+    if problems and strict:
+        raise FormatError("SCC: " + "; ".join(problems),
+                          hint="re-make the subtitles with a CEA-608 profile (32 characters) or space the cues")
+    for p in problems:
+        log.warning("SCC: %s", p)
+
+
+def to_model(captions: Sequence[Caption], fr: FrameRate, last: int | None = None) -> tmodel.ContentDocument:
+    """``captions[:last]`` as a ttconv document whose times make ttconv's writer put EOC on ``begin``
+    and EDM on ``end`` (``captions[last]``, if any, is only looked at). ttconv merges an erase that
+    touches the next caption's load into it, two frames early (the load moves two frames earlier to
+    make room), so such an end is given two frames late."""
+    last = len(captions) if last is None else last
+    doc = tmodel.ContentDocument()
+    region = tmodel.Region("bottom", doc)
+    region.set_style(styles.StyleProperties.DisplayAlign, styles.DisplayAlignType.after)
+    region.set_style(styles.StyleProperties.TextAlign, styles.TextAlignType.center)
+    doc.put_region(region)
+    body = tmodel.Body(doc)
+    body.set_region(region)
+    doc.set_body(body)
+    div = tmodel.Div(doc)
+    body.push_child(div)
+    for i, c in enumerate(captions[:last]):
+        end = c.end
+        if i + 1 < len(captions):
+            nxt = captions[i + 1]
+            if end >= nxt.begin - load_frames(nxt.rows):  # the erase lands in the next load
+                end += 2
+        p = tmodel.P(doc)
+        p.set_begin(Fraction(c.begin) / fr.rate)
+        p.set_end(Fraction(end) / fr.rate)
+        for k, row in enumerate(c.rows):
+            if k:
+                p.push_child(tmodel.Br(doc))
+            span = tmodel.Span(doc)
+            span.push_child(tmodel.Text(doc, row))
+            p.push_child(span)
+        div.push_child(p)
+    return doc
+
+
+GROUP = 48  # captions per ttconv call (see _write)
+HEADER = "Scenarist_SCC V1.0"
+
+
+def _write(captions: Sequence[Caption], fr: FrameRate) -> list[str]:
+    """The SCC lines (one per block of byte pairs), ttconv writing ``GROUP`` captions at a time.
+
+    ttconv's writer computes a rendering state per time point over the whole document, which takes
+    quadratic time (20 s for 2,000 cues). A caption's bytes depend only on itself and the caption
+    before it (whose erase may go inside its load), so each group is written with the caption before
+    it as context: that caption's load line is dropped from the group's output, and the last caption's
+    trailing erase is dropped from every group but the last (the next group writes it, merged or not).
+    The result is the same text as one call over the whole track (a test checks it)."""
+    config = SccWriterConfiguration(force_popon=True, frame_rate=_SCC_RATES[fr])
+    lines: list[str] = []
+    for start in range(0, len(captions), GROUP):
+        stop = min(start + GROUP, len(captions))
+        context = 1 if start else 0
+        group = captions[start - context : stop + 1]  # with the next caption for to_model's erase timing
+        with captured_logs() as records:
+            try:
+                text = scc_writer.from_model(to_model(group, fr, last=stop - start + context), config)
+            except (RuntimeError, ValueError) as exc:
+                raise FormatError(f"ttconv could not write SCC: {exc}") from exc
+        for r in records:
+            if "Skipping" in r.getMessage():  # a caption ttconv dropped: our plan failed; never lose one
+                raise FormatError(f"ttconv dropped a caption writing SCC ({r.getMessage()})",
+                                  hint="this is a bug in subpipe's SCC timing; please report it")
+            log.debug("ttconv: %s", r.getMessage())
+        blocks = text.split("\n\n")[1:]
+        if context:
+            blocks = blocks[1:]
+        if stop < len(captions):
+            blocks = blocks[:-1]
+        lines += blocks
+    return lines
+
+
+def dumps(track: CueTrack, *, fps: str | float | FrameRate | None = None, strict: bool = False) -> str:
+    """SCC pop-on captions on channel 1. ``fps``: 29.97df (default), 29.97 or 30. ``strict``: refuse
+    to rewrap lines or delay cues instead of doing it with a warning."""
+    fr = scc_frame_rate(track, fps)
+    captions = plan(track, fr)
+    _report(captions, fr, strict)
+    return "\n\n".join([HEADER, *_write(captions, fr)]) + "\n"
+
+
+_HEADER = re.compile(r"^Scenarist_SCC V1\.0\s*$")
+_LINE = re.compile(r"^\d{2}:\d{2}:\d{2}[:;.,]\d{2}\s+[0-9a-fA-F]{4}(?:\s+[0-9a-fA-F]{4})*\s*$")
+
+
+def loads(text: str, *, fps: str | float | FrameRate | None = None) -> CueTrack:
+    """SCC -> cues (pop-on, paint-on and roll-up decoded by ttconv's reader); rows become lines.
+    ttconv reads timecode at 29.97 (DF with ``;``); give ``fps=30`` for a 30 fps file."""
+    from . import ttml
+
+    lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if not _HEADER.match(lines[0]):
+        raise FormatError("not SCC: the first line must be 'Scenarist_SCC V1.0'", line=1)
+    for k, line in enumerate(lines[1:], start=2):
+        if line.strip() and not _LINE.match(line):
+            raise FormatError(f"expected 'HH:MM:SS;FF<tab>hex words', got {line.strip()[:40]!r}", line=k)
+    with captured_logs() as records:
+        try:
+            doc = scc_reader.to_model("\n".join(lines))
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise FormatError(f"SCC that ttconv cannot decode: {exc}") from None
+    for r in records:
+        log.debug("ttconv: %s", r.getMessage())
+    scale = Fraction(1)
+    if fps is not None:
+        fr = FrameRate.parse(fps)
+        if fr not in _SCC_RATES:
+            raise FormatError(f"SCC is 29.97 (drop-frame or not) or 30 fps, not {fr}")
+        scale = Fraction(30000, 1001) / fr.rate
+    return ttml.from_model(doc, scale)
