@@ -7,7 +7,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strategies import script_texts
 from subpipe.align import (
     MAX_WINDOW_MS,
     ScriptWord,
@@ -23,6 +22,10 @@ from subpipe.conform import _no_overlaps, _run_shifts
 from subpipe.errors import FormatError
 from subpipe.model import Cue
 from subpipe.phones import letter_phones, number_words, spoken_words, year_words
+
+# isort: off
+from strategies import script_texts
+# isort: on
 
 
 # ---------------------------------------------------------------- scripts

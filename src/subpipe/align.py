@@ -44,6 +44,7 @@ WINDOW_MS = 30_000  # Whisper's receptive field
 MAX_WINDOW_MS = 29_000  # leave room for the padding frame
 WINDOW_PAD_MS = 800  # audio kept around a slice's first and last word
 MAX_TOKENS = 400  # of the decoder's 448 positions, less the start sequence
+FAST_ANCHOR = "tiny.en"
 FILLERS = frozenset("uh um er erm ah eh hm hmm mm mhm uhm huh".split())
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
@@ -52,14 +53,18 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-
 @dataclass(frozen=True)
 class AlignOptions:
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
-    anchor_beam_size: int = 1  # the anchor pass is greedy: it only has to find the words
+    # The anchor pass only has to find the words: greedy, and with tiny.en when the speech is English
+    # ("auto"; the aligning model still does the timing). A model name forces one.
+    anchor_model: str = "auto"
+    anchor_beam_size: int = 1
     # auto: phones for English when pocketsphinx is installed, else energy | phones | energy | none
     refine: str = "auto"
     min_mismatch_words: int = 3  # shorter unmatched runs are misrecognitions, not mismatches
     batch_size: int = 4  # windows encoded and aligned together
 
     def provenance(self) -> dict[str, Any]:
-        return {"transcribe": self.transcribe.provenance(), "anchor_beam_size": self.anchor_beam_size,
+        return {"transcribe": self.transcribe.provenance(), "anchor_model": self.anchor_model,
+                "anchor_beam_size": self.anchor_beam_size,
                 "refine": self.refine, "min_mismatch_words": self.min_mismatch_words}
 
 
@@ -318,7 +323,25 @@ def voiced_frames(samples: np.ndarray, frame_ms: int = 10) -> np.ndarray:
     floor = float(np.percentile(live, 10))
     peak = float(np.percentile(live, 97))
     thr = floor + max(6.0, 0.3 * (peak - floor))
-    return db > thr
+    voiced = db > thr
+    _drop_short_runs(voiced, True, 5)  # clicks and noise bursts under 50 ms are not speech
+    _drop_short_runs(voiced, False, 3)  # nor are gaps under 30 ms pauses (stop closures)
+    return voiced
+
+
+def _drop_short_runs(mask: np.ndarray, value: bool, min_frames: int) -> None:
+    n = len(mask)
+    k = 0
+    while k < n:
+        if mask[k] != value:
+            k += 1
+            continue
+        j = k
+        while j < n and mask[j] == value:
+            j += 1
+        if j - k < min_frames and k > 0 and j < n:
+            mask[k:j] = not value
+        k = j
 
 
 def unvoiced_runs(voiced: np.ndarray, min_ms: int) -> list[tuple[int, int]]:
@@ -376,7 +399,8 @@ def align(
     if not words:
         raise AlignmentError("the script has no words")
     if anchor is None:
-        anchor_opts = replace(options.transcribe, beam_size=options.anchor_beam_size,
+        model, lang = _anchor_model(samples, options)
+        anchor_opts = replace(options.transcribe, model=model, language=lang, beam_size=options.anchor_beam_size,
                               condition_on_previous_text=False)
         anchor = transcribe_audio(samples, anchor_opts, progress=progress)
     language = options.transcribe.language or anchor.language or "en"
@@ -389,6 +413,7 @@ def align(
     if _use_phones(options.refine, language):
         times, refined, done = _refine_with_phones(samples, words, times, plan, voiced)
     if options.refine != "none":
+        times = _snap_to_pauses(times, words, plan, voiced, done)
         times = _trim_to_voice(times, words, plan, voiced, done)
     times = _place_untimed(times, words, plan.excluded)
     times = _monotonic(times, duration_ms)
@@ -413,7 +438,11 @@ def align(
         "tool": "subpipe",
         "version": __version__,
         "method": "align",
-        "model": (anchor.provenance.get("model") or {}) if anchor.provenance else {},
+        "model": {"name": loaded.resolved.name, "sha256": loaded.resolved.sha256,
+                  "source": loaded.resolved.source, "verified": loaded.resolved.verified},
+        "anchor_model": ((anchor.provenance or {}).get("model") or {}).get("name"),
+        "device": loaded.device,
+        "compute_type": loaded.compute_type,
         "options": options.provenance(),
         "script": {"kind": script.kind, "words": len(words)},
         "alignment": {"mismatches": [m.to_dict() for m in mismatches], "stats": stats},
@@ -439,6 +468,29 @@ def align_script(samples: np.ndarray, script_text: Script | str, options: AlignO
                  **kw: Any) -> Transcript:
     """The script's words, exactly as written, each with start/end ms (mismatches in notes/provenance)."""
     return align(samples, script_text, options, **kw).transcript
+
+
+def _anchor_model(samples: np.ndarray, options: AlignOptions) -> tuple[str, str | None]:
+    """Which model makes the anchor pass, and in which language."""
+    main, lang = options.transcribe.model, options.transcribe.language
+    if options.anchor_model != "auto":
+        return options.anchor_model, lang
+    if main == FAST_ANCHOR or options.transcribe.task != "transcribe":
+        return main, lang
+    english_only = main.endswith(".en")
+    if lang is None and not english_only and len(samples):
+        loaded = load_model(options.transcribe)
+        with loaded.lock:
+            lang, _, _ = loaded.whisper.detect_language(samples)
+    if lang == "en" or english_only:
+        from .models import resolve
+
+        try:
+            resolve(FAST_ANCHOR)
+        except SubpipeError:
+            return main, lang
+        return FAST_ANCHOR, "en"
+    return main, lang
 
 
 def _use_phones(refine: str, language: str | None) -> bool:
@@ -826,6 +878,37 @@ def _phone_chunks(words, times, plan: _Plan, voiced: np.ndarray, total_ms: int,
             start = cut
             if _crosses_unscripted(plan, i, nxt, times):
                 start = max(cut, times[nxt][0] - 400)
+    return out
+
+
+def _snap_to_pauses(times, words, plan: _Plan, voiced: np.ndarray, skip: set[int]):
+    """A pause inside a word is a boundary Whisper misplaced: move it to the pause's edges.
+
+    Whisper's cross-attention tends to start words early, so the voiced stretch before the pause is
+    given to the previous word unless it is clearly the larger part of this one.
+    """
+    out = list(times)
+    pauses = unvoiced_runs(voiced, 2 * PAUSE_MS)
+    order = [i for i in range(len(words)) if i not in plan.excluded and norm_tokens(words[i].text)]
+    for n, i in enumerate(order):
+        if i in skip:
+            continue
+        s, e = out[i]
+        inside = [(a, b) for a, b in pauses if a > s + 20 and b < e - 20]
+        if not inside:
+            continue
+        a, b = max(inside, key=lambda p: p[1] - p[0])
+        head, tail = voiced_ms(voiced, s, a), voiced_ms(voiced, b, e)
+        prev = order[n - 1] if n > 0 else None
+        nxt = order[n + 1] if n + 1 < len(order) else None
+        if head <= 2 * tail or nxt is None:
+            out[i] = (b, e)
+            if prev is not None and prev not in skip and abs(out[prev][1] - s) <= 40:
+                out[prev] = (out[prev][0], max(out[prev][0], a))
+        else:
+            out[i] = (s, a)
+            if nxt not in skip and abs(out[nxt][0] - e) <= 40:
+                out[nxt] = (b, max(b, out[nxt][1]))
     return out
 
 
