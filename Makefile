@@ -71,6 +71,7 @@ test-all: setup
 
 bench: setup
 	$(PY) bench/bench.py --out BENCHMARKS.md
+	$(PY) bench/bench_align.py --out BENCH_ALIGN.md
 
 docs: setup
 	$(PY) scripts/gen_cli_docs.py > docs/cli.md

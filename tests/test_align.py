@@ -209,3 +209,34 @@ def test_conform_to_a_cut_keeps_text_and_shifts_by_the_removed_stretch(tmp_path,
     for c_new, c_old in zip(new.cues[1:], old.cues[2:], strict=True):
         assert abs((c_old.start_ms - c_new.start_ms) - removed_ms) <= tol
         assert abs((c_old.end_ms - c_new.end_ms) - removed_ms) <= tol
+
+
+@pytest.mark.slow
+def test_long_media_is_aligned_window_by_window():
+    """About 80 s of speech from ten recordings in a row: the script is spread over several 30 s windows."""
+    parts = ["jfk/jfk.flac"] + [f"librispeech/{n}" for n in ("1995-1837-0001.wav", "2412-153948-0000.flac",
+                                                             "2412-153948-0001.flac", "61-70968-0000.flac")]
+    parts += [f"librivox_sense_sensibility/sense_and_sensibility_01_austen_64kb-0{n}.wav"
+              for n in ("870", "880", "890", "920", "930")]
+    pieces, texts, offsets = [], [], []
+    t = 0
+    gap = np.zeros(16000 // 2, np.float32)
+    for p in parts:
+        s = _load(shared(p))
+        offsets.append((t, t + len(s) * 1000 // 16000))
+        pieces += [s, gap]
+        t += (len(s) + len(gap)) * 1000 // 16000
+        texts.append(shared(p.rsplit(".", 1)[0] + ".txt").read_text(encoding="utf-8").strip())
+    samples = np.concatenate(pieces)
+    script = "\n\n".join(texts)
+    res = align(samples, script, BASE)
+    _check_words(res, script)
+    assert res.mismatches == ()
+    assert res.stats["windows"] >= 3
+    words = res.transcript.words
+    k = 0
+    for (a, b), text in zip(offsets, texts, strict=True):
+        n = len(text.split())
+        assert a - 100 <= words[k].start_ms <= a + 1500, (text[:30], words[k])
+        assert words[k + n - 1].end_ms <= b + 100
+        k += n

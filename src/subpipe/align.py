@@ -320,8 +320,8 @@ def voiced_frames(samples: np.ndarray, frame_ms: int = 10) -> np.ndarray:
     live = db[db > -85]
     if live.size < 10:
         return np.zeros(n, bool)
-    floor = float(np.percentile(live, 10))
     peak = float(np.percentile(live, 97))
+    floor = min(float(np.percentile(live, 10)), peak - 20.0)  # a file that is all voice still has a floor
     thr = floor + max(6.0, 0.3 * (peak - floor))
     voiced = db > thr
     _drop_short_runs(voiced, True, 5)  # clicks and noise bursts under 50 ms are not speech
@@ -835,8 +835,8 @@ def _refine_with_phones(samples, words, times, plan: _Plan, voiced: np.ndarray):
             ws, we = times[i]
             # Whisper gives a pause to one of the words beside it, so a phone boundary well inside
             # Whisper's span is plausible; one far outside it is not.
-            ok_s = ws - PHONE_GATE_MS <= s <= max(ws + PHONE_GATE_MS, we - 40)
-            ok_e = min(we - PHONE_GATE_MS, ws + 40) <= e <= we + PHONE_GATE_MS
+            ok_s = ws - PHONE_GATE_MS <= s <= max(ws + PHONE_GATE_MS, we + PHONE_GATE_MS // 2)
+            ok_e = min(we - PHONE_GATE_MS, ws - PHONE_GATE_MS // 2) <= e <= we + PHONE_GATE_MS
             if ok_s or ok_e:
                 out[i] = (s if ok_s else ws, e if ok_e else we)
                 moved += 1
@@ -864,10 +864,14 @@ def _phone_chunks(words, times, plan: _Plan, voiced: np.ndarray, total_ms: int,
             break
         lo, hi = times[i][1], times[nxt][0]  # Whisper's boundary (usually lo == hi)
         cut = None
+        # a pause between the middles of the two words (Whisper may have given it to either)
+        left = max(start + 50, (times[i][0] + times[i][1]) // 2)
+        right = (times[nxt][0] + times[nxt][1]) // 2
+        best = 0
         for ps, pe in pauses:
-            if pe >= lo - 150 and ps <= hi + 150 and pe > times[i][0] and ps < times[nxt][1]:
-                cut = (max(ps, times[i][0]) + min(pe, times[nxt][1])) // 2
-                break
+            a_, b_ = max(ps, left), min(pe, right)
+            if b_ - a_ > best:
+                best, cut = b_ - a_, (a_ + b_) // 2
         if cut is None and (_crosses_unscripted(plan, i, nxt, times) or hi - lo >= 2 * PAUSE_MS):
             cut = (lo + hi) // 2
         if cut is None and times[i][1] - start > max_ms:
@@ -912,11 +916,13 @@ def _snap_to_pauses(times, words, plan: _Plan, voiced: np.ndarray, skip: set[int
     return out
 
 
-def _trim_to_voice(times, words, plan: _Plan, voiced: np.ndarray, skip: set[int]):
-    """Take unvoiced stretches (EDGE_MS or longer) off the edges of words the phone aligner did not time."""
+def _trim_to_voice(times, words, plan: _Plan, voiced: np.ndarray, phoned: set[int]):
+    """Take unvoiced stretches off word edges: EDGE_MS or longer, or for words the phone aligner
+    timed (weak fricatives fall under the energy threshold) 2.5 times that."""
     out = list(times)
     for i, (s, e) in enumerate(times):
-        if i in skip or i in plan.excluded or e - s < 2 * EDGE_MS:
+        edge = int(EDGE_MS * 2.5) if i in phoned else EDGE_MS
+        if i in plan.excluded or e - s < 2 * edge:
             continue
         a, b = s // 10, e // 10
         seg = voiced[a:b]
@@ -924,10 +930,9 @@ def _trim_to_voice(times, words, plan: _Plan, voiced: np.ndarray, skip: set[int]
             continue
         on = np.flatnonzero(seg)
         first, last = int(on[0]), int(on[-1])
-        ns = s + first * 10 if first * 10 >= EDGE_MS else s
-        ne = s + (last + 1) * 10 if (seg.size - last - 1) * 10 >= EDGE_MS else e
-        if ne - ns >= 60:
-            out[i] = (ns, ne)
+        ns = s + first * 10 if first * 10 >= edge else s
+        ne = s + (last + 1) * 10 if (seg.size - last - 1) * 10 >= edge else e
+        out[i] = (min(ns, ne - 60), ne) if ne - s >= 60 else (s, e)
     return out
 
 

@@ -176,7 +176,7 @@ class PhoneAligner:
     def __init__(self) -> None:
         from pocketsphinx import Decoder
 
-        self.decoder = Decoder(samprate=16000, bestpath=False, loglevel="ERROR")
+        self.decoder = Decoder(samprate=16000, bestpath=False, loglevel="FATAL")
         self.lock = threading.Lock()
         self._known: dict[str, str] = {}
 
