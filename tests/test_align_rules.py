@@ -199,3 +199,11 @@ def test_no_overlaps_after_shifting():
 
 def test_script_word_defaults():
     assert ScriptWord("x").space_before is True
+
+
+def test_script_language_spots_plain_english_only():
+    from subpipe.align import script_language
+
+    assert script_language(parse_script("And so, my fellow Americans: ask not what your country can do").words) == "en"
+    assert script_language(parse_script("Und so, meine lieben Mitbürger, fragt nicht").words) is None
+    assert script_language(parse_script("今天天气很好").words) is None

@@ -398,15 +398,19 @@ def align(
     words = script.words
     if not words:
         raise AlignmentError("the script has no words")
-    if anchor is None:
-        model, lang = _anchor_model(samples, options)
-        anchor_opts = replace(options.transcribe, model=model, language=lang, beam_size=options.anchor_beam_size,
-                              condition_on_previous_text=False)
-        anchor = transcribe_audio(samples, anchor_opts, progress=progress)
-    language = options.transcribe.language or anchor.language or "en"
-    voiced = voiced_frames(samples)
-    plan = _plan(words, anchor, duration_ms, voiced, options)
     loaded = load_model(options.transcribe)
+    voiced = voiced_frames(samples)
+    anchor_model = None
+    if anchor is None:
+        anchor_model, lang = _anchor_model(samples, words, options, loaded)
+        anchor = _anchor_pass(samples, options, anchor_model, lang, progress)
+    plan = _plan(words, anchor, duration_ms, voiced, options)
+    if anchor_model not in (None, options.transcribe.model) and any(m.kind == "not_heard" for m in plan.mismatches):
+        # the fast model may simply have missed those words: confirm with the aligning model
+        log.info("confirming %d not-heard passages with %s", len(plan.mismatches), options.transcribe.model)
+        anchor = _anchor_pass(samples, options, options.transcribe.model, anchor.language, progress)
+        plan = _plan(words, anchor, duration_ms, voiced, options)
+    language = options.transcribe.language or anchor.language or "en"
     times, probs = _whisper_times(samples, words, plan, loaded, language, options)
     refined = 0
     done: set[int] = set()
@@ -470,7 +474,28 @@ def align_script(samples: np.ndarray, script_text: Script | str, options: AlignO
     return align(samples, script_text, options, **kw).transcript
 
 
-def _anchor_model(samples: np.ndarray, options: AlignOptions) -> tuple[str, str | None]:
+def _anchor_pass(samples, options: AlignOptions, model: str, language: str | None,
+                 progress: Progress | None) -> Transcript:
+    opts = replace(options.transcribe, model=model, language=language, beam_size=options.anchor_beam_size,
+                   condition_on_previous_text=False)
+    return transcribe_audio(samples, opts, progress=progress)
+
+
+_ENGLISH = frozenset("the a an and of to in is it i you that he she we they was for on are with as be at "
+                     "this have not but what so my your all can do".split())
+
+
+def script_language(words: Sequence[ScriptWord]) -> str | None:
+    """'en' when the script is plainly English (Latin letters, common English words); else None."""
+    toks = [t for w in words[:600] for t in norm_tokens(w.text)]
+    if len(toks) < 2 or any(not t.isascii() for t in toks):
+        return None
+    common = sum(t in _ENGLISH for t in toks)
+    return "en" if common >= max(1, 0.15 * len(toks)) else None
+
+
+def _anchor_model(samples: np.ndarray, words: Sequence[ScriptWord], options: AlignOptions,
+                  loaded) -> tuple[str, str | None]:
     """Which model makes the anchor pass, and in which language."""
     main, lang = options.transcribe.model, options.transcribe.language
     if options.anchor_model != "auto":
@@ -478,15 +503,16 @@ def _anchor_model(samples: np.ndarray, options: AlignOptions) -> tuple[str, str 
     if main == FAST_ANCHOR or options.transcribe.task != "transcribe":
         return main, lang
     english_only = main.endswith(".en")
+    if lang is None and not english_only:
+        lang = script_language(words)
     if lang is None and not english_only and len(samples):
-        loaded = load_model(options.transcribe)
         with loaded.lock:
             lang, _, _ = loaded.whisper.detect_language(samples)
     if lang == "en" or english_only:
         from .models import resolve
 
         try:
-            resolve(FAST_ANCHOR)
+            resolve(FAST_ANCHOR, verify=False)  # installed? (it is verified when it loads)
         except SubpipeError:
             return main, lang
         return FAST_ANCHOR, "en"
