@@ -21,6 +21,7 @@ passage that is not heard get a zero-length time where the passage would be and 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import logging
 import re
 import unicodedata
@@ -448,7 +449,8 @@ def align(
         "device": loaded.device,
         "compute_type": loaded.compute_type,
         "options": options.provenance(),
-        "script": {"kind": script.kind, "words": len(words)},
+        "script": {"kind": script.kind, "words": len(words),
+                   "sha256": hashlib.sha256("\n".join(w.text for w in words).encode("utf-8")).hexdigest()},
         "alignment": {"mismatches": [m.to_dict() for m in mismatches], "stats": stats},
         "engine": (anchor.provenance or {}).get("engine", {}),
     }

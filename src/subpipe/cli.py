@@ -408,10 +408,9 @@ def models(no_verify):
     click.echo("other names (small, large-v3, ...) download from the model hub and need internet.")
 
 
-from .cli_align import align_cmd, conform_cmd  # noqa: E402
+from . import cli_align  # noqa: E402
 
-cli.add_command(align_cmd)
-cli.add_command(conform_cmd)
+cli_align.register(cli, sys.modules[__name__])
 
 
 def main() -> None:
