@@ -16,7 +16,7 @@ BATCH_ARGS ?=
 # extra bench/bench.py flags, e.g. BENCH_ARGS=--quick or BENCH_ARGS='--models base'
 BENCH_ARGS ?=
 
-.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-quotes bench-trailer docs docs-check lint clean distclean
+.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes docs docs-check lint clean distclean
 
 help:
 	@echo "make run        process $(MEDIA)/ into $(OUT)/ (sets everything up first)"
@@ -24,10 +24,9 @@ help:
 	@echo "make batch      MEDIA=dir [BATCH_ARGS='-j 2'] resumable batch with a run report"
 	@echo "make subtitles  incremental: per-file rules, so 'make -j' redoes only what changed"
 	@echo "make test-slow  the slow suites too"
-	@echo "make bench      measure WER and speed against raw faster-whisper; writes BENCHMARKS.md"
+	@echo "make bench      all benchmarks but the 1M-row quote index; BENCHMARKS.md + bench/results/*.md"
 	@echo "                (BENCH_ARGS=--quick: jfk + librispeech only)"
-	@echo "make bench-quotes  quote index: search latency on 1,000,000 utterances, build rate, size"
-	@echo "make bench-trailer  music beds, silence, mixed languages vs raw faster-whisper; writes BENCH_TRAILER.md"
+	@echo "make bench-quotes  quote index: search latency on 1,000,000 utterances (slow)"
 	@echo "make docs       regenerate docs/cli.md from --help"
 	@echo "make lint       ruff"
 	@echo "make clean      remove outputs"
@@ -77,14 +76,31 @@ test-slow: setup
 test-all: setup
 	$(PY) -m pytest -m "slow or not slow" $(PYTEST_ARGS)
 
-bench: setup
+
+# Benchmarks: each writes its figures down; `make bench` runs all but the 1M-row quote index.
+bench: bench-wer bench-rules bench-batch bench-align bench-trailer
+
+bench-wer: setup
 	$(PY) bench/bench.py --out BENCHMARKS.md $(BENCH_ARGS)
+
+bench-rules: setup
+	$(PY) bench/bench_rules.py --out bench/results/rules.md
+
+bench-batch: setup
+	$(PY) bench/bench_batch.py --out bench/results/batch.md
+
+bench-align: setup
+	$(PY) bench/bench_align.py --out bench/results/align.md
+
+bench-trailer: setup
+	$(PY) bench/bench_trailer.py --out bench/results/trailer.md
+
+bench-quotes: setup
+	$(PY) bench/bench_quotes.py --rows 1000000 --out bench/results/quotes.md
 
 golden: setup
 	$(PY) scripts/regen_golden.py
 
-bench-quotes: setup
-	$(PY) bench/bench_quotes.py --rows 1000000 --out bench/quotes.md
 
 docs: setup
 	$(PY) scripts/gen_cli_docs.py > docs/cli.md
@@ -102,5 +118,3 @@ clean:
 distclean: clean
 	rm -rf $(VENV)
 
-bench-trailer: setup
-	$(PY) bench/bench_trailer.py --out BENCH_TRAILER.md

@@ -9,7 +9,7 @@ Files: every audio file in ../shared/data (22 files, ~235 s of real speech, Engl
 Throughput is audio seconds per wall second, model loading included on both sides (a batch is judged end
 to end). WER is pooled over the English files (Whisper's normaliser, bench/scoring.py).
 
-    python bench/bench_batch.py [--model base] [--out bench/batch.md]
+    python bench/bench_batch.py [--model base] [--out bench/results/batch.md]
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def english_wer(files: list[tuple[str, Path]], texts: dict[str, str]) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="base")
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "batch.md")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "batch.md")
     args = ap.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"bench: {DATA} is missing")

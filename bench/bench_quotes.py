@@ -11,7 +11,7 @@ Those transcripts hold only ~570 words of text, a vocabulary of a few hundred wo
 drawn from a Zipf distribution over 50,000 made-up words (the long tail: names, topic words); the
 common words and the sentence shapes stay the transcripts'. ``--tail 0`` keeps the real words only.
 
-    python bench/bench_quotes.py --rows 1000000 --out bench/quotes.md
+    python bench/bench_quotes.py --rows 1000000 --out bench/results/quotes.md
 """
 
 from __future__ import annotations

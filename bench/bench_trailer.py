@@ -15,7 +15,7 @@ Reports WER per speech-to-music ratio, invented words per minute over music-only
 audio, first-word retention after musical intros, per-utterance language accuracy and WER/CER per
 language, and the VAD padding sweep that set subpipe's VAD defaults.
 
-Usage: python bench/bench_trailer.py [--out BENCH_TRAILER.md] [--clips 4] [--model base] [--no-prefilter]
+Usage: python bench/bench_trailer.py [--out bench/results/trailer.md] [--clips 4] [--model base] [--no-prefilter]
 """
 
 from __future__ import annotations

@@ -122,3 +122,14 @@ def timed_words(draw, vocabulary: st.SearchStrategy[str] = loop_vocabulary, max_
         out.append(Word(draw(vocabulary), t, t + d, draw(st.floats(0, 1)), language=draw(language)))
         t += d + draw(st.integers(0, 1500))
     return out
+
+
+# ---------------------------------------------------------------- scripts (alignment)
+_SCRIPT_WORDS = ("the", "a", "cat", "sat", "on", "mat", "and", "so", "my", "fellow", "Americans", "ask", "not",
+                 "what", "your", "country", "can", "do", "for", "you", "2011", "$5,000", "O'Neil", "Dr.", "well,",
+                 "yes.", "no?", "--", "cold-hearted")
+
+
+def script_texts(min_words: int = 1, max_words: int = 40) -> st.SearchStrategy[str]:
+    """Script-like text: ordinary words, numbers, symbols, names and punctuation, space separated."""
+    return st.lists(st.sampled_from(_SCRIPT_WORDS), min_size=min_words, max_size=max_words).map(" ".join)

@@ -392,6 +392,10 @@ from .cli_rules import check, fix, retime  # noqa: E402
 for _cmd in (quotes, clip, serve, check, fix, retime):
     cli.add_command(_cmd)
 
+from . import cli_align  # noqa: E402
+
+cli_align.register(cli, sys.modules[__name__])
+
 
 def main() -> None:
     cli(prog_name="subpipe")

@@ -101,3 +101,7 @@ class QuoteIndexError(SubpipeError):
 
 class QueryError(QuoteIndexError):
     pass
+
+
+class AlignmentError(SubpipeError):
+    """A script cannot be aligned to the media, or (with --strict) differs from what is said."""

@@ -255,7 +255,7 @@ def _audio_graph(path: Path, info: MediaInfo, stream: int | None, dialogue: str)
 
 
 # Optional dialogue pre-filters (ffmpeg filter chains). Measured on the trailer mixes, not assumed to help:
-# see bench/bench_trailer.py and BENCH_TRAILER.md before turning one on.
+# see bench/bench_trailer.py and bench/results/trailer.md before turning one on.
 PREFILTERS: dict[str, tuple[tuple[str, dict], ...]] = {
     "none": (),
     "voice": (("highpass", {"f": 150}), ("lowpass", {"f": 5000})),  # the speech band

@@ -1,0 +1,137 @@
+"""CLI: `subpipe align` (a known script timed to media) and `subpipe conform` (old subtitles, new cut).
+
+``register(group, shell)`` adds the commands to the main group; ``shell`` is the cli module, whose
+shared option decorators they use (passed in, so `python -m subpipe.cli` has no import cycle).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+
+import click
+
+from .errors import AlignmentError
+
+_REFINE = click.option("--refine", type=click.Choice(["auto", "phones", "energy", "none"]), default="auto",
+                       show_default=True,
+                       help="Sharpen Whisper's word boundaries: phones (pocketsphinx phone-level alignment, "
+                            "English), energy (trim silence off word edges), auto (phones for English, else "
+                            "energy), none.")
+_STRICT = click.option("--strict", is_flag=True,
+                       help="Fail (exit 1, nothing written) when the script and the audio differ.")
+
+
+def register(group: click.Group, shell: ModuleType) -> None:
+    """Add `align` and `conform` to ``group``."""
+    transcribe_options, media_options = shell.transcribe_options, shell.media_options
+    _topts, _Bar = shell._topts, shell._Bar
+
+    def _align_options(refine: str, topts: dict):
+        from .align import AlignOptions
+
+        return AlignOptions(transcribe=_topts(**topts), refine=refine)
+
+    @click.command("align")
+    @click.argument("media", type=click.Path(path_type=Path))
+    @click.option("--script", "script_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                  help="The words: plain text, SRT, WebVTT or a transcript JSON.")
+    @click.option("--script-format", type=click.Choice(["auto", "text", "srt", "vtt", "transcript"]),
+                  default="auto", show_default=True, help="How to read --script (auto: from its extension).")
+    @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                  help="Transcript JSON to write: the script's words, each with its start and end.")
+    @_STRICT
+    @_REFINE
+    @transcribe_options
+    @media_options
+    @click.pass_obj
+    def align_cmd(obj, media, script_path, script_format, out, strict, refine, audio_stream, dialogue, **topts):
+        """Time the words of a script the editor already has (--script) against MEDIA.
+
+        Every script word comes out exactly as written, in order, with a start and an end. Script
+        passages not heard in the audio and speech the script lacks are listed (and fail --strict).
+        """
+        from . import media as m
+        from .align import align, read_script
+        from .formats import transcript_json as tj
+        from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
+
+        options = _align_options(refine, topts)
+        script = read_script(script_path, None if script_format == "auto" else script_format)
+        info = m.probe(media)
+        ensure_writable_dir(out.parent if str(out.parent) else Path("."))
+        audio = m.extract_audio(media, stream=audio_stream, dialogue=dialogue, info=info)
+        with _Bar(obj["quiet"]) as bar:
+            bar.start(media.name)
+            res = align(audio.samples, script, options, progress=bar, media_sha256=sha256_file(media),
+                        media_name=media.name)
+        if strict and res.mismatches:
+            for mm in res.mismatches:
+                click.echo(f"mismatch: {mm.describe()}", err=True)
+            raise AlignmentError(f"the script and the audio differ ({len(res.mismatches)} mismatches); "
+                                 "nothing written",
+                                 path=media, hint="fix the script, or run without --strict to get them listed")
+        atomic_write_text(out, tj.dumps(res.transcript))
+        if not obj["quiet"]:
+            s = res.stats
+            click.echo(f"wrote {out}: {s['script_words']} script words timed, {s['aligned_words']} aligned to "
+                       f"speech, {len(res.mismatches)} mismatches")
+            for mm in res.mismatches:
+                click.echo(f"  mismatch: {mm.describe()}")
+
+    @click.command("conform")
+    @click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+    @click.argument("media", type=click.Path(path_type=Path))
+    @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                  help="Subtitles to write (.srt or .vtt).")
+    @click.option("--fps", type=float, default=None, help="Move cues by whole frames at this rate.")
+    @_STRICT
+    @_REFINE
+    @transcribe_options
+    @media_options
+    @click.pass_obj
+    def conform_cmd(obj, old, media, out, fps, strict, refine, audio_stream, dialogue, **topts):
+        """Re-time the subtitles OLD (SRT/WebVTT) to a new cut MEDIA, keeping every cue's text.
+
+        Cues whose lines are no longer spoken are left out and listed.
+        """
+        from . import media as m
+        from .conform import conform
+        from .errors import FormatError
+        from .formats import SUBTITLE_FORMATS, format_for
+        from .fsio import atomic_write_text, ensure_writable_dir
+
+        options = _align_options(refine, topts)
+        fmt_in = format_for(old)
+        fmt_out = format_for(out)
+        try:
+            track = SUBTITLE_FORMATS[fmt_in].loads(old.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise FormatError("no such subtitle file", path=old) from None
+        except UnicodeDecodeError:
+            raise FormatError("subtitles are not UTF-8 text", path=old) from None
+        except FormatError as exc:
+            exc.path = str(old)
+            raise
+        if not track.cues:
+            raise FormatError("no cues to conform", path=old)
+        info = m.probe(media)
+        ensure_writable_dir(out.parent if str(out.parent) else Path("."))
+        audio = m.extract_audio(media, stream=audio_stream, dialogue=dialogue, info=info)
+        with _Bar(obj["quiet"]) as bar:
+            bar.start(media.name)
+            res = conform(track, audio.samples, options, fps=fps, progress=bar)
+        if strict and (res.gone or res.partial or res.alignment.unscripted):
+            for note in res.notes:
+                click.echo(f"mismatch: {note}", err=True)
+            raise AlignmentError("the subtitles and the new cut differ; nothing written", path=media,
+                                 hint="run without --strict to write the surviving cues")
+        atomic_write_text(out, SUBTITLE_FORMATS[fmt_out].dumps(res.track))
+        if not obj["quiet"]:
+            click.echo(f"wrote {out}: {len(res.track)} of {len(track)} cues kept, {len(res.gone)} gone, "
+                       f"{len(res.partial)} partly gone")
+            for note in res.notes:
+                click.echo(f"  {note}")
+
+    group.add_command(align_cmd)
+    group.add_command(conform_cmd)

@@ -1,0 +1,240 @@
+"""Phone-level word boundaries for English: the pocketsphinx forced aligner, behind a small interface.
+
+Whisper's cross-attention places words on a 20 ms grid and tends to start them early; a phone-level
+aligner (CMU Sphinx's English acoustic model and dictionary, shipped in the ``pocketsphinx`` wheel,
+offline) puts boundaries on a 10 ms grid against the acoustics. subpipe uses it only to *refine* times
+that Whisper already found (see align.py): every script word is first turned into dictionary words
+(numbers and symbols spelled out, unknown names given a letter-to-sound pronunciation).
+
+Pure helpers (``spoken_words``, ``number_words``, ``letter_phones``) have no dependencies.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+log = logging.getLogger("subpipe")
+
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+         "sixteen seventeen eighteen nineteen").split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hundred"))
+_ORDINAL = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
+            "nine": "ninth", "twelve": "twelfth"}
+_SYMBOLS = {"&": "and", "%": "percent", "+": "plus", "@": "at", "=": "equals", "#": "number"}
+_CURRENCY = {"$": "dollars", "€": "euros", "£": "pounds", "¥": "yen"}
+
+
+def number_words(n: int) -> list[str]:
+    """Cardinal number in words: 5000 -> five thousand."""
+    if n < 0:
+        return ["minus", *number_words(-n)]
+    if n < 20:
+        return [_ONES[n]]
+    if n < 100:
+        t, o = divmod(n, 10)
+        return [_TENS[t]] + ([_ONES[o]] if o else [])
+    for value, name in _SCALES:
+        if n >= value:
+            head, rest = divmod(n, value)
+            return number_words(head) + [name] + (number_words(rest) if rest else [])
+    raise AssertionError(n)  # pragma: no cover
+
+
+def year_words(n: int) -> list[str]:
+    """How years are read: 1961 -> nineteen sixty one, 2011 -> twenty eleven, 2005 -> two thousand five."""
+    if 2000 <= n <= 2009 or n % 1000 == 0:
+        return number_words(n)
+    hi, lo = divmod(n, 100)
+    if lo == 0:
+        return number_words(hi) + ["hundred"]
+    return number_words(hi) + (["oh", _ONES[lo]] if lo < 10 else number_words(lo))
+
+
+def ordinal_words(n: int) -> list[str]:
+    words = number_words(n)
+    last = words[-1]
+    if last in _ORDINAL:
+        last = _ORDINAL[last]
+    elif last.endswith("y"):
+        last = last[:-1] + "ieth"
+    else:
+        last += "th"
+    return words[:-1] + [last]
+
+
+_NUM = re.compile(r"^([$€£¥]?)(\d[\d,]*)(?:\.(\d+))?(st|nd|rd|th|s|%|k|m|bn)?$", re.I)
+
+
+def spoken_words(word: str) -> list[str]:
+    """A written word as the lowercase words a speaker says: '$5,000' -> five thousand dollars.
+
+    Returns [] for pure punctuation. Unknown words come back lowercased (a pronunciation is made
+    for them later).
+    """
+    w = word.strip().strip("\"'“”‘’«»()[]{}<>.,;:!?¿¡…—–-*_/\\|~")
+    if not w:
+        return []
+    if w in _SYMBOLS:
+        return [_SYMBOLS[w]]
+    m = _NUM.match(w)
+    if m:
+        cur, digits, frac, suffix = m.groups()
+        suffix = (suffix or "").lower()
+        n = int(digits.replace(",", ""))
+        if suffix in ("st", "nd", "rd", "th"):
+            out = ordinal_words(n)
+        elif not cur and "," not in digits and len(digits) == 4 and 1100 <= n <= 2099 and not frac:
+            out = year_words(n) + (["s"] if suffix == "s" else [])
+            if suffix == "s":  # 1960s -> nineteen sixties
+                out = out[:-2] + [_plural_tens(out[-2])]
+        else:
+            out = number_words(n)
+            if frac:
+                out += ["point", *(_ONES[int(d)] for d in frac)]
+            out += {"%": ["percent"], "k": ["thousand"], "m": ["million"], "bn": ["billion"]}.get(suffix, [])
+        if cur:
+            out.append(_CURRENCY[cur])
+        return out
+    parts = re.split(r"[-–—/_+&]|(?<=\D)\.(?=\D)", w)
+    out = []
+    for p in parts:
+        p = p.lower().replace("’", "'").strip("'")
+        if not p:
+            continue
+        if re.fullmatch(r"\d+", p):
+            out += number_words(int(p))
+        elif re.search(r"\d", p):
+            for chunk in re.findall(r"\d+|[^\d]+", p):
+                out += number_words(int(chunk)) if chunk.isdigit() else [chunk]
+        else:
+            out.append(p)
+    return out
+
+
+def _plural_tens(word: str) -> str:
+    return word[:-1] + "ies" if word.endswith("y") else word + "s"
+
+
+# A crude letter-to-sound table (CMU phone set) for names the dictionary lacks. It only needs to give
+# the acoustic model a plausible sequence of the right length; the timing comes from the neighbours.
+_DIGRAPHS = {"tch": "CH", "sch": "SH K", "ch": "CH", "sh": "SH", "th": "TH", "ph": "F", "ng": "NG",
+             "ck": "K", "qu": "K W", "wh": "W", "ee": "IY", "ea": "IY", "oo": "UW", "ou": "AW", "ow": "OW",
+             "ai": "EY", "ay": "EY", "oa": "OW", "oi": "OY", "oy": "OY", "au": "AO", "aw": "AO", "ie": "IY",
+             "ey": "EY", "gh": "", "kn": "N", "wr": "R", "er": "ER", "ir": "ER", "ur": "ER", "ar": "AA R",
+             "or": "AO R"}
+_LETTERS = {"a": "AE", "b": "B", "c": "K", "d": "D", "e": "EH", "f": "F", "g": "G", "h": "HH", "i": "IH",
+            "j": "JH", "k": "K", "l": "L", "m": "M", "n": "N", "o": "AA", "p": "P", "q": "K", "r": "R",
+            "s": "S", "t": "T", "u": "AH", "v": "V", "w": "W", "x": "K S", "y": "IY", "z": "Z"}
+_VOWEL_PHONES = {"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"}
+
+
+def letter_phones(word: str) -> list[str]:
+    """A rough pronunciation from spelling: 'claflin' -> K L AE F L IH N."""
+    w = "".join(ch for ch in word.lower() if "a" <= ch <= "z")
+    if len(w) > 3 and w.endswith("e") and w[-2] not in "aeiouy":
+        w = w[:-1]  # silent final e
+    phones: list[str] = []
+    i = 0
+    while i < len(w):
+        for size in (3, 2):
+            chunk = w[i:i + size]
+            if len(chunk) == size and chunk in _DIGRAPHS:
+                phones += _DIGRAPHS[chunk].split()
+                i += size
+                break
+        else:
+            if i > 0 and w[i] == w[i - 1] and w[i] not in "aeiou":
+                i += 1  # doubled consonant
+                continue
+            phones += _LETTERS[w[i]].split()
+            i += 1
+    if not any(p in _VOWEL_PHONES for p in phones):
+        phones.append("AH")
+    return phones
+
+
+def available() -> bool:
+    try:
+        import pocketsphinx  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+class PhoneAligner:
+    """One pocketsphinx decoder (English), made lazily and used by one call at a time."""
+
+    _shared: PhoneAligner | None = None
+    _shared_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        from pocketsphinx import Decoder
+
+        self.decoder = Decoder(samprate=16000, bestpath=False, loglevel="FATAL")
+        self.lock = threading.Lock()
+        self._known: dict[str, str] = {}
+
+    @classmethod
+    def shared(cls) -> PhoneAligner:
+        with cls._shared_lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    def _dict_word(self, w: str) -> str:
+        """A dictionary entry for w (added with a letter-to-sound pronunciation when unknown)."""
+        if w in self._known:
+            return self._known[w]
+        name = w
+        if not re.fullmatch(r"[a-z][a-z']*", w) or self.decoder.lookup_word(w) is None:
+            if w.endswith("'s") and self.decoder.lookup_word(w[:-2]) is not None:
+                phones = self.decoder.lookup_word(w[:-2]) + " Z"
+            else:
+                phones = " ".join(letter_phones(w))
+            name = "oov_" + re.sub(r"[^a-z]", "", w) or "oov"
+            if self.decoder.lookup_word(name) is None:
+                self.decoder.add_word(name, phones, False)
+        self._known[w] = name
+        return name
+
+    def align(self, samples: np.ndarray, words: Sequence[str]) -> list[tuple[int, int] | None] | None:
+        """Times (ms from the start of ``samples``) for each written word; None where it has no sound.
+
+        Returns None when the aligner cannot align the text to this audio at all.
+        """
+        spoken = [spoken_words(w) for w in words]
+        with self.lock:
+            names = [[self._dict_word(s) for s in ws] for ws in spoken]
+            flat = [n for ns in names for n in ns]
+            if not flat:
+                return [None] * len(words)
+            pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
+            d = self.decoder
+            try:
+                d.set_align_text(" ".join(flat))
+                d.start_utt()
+                d.process_raw(pcm, full_utt=True)
+                d.end_utt()
+                segs = [(s.word, s.start_frame * 10, (s.end_frame + 1) * 10) for s in d.seg()]
+            except Exception as exc:  # pocketsphinx raises RuntimeError when no path reaches the end
+                log.debug("phone alignment failed: %s", exc)
+                return None
+        segs = [s for s in segs if not s[0].startswith(("<", "[", "+"))]
+        if len(segs) != len(flat) or any(re.sub(r"\(\d+\)$", "", a) != b for (a, _, _), b in zip(segs, flat,
+                                                                                                   strict=True)):
+            return None
+        out: list[tuple[int, int] | None] = []
+        k = 0
+        for ns in names:
+            if not ns:
+                out.append(None)
+                continue
+            out.append((segs[k][1], segs[k + len(ns) - 1][2]))
+            k += len(ns)
+        return out
