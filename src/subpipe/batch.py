@@ -64,7 +64,8 @@ class Item:
 
 def read_manifest(path: Path, base: RunOptions) -> list[Item]:
     """CSV (header row; a ``path`` column) or JSON lines (``{"path": ...}``), with per-file options:
-    language, task, model, initial_prompt, glossary (a file), profile, fps, audio_stream, dialogue.
+    language, task, model, initial_prompt, glossary (a file), script (a file to align instead of
+    transcribing), profile, fps, audio_stream, dialogue.
     Relative paths are relative to the manifest's folder."""
     path = Path(path)
     try:
@@ -105,6 +106,9 @@ def _apply(base: RunOptions, overrides: dict[str, Any], root: Path) -> RunOption
     rkw: dict[str, Any] = {k: v for k, v in overrides.items() if k in _RUN_KEYS}
     if "audio_stream" in rkw:
         rkw["audio_stream"] = int(rkw["audio_stream"])
+    if "script" in overrides:
+        sp = Path(overrides["script"])
+        rkw["script"] = str(sp if sp.is_absolute() else root / sp)
     unknown = set(overrides) - _TRANSCRIBE_KEYS - _RUN_KEYS - {"glossary", "script"}
     if unknown:
         log.warning("manifest: ignoring unknown columns %s", ", ".join(sorted(unknown)))

@@ -149,22 +149,29 @@ def output_options(f):
         click.option("--fps", default=None, help="Frame rate for frame rules (default: the video's, else 24)."),
         click.option("--force", is_flag=True, help="Transcribe again even when a matching transcript exists."),
         click.option("--shot-changes", is_flag=True, help="Detect cuts in the video; apply the shot-change rules."),
+        click.option("--script", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                     help="Time this script's words (text, SRT/VTT or transcript JSON) instead of transcribing; "
+                          "mismatches are listed as notes."),
+        click.option("--strict", is_flag=True, help="With --script: fail a file whose audio and script differ."),
     ]
     for o in reversed(opts):
         f = o(f)
     return f
 
 
-def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes, audio_stream, dialogue, topts, *,
-               executor="local", jobs=1, threads=0, address=None):
+def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes, script, strict, audio_stream,
+               dialogue, topts, *, executor="local", jobs=1, threads=0, address=None):
     import signal
 
     from . import batch
     from .pipeline import RunOptions
 
     options = RunOptions(transcribe=_topts(**topts), profile=profile, fps=fps, audio_stream=audio_stream,
-                         dialogue=dialogue, index=not no_index, force=force, shot_changes=shot_changes)
+                         dialogue=dialogue, index=not no_index, force=force, shot_changes=shot_changes,
+                         script=str(script) if script else None, strict=strict)
     items = batch.collect(inputs, options)
+    if script and len(items) > 1:
+        raise click.UsageError("--script goes with one media file (for many, a manifest with a `script` column)")
     if not items:
         raise SubpipeError("no media files found", hint="give media files, folders holding media, or a manifest")
     db_path = None if no_index else (db or out / "quotes.db")
@@ -244,13 +251,15 @@ def _print_table(rep) -> None:
 @transcribe_options
 @media_options
 @click.pass_obj
-def run(obj, media, out, db, no_index, profile, fps, force, shot_changes, audio_stream, dialogue, **topts):
+def run(obj, media, out, db, no_index, profile, fps, force, shot_changes, script, strict, audio_stream, dialogue,
+        **topts):
     """Process MEDIA files or folders: transcript JSON, SRT, WebVTT and the quote index.
 
     A bad file is reported and the rest still run; the exit code is 1 if any file failed.
     A rerun reuses finished work (same media, model and options), so an interrupted run resumes.
     """
-    _run_batch(obj, media, out, db, no_index, profile, fps, force, shot_changes, audio_stream, dialogue, topts)
+    _run_batch(obj, media, out, db, no_index, profile, fps, force, shot_changes, script, strict, audio_stream,
+               dialogue, topts)
 
 
 @cli.command("batch")
@@ -264,18 +273,18 @@ def run(obj, media, out, db, no_index, profile, fps, force, shot_changes, audio_
 @transcribe_options
 @media_options
 @click.pass_obj
-def batch_cmd(obj, inputs, out, db, no_index, profile, fps, force, shot_changes, jobs, executor, address,
-              audio_stream, dialogue, **topts):
+def batch_cmd(obj, inputs, out, db, no_index, profile, fps, force, shot_changes, script, strict, jobs, executor,
+              address, audio_stream, dialogue, **topts):
     """Process many INPUTS (files, folders, CSV/JSON-lines manifests) into OUTPUT, resumably.
 
     Finished stages are skipped (content-addressed by media hash, model and options); a bad file is reported
     and the rest complete; OUTPUT/run-report.json lists every file. Kill it at any moment and run it again.
-    Manifests have a `path` column plus optional per-file language, task, model, glossary, profile, fps,
-    audio_stream, dialogue.
+    Manifests have a `path` column plus optional per-file language, task, model, glossary, script, profile,
+    fps, audio_stream, dialogue.
     """
     threads = topts["cpu_threads"]
-    _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes, audio_stream, dialogue, topts,
-               executor=executor, jobs=max(1, jobs), threads=threads, address=address)
+    _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes, script, strict, audio_stream,
+               dialogue, topts, executor=executor, jobs=max(1, jobs), threads=threads, address=address)
 
 
 # ---------------------------------------------------------------- extract

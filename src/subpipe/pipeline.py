@@ -43,6 +43,8 @@ class RunOptions:
     dialogue: str = "mix"
     index: bool = True
     force: bool = False  # transcribe again even when a matching checkpoint exists
+    script: str | None = None  # a script/transcript/subtitle file whose words are timed instead of transcribed
+    strict: bool = False  # with a script: fail the file when the script and the audio differ
     shot_changes: bool = False  # detect cuts in the video (ffmpeg scene score, cached) for the timing rules
 
 
@@ -192,12 +194,30 @@ class Plan:
         return self.transcript is None
 
 
+def _expected_options(opts: RunOptions) -> dict[str, Any]:
+    if opts.script:
+        from .align import AlignOptions
+
+        return AlignOptions(transcribe=opts.transcribe).provenance()
+    return opts.transcribe.provenance()
+
+
+def _script_stamp(opts: RunOptions) -> dict[str, Any] | None:
+    if not opts.script:
+        return None
+    path = Path(opts.script)
+    if not path.is_file():
+        raise FormatError("no such script", path=path)
+    return {"path": str(path), "sha256": sha256_file(path)}
+
+
 def _checkpoint_matches(t: Transcript, media_sha: str, opts: RunOptions) -> bool:
     p = t.provenance
     return (
         (p.get("media") or {}).get("sha256") == media_sha
-        and p.get("options") == opts.transcribe.provenance()
+        and p.get("options") == _expected_options(opts)
         and p.get("audio") == {"stream": opts.audio_stream or 0, "dialogue": opts.dialogue}
+        and p.get("script_file") == _script_stamp(opts)
     )
 
 
@@ -246,13 +266,34 @@ def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
         audio = media_mod.extract_audio(media, stream=opts.audio_stream, dialogue=opts.dialogue)
     load_model(opts.transcribe)  # loading is not transcription time
     t1 = time.perf_counter()
-    t = transcribe_audio(audio.samples, opts.transcribe, progress=progress, media_sha256=job.media_sha,
-                         media_name=media.name)
+    if opts.script:
+        t = _align_job(job, audio, progress)
+    else:
+        t = transcribe_audio(audio.samples, opts.transcribe, progress=progress, media_sha256=job.media_sha,
+                             media_name=media.name)
     seconds = time.perf_counter() - t1
     prov = dict(t.provenance)
     prov["audio"] = {"stream": audio.stream, "dialogue": opts.dialogue}
+    if opts.script:
+        prov["script_file"] = _script_stamp(opts)
     t = replace(t, notes=tuple(audio.notes) + t.notes, provenance=prov)
     return tj.to_dict(t), seconds
+
+
+def _align_job(job: TranscribeJob, audio: media_mod.Audio, progress: Progress | None) -> Transcript:
+    """Time the words of the job's script instead of transcribing (``subpipe run --script``)."""
+    from .align import AlignOptions, align, read_script
+    from .errors import AlignmentError
+
+    opts = job.options
+    script = read_script(Path(opts.script))  # type: ignore[arg-type]
+    res = align(audio.samples, script, AlignOptions(transcribe=opts.transcribe), progress=progress,
+                media_sha256=job.media_sha, media_name=Path(job.media).name)
+    if opts.strict and res.mismatches:
+        listed = "; ".join(m.describe() for m in res.mismatches[:3])
+        raise AlignmentError(f"the script and the audio differ ({len(res.mismatches)} mismatches: {listed})",
+                             path=job.media, hint="fix the script, or drop --strict to get them listed")
+    return res.transcript
 
 
 def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, new_transcript: bool,
