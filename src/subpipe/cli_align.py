@@ -98,21 +98,12 @@ def register(group: click.Group, shell: ModuleType) -> None:
         from . import media as m
         from .conform import conform
         from .errors import FormatError
-        from .formats import SUBTITLE_FORMATS, format_for
+        from .formats import SUBTITLE_FORMATS, format_for, read_subtitles
         from .fsio import atomic_write_text, ensure_writable_dir
 
         options = _align_options(refine, topts)
-        fmt_in = format_for(old)
         fmt_out = format_for(out)
-        try:
-            track = SUBTITLE_FORMATS[fmt_in].loads(old.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise FormatError("no such subtitle file", path=old) from None
-        except UnicodeDecodeError:
-            raise FormatError("subtitles are not UTF-8 text", path=old) from None
-        except FormatError as exc:
-            exc.path = str(old)
-            raise
+        track = read_subtitles(old)
         if not track.cues:
             raise FormatError("no cues to conform", path=old)
         info = m.probe(media)
