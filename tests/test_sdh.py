@@ -232,3 +232,12 @@ def test_without_sdh_no_sound_cues_and_speech_cues_unchanged(intro_run, tmp_path
                                    "--sdh-label", "♪", "-o", str(tmp_path / "note.srt")])
     assert res.exit_code == 0, res.output
     assert _srt_blocks(tmp_path / "note.srt")[0][2:] == ["♪"]
+
+
+def test_features_do_not_depend_on_the_block_size(monkeypatch):
+    from subpipe import sound
+
+    x = (np.random.default_rng(0).standard_normal(SR * 3) * np.sin(np.arange(SR * 3) / 300)).astype(np.float32)
+    whole = sound.frame_features(x)
+    monkeypatch.setattr(sound, "_BLOCK", 7)
+    assert all(np.allclose(p, q) for p, q in zip(whole, sound.frame_features(x), strict=True))
