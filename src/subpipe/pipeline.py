@@ -46,6 +46,8 @@ class RunOptions:
     script: str | None = None  # a script/transcript/subtitle file whose words are timed instead of transcribed
     strict: bool = False  # with a script: fail the file when the script and the audio differ
     shot_changes: bool = False  # detect cuts in the video (ffmpeg scene score, cached) for the timing rules
+    sdh: bool = False  # SDH: sound cues over music without speech, dashes for two known speakers (sdh.py)
+    sdh_label: str | None = None  # the music cue's text (default "[MUSIC]"; "♪" for a note)
 
 
 @dataclass
@@ -130,9 +132,19 @@ def write_subtitles(track: CueTrack, base: Path, formats: Sequence[str]) -> list
     return written
 
 
-def make_subtitles(transcript: Transcript, profile: Profile, *, shot_changes_ms=None) -> CueTrack:
+def make_subtitles(transcript: Transcript, profile: Profile, *, shot_changes_ms=None, sdh: bool = False,
+                   sdh_label: str | None = None) -> CueTrack:
     # with a translation: English subtitles for the foreign parts, the original words everywhere else
-    return make_cues(subtitle_view(transcript), profile, shot_changes_ms=shot_changes_ms)
+    view = subtitle_view(transcript)
+    track = make_cues(view, profile, shot_changes_ms=shot_changes_ms)
+    if sdh:
+        from .sdh import add_sound_cues, dash_speakers
+
+        prof = profile.for_language(view.language)
+        track = dash_speakers(track, view, prof)
+        track = add_sound_cues(track, transcript.events, prof, media_end_ms=transcript.duration_ms or None,
+                               label=sdh_label)
+    return track
 
 
 def compliance(track: CueTrack, profile: Profile, *, media_duration_ms: int | None = None,
@@ -228,6 +240,7 @@ def _checkpoint_matches(t: Transcript, media_sha: str, opts: RunOptions) -> bool
         and _comparable(p.get("options")) == _expected_options(opts)
         and p.get("audio") == {"stream": opts.audio_stream or 0, "dialogue": opts.dialogue}
         and p.get("script_file") == _script_stamp(opts)
+        and (not opts.sdh or p.get("sound_events") is not None)  # made before sound events were detected
     )
 
 
@@ -277,6 +290,10 @@ def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
     t1 = time.perf_counter()
     if opts.script:
         t = _align_job(job, audio, progress)
+        from .sound import DETECTOR, detect_music
+
+        t = replace(t, events=detect_music(audio.samples, words=t.words),
+                    provenance={**t.provenance, "sound_events": DETECTOR})
     else:
         t = transcribe_audio(audio.samples, opts.transcribe, progress=progress, media_sha256=job.media_sha,
                              media_name=media.name)
@@ -320,8 +337,11 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
             if p.options.shot_changes and p.info.has_video else None)
     stamp = {"transcript_sha256": transcript_sha, "profile": p.profile.describe(),
              "formats": list(p.options.formats), "shot_changes": cuts, "version": __version__}
+    if p.options.sdh:
+        stamp["sdh"] = {"label": p.options.sdh_label}
     targets = [p.folder / (p.name + SUBTITLE_FORMATS[fmt].EXTENSIONS[0]) for fmt in p.options.formats]
-    track = make_subtitles(transcript, p.profile, shot_changes_ms=cuts)
+    track = make_subtitles(transcript, p.profile, shot_changes_ms=cuts, sdh=p.options.sdh,
+                           sdh_label=p.options.sdh_label)
     if _stamp_matches(stamp_path, stamp) and all(t.exists() for t in targets):
         result.reused_subtitles = True
     else:
