@@ -193,6 +193,19 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def auto_workers(device: str, cores: int | None = None) -> tuple[int, int]:
+    """(workers, threads per worker) for a machine. On a CPU, CTranslate2 scales poorly across threads for
+    short clips while workers scale almost linearly: on 2 cores, 2 workers x 1 thread ran 1.8x faster than
+    1 x 2 (bench/results/batch.md). Larger machines get 2-thread workers (not measured here). One GPU: 1."""
+    if device == "cuda":
+        return 1, 0
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if cores <= 4:
+        return max(1, cores), 1
+    return cores // 2, 2
+
+
 # ------------------------------------------------------------------ executors
 Work = tuple[Plan, TranscribeJob]
 Outcome = tuple[str, dict[str, Any] | None, float, SubpipeError | None, float]  # key, data, secs, err, rss
@@ -225,6 +238,19 @@ def _serial(work: Sequence[Work], progress: Progress | None = None) -> Iterator[
 def _process_worker_init(threads: int) -> None:
     if threads > 0:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """Linux: a worker gets SIGTERM when the driver dies (kill -9 included), so no orphan keeps a core busy."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: orphans finish their file and exit on the closed pipe
+        pass
 
 
 def _as_error(exc: BaseException, media: str) -> SubpipeError:
