@@ -327,9 +327,14 @@ def render(results: list[ModelResult], items: list[Item], *, quick: bool, starte
         "where each file went through all three back to back."
     )
     if results:
-        L.append(f"- device {results[0].device}, compute type {results[0].compute_type}, beam size 5, "
-                 "Silero VAD on (min silence 1000 ms, speech pad 400 ms), word timestamps on, "
-                 "language detected (not forced).")
+        from subpipe.transcribe import TranscribeOptions
+
+        d = TranscribeOptions()
+        L.append(f"- device {results[0].device}, compute type {results[0].compute_type}, beam size {d.beam_size}, "
+                 f"Silero VAD on (min silence {d.vad_min_silence_ms} ms, speech pad {d.vad_speech_pad_ms} ms) for "
+                 "both, word timestamps on, language detected (not forced). subpipe adds its hallucination "
+                 "guards and thresholds (`hallucination_silence_threshold` and the rest); *raw* keeps "
+                 "faster-whisper's defaults for those.")
     L.append("")
 
     # -- accuracy
@@ -405,11 +410,11 @@ def render(results: list[ModelResult], items: list[Item], *, quick: bool, starte
                          f"{r.transcribe_s:.1f} | {_xrt(run.audio_s, r.transcribe_s)} | |")
     L.append("")
     L.append("subpipe's model load includes resolving the name to the cached weights and checking their "
-             "SHA-256. `transcribe_audio` repeats that check on every call (measured: "
+             "SHA-256 (once per process; measured per call after that: "
              + ", ".join(f"{r.name} {r.check_s:.2f} s" for r in results)
-             + " per file), part of the gap between the two subpipe rows and raw faster-whisper; the "
-             "rest is probing, hashing the media file, decoding with ffmpeg, building cues and writing "
-             "SRT + WebVTT.")
+             + "). The gap between the two subpipe rows is probing, hashing the media file, decoding with "
+             "ffmpeg, building cues and writing SRT + WebVTT; between `transcribe_audio` and raw "
+             "faster-whisper it is the guards' VAD pass and Whisper's silence re-checks.")
     L.append("")
 
     # -- method

@@ -133,3 +133,13 @@ _SCRIPT_WORDS = ("the", "a", "cat", "sat", "on", "mat", "and", "so", "my", "fell
 def script_texts(min_words: int = 1, max_words: int = 40) -> st.SearchStrategy[str]:
     """Script-like text: ordinary words, numbers, symbols, names and punctuation, space separated."""
     return st.lists(st.sampled_from(_SCRIPT_WORDS), min_size=min_words, max_size=max_words).map(" ".join)
+
+
+@st.composite
+def sound_events(draw, max_ms: int = 120_000, max_size: int = 6) -> tuple:
+    """Sorted, non-overlapping music stretches (SDH sound events) on the clock of a generated word stream."""
+    from subpipe.model import SoundEvent
+
+    cuts = sorted(draw(st.lists(st.integers(min_value=0, max_value=max_ms), min_size=0, max_size=2 * max_size,
+                                unique=True)))
+    return tuple(SoundEvent("music", a, b) for a, b in zip(cuts[::2], cuts[1::2], strict=False) if b > a)

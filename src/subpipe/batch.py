@@ -28,7 +28,7 @@ from typing import Any
 
 from . import __version__
 from . import media as media_mod
-from .errors import SubpipeError
+from .errors import SubpipeError, TranscriptionError
 from .formats import transcript_json as tj
 from .fsio import atomic_write_text, ensure_writable_dir
 from .pipeline import (
@@ -90,8 +90,13 @@ def read_manifest(path: Path, base: RunOptions) -> list[Item]:
                 raise SubpipeError(f"line {n} has no 'path'", path=path)
             rows.append(row)
     items = []
-    for row in rows:
-        opts = _apply(base, {k: v for k, v in row.items() if k != "path" and v not in (None, "")}, path.parent)
+    for n, row in enumerate(rows, start=2 if path.suffix.lower() == ".csv" else 1):
+        if not isinstance(row.get("path"), str) or not row["path"].strip():
+            raise SubpipeError(f"row {n}: 'path' must be a file name", path=path)
+        try:
+            opts = _apply(base, {k: v for k, v in row.items() if k != "path" and v not in (None, "")}, path.parent)
+        except (TypeError, ValueError) as exc:
+            raise SubpipeError(f"row {n}: {exc}", path=path) from None
         media = Path(row["path"])
         items.append(Item(media if media.is_absolute() else path.parent / media, opts))
     return items
@@ -105,7 +110,10 @@ def _apply(base: RunOptions, overrides: dict[str, Any], root: Path) -> RunOption
         tkw["glossary"] = read_glossary(g if g.is_absolute() else root / g)
     rkw: dict[str, Any] = {k: v for k, v in overrides.items() if k in _RUN_KEYS}
     if "audio_stream" in rkw:
-        rkw["audio_stream"] = int(rkw["audio_stream"])
+        try:
+            rkw["audio_stream"] = int(rkw["audio_stream"])
+        except ValueError:
+            raise ValueError(f"audio_stream must be a number, not {rkw['audio_stream']!r}") from None
     if "script" in overrides:
         sp = Path(overrides["script"])
         rkw["script"] = str(sp if sp.is_absolute() else root / sp)
@@ -185,6 +193,19 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def auto_workers(device: str, cores: int | None = None) -> tuple[int, int]:
+    """(workers, threads per worker) for a machine. On a CPU, CTranslate2 scales poorly across threads for
+    short clips while workers scale almost linearly: on 2 cores, 2 workers x 1 thread ran 1.8x faster than
+    1 x 2 (bench/results/batch.md). Larger machines get 2-thread workers (not measured here). One GPU: 1."""
+    if device == "cuda":
+        return 1, 0
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if cores <= 4:
+        return max(1, cores), 1
+    return cores // 2, 2
+
+
 # ------------------------------------------------------------------ executors
 Work = tuple[Plan, TranscribeJob]
 Outcome = tuple[str, dict[str, Any] | None, float, SubpipeError | None, float]  # key, data, secs, err, rss
@@ -210,20 +231,41 @@ def _serial(work: Sequence[Work], progress: Progress | None = None) -> Iterator[
                 audio = fut.result()
                 data, secs = transcribe_job(w[1], progress=progress, audio=audio)
                 yield w[1].key, data, secs, None, _peak_rss_mb()
-            except SubpipeError as exc:
-                yield w[1].key, None, 0.0, exc, _peak_rss_mb()
+            except Exception as exc:
+                yield w[1].key, None, 0.0, _as_error(exc, w[1].media), _peak_rss_mb()
 
 
 def _process_worker_init(threads: int) -> None:
-    os.environ.setdefault("OMP_NUM_THREADS", str(max(threads, 1)))
+    if threads > 0:
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """Linux: a worker gets SIGTERM when the driver dies (kill -9 included), so no orphan keeps a core busy."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: orphans finish their file and exit on the closed pipe
+        pass
+
+
+def _as_error(exc: BaseException, media: str) -> SubpipeError:
+    """Any failure of one file, as the SubpipeError its report row shows (never a traceback for the batch)."""
+    if isinstance(exc, SubpipeError):
+        return exc
+    return TranscriptionError(f"failed: {type(exc).__name__}: {exc}", path=media)
 
 
 def _process_worker(job: TranscribeJob) -> Outcome:
     try:
         data, secs = transcribe_job(job)
         return job.key, data, secs, None, _peak_rss_mb()
-    except SubpipeError as exc:
-        return job.key, None, 0.0, exc, _peak_rss_mb()
+    except Exception as exc:
+        return job.key, None, 0.0, _as_error(exc, job.media), _peak_rss_mb()
 
 
 def _processes(work: Sequence[Work], workers: int, threads: int) -> Iterator[Outcome]:
@@ -231,12 +273,24 @@ def _processes(work: Sequence[Work], workers: int, threads: int) -> Iterator[Out
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = mp.get_context("spawn")  # no forked CTranslate2 state
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_process_worker_init, initargs=(threads,)) as pool:
-        for fut in as_completed([pool.submit(_process_worker, w[1]) for w in work]):
-            yield fut.result()
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_process_worker_init, initargs=(threads,))
+    try:
+        futures = {pool.submit(_process_worker, w[1]): w[1] for w in work}
+        for fut in as_completed(futures):
+            try:
+                yield fut.result()
+            except Exception as exc:  # the worker died (out of memory, killed): that file fails, the rest go on
+                job = futures[fut]
+                yield job.key, None, 0.0, _as_error(exc, job.media), 0.0
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # Ctrl-C / SIGTERM: stop now, finished files are kept
+        raise
+    pool.shutdown(wait=True)
 
 
 def _ray(work: Sequence[Work], workers: int, threads: int, address: str | None) -> Iterator[Outcome]:
+    if not work:
+        return
     try:
         import ray
         from ray.util import ActorPool
@@ -262,13 +316,18 @@ def _ray(work: Sequence[Work], workers: int, threads: int, address: str | None) 
             try:
                 data, secs = transcribe_job(job, audio=audio)
                 return job.key, data, secs, None, _peak_rss_mb()
-            except SubpipeError as exc:
-                return job.key, None, 0.0, exc, _peak_rss_mb()
+            except Exception as exc:
+                return job.key, None, 0.0, _as_error(exc, job.media), _peak_rss_mb()
 
     actor_opts: dict[str, Any] = {"num_cpus": max(threads, 1)}
+    n_actors = max(1, min(workers, len(work)))
     if gpu:
         actor_opts["num_gpus"] = 1
-    actors = [Transcriber.options(**actor_opts).remote() for _ in range(max(1, min(workers, len(work))))]
+        gpus = int(ray.cluster_resources().get("GPU", 0))
+        if gpus < 1:
+            raise SubpipeError("--device cuda with Ray, but the cluster has no GPU", hint="use --device cpu or auto")
+        n_actors = min(n_actors, gpus)  # an actor that can never be scheduled would wait for ever
+    actors = [Transcriber.options(**actor_opts).remote() for _ in range(n_actors)]
     pool = ActorPool(actors)
 
     def submit(actor, w: Work):
@@ -346,6 +405,14 @@ def run(
         for idx, p in plans.items():
             if p.transcript is not None:
                 record(idx, _finish(p, p.transcript, out_root, db, False, 0.0))
+        if work:  # assemble and verify the model once here, not in every worker at the same time
+            from .models import resolve
+
+            for m_name in sorted({w[1].options.transcribe.model for _, w in work}):
+                try:
+                    resolve(m_name)
+                except SubpipeError:
+                    pass  # each file reports it
         index_of = {w[1].key: idx for idx, w in work}
         if executor == "ray":
             outcomes = _ray([w for _, w in work], workers, threads, ray_address)
@@ -376,8 +443,8 @@ def _finish(p: Plan, transcript, out_root: Path, db: Path | None, new: bool, sec
     t = time.perf_counter()
     try:
         res = finish(p, transcript, out_root, db=db, new_transcript=new, transcribe_s=secs)
-    except SubpipeError as exc:
-        return FileResult(media=p.media, ok=False, name=p.name, error=exc)
+    except Exception as exc:  # e.g. a locked quote index: this file fails, the batch goes on
+        return FileResult(media=p.media, ok=False, name=p.name, error=_as_error(exc, str(p.media)))
     res.elapsed_s = secs + (time.perf_counter() - t)
     return res
 

@@ -153,10 +153,21 @@ def output_options(f):
                      help="Time this script's words (text, SRT/VTT or transcript JSON) instead of transcribing; "
                           "mismatches are listed as notes."),
         click.option("--strict", is_flag=True, help="With --script: fail a file whose audio and script differ."),
+        *sdh_options(),
     ]
     for o in reversed(opts):
         f = o(f)
     return f
+
+
+def sdh_options() -> list:
+    return [
+        click.option("--sdh", is_flag=True,
+                     help="SDH: a sound cue over each long stretch of music without speech; a dash before each "
+                          "line when a cue holds two known speakers."),
+        click.option("--sdh-label", default=None, metavar="TEXT",
+                     help="With --sdh: the music cue's text (default [MUSIC]; e.g. \u266a or '[music playing]')."),
+    ]
 
 
 def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes, script, strict, audio_stream,
@@ -166,9 +177,10 @@ def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes
     from . import batch
     from .pipeline import RunOptions
 
+    sdh, sdh_label = topts.pop("sdh", False), topts.pop("sdh_label", None)
     options = RunOptions(transcribe=_topts(**topts), profile=profile, fps=fps, audio_stream=audio_stream,
                          dialogue=dialogue, index=not no_index, force=force, shot_changes=shot_changes,
-                         script=str(script) if script else None, strict=strict)
+                         script=str(script) if script else None, strict=strict, sdh=sdh, sdh_label=sdh_label)
     items = batch.collect(inputs, options)
     if script and len(items) > 1:
         raise click.UsageError("--script goes with one media file (for many, a manifest with a `script` column)")
@@ -265,8 +277,10 @@ def run(obj, media, out, db, no_index, profile, fps, force, shot_changes, script
 @cli.command("batch")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @output_options
-@click.option("-j", "--jobs", type=int, default=1, show_default=True,
-              help="Workers, each with its own model (processes locally, actors on Ray).")
+@click.option("-j", "--jobs", default="auto", show_default=True,
+              help="Workers, each with its own model (processes locally, actors on Ray). auto: on a CPU, one "
+                   "single-threaded worker per core up to 4 cores (measured fastest on 2 cores), else workers of "
+                   "2 threads; one worker on a GPU.")
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="ray: one task per file on a Ray cluster (pip install 'subpipe[ray]').")
 @click.option("--address", default=None, help="Ray cluster address (auto, ray://host:10001); default: local Ray.")
@@ -282,7 +296,19 @@ def batch_cmd(obj, inputs, out, db, no_index, profile, fps, force, shot_changes,
     Manifests have a `path` column plus optional per-file language, task, model, glossary, script, profile,
     fps, audio_stream, dialogue.
     """
+    from .batch import auto_workers
+    from .transcribe import resolve_device
+
     threads = topts["cpu_threads"]
+    if jobs == "auto":
+        device, _ = resolve_device(topts["device"], topts["compute_type"])
+        jobs, auto_threads = auto_workers(device)
+        threads = threads or auto_threads
+    else:
+        try:
+            jobs = int(jobs)
+        except ValueError:
+            raise click.BadParameter(f"{jobs!r} is not a number or 'auto'", param_hint="-j/--jobs") from None
     _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes, script, strict, audio_stream,
                dialogue, topts, executor=executor, jobs=max(1, jobs), threads=threads, address=address)
 
@@ -358,8 +384,10 @@ def transcribe(obj, media, out, audio_stream, dialogue, **topts):
 @click.option("--fps", default=None, help="Frame rate for frame rules (default 24).")
 @click.option("--shot-changes", default=None,
               help="Cut times: a media file (ffmpeg scene score) or a list of times.")
+@sdh_options()[0]
+@sdh_options()[1]
 @click.pass_obj
-def subtitles(obj, transcript, outs, profile, fps, shot_changes):
+def subtitles(obj, transcript, outs, profile, fps, shot_changes, sdh, sdh_label):
     """Make subtitles from a TRANSCRIPT JSON without transcribing again."""
     from .formats import SUBTITLE_FORMATS, format_for
     from .fsio import atomic_write_text
@@ -371,7 +399,11 @@ def subtitles(obj, transcript, outs, profile, fps, shot_changes):
     from .cli_rules import load_shot_changes
 
     prof = get_profile(profile, fps)
-    track = make_subtitles(t, prof, shot_changes_ms=load_shot_changes(shot_changes, prof.fps))
+    track = make_subtitles(t, prof, shot_changes_ms=load_shot_changes(shot_changes, prof.fps), sdh=sdh,
+                           sdh_label=sdh_label)
+    if sdh and "sound_events" not in t.provenance and not t.events and not obj["quiet"]:
+        click.echo("note: this transcript predates sound-event detection; transcribe again for music cues",
+                   err=True)
     for out, fmt in zip(outs, fmts, strict=True):
         atomic_write_text(out, SUBTITLE_FORMATS[fmt].dumps(track))
         if not obj["quiet"]:

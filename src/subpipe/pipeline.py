@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from .cues import make_cues
 from .errors import FormatError, SubpipeError
 from .formats import SUBTITLE_FORMATS
 from .formats import transcript_json as tj
-from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
+from .fsio import atomic_write_text, ensure_writable_dir, sha256_file, sweep_stale_parts
 from .languages import subtitle_view
 from .model import CueTrack, Transcript
 from .profiles import Profile, get_profile
@@ -46,6 +46,8 @@ class RunOptions:
     script: str | None = None  # a script/transcript/subtitle file whose words are timed instead of transcribed
     strict: bool = False  # with a script: fail the file when the script and the audio differ
     shot_changes: bool = False  # detect cuts in the video (ffmpeg scene score, cached) for the timing rules
+    sdh: bool = False  # SDH: sound cues over music without speech, dashes for two known speakers (sdh.py)
+    sdh_label: str | None = None  # the music cue's text (default "[MUSIC]"; "♪" for a note)
 
 
 @dataclass
@@ -130,9 +132,19 @@ def write_subtitles(track: CueTrack, base: Path, formats: Sequence[str]) -> list
     return written
 
 
-def make_subtitles(transcript: Transcript, profile: Profile, *, shot_changes_ms=None) -> CueTrack:
+def make_subtitles(transcript: Transcript, profile: Profile, *, shot_changes_ms=None, sdh: bool = False,
+                   sdh_label: str | None = None) -> CueTrack:
     # with a translation: English subtitles for the foreign parts, the original words everywhere else
-    return make_cues(subtitle_view(transcript), profile, shot_changes_ms=shot_changes_ms)
+    view = subtitle_view(transcript)
+    track = make_cues(view, profile, shot_changes_ms=shot_changes_ms)
+    if sdh:
+        from .sdh import add_sound_cues, dash_speakers
+
+        prof = profile.for_language(view.language)
+        track = dash_speakers(track, view, prof)
+        track = add_sound_cues(track, transcript.events, prof, media_end_ms=transcript.duration_ms or None,
+                               label=sdh_label)
+    return track
 
 
 def compliance(track: CueTrack, profile: Profile, *, media_duration_ms: int | None = None,
@@ -194,12 +206,22 @@ class Plan:
         return self.transcript is None
 
 
+# Options that change how fast a transcript is made, not what it says: a rerun with other values reuses it.
+_SPEED_ONLY = ("cpu_threads", "device_index")
+
+
+def _comparable(d: Any) -> Any:
+    if isinstance(d, dict):
+        return {k: _comparable(v) for k, v in d.items() if k not in _SPEED_ONLY}
+    return d
+
+
 def _expected_options(opts: RunOptions) -> dict[str, Any]:
     if opts.script:
         from .align import AlignOptions
 
-        return AlignOptions(transcribe=opts.transcribe).provenance()
-    return opts.transcribe.provenance()
+        return _comparable(AlignOptions(transcribe=opts.transcribe).provenance())
+    return _comparable(opts.transcribe.provenance())
 
 
 def _script_stamp(opts: RunOptions) -> dict[str, Any] | None:
@@ -215,9 +237,10 @@ def _checkpoint_matches(t: Transcript, media_sha: str, opts: RunOptions) -> bool
     p = t.provenance
     return (
         (p.get("media") or {}).get("sha256") == media_sha
-        and p.get("options") == _expected_options(opts)
+        and _comparable(p.get("options")) == _expected_options(opts)
         and p.get("audio") == {"stream": opts.audio_stream or 0, "dialogue": opts.dialogue}
         and p.get("script_file") == _script_stamp(opts)
+        and (not opts.sdh or p.get("sound_events") is not None)  # made before sound events were detected
     )
 
 
@@ -231,8 +254,7 @@ def plan(media: Path, out_root: Path, options: RunOptions, *, name: str | None =
         raise media_mod.NoAudioStreamError("no audio stream", path=media, hint="the file has no sound to transcribe")
     profile = get_profile(options.profile, options.fps or _media_fps(info))
     folder = ensure_writable_dir(output_dir_for(media, out_root, name))
-    for stale in folder.glob(".*.part"):  # temp files of a run that was killed mid-write
-        stale.unlink(missing_ok=True)
+    sweep_stale_parts(folder)  # temp files of a run that was killed mid-write
     media_sha = (hashes or HashCache(None)).sha256(media)
     tpath = folder / f"{name}.transcript.json"
     transcript = None
@@ -268,6 +290,10 @@ def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
     t1 = time.perf_counter()
     if opts.script:
         t = _align_job(job, audio, progress)
+        from .sound import DETECTOR, detect_music
+
+        t = replace(t, events=detect_music(audio.samples, words=t.words),
+                    provenance={**t.provenance, "sound_events": DETECTOR})
     else:
         t = transcribe_audio(audio.samples, opts.transcribe, progress=progress, media_sha256=job.media_sha,
                              media_name=media.name)
@@ -307,11 +333,15 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
     result.outputs.append(tpath)
     transcript_sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     stamp_path = p.folder / f".{p.name}.subtitles.json"
-    cuts = media_mod.scene_changes(p.media) if p.options.shot_changes and p.info.has_video else None
+    cuts = (media_mod.scene_changes(p.media, sha256=p.media_sha)
+            if p.options.shot_changes and p.info.has_video else None)
     stamp = {"transcript_sha256": transcript_sha, "profile": p.profile.describe(),
              "formats": list(p.options.formats), "shot_changes": cuts, "version": __version__}
+    if p.options.sdh:
+        stamp["sdh"] = {"label": p.options.sdh_label}
     targets = [p.folder / (p.name + SUBTITLE_FORMATS[fmt].EXTENSIONS[0]) for fmt in p.options.formats]
-    track = make_subtitles(transcript, p.profile, shot_changes_ms=cuts)
+    track = make_subtitles(transcript, p.profile, shot_changes_ms=cuts, sdh=p.options.sdh,
+                           sdh_label=p.options.sdh_label)
     if _stamp_matches(stamp_path, stamp) and all(t.exists() for t in targets):
         result.reused_subtitles = True
     else:
@@ -321,7 +351,8 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
     if p.options.index and db is not None:
         con = quotes.connect(db)
         try:
-            quotes.add_transcript(con, transcript, media_id=p.media_sha, path=str(p.media), fps=str(p.profile.fps))
+            quotes.add_transcript(con, transcript, media_id=p.media_sha, path=str(p.media.resolve()),
+                                  fps=str(p.profile.fps))
         finally:
             con.close()
     result.words = len(transcript.words)
@@ -365,53 +396,22 @@ def process_media(
 
 
 def _media_fps(info: media_mod.MediaInfo) -> str | None:
-    if info.video_fps is None:
-        return None
-    known = {"24000/1001": "23.976", "30000/1001": "29.97", "60000/1001": "59.94"}
-    f = info.video_fps
-    return known.get(f"{f.numerator}/{f.denominator}", str(f))
-
-
-def run_batch(
-    paths: Sequence[Path],
-    out_root: Path,
-    options: RunOptions,
-    *,
-    db: Path | None = None,
-    on_start: Callable[[Path, int, int], None] | None = None,
-    on_done: Callable[[FileResult], None] | None = None,
-    progress: Progress | None = None,
-) -> list[FileResult]:
-    """Process every file in this process; a bad file is reported in its result and never stops the batch."""
-    ensure_writable_dir(out_root)
-    hashes = HashCache(out_root / ".subpipe" / "media-sha256.json")
-    names = unique_names(paths)
-    results = []
-    for n, path in enumerate(paths, start=1):
-        if on_start:
-            on_start(path, n, len(paths))
-        try:
-            res = process_media(path, out_root, options, db=db, progress=progress, name=names[n - 1], hashes=hashes)
-        except SubpipeError as exc:
-            log.debug("failed: %s", exc, exc_info=True)
-            res = FileResult(media=Path(path), ok=False, name=names[n - 1], error=exc)
-        results.append(res)
-        if on_done:
-            on_done(res)
-    return results
+    return media_mod.fps_label(info.video_fps)
 
 
 def unique_names(paths: Sequence[Path]) -> list[str]:
-    """Output folder names: the stem, or stem-ext when two inputs share a stem."""
+    """Output folder names: the stem, or stem-ext when two inputs share a stem; never two the same."""
     stems = [Path(p).stem for p in paths]
+    taken: set[str] = set()
     out = []
     for p, s in zip(paths, stems, strict=True):
         if stems.count(s) > 1:
             ext = Path(p).suffix.lstrip(".").lower()
             s = f"{s}-{ext}" if ext else s
-            base, k = s, 2
-            while s in out:
-                s, k = f"{base}-{k}", k + 1
+        base, k = s, 2
+        while s in taken:
+            s, k = f"{base}-{k}", k + 1
+        taken.add(s)
         out.append(s)
     return out
 
@@ -433,6 +433,6 @@ def expand_inputs(inputs: Sequence[Path]) -> list[Path]:
 
 __all__ = [
     "FileResult", "HashCache", "Plan", "RunOptions", "TranscribeJob", "compliance", "expand_inputs", "finish",
-    "load_transcript", "make_subtitles", "plan", "process_media", "run_batch", "transcribe_job", "transcript_path",
+    "load_transcript", "make_subtitles", "plan", "process_media", "transcribe_job", "transcript_path",
     "unique_names", "write_subtitles",
 ]

@@ -21,6 +21,8 @@ from .guards import GuardOptions, Segment, SpeechMap, apply_guards
 from .languages import LanguageSpan, assign_languages, language_runs, majority_language
 from .model import Dropped, Transcript, Word, seconds_to_ms
 from .models import DEFAULT_MODEL, ResolvedModel, cache_dir, offline_help, resolve
+from .sound import DETECTOR as SOUND_DETECTOR
+from .sound import detect_music
 from .utterances import build_utterances
 
 log = logging.getLogger("subpipe")
@@ -171,6 +173,7 @@ def transcribe_audio(
     words: list[Word] = []
     translation: list[Word] = []
     dropped: list[Dropped] = []
+    speech: SpeechMap | None = None
     language = options.language
     spans: list[LanguageSpan] = []
     if duration_ms == 0:
@@ -245,6 +248,8 @@ def transcribe_audio(
         ]
     if media_sha256:
         provenance["media"] = {"sha256": media_sha256, "name": media_name}
+    events = detect_music(samples, words=words, speech=speech) if duration_ms else ()
+    provenance["sound_events"] = SOUND_DETECTOR
     utterances: tuple = ()
     for lang, run in language_runs(words, language):
         utterances += build_utterances(run, lang)
@@ -257,6 +262,7 @@ def transcribe_audio(
         provenance=provenance,
         dropped=tuple(dropped),
         translation=tuple(translation),
+        events=events,
     )
 
 

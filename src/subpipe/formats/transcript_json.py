@@ -7,12 +7,14 @@ Schema version 1::
      "utterances": [{"id", "start_ms", "end_ms", "text", "language", "speaker", "word_range": [i, j]}],
      "notes": [...], "provenance": {...},
      "dropped": [{"text", "start_ms", "end_ms", "reason", "detail"}],
-     "translation": [word, ...]}
+     "translation": [word, ...],
+     "events": [{"kind": "music", "start_ms", "end_ms"}]}
 
 Optional additions that keep version 1 (a reader that does not know them ignores them; a file without them
 reads as before): a word's ``"language"`` (files transcribed language by language), ``"dropped"`` (the
 words the hallucination guards removed, with the rule and why) and ``"translation"`` (English words for the
-foreign-language parts, present only when a translation was asked for).
+foreign-language parts, present only when a translation was asked for) and ``"events"`` (stretches of
+music without speech for SDH cues, found at transcription time by sound.py; absent in older files).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import json
 from typing import Any
 
 from ..errors import FormatError
-from ..model import Dropped, Transcript, Utterance, Word
+from ..model import Dropped, SoundEvent, Transcript, Utterance, Word
 
 SCHEMA_VERSION = 1
 NAME = "transcript-json"
@@ -61,6 +63,7 @@ def to_dict(t: Transcript) -> dict[str, Any]:
             for d in t.dropped
         ],
         **({"translation": [_word(w) for w in t.translation]} if t.translation else {}),
+        "events": [{"kind": e.kind, "start_ms": e.start_ms, "end_ms": e.end_ms} for e in t.events],
     }
 
 
@@ -80,7 +83,7 @@ def _read_word(w: dict[str, Any]) -> Word:
 def dumps(t: Transcript) -> str:
     """Pretty JSON with one word or utterance per line, so diffs and eyes can follow it."""
     d = to_dict(t)
-    one = {k: "\x00" + k for k in ("words", "utterances", "dropped", "translation") if k in d}
+    one = {k: "\x00" + k for k in ("words", "utterances", "dropped", "translation", "events") if k in d}
     body = json.dumps({**d, **one}, ensure_ascii=False, indent=1)
     for k in one:
         rows = ",\n  ".join(json.dumps(r, ensure_ascii=False) for r in d[k])
@@ -109,6 +112,8 @@ def from_dict(d: Any) -> Transcript:
             Dropped(x["text"], int(x["start_ms"]), int(x["end_ms"]), str(x.get("reason", "")), str(x.get("detail", "")))
             for x in d.get("dropped") or ()
         )
+        events = tuple(SoundEvent(str(e["kind"]), int(e["start_ms"]), int(e["end_ms"]))
+                       for e in d.get("events") or ())
         utts = []
         for u in d.get("utterances", []):
             rng = u.get("word_range")
@@ -126,4 +131,5 @@ def from_dict(d: Any) -> Transcript:
         provenance=d.get("provenance") or {},
         dropped=dropped,
         translation=translation,
+        events=events,
     )
