@@ -172,6 +172,10 @@ def connect(path: Path | str) -> sqlite3.Connection:
         con.execute("PRAGMA foreign_keys = ON")
         con.execute("PRAGMA journal_mode = WAL")
         con.execute("PRAGMA synchronous = NORMAL")
+        # FTS5 walks the doclists of common words for phrases and prefixes: keep them in memory
+        # (64 MiB page cache, the file memory-mapped) rather than re-reading pages (bench/results/quotes.md)
+        con.execute("PRAGMA cache_size = -65536")
+        con.execute("PRAGMA mmap_size = 1073741824")
         migrate(con)
     except sqlite3.DatabaseError as exc:
         raise QuoteIndexError(f"cannot open the quote index ({exc})", path=path) from exc
