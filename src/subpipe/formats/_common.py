@@ -74,3 +74,28 @@ def captured_logs(name: str = "ttconv") -> Iterator[list[logging.LogRecord]]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old_level)
+
+
+def ttconv_document(region_styles=()):
+    """An empty ttconv document with one bottom-centred region and a body holding one div.
+
+    ``region_styles``: extra (StyleProperty, value) pairs for the region (origin, extent).
+    Returns (document, div) so callers only add paragraphs.
+    """
+    import ttconv.model as tmodel
+    import ttconv.style_properties as styles
+
+    doc = tmodel.ContentDocument()
+    region = tmodel.Region("bottom", doc)
+    for prop, value in region_styles:
+        region.set_style(prop, value)
+    region.set_style(styles.StyleProperties.DisplayAlign, styles.DisplayAlignType.after)
+    region.set_style(styles.StyleProperties.TextAlign, styles.TextAlignType.center)
+    doc.put_region(region)
+    body = tmodel.Body(doc)
+    body.set_region(region)
+    doc.set_body(body)
+    div = tmodel.Div(doc)
+    body.push_child(div)
+    return doc, div
+

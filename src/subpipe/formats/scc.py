@@ -40,14 +40,13 @@ from fractions import Fraction
 import ttconv.model as tmodel
 import ttconv.scc.reader as scc_reader
 import ttconv.scc.writer as scc_writer
-import ttconv.style_properties as styles
 from ttconv.scc.codes.characters import unicode_to_scc
 from ttconv.scc.config import SCCFrameRate, SccWriterConfiguration
 
 from ..errors import FormatError
 from ..model import CueTrack
 from ..timecode import FrameRate, frames_to_smpte
-from ._common import captured_logs, frame_rate_for, nearest_frame, shown_lines, track_fps
+from ._common import captured_logs, frame_rate_for, nearest_frame, shown_lines, track_fps, ttconv_document
 
 NAME = "scc"
 EXTENSIONS = (".scc",)
@@ -260,16 +259,7 @@ def to_model(captions: Sequence[Caption], fr: FrameRate, last: int | None = None
     touches the next caption's load into it, two frames early (the load moves two frames earlier to
     make room), so such an end is given two frames late."""
     last = len(captions) if last is None else last
-    doc = tmodel.ContentDocument()
-    region = tmodel.Region("bottom", doc)
-    region.set_style(styles.StyleProperties.DisplayAlign, styles.DisplayAlignType.after)
-    region.set_style(styles.StyleProperties.TextAlign, styles.TextAlignType.center)
-    doc.put_region(region)
-    body = tmodel.Body(doc)
-    body.set_region(region)
-    doc.set_body(body)
-    div = tmodel.Div(doc)
-    body.push_child(div)
+    doc, div = ttconv_document()
     for i, c in enumerate(captions[:last]):
         end = c.end
         if i + 1 < len(captions):

@@ -28,7 +28,7 @@ from ttconv.imsc.designators import IMSC_11_TEXT_PROFILE_DESIGNATOR
 from ..errors import FormatError
 from ..model import Cue, CueTrack
 from ..timecode import FrameRate
-from ._common import captured_logs, frame_rate_for, nearest_frame, shown_lines
+from ._common import captured_logs, frame_rate_for, nearest_frame, shown_lines, ttconv_document
 
 NAME = "ttml"
 EXTENSIONS = (".ttml", ".dfxp", ".xml")
@@ -43,21 +43,12 @@ _TT = "http://www.w3.org/ns/ttml"
 
 def to_model(track: CueTrack, *, fps: FrameRate | None = None) -> tmodel.ContentDocument:
     """Our CueTrack as a ttconv document; with ``fps``, times are moved onto that frame grid."""
-    doc = tmodel.ContentDocument()
+    pct10, pct80 = styles.LengthType(10, _PCT), styles.LengthType(80, _PCT)
+    doc, div = ttconv_document((
+        (styles.StyleProperties.Origin, styles.CoordinateType(pct10, pct10)),
+        (styles.StyleProperties.Extent, styles.ExtentType(pct80, pct80)),
+    ))
     doc.set_lang(track.language or "")
-    region = tmodel.Region("bottom", doc)
-    region.set_style(styles.StyleProperties.Origin, styles.CoordinateType(styles.LengthType(10, _PCT),
-                                                                          styles.LengthType(10, _PCT)))
-    region.set_style(styles.StyleProperties.Extent, styles.ExtentType(styles.LengthType(80, _PCT),
-                                                                      styles.LengthType(80, _PCT)))
-    region.set_style(styles.StyleProperties.DisplayAlign, styles.DisplayAlignType.after)
-    region.set_style(styles.StyleProperties.TextAlign, styles.TextAlignType.center)
-    doc.put_region(region)
-    body = tmodel.Body(doc)
-    body.set_region(region)
-    doc.set_body(body)
-    div = tmodel.Div(doc)
-    body.push_child(div)
     doc.set_content_profiles({IMSC_11_TEXT_PROFILE_DESIGNATOR})
 
     def when(ms: int) -> Fraction:
