@@ -67,8 +67,9 @@ $(foreach f,$(MEDIA_FILES),$(eval $(call media_rules,$(call stem,$(f)),$(f))))
 SUBTITLE_TARGETS := $(foreach f,$(MEDIA_FILES),$(OUT)/$(call stem,$(f))/$(call stem,$(f)).srt)
 subtitles: $(SUBTITLE_TARGETS)
 
+# The slow suites add about 40 s, so CI (CI=true) runs them too; locally `make test` leaves them out.
 test: setup browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(if $(CI),-m "slow or not slow") $(PYTEST_ARGS)
 
 test-slow: setup
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
