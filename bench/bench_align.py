@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from subpipe import media  # noqa: E402
-from subpipe.align import AlignOptions, align, match_tokens, norm_tokens, parse_script  # noqa: E402
+from subpipe.align import AlignOptions, align, match_tokens, norm_tokens, parse_script, refine_transcript  # noqa: E402,E501
 from subpipe.transcribe import TranscribeOptions, transcribe_audio  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -159,6 +159,7 @@ def main() -> None:
     # ------------------------------------------------ word boundaries
     variants = {
         "transcription word timestamps": None,
+        "transcription + --refine-times": "refine",
         "alignment, Whisper only": AlignOptions(transcribe=topts, refine="none"),
         "alignment + energy edges": AlignOptions(transcribe=topts, refine="energy"),
         "alignment + phone refinement": AlignOptions(transcribe=topts, refine="auto"),
@@ -172,6 +173,9 @@ def main() -> None:
         for label, opts in variants.items():
             if opts is None:
                 words = transcribe_audio(samples, topts).words
+            elif opts == "refine":
+                t = transcribe_audio(samples, topts)
+                words = refine_transcript(samples, t, AlignOptions(transcribe=topts)).words
             else:
                 words = align(samples, text, opts).transcript.words
             se, ee, missing = word_errors(ref, words)
@@ -193,7 +197,8 @@ def main() -> None:
     # ------------------------------------------------ utterance boundaries
     utt_methods = {"alignment, Whisper only": "none", "alignment + energy edges": "energy",
                    "alignment + phone refinement": "auto"}
-    utt: dict[str, dict[str, list[float]]] = {k: {"in": [], "out": []} for k in ["transcription", *utt_methods]}
+    utt_keys = ["transcription", "transcription + --refine-times", *utt_methods]
+    utt: dict[str, dict[str, list[float]]] = {k: {"in": [], "out": []} for k in utt_keys}
     cases = []
     ami = DATA / "ami_meeting"
     segs = json.loads((ami / "ES2011a.Headset-0_40s-46s.segments.json").read_text())
@@ -207,7 +212,9 @@ def main() -> None:
         samples = load(wav, ch)
         script = " ".join(t for _, _, t in segments)
         seg_words = [len(t.split()) for _, _, t in segments]
-        hyp = transcribe_audio(samples, topts).words
+        t_hyp = transcribe_audio(samples, topts)
+        hyp = t_hyp.words
+        refined = refine_transcript(samples, t_hyp, AlignOptions(transcribe=topts)).words
         m = match_words(script.split(), [w.text for w in hyp])
         for label, refine in utt_methods.items():
             al = align(samples, script, AlignOptions(transcribe=topts, refine=refine)).transcript.words
@@ -223,6 +230,8 @@ def main() -> None:
             if first and last:
                 utt["transcription"]["in"].append(min(hyp[j].start_ms for j in first) - a * 1000)
                 utt["transcription"]["out"].append(max(hyp[j].end_ms for j in last) - b * 1000)
+                utt["transcription + --refine-times"]["in"].append(min(refined[j].start_ms for j in first) - a * 1000)
+                utt["transcription + --refine-times"]["out"].append(max(refined[j].end_ms for j in last) - b * 1000)
             k += n
     results["utterance_boundaries"] = {k: {"in": stats(v["in"]), "out": stats(v["out"]),
                                            "in_within_2_frames": float(np.mean(np.abs(v["in"]) <= 2000 / FPS))

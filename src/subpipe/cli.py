@@ -153,6 +153,9 @@ def output_options(f):
                      help="Time this script's words (text, SRT/VTT or transcript JSON) instead of transcribing; "
                           "mismatches are listed as notes."),
         click.option("--strict", is_flag=True, help="With --script: fail a file whose audio and script differ."),
+        click.option("--refine-times", is_flag=True,
+                     help="Re-time the transcribed words by aligning them to the audio (sharper cue in- and "
+                          "out-times; costs about as much again as transcribing)."),
         *sdh_options(),
     ]
     for o in reversed(opts):
@@ -178,9 +181,11 @@ def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes
     from .pipeline import RunOptions
 
     sdh, sdh_label = topts.pop("sdh", False), topts.pop("sdh_label", None)
+    refine_times = topts.pop("refine_times", False)
     options = RunOptions(transcribe=_topts(**topts), profile=profile, fps=fps, audio_stream=audio_stream,
                          dialogue=dialogue, index=not no_index, force=force, shot_changes=shot_changes,
-                         script=str(script) if script else None, strict=strict, sdh=sdh, sdh_label=sdh_label)
+                         script=str(script) if script else None, strict=strict, refine_times=refine_times,
+                         sdh=sdh, sdh_label=sdh_label)
     items = batch.collect(inputs, options)
     if script and len(items) > 1:
         raise click.UsageError("--script goes with one media file (for many, a manifest with a `script` column)")

@@ -45,6 +45,7 @@ class RunOptions:
     force: bool = False  # transcribe again even when a matching checkpoint exists
     script: str | None = None  # a script/transcript/subtitle file whose words are timed instead of transcribed
     strict: bool = False  # with a script: fail the file when the script and the audio differ
+    refine_times: bool = False  # re-time the transcript's own words by alignment (sharper cue in-times)
     shot_changes: bool = False  # detect cuts in the video (ffmpeg scene score, cached) for the timing rules
     sdh: bool = False  # SDH: sound cues over music without speech, dashes for two known speakers (sdh.py)
     sdh_label: str | None = None  # the music cue's text (default "[MUSIC]"; "♪" for a note)
@@ -240,6 +241,7 @@ def _checkpoint_matches(t: Transcript, media_sha: str, opts: RunOptions) -> bool
         and _comparable(p.get("options")) == _expected_options(opts)
         and p.get("audio") == {"stream": opts.audio_stream or 0, "dialogue": opts.dialogue}
         and p.get("script_file") == _script_stamp(opts)
+        and bool(p.get("refined")) == (opts.refine_times and not opts.script)
         and (not opts.sdh or p.get("sound_events") is not None)  # made before sound events were detected
     )
 
@@ -297,6 +299,10 @@ def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
     else:
         t = transcribe_audio(audio.samples, opts.transcribe, progress=progress, media_sha256=job.media_sha,
                              media_name=media.name)
+        if opts.refine_times:
+            from .align import AlignOptions, refine_transcript
+
+            t = refine_transcript(audio.samples, t, AlignOptions(transcribe=opts.transcribe))
     seconds = time.perf_counter() - t1
     prov = dict(t.provenance)
     prov["audio"] = {"stream": audio.stream, "dialogue": opts.dialogue}
