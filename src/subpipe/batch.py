@@ -37,6 +37,7 @@ from .pipeline import (
     Plan,
     RunOptions,
     TranscribeJob,
+    decode,
     expand_inputs,
     finish,
     plan,
@@ -216,17 +217,12 @@ def _serial(work: Sequence[Work], progress: Progress | None = None) -> Iterator[
     if not work:
         return
 
-    def decode(w: Work) -> media_mod.Audio:
-        p = w[0]
-        return media_mod.extract_audio(p.media, stream=p.options.audio_stream, dialogue=p.options.dialogue,
-                                       info=p.info)
-
     with ThreadPoolExecutor(1, thread_name_prefix="subpipe-decode") as pool:
-        nxt: Future = pool.submit(decode, work[0])
+        nxt: Future = pool.submit(decode, work[0][0])
         for k, w in enumerate(work):
             fut = nxt
             if k + 1 < len(work):
-                nxt = pool.submit(decode, work[k + 1])
+                nxt = pool.submit(decode, work[k + 1][0])
             try:
                 audio = fut.result()
                 data, secs = transcribe_job(w[1], progress=progress, audio=audio)
@@ -333,8 +329,7 @@ def _ray(work: Sequence[Work], workers: int, threads: int, address: str | None) 
     def submit(actor, w: Work):
         p, job = w
         try:  # decoded here, so workers need no access to the media files
-            audio = media_mod.extract_audio(p.media, stream=p.options.audio_stream, dialogue=p.options.dialogue,
-                                            info=p.info)
+            audio = decode(p)
         except SubpipeError as exc:
             return actor.fail.remote(job.key, exc)
         return actor.run.remote(job, audio)

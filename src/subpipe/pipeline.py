@@ -381,6 +381,11 @@ def _stamp_matches(path: Path, stamp: dict) -> bool:
         return False
 
 
+def decode(p: Plan) -> media_mod.Audio:
+    """The planned file's audio as 16 kHz mono samples, with the plan's stream and dialogue choice."""
+    return media_mod.extract_audio(p.media, stream=p.options.audio_stream, dialogue=p.options.dialogue, info=p.info)
+
+
 def process_media(
     media: Path,
     out_root: Path,
@@ -396,7 +401,7 @@ def process_media(
     p = plan(media, out_root, options, name=name, hashes=hashes)
     if p.transcript is not None:
         return finish(p, p.transcript, out_root, db=db, new_transcript=False, started=t0)
-    audio = media_mod.extract_audio(p.media, stream=options.audio_stream, dialogue=options.dialogue, info=p.info)
+    audio = decode(p)
     data, seconds = transcribe_job(TranscribeJob(str(p.media), p.media_sha, options), progress, audio)
     return finish(p, tj.from_dict(data), out_root, db=db, new_transcript=True, transcribe_s=seconds, started=t0)
 
@@ -438,7 +443,7 @@ def expand_inputs(inputs: Sequence[Path]) -> list[Path]:
 
 
 __all__ = [
-    "FileResult", "HashCache", "Plan", "RunOptions", "TranscribeJob", "compliance", "expand_inputs", "finish",
+    "FileResult", "HashCache", "Plan", "RunOptions", "TranscribeJob", "compliance", "decode", "expand_inputs", "finish",
     "load_transcript", "make_subtitles", "plan", "process_media", "transcribe_job", "transcript_path",
     "unique_names", "write_subtitles",
 ]
