@@ -27,7 +27,7 @@ from strategies import timed_words
 
 
 def ws(text: str, start: int = 0, step: int = 300, language: str | None = None) -> tuple[Word, ...]:
-    return tuple(Word(t, start + k * step, start + k * step + step - 50, language=language)
+    return tuple(Word(t, start + k * step, start + k * step + max(step - 50, step // 2), language=language)
                  for k, t in enumerate(text.split()))
 
 
@@ -72,21 +72,51 @@ def test_no_speech_segment_with_low_confidence_dropped():
     assert len(apply_guards([confident], speech([])).words) == 5
 
 
+LOOP = "and then we went back to the house " * 6
+
+
 def test_sound_labels_and_compression_dropped():
-    res = apply_guards([Segment(ws("[Music]", 0)), Segment(ws("so so so so so so", 5000), compression_ratio=3.1)],
+    # a segment whose own text loops, squeezed into 40 ms a word: the audio cannot carry it
+    res = apply_guards([Segment(ws("[Music]", 0)), Segment(ws(LOOP, 5000, step=40), compression_ratio=3.1)],
                        speech([(0, 60_000)]))
     assert res.words == ()
-    assert [d.reason for d in res.dropped] == ["sound-label"] + ["compression"] * 6
+    assert [d.reason for d in res.dropped] == ["sound-label"] + ["compression"] * 48
+
+
+def test_compression_judges_the_segment_not_the_window():
+    # faster-whisper gives every segment of a 30 s window the window's ratio: a line said twice there has 2.6
+    line = "He began a confused complaint against the wizard who had vanished behind the curtain."
+    segs = [Segment(ws(line, 1000), compression_ratio=2.6), Segment(ws(line, 6000), compression_ratio=2.6)]
+    res = apply_guards(segs, speech([(900, 11_000)]))
+    assert len(res.words) == 28 and not res.dropped
+    # the same line twice inside one segment, said at a speaking pace over speech: kept too
+    one = apply_guards([Segment(ws(line + " " + line, 1000))], speech([(900, 10_000)]))
+    assert len(one.words) == 28 and not one.dropped
+    # a loop over music (no speech under it) is dropped, whole
+    loop = apply_guards([Segment(ws(LOOP, 20_000))], speech([(900, 11_000)]))
+    assert loop.words == () and {d.reason for d in loop.dropped} == {"compression"}
 
 
 def test_repeated_lines_keep_the_first():
     line = "We need to talk."
     segs = [Segment(ws(line, k * 2000)) for k in range(4)]
-    res = apply_guards(segs, speech([(0, 60_000)]))
+    res = apply_guards(segs, speech([(0, 1500)]))  # only the first is heard
     assert [w.text for w in res.words] == line.split()
     assert len(res.dropped) == 12 and {d.reason for d in res.dropped} == {"repetition"}
     two = apply_guards(segs[:2], speech([(0, 60_000)]))  # said twice is speech, not a loop
     assert len(two.words) == 8 and not two.dropped
+    # said four times, with speech under every copy (a chant, a tagline): nothing dropped
+    chant = apply_guards(segs, speech([(0, 60_000)]))
+    assert len(chant.words) == 16 and not chant.dropped
+
+
+def test_word_loops_keep_copies_the_audio_carries():
+    words = ws("hey hey ho ho hey hey ho ho hey hey ho ho")
+    kept, dropped = collapse_word_loops(words, speech=speech([(0, 60_000)]))
+    assert len(kept) == 12 and dropped == []
+    squeezed = ws("hey hey ho ho") + ws("hey hey ho ho hey hey ho ho", 1200, step=20)
+    kept, dropped = collapse_word_loops(squeezed, speech=speech([(0, 60_000)]))
+    assert [w.text for w in kept] == ["hey", "hey", "ho", "ho"] and len(dropped) == 8
 
 
 def test_word_loops_collapse():

@@ -23,19 +23,16 @@ _db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path
 
 
 def parse_time(text: str | None) -> int | None:
-    """'1s', '500ms', '1.5', '2m', '01:02.5', '00:01:02.500' -> ms."""
+    """'1s', '500ms', '1.5', '2m', '01:02.5', '00:01:02.500' -> ms (``timecode.parse_time``)."""
+    from .errors import FormatError
+    from .timecode import parse_time as _parse_time
+
     if text is None:
         return None
-    t = text.strip().lower()
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?", t)
-    if m:
-        value, unit = float(m.group(1)), m.group(2) or "s"
-        return round(value * {"ms": 1, "s": 1000, "m": 60_000, "min": 60_000, "h": 3_600_000}[unit])
-    m = re.fullmatch(r"(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:[.,]\d+)?)", t)
-    if m:
-        h, mi, s = int(m.group(1) or 0), int(m.group(2)), float(m.group(3).replace(",", "."))
-        return round(((h * 60 + mi) * 60 + s) * 1000)
-    raise click.BadParameter(f"not a time: {text!r} (use e.g. 1s, 500ms, 1:30, 00:01:30.5)")
+    try:
+        return _parse_time(text)
+    except FormatError as exc:
+        raise click.BadParameter(f"{exc.message} ({exc.hint})") from None
 
 
 def _time_cb(ctx, param, value):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,16 +32,41 @@ def ensure_writable_dir(folder: Path) -> Path:
     return folder
 
 
+# A temp file is ``.{name}.{pid}.{random}.part``; the writer holds an exclusive ``flock`` on it for as long as
+# it lives, so whether a temp file is still owned is a question the kernel answers (a killed writer's lock is
+# released with its process; a reused PID holds no lock), not a guess from its name.
+_PART = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.(?P<rand>[A-Za-z0-9_]+)\.part$")
+STALE_UNLOCKED_S = 60.0  # an unlocked temp file this old is stale even if its PID is alive (PID reuse)
+
+
+def _lock(fd: int, *, blocking: bool = True) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: fall back to the PID in the name
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except OSError:
+        return False
+    return True
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically."""
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically.
+
+    The temp file stays locked (``flock``) until it is renamed or removed, so ``sweep_stale_parts`` of
+    another run never takes it for a leftover. On any failure (disk full included) it is removed and
+    ``path`` is untouched.
+    """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=path.parent)
-        os.close(fd)
     except OSError as exc:
-        raise OutputError(f"cannot write ({exc.strerror or exc})", path=path) from exc
+        raise OutputError(f"cannot write ({exc.strerror or exc})", path=path,
+                          hint=_space_hint(exc)) from exc
+    _lock(fd)
     tmp_path = Path(tmp)
     try:
         try:
@@ -50,22 +76,69 @@ def atomic_path(path: Path) -> Iterator[Path]:
             os.chmod(tmp_path, 0o644)
             os.replace(tmp_path, path)
         except OSError as exc:  # disk full, a folder where the file should go, ...
-            raise OutputError(f"cannot write ({exc.strerror or exc})", path=path) from exc
+            raise OutputError(f"cannot write ({exc.strerror or exc})", path=path, hint=_space_hint(exc)) from exc
     except BaseException:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
         raise
+    finally:
+        os.close(fd)
 
 
-def sweep_stale_parts(folder: Path) -> None:
-    """Remove temporary files left by a process that was killed mid-write (its PID is gone)."""
-    for part in Path(folder).glob(".*.part"):
-        bits = part.name.split(".")
-        pid = next((int(b) for b in bits if b.isdigit()), None)
-        if pid is not None and pid != os.getpid() and _alive(pid):
-            continue  # another run is writing it right now
-        with contextlib.suppress(OSError):
-            part.unlink()
+def _space_hint(exc: OSError) -> str | None:
+    import errno
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full: free some space and run again (finished files are kept)"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "the file name is too long for this file system: rename the input or pass a shorter name"
+    if exc.errno == errno.EROFS:
+        return "the file system is read-only: choose another output folder with -o"
+    return None
+
+
+def is_temp_part(name: str) -> bool:
+    return bool(_PART.match(name))
+
+
+def sweep_stale_parts(folder: Path, *, recursive: bool = False) -> list[Path]:
+    """Remove temporary files left by a writer that died mid-write; returns what was removed.
+
+    Only names that are exactly ours (``.{name}.{pid}.{8 chars}.part``) are considered. A temp file is
+    stale when no process holds its lock and either its PID is gone or it is older than a minute (the
+    PID was reused). A live writer's file is locked, so it is never taken, whatever its name says.
+    """
+    import time
+
+    removed: list[Path] = []
+    folder = Path(folder)
+    try:
+        parts = list(folder.rglob(".*.part") if recursive else folder.glob(".*.part"))
+    except OSError:
+        return removed
+    for part in parts:
+        m = _PART.match(part.name)
+        if not m or not part.is_file():
+            continue
+        try:
+            fd = os.open(part, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            if not _lock(fd, blocking=False):
+                continue  # a live writer holds it
+            pid = int(m.group("pid"))
+            age = time.time() - os.fstat(fd).st_mtime
+            if pid != os.getpid() and _alive(pid) and age < STALE_UNLOCKED_S:
+                continue  # just created, lock not taken yet
+            if pid == os.getpid() and age < STALE_UNLOCKED_S:
+                continue
+            with contextlib.suppress(OSError):
+                part.unlink()
+                removed.append(part)
+        finally:
+            os.close(fd)
+    return removed
 
 
 def _alive(pid: int) -> bool:

@@ -82,7 +82,15 @@ class GuardOptions:
     phantom_max_speech: float = 0.5  # a stock phrase with less speech than this under it is dropped
     no_speech_max_speech: float = 0.1  # a segment with less speech than this under it...
     no_speech_logprob: float = -0.7  # ...and a mean log-probability below this is dropped
-    compression_ratio: float = 2.4  # text this compressible (gzip) after every fallback is a loop
+    compression_ratio: float = 2.4  # a segment's own text this compressible (zlib) and not heard: a loop
+    # "Heard": a repeat is only dropped when the audio does not carry it. A copy is heard when speech is under
+    # it (VAD share >= heard_speech) and it takes a plausible time to say (<= heard_max_cps characters a
+    # second, and at least heard_min_share of the time its first copy took). A line said twice, a chant, a
+    # tagline repeated: all heard, all kept. Whisper's loops are copies squeezed into no time or laid over
+    # music and silence.
+    heard_speech: float = 0.5
+    heard_max_cps: float = 30.0
+    heard_min_share: float = 0.5
     sound_labels: bool = True  # drop "[Music]", "(applause)", "♪" (descriptions, not speech)
 
 
@@ -154,6 +162,33 @@ def is_sound_label(text: str) -> bool:
 
 
 # --------------------------------------------------------------------------- the rules
+def compression_ratio(text: str) -> float:
+    """zlib compression ratio of ``text`` (faster-whisper's measure, over one segment's own text)."""
+    import zlib
+
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def heard(words: Sequence[Word], speech: SpeechMap | None, options: GuardOptions = GuardOptions(),
+          *, first: Sequence[Word] | None = None) -> bool:
+    """Does the audio carry these words? Speech under them (when a speech map is given) and a time to say
+    them that a person needs: not squeezed (characters per second), not much shorter than ``first``. Without a speech map
+    there is no evidence either way and nothing counts as heard (the text rules alone decide, as before)."""
+    if not words or speech is None:
+        return False
+    start, end = words[0].start_ms, words[-1].end_ms
+    dur = end - start
+    chars = len(join_words(words))
+    if dur <= 0 or chars * 1000 / dur > options.heard_max_cps:
+        return False
+    if first:
+        ref = first[-1].end_ms - first[0].start_ms
+        if ref > 0 and dur < options.heard_min_share * ref:
+            return False
+    return speech.fraction(start, end) >= options.heard_speech
+
+
 def _drop(words: Sequence[Word], reason: str, detail: str) -> list[Dropped]:
     return [Dropped(w.text, w.start_ms, w.end_ms, reason, detail) for w in words]
 
@@ -185,24 +220,33 @@ def find_word_loops(words: Sequence[Word], options: GuardOptions = GuardOptions(
     return out
 
 
-def collapse_word_loops(words: Sequence[Word], options: GuardOptions = GuardOptions()
-                        ) -> tuple[list[Word], list[Dropped]]:
-    """Keep the first copy of every looping phrase; the other copies are dropped."""
+def collapse_word_loops(words: Sequence[Word], options: GuardOptions = GuardOptions(),
+                        speech: SpeechMap | None = None) -> tuple[list[Word], list[Dropped]]:
+    """Keep the first copy of every looping phrase; the other copies are dropped unless the audio carries
+    them (``heard``): a chant or a repeated tagline is speech, a loop squeezed into no time is not."""
     loops = find_word_loops(words, options)
     drop_idx: set[int] = set()
     dropped: list[Dropped] = []
     for i, n, reps in loops:
         phrase = join_words(words[i:i + n])
-        detail = f"{phrase!r} repeated {reps} times in a row; the first kept"
-        for k in range(i + n, i + n * reps):
-            drop_idx.add(k)
-        dropped += _drop(words[i + n:i + n * reps], "repetition", detail)
+        first = words[i:i + n]
+        copies = [words[i + n * r:i + n * (r + 1)] for r in range(1, reps)]
+        gone = [r for r, c in enumerate(copies, start=1) if not heard(c, speech, options, first=first)]
+        if not gone:
+            continue
+        detail = (f"{phrase!r} repeated {reps} times in a row; {len(gone)} cop{'y' if len(gone) == 1 else 'ies'} "
+                  f"with no speech or no time to say them under it")
+        for r in gone:
+            drop_idx.update(range(i + n * r, i + n * (r + 1)))
+            dropped += _drop(copies[r - 1], "repetition", detail)
     kept = [w for k, w in enumerate(words) if k not in drop_idx]
     return kept, dropped
 
 
-def repeated_lines(segments: Sequence[Segment], options: GuardOptions = GuardOptions()) -> set[int]:
-    """Indexes of segments that repeat the line before them, in runs of ``repeat_lines`` or more (first kept)."""
+def repeated_lines(segments: Sequence[Segment], options: GuardOptions = GuardOptions(),
+                   speech: SpeechMap | None = None) -> set[int]:
+    """Indexes of segments that repeat the line before them, in runs of ``repeat_lines`` or more (first kept),
+    and that the audio does not carry (``heard``): a line really said again is never one of them."""
     out: set[int] = set()
     i = 0
     while i < len(segments):
@@ -211,7 +255,8 @@ def repeated_lines(segments: Sequence[Segment], options: GuardOptions = GuardOpt
         while j < len(segments) and key and normalise(segments[j].text) == key:
             j += 1
         if j - i >= options.repeat_lines:
-            out.update(range(i + 1, j))
+            first = segments[i].words
+            out.update(k for k in range(i + 1, j) if not heard(segments[k].words, speech, options, first=first))
         i = j
     return out
 
@@ -223,9 +268,12 @@ def segment_verdict(seg: Segment, speech: SpeechMap | None, options: GuardOption
     text = seg.text
     if options.sound_labels and is_sound_label(text):
         return "sound-label", f"{text.strip()!r} describes a sound, it is not speech"
-    if seg.compression_ratio > options.compression_ratio:
-        return "compression", (f"text compresses {seg.compression_ratio:.2f}x (> {options.compression_ratio}) after "
-                               f"every temperature fallback: a decoding loop")
+    # faster-whisper's compression_ratio is that of the whole 30 s window, so a line said twice in one window
+    # looks like a loop there; judge the segment's own text, and only when the audio does not carry it
+    own = compression_ratio(text)
+    if own > options.compression_ratio and not heard(seg.words, speech, options):
+        return "compression", (f"the segment's text compresses {own:.2f}x (> {options.compression_ratio}) and "
+                               f"the audio does not carry it (no speech or no time to say it): a decoding loop")
     share = speech.fraction(seg.start_ms, seg.end_ms) if speech is not None else None
     phantom = phantom_rule(text)
     if phantom is not None:
@@ -254,14 +302,14 @@ def apply_guards(segments: Sequence[Segment], speech: SpeechMap | None = None,
             dropped += _drop(seg.words, *verdict)
         else:
             kept_segments.append(seg)
-    loops = repeated_lines(kept_segments, options)
+    loops = repeated_lines(kept_segments, options, speech)
     words: list[Word] = []
     for k, seg in enumerate(kept_segments):
         if k in loops:
             dropped += _drop(seg.words, "repetition", f"the line {seg.text.strip()!r} again, in a run of repeats")
         else:
             words += seg.words
-    words, more = collapse_word_loops(words, options)
+    words, more = collapse_word_loops(words, options, speech)
     dropped += more
     dropped.sort(key=lambda d: (d.start_ms, d.end_ms))
     return GuardResult(tuple(words), tuple(dropped))

@@ -22,7 +22,7 @@ from typing import Any
 from .errors import FormatError, SubpipeError
 from .model import Cue, CueTrack, Transcript, Word
 from .profiles import Profile
-from .timecode import FrameRate, format_srt, frames_to_ms, ms_to_smpte, parse_clock, smpte_to_frames
+from .timecode import FrameRate, format_srt, frames_to_ms, ms_to_smpte, parse_clock, parse_time, smpte_to_frames
 
 ERROR, WARNING = "error", "warning"
 
@@ -356,23 +356,9 @@ def fix_track(
 
 
 # ---------------------------------------------------------------- retime
-_OFFSET = re.compile(r"^\s*([+-])?\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$")
-
-
 def parse_offset(text: str) -> int:
-    """'+1.5', '-2s', '250ms', '-00:00:01,500' -> ms."""
-    t = text.strip()
-    m = _OFFSET.match(t)
-    if m:
-        sign = -1 if m.group(1) == "-" else 1
-        value = float(m.group(2))
-        return sign * int(round(value if m.group(3) == "ms" else value * 1000))
-    sign = -1 if t.startswith("-") else 1
-    try:
-        return sign * parse_clock(t.lstrip("+-"))
-    except FormatError:
-        raise SubpipeError(f"not a time offset: {text!r}",
-                           hint="e.g. +1.5, -2s, 250ms, -00:00:01,500") from None
+    """'+1.5', '-2s', '250ms', '-00:00:01,500' -> ms (``timecode.parse_time``, signed)."""
+    return parse_time(text, signed=True)
 
 
 def shift(track: CueTrack, offset_ms: int) -> tuple[CueTrack, int]:
@@ -425,14 +411,7 @@ def parse_shot_changes(text: str, fps: FrameRate | None = None) -> tuple[int, ..
         if not s or s.startswith("#"):
             continue
         try:
-            if re.match(r"^\d+:\d{2}:\d{2}[:;]\d{2}$", s):
-                if fps is None:
-                    raise FormatError("SMPTE timecode needs --fps")
-                out.append(frames_to_ms(smpte_to_frames(s, fps), fps))
-            elif ":" in s:
-                out.append(parse_clock(s))
-            else:
-                out.append(int(round(float(s) * 1000)))
-        except (FormatError, ValueError):
-            raise FormatError(f"shot changes: not a time: {s!r}", line=n) from None
+            out.append(parse_time(s, fps=fps))
+        except FormatError as exc:
+            raise FormatError(f"shot changes: {exc.message}", line=n, hint=exc.hint) from None
     return tuple(sorted(out))

@@ -162,10 +162,17 @@ def check_sqlite() -> None:
         )
 
 
-def connect(path: Path | str) -> sqlite3.Connection:
-    """Open (creating or upgrading) the quote index at ``path``."""
+def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open (creating or upgrading) the quote index at ``path``.
+
+    ``readonly``: open an existing index for searching only (``mode=ro``; no WAL switch, no migration, no
+    file created), so an index on read-only storage, or one another process owns, can be searched. An
+    index older than this subpipe is then searched as it is if it can be, else an error says to upgrade it.
+    """
     path = Path(path)
     check_sqlite()
+    if readonly:
+        return _connect_readonly(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(path, timeout=30, check_same_thread=False)
@@ -178,9 +185,58 @@ def connect(path: Path | str) -> sqlite3.Connection:
         con.execute("PRAGMA mmap_size = 1073741824")
         migrate(con)
     except sqlite3.DatabaseError as exc:
-        raise QuoteIndexError(f"cannot open the quote index ({exc})", path=path) from exc
+        raise QuoteIndexError(f"cannot open the quote index ({exc})", path=path, hint=_db_hint(exc)) from exc
     except OSError as exc:
         raise QuoteIndexError(f"cannot create the quote index ({exc.strerror})", path=path) from exc
+    con.row_factory = sqlite3.Row
+    return con
+
+
+def _db_hint(exc: BaseException) -> str:
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text:
+        return "the index is on read-only storage: search it with `subpipe quotes search` / `serve` (they only read)"
+    if "locked" in text or "busy" in text:
+        return "another subpipe process is writing the index: wait for it, or use another --db"
+    if "full" in text:
+        return "the disk is full: free some space and run again"
+    if "not a database" in text or "malformed" in text:
+        return "the file is not a quote index (or is damaged): rebuild it with `subpipe quotes add`"
+    return "check the file and its folder, or use another --db"
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    if not path.is_file():
+        raise QuoteIndexError("no quote index here", path=path,
+                              hint="run `subpipe run` or `subpipe quotes add` first, or give --db")
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        con = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+        con.execute("PRAGMA query_only = ON")
+        con.execute("PRAGMA cache_size = -65536")
+        version = schema_version(con)
+    except sqlite3.DatabaseError as exc:
+        if "unable to open" in str(exc).lower() and path.is_file():  # a WAL index whose folder we cannot write
+            try:
+                con = sqlite3.connect(uri + "&immutable=1", uri=True, check_same_thread=False)
+                con.execute("PRAGMA query_only = ON")
+                version = schema_version(con)
+            except sqlite3.DatabaseError as exc2:
+                raise QuoteIndexError(f"cannot open the quote index ({exc2})", path=path,
+                                      hint=_db_hint(exc2)) from exc2
+        else:
+            raise QuoteIndexError(f"cannot open the quote index ({exc})", path=path, hint=_db_hint(exc)) from exc
+    if version > SCHEMA_VERSION:
+        con.close()
+        raise QuoteIndexError(f"quote index schema {version} is newer than this subpipe ({SCHEMA_VERSION})",
+                              path=path)
+    if version < SCHEMA_VERSION:
+        con.close()
+        raise QuoteIndexError(f"quote index schema {version} is older than this subpipe ({SCHEMA_VERSION}) and "
+                              f"it was opened read-only", path=path,
+                              hint="upgrade it once with write access: `subpipe quotes add` or `subpipe run`")
     con.row_factory = sqlite3.Row
     return con
 
@@ -277,15 +333,10 @@ def utterance_id(media_id: str, seq: int) -> str:
 
 
 def frame_rate(fps: str | None) -> FrameRate:
-    """The media's frame rate for timecode: drop-frame labels at 29.97 and 59.94 unless told 'ndf'."""
-    text = (fps or DEFAULT_FPS).strip()
-    try:
-        fr = FrameRate.parse(text)
-    except FormatError:
-        fr = FrameRate.parse(DEFAULT_FPS)
-    if fr.rate in (Fraction(30000, 1001), Fraction(60000, 1001)) and not text.lower().endswith(("ndf", "nondrop")):
-        fr = FrameRate(fr.rate, True)
-    return fr
+    """The media's frame rate for timecode, by the project's one grammar (``FrameRate.parse``): a bare
+    "29.97" is non-drop here as everywhere; "29.97df" gives drop-frame labels. No rate (audio): 24.
+    A rate that does not parse is an error (``add_transcript`` refuses it), never a silent 24."""
+    return FrameRate.parse((fps or DEFAULT_FPS).strip() or DEFAULT_FPS)
 
 
 def words_json(words: Sequence[Word]) -> str:
@@ -317,7 +368,7 @@ def add_transcript(
 
     Returns the number of utterances written. ``media_id`` is normally the file's SHA-256.
     """
-    fr = frame_rate(fps)
+    fr = frame_rate(fps)  # raises FormatError for a rate that does not parse: never a silent 24
     rows = []
     for seq, u in enumerate(transcript.utterances):
         text = u.text

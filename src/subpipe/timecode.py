@@ -7,11 +7,39 @@ are skipped at the start of every minute except every tenth.
 
 from __future__ import annotations
 
+import math
 import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from dataclasses import dataclass
 from fractions import Fraction
 
 from .errors import FormatError
+
+
+# ---------------------------------------------------------------- the frame-rate grammar (one for the project)
+# A rate is a number (``24``, ``25``, ``23.976``, ``29.97``, ``59.94``, ``30000/1001``) optionally followed by
+# a drop-frame mark: ``df`` / ``drop`` / ``drop-frame`` (drop-frame labels, only at 29.97 and 59.94) or ``ndf`` /
+# ``nondrop`` / ``non-drop`` / ``non-drop-frame`` (non-drop labels: the same as no mark). A bare "29.97" means
+# non-drop everywhere in subpipe (quote index, subtitle formats, spotting lists, QC); write "29.97df" for
+# drop-frame. Decimal spellings of the NTSC rates (23.976, 23.98, 29.97, 59.94, 47.952, 119.88) are the exact
+# N*1000/1001 rates.
+_RATE = re.compile(
+    r"^\s*(?P<num>\d+(?:\.\d+)?(?:/\d+)?)\s*[-_ ]?\s*"
+    r"(?P<mark>df|drop|drop[-_ ]?frame|ndf|nondrop|non[-_ ]?drop|non[-_ ]?drop[-_ ]?frame)?\s*$",
+    re.IGNORECASE,
+)
+_NTSC_BASES = (24, 30, 48, 60, 120)
+FRAME_RATE_HINT = "use e.g. 23.976, 24, 25, 29.97, 29.97df, 29.97ndf, 30, 50, 59.94, 59.94df"
+
+
+def _exact_rate(num: str) -> Fraction:
+    rate = Fraction(num)
+    if rate.denominator != 1:
+        for base in _NTSC_BASES:  # 29.97 / 29.970 / 29.97003 -> 30000/1001
+            ntsc = Fraction(base * 1000, 1001)
+            if abs(rate - ntsc) < Fraction(1, 100):
+                return ntsc
+    return rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,31 +50,28 @@ class FrameRate:
     drop_frame: bool = False
 
     @classmethod
-    def parse(cls, value: str | float | FrameRate) -> FrameRate:
+    def parse(cls, value: str | float | Fraction | FrameRate) -> FrameRate:
+        """The project's one frame-rate grammar (see above). Raises FormatError for anything else."""
         if isinstance(value, FrameRate):
             return value
-        text = str(value).strip().lower()
-        drop = False
-        if text.endswith(("df", "drop")):
-            drop = True
-            text = text.removesuffix("drop").removesuffix("df").strip(" -_")
-        elif text.endswith(("ndf", "nondrop")):
-            text = text.removesuffix("nondrop").removesuffix("ndf").strip(" -_")
-        known = {
-            "23.976": Fraction(24000, 1001),
-            "23.98": Fraction(24000, 1001),
-            "29.97": Fraction(30000, 1001),
-            "59.94": Fraction(60000, 1001),
-            "47.952": Fraction(48000, 1001),
-        }
+        if isinstance(value, Fraction):
+            text = f"{value.numerator}/{value.denominator}"
+        else:
+            text = str(value)
+        m = _RATE.match(text)
+        if not m:
+            raise FormatError(f"not a frame rate: {value!r}", hint=FRAME_RATE_HINT)
         try:
-            rate = known.get(text) or Fraction(text)
+            rate = _exact_rate(m.group("num"))
         except (ValueError, ZeroDivisionError):
-            raise FormatError(f"not a frame rate: {value!r}", hint="use e.g. 23.976, 24, 25, 29.97df, 30") from None
-        if rate <= 0:
-            raise FormatError(f"not a frame rate: {value!r}")
+            raise FormatError(f"not a frame rate: {value!r}", hint=FRAME_RATE_HINT) from None
+        if rate <= 0 or rate > 1000:
+            raise FormatError(f"not a frame rate: {value!r}", hint=FRAME_RATE_HINT)
+        mark = (m.group("mark") or "").lower().replace("-", "").replace("_", "").replace(" ", "")
+        drop = mark in ("df", "drop", "dropframe")
         if drop and rate not in (Fraction(30000, 1001), Fraction(60000, 1001)):
-            raise FormatError(f"drop-frame timecode exists only at 29.97 and 59.94, not {value!r}")
+            raise FormatError(f"drop-frame timecode exists only at 29.97 and 59.94, not {value!r}",
+                              hint=FRAME_RATE_HINT)
         return cls(rate, drop)
 
     @property
@@ -63,10 +88,15 @@ class FrameRate:
         return base + ("df" if self.drop_frame else "")
 
 
+# ---------------------------------------------------------------- ms <-> frames (one rule for the project)
 def ms_to_frames(ms: int, fr: FrameRate) -> int:
-    """The frame containing time ms. Frame starts are stored rounded to the nearest ms, so half a
-    millisecond of slack keeps every stored frame boundary in its own frame."""
-    return int(Fraction(2 * ms + 1, 2) * fr.rate // 1000)
+    """The frame boundary nearest to ``ms``, halves rounded up: THE ms -> frame rule of subpipe.
+
+    Every writer (spotting lists, timecoded transcripts, TTML frames, SCC), the quote index and its quote
+    sheets use it, so one time is one frame everywhere. A frame start stored in whole ms (``frames_to_ms``)
+    is within half a millisecond of its boundary, so it maps back to its own frame.
+    """
+    return math.floor(Fraction(ms) * fr.rate / 1000 + Fraction(1, 2))
 
 
 def frames_to_ms(frames: int, fr: FrameRate) -> int:
@@ -75,8 +105,8 @@ def frames_to_ms(frames: int, fr: FrameRate) -> int:
 
 
 def snap_ms(ms: int, fr: FrameRate) -> int:
-    """Move a time to the nearest frame boundary."""
-    return frames_to_ms(round(Fraction(ms) * fr.rate / 1000), fr)
+    """Move a time to the nearest frame boundary (the ``ms_to_frames`` rule)."""
+    return frames_to_ms(ms_to_frames(ms, fr), fr)
 
 
 def _hmsm(ms: int) -> tuple[int, int, int, int]:
@@ -156,3 +186,53 @@ def smpte_to_frames(text: str, fr: FrameRate) -> int:
 
 def ms_to_smpte(ms: int, fr: FrameRate) -> str:
     return frames_to_smpte(ms_to_frames(ms, fr), fr)
+
+
+# ---------------------------------------------------------------- the time grammar (one for the project)
+_UNITS = {"ms": 1, "s": 1000, "sec": 1000, "m": 60_000, "min": 60_000, "h": 3_600_000}
+_NUMBER = re.compile(r"^(\d+(?:[.,]\d+)?|[.,]\d+)\s*(ms|s|sec|m|min|h)?$")
+_CLOCKISH = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:[.,]\d+)?)$")
+_SMPTE = re.compile(r"^\d+:\d{2}:\d{2}[:;]\d{2}$")
+TIME_HINT = "use e.g. 1.5 (seconds), 1.5s, 500ms, 2m, 1:30, 00:01:30.5, 00:01:30,500 or HH:MM:SS:FF with --fps"
+
+
+def _ms(value: str, unit: int) -> int:
+    try:
+        d = Decimal(value.replace(",", ".")) * unit
+    except InvalidOperation:
+        raise ValueError(value) from None
+    return int(d.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def parse_time(text: str, *, fps: str | FrameRate | None = None, signed: bool = False) -> int:
+    """THE time grammar of subpipe: text -> integer ms.
+
+    Accepted: a number of seconds (``1.5``), a number with a unit (``1.5s``, ``500ms``, ``2m``, ``2min``,
+    ``1h``), a clock (``1:30``, ``01:02.5``, ``00:01:02,500``, ``00:01:02.500``) and, with ``fps``, SMPTE
+    timecode (``00:00:01:12``, drop-frame ``00:01:00;02``). With ``signed``, a leading ``+`` or ``-``.
+    Fractions of a millisecond round half up. Raises FormatError with a hint for anything else.
+    """
+    raw = str(text)
+    t = raw.strip().lower()
+    sign = 1
+    if signed and t[:1] in "+-" and t:
+        sign = -1 if t[0] == "-" else 1
+        t = t[1:].strip()
+    try:
+        m = _NUMBER.match(t)
+        if m:
+            return sign * _ms(m.group(1), _UNITS[m.group(2) or "s"])
+        if _SMPTE.match(t):
+            if fps is None:
+                raise FormatError(f"SMPTE timecode {raw.strip()!r} needs a frame rate", hint="give --fps")
+            fr = FrameRate.parse(fps)
+            return sign * frames_to_ms(smpte_to_frames(t, fr), fr)
+        m = _CLOCKISH.match(t)
+        if m:
+            h, mi, sec = int(m.group(1) or 0), int(m.group(2)), m.group(3)
+            if mi >= 60 and m.group(1) is not None or float(sec.replace(",", ".")) >= 60:
+                raise ValueError(t)
+            return sign * ((h * 60 + mi) * 60_000 + _ms(sec, 1000))
+    except ValueError:
+        pass
+    raise FormatError(f"not a time: {raw!r}", hint=TIME_HINT)

@@ -56,6 +56,13 @@ class TranscribeOptions:
     no_speech_threshold: float | None = 0.6
     log_prob_threshold: float | None = -1.0
     compression_ratio_threshold: float | None = 2.4
+    # Whisper's temperature fallback re-decodes a window by random sampling when the greedy/beam result fails
+    # the thresholds above. CTranslate2 cannot seed that per call (ctranslate2.set_random_seed does not reseed a
+    # loaded model's worker thread), so sampling made the same file come out differently from run to run.
+    # Default: no sampling (temperature 0 only, beam search): the same input gives the same words every run;
+    # loops the fallback would have re-decoded are the guards' job. Give more temperatures to opt back in
+    # (the output then records that it is not reproducible).
+    temperatures: tuple[float, ...] = (0.0,)
     hallucination_silence_threshold: float | None = 2.0  # seconds; needs word timestamps (always on)
     # "file": one language for the whole file; "utterance": detect and transcribe each speech region in its own
     languages: str = "file"
@@ -66,7 +73,12 @@ class TranscribeOptions:
         d = asdict(self)
         d["glossary"] = list(self.glossary)
         d["candidate_languages"] = list(self.candidate_languages)
+        d["temperatures"] = list(self.temperatures)
         return d
+
+    @property
+    def deterministic(self) -> bool:
+        return all(t == 0 for t in self.temperatures)
 
     def guard_options(self) -> GuardOptions:
         return GuardOptions(compression_ratio=self.compression_ratio_threshold or float("inf"))
@@ -149,7 +161,23 @@ def load_model(options: TranscribeOptions) -> LoadedModel:
             raise ModelNotAvailableError(f"cannot load model {options.model!r}: {exc}") from exc
         loaded = LoadedModel(whisper, resolved, device, compute_type)
         _MODELS[key] = loaded
+        _single_thread_blas()
         return loaded
+
+
+def _single_thread_blas() -> None:
+    """One BLAS thread in this process, so Whisper's log-mel features are the same bytes on every executor.
+
+    faster-whisper multiplies the spectrogram by the mel filters with numpy (``@``: BLAS), and OpenBLAS sums
+    in an order that depends on its thread count: a Ray or ``-j`` worker (``OMP_NUM_THREADS=1``) got other
+    features, other word times and a cue a frame off from a serial run. The product is a few ms per file.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a declared dependency
+        log.warning("threadpoolctl is missing: transcripts may differ with the BLAS thread count")
+        return
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def transcribe_audio(
@@ -219,6 +247,9 @@ def transcribe_audio(
     words = _monotonic(words)
     translation = _monotonic(translation)
     dropped.sort(key=lambda d: (d.start_ms, d.end_ms))
+    if not options.deterministic:
+        notes.append(f"temperature fallback {list(options.temperatures)} samples at random: another run may "
+                     f"give other words (the default, temperature 0 only, is reproducible)")
     if not words:
         notes.append("no speech detected")
     if dropped:
@@ -240,6 +271,12 @@ def transcribe_audio(
         "compute_type": loaded.compute_type,
         "options": options.provenance(),
         "engine": _engine_versions(),
+        "decoding": {
+            "temperatures": list(options.temperatures),
+            "sampling": not options.deterministic,
+            "reproducible": options.deterministic,
+            "blas_threads": 1,
+        },
     }
     if spans:
         provenance["language_spans"] = [
@@ -299,6 +336,7 @@ def whisper_kwargs(options: TranscribeOptions, *, language: str | None, task: st
         no_speech_threshold=options.no_speech_threshold,
         log_prob_threshold=options.log_prob_threshold,
         compression_ratio_threshold=options.compression_ratio_threshold,
+        temperature=list(options.temperatures) or [0.0],
         hallucination_silence_threshold=options.hallucination_silence_threshold,
     )
     if options.vad:

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from fractions import Fraction
 
 from ..model import CueTrack
-from ..timecode import FrameRate
+from ..timecode import FrameRate, ms_to_frames
 
 log = logging.getLogger("subpipe")
 
@@ -32,8 +32,8 @@ def frame_rate_for(track: CueTrack, fps: str | float | FrameRate | None, default
 
 
 def nearest_frame(ms: int, fr: FrameRate) -> int:
-    """The frame boundary nearest to ``ms`` (half up). Frame-aligned times map to their own frame."""
-    return math.floor(Fraction(ms) * fr.rate / 1000 + Fraction(1, 2))
+    """The frame boundary nearest to ``ms``: ``timecode.ms_to_frames``, the project's one rounding rule."""
+    return ms_to_frames(ms, fr)
 
 
 def shown_lines(lines: Sequence[str]) -> list[str]:
