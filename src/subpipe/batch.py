@@ -14,6 +14,7 @@ Executors:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import logging
@@ -30,7 +31,7 @@ from . import __version__
 from . import media as media_mod
 from .errors import SubpipeError, TranscriptionError
 from .formats import transcript_json as tj
-from .fsio import atomic_write_text, ensure_writable_dir
+from .fsio import atomic_write_text, ensure_writable_dir, sweep_stale_parts
 from .pipeline import (
     FileResult,
     HashCache,
@@ -166,6 +167,7 @@ class BatchReport:
     first_output_s: float | None
     peak_rss_mb: float
     interrupted: bool = False
+    report_error: SubpipeError | None = None  # the final run report could not be written
 
     @property
     def failed(self) -> list[FileResult]:
@@ -355,6 +357,9 @@ def run(
     """Process every item; a bad file is reported and never stops the others. Safe to kill and rerun."""
     t0 = time.perf_counter()
     ensure_writable_dir(out_root)
+    for folder in (out_root, out_root / ".subpipe"):  # a killed run's temp report, index or hash cache
+        for gone in sweep_stale_parts(folder):
+            log.info("removed a killed run's temp file %s", gone)
     hashes = HashCache(out_root / ".subpipe" / "media-sha256.json")
     totals = Totals(files=len(items))
     results: dict[int, FileResult] = {}
@@ -364,6 +369,11 @@ def run(
 
     def record(idx: int, res: FileResult) -> None:
         results[idx] = res
+        if not res.ok:  # a failed file leaves no empty output folder behind
+            folder = plans[idx].folder if idx in plans else None
+            if folder is not None:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only when empty
         totals.files_done += 1
         totals.audio_done_ms += res.duration_ms if res.ok else 0
         if res.ok and not first_output:
@@ -430,7 +440,7 @@ def run(
         raise
     rep = _report()
     if report_path:
-        _write_report(report_path, rep)
+        rep.report_error = _write_report(report_path, rep)
     return rep
 
 
@@ -444,8 +454,11 @@ def _finish(p: Plan, transcript, out_root: Path, db: Path | None, new: bool, sec
     return res
 
 
-def _write_report(path: Path, rep: BatchReport) -> None:
+def _write_report(path: Path, rep: BatchReport) -> SubpipeError | None:
+    """Write the report; a failure (disk full) is returned, so the batch can say the report is missing."""
     try:
         atomic_write_text(path, json.dumps(rep.to_dict(), indent=1, ensure_ascii=False) + "\n")
     except SubpipeError as exc:
         log.warning("cannot write the run report: %s", exc)
+        return exc
+    return None

@@ -232,13 +232,16 @@ def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes
             click.echo(f"interrupted: finished files are kept; run the same command again to resume "
                        f"(report: {out / 'run-report.json'})", err=True)
             sys.exit(130)
+    report_note = (f", report {out / 'run-report.json'}" if rep.report_error is None
+                   else ", no run report (it could not be written)")
     if not quiet:
         if len(rep.results) > 1:
             _print_table(rep)
         click.echo(f"{len(rep.results) - len(rep.failed)} of {len(rep.results)} files done in {rep.wall_s:.1f} s; "
-                   f"outputs in {out}" + (f", quote index {db_path}" if db_path else "")
-                   + f", report {out / 'run-report.json'}")
-    if rep.failed:
+                   f"outputs in {out}" + (f", quote index {db_path}" if db_path else "") + report_note)
+    if rep.report_error is not None:
+        _echo_error(rep.report_error)
+    if rep.failed or rep.report_error is not None:
         sys.exit(1)
 
 
@@ -340,9 +343,8 @@ def extract(media, out, list_streams, audio_stream, dialogue):
         return
     if out is None:
         raise click.UsageError("give -o OUT.wav (or --list)")
-    with atomic_path(out) as tmp:
-        m.extract_wav(media, tmp.with_suffix(".wav"), stream=audio_stream, dialogue=dialogue)
-        tmp.with_suffix(".wav").replace(tmp)
+    with atomic_path(out, suffix=".wav") as tmp:  # ffmpeg writes the temp file itself: removed on failure
+        m.extract_wav(media, tmp, stream=audio_stream, dialogue=dialogue)
     click.echo(f"wrote {out}")
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import glob
 import json
-import re
 import tempfile
 from pathlib import Path
 
@@ -39,13 +38,15 @@ def _time_cb(ctx, param, value):
     return parse_time(value)
 
 
-def _open(db: Path):
+def _open(db: Path, *, readonly: bool = True):
+    """The index for reading (search, show, export, media, clip, serve): opened read-only, so it can live on
+    read-only storage and reading never writes to it."""
     from . import quotes as q
 
     if not db.exists():
         raise SubpipeError("no quote index here", path=db, hint="run `subpipe run` or `subpipe quotes add` first, "
                                                                  "or give --db")
-    return q.connect(db)
+    return q.connect(db, readonly=readonly)
 
 
 def search_filters(f):
@@ -303,7 +304,9 @@ def resolve_media(path: str, media_root: Path | None) -> Path:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0 exposes the index to your network).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
-def serve(db, media_root, host, port):
+@click.option("--allow-host", "allow_hosts", multiple=True,
+              help="Another Host header name to answer (the page refuses others: DNS rebinding). Repeatable.")
+def serve(db, media_root, host, port, allow_hosts):
     """A local web page to search the quote index, play quotes and download quote sheets."""
     try:
         import uvicorn
@@ -312,7 +315,24 @@ def serve(db, media_root, host, port):
     except ImportError as exc:
         raise SubpipeError(f"the web page needs the 'web' extra ({exc.name} is missing)",
                            hint="pip install 'subpipe[web]'") from None
+    import socket
+
+    from .web import LOCAL_HOSTS
+
     _open(db).close()
-    app = create_app(db, media_root)
+    hosts = [*LOCAL_HOSTS, *allow_hosts]
+    if host not in ("0.0.0.0", "::", ""):
+        hosts.append(host)
+    app = create_app(db, media_root, allowed_hosts=hosts)
+    try:  # bound here, so a busy port is one clear error before anything claims to be serving
+        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(info[0], socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(info[4])
+    except OSError as exc:
+        raise SubpipeError(f"cannot listen on {host}:{port} ({exc.strerror or exc})",
+                           hint="another program uses the port: give another --port (0 picks a free one)") from None
+    port = sock.getsockname()[1]
     click.echo(f"serving {db} (media from {media_root}) on http://{host}:{port}/  (Ctrl-C stops)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", ws="none", lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="off")
+    uvicorn.Server(config).run(sockets=[sock])

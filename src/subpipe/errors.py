@@ -16,7 +16,7 @@ class SubpipeError(Exception):
     def __init__(self, message: str, *, path: str | Path | None = None, hint: str | None = None):
         super().__init__(message)
         self.message = message
-        self.path = str(path) if path is not None else None
+        self.path = _shown(path) if path is not None else None
         self.hint = hint
 
     def __str__(self) -> str:
@@ -105,3 +105,15 @@ class QueryError(QuoteIndexError):
 
 class AlignmentError(SubpipeError):
     """A script cannot be aligned to the media, or (with --strict) differs from what is said."""
+
+
+def _shown(path: str | Path) -> str:
+    """A path as printable text: bytes that are not UTF-8 shown as \\xNN (see fsio.display_name)."""
+    import os
+
+    text = str(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")

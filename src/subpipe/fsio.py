@@ -35,7 +35,7 @@ def ensure_writable_dir(folder: Path) -> Path:
 # A temp file is ``.{name}.{pid}.{random}.part``; the writer holds an exclusive ``flock`` on it for as long as
 # it lives, so whether a temp file is still owned is a question the kernel answers (a killed writer's lock is
 # released with its process; a reused PID holds no lock), not a guess from its name.
-_PART = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.(?P<rand>[A-Za-z0-9_]+)\.part$")
+_PART = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.(?P<rand>[A-Za-z0-9_]+)\.part(?:\.[A-Za-z0-9]{1,5})?$")
 STALE_UNLOCKED_S = 60.0  # an unlocked temp file this old is stale even if its PID is alive (PID reuse)
 
 
@@ -52,17 +52,18 @@ def _lock(fd: int, *, blocking: bool = True) -> bool:
 
 
 @contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
+def atomic_path(path: Path, *, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically.
 
     The temp file stays locked (``flock``) until it is renamed or removed, so ``sweep_stale_parts`` of
     another run never takes it for a leftover. On any failure (disk full included) it is removed and
-    ``path`` is untouched.
+    ``path`` is untouched. ``suffix`` ends the temp name (``.wav`` for a tool that picks its format by
+    extension): the tool writes the very file that is renamed or removed.
     """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part" + suffix, dir=path.parent)
     except OSError as exc:
         raise OutputError(f"cannot write ({exc.strerror or exc})", path=path,
                           hint=_space_hint(exc)) from exc
@@ -113,7 +114,7 @@ def sweep_stale_parts(folder: Path, *, recursive: bool = False) -> list[Path]:
     removed: list[Path] = []
     folder = Path(folder)
     try:
-        parts = list(folder.rglob(".*.part") if recursive else folder.glob(".*.part"))
+        parts = list(folder.rglob(".*.part*") if recursive else folder.glob(".*.part*"))
     except OSError:
         return removed
     for part in parts:
@@ -149,6 +150,34 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# ---------------------------------------------------------------- names from the wild
+MAX_NAME_BYTES = 120  # an output stem this long leaves room for ".transcript.json" and a temp suffix (255 max)
+
+
+def display_name(value: object) -> str:
+    """A path or name as text that can be written anywhere (JSON, SQLite, a terminal): bytes that are not
+    UTF-8 (file names from other systems) are shown as ``\\xNN`` instead of breaking the writer."""
+    text = str(value)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+
+
+def output_name(stem: str) -> str:
+    """A file-system-safe output stem for a media file's stem: valid UTF-8, no more than MAX_NAME_BYTES bytes
+    (a 250-character media name cannot have a 266-character transcript beside it), unique by a short hash of
+    the original when it had to be changed."""
+    raw = os.fsencode(stem)
+    clean = raw.decode("utf-8", "replace").replace("\ufffd", "_").replace("/", "_")
+    if clean == stem and len(raw) <= MAX_NAME_BYTES:
+        return stem
+    digest = hashlib.sha256(raw).hexdigest()[:8]
+    cut = clean.encode("utf-8")[:MAX_NAME_BYTES - 9].decode("utf-8", "ignore")
+    return f"{cut}-{digest}"
 
 
 def atomic_write_text(path: Path, text: str) -> Path:

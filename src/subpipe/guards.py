@@ -172,9 +172,9 @@ def compression_ratio(text: str) -> float:
 
 def heard(words: Sequence[Word], speech: SpeechMap | None, options: GuardOptions = GuardOptions(),
           *, first: Sequence[Word] | None = None) -> bool:
-    """Does the audio carry these words? Speech under them (when a speech map is given) and a time to say
-    them that a person needs: not squeezed (characters per second), not much shorter than ``first``. Without a speech map
-    there is no evidence either way and nothing counts as heard (the text rules alone decide, as before)."""
+    """Does the audio carry these words? Speech under them and a time to say them that a person needs: not
+    squeezed (characters per second), not much shorter than ``first``. Without a speech map there is no
+    evidence either way and nothing counts as heard (the text rules alone decide, as before)."""
     if not words or speech is None:
         return False
     start, end = words[0].start_ms, words[-1].end_ms

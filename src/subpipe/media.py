@@ -294,7 +294,35 @@ def extract_audio(path: Path, *, stream: int | None = None, dialogue: str = "mix
     samples = np.frombuffer(proc.stdout, dtype=np.float32).copy()
     if samples.size == 0 and info.duration_ms > 0:
         raise CorruptMediaError("the audio stream decoded to nothing", path=path)
+    notes += decode_notes(info.duration_ms, int(samples.size * 1000 / SAMPLE_RATE + 0.5), proc.stderr)
+    for note in notes[-2:]:
+        if note.startswith(("truncated", "ffmpeg reported")):
+            log.warning("%s: %s", path, note)
     return Audio(samples, SAMPLE_RATE, n, tuple(notes))
+
+
+TRUNCATION_SLACK_MS = 1000  # decoded audio this much (or 2 %) shorter than the container says: truncated
+
+
+def decode_notes(probed_ms: int, decoded_ms: int, stderr: bytes | str = b"") -> list[str]:
+    """What a decode that "succeeded" still says about the file: audio shorter than the probed duration (a
+    truncated or damaged file: a faststart MP4 cut in half still claims its full length) and ffmpeg's own
+    errors about the data (``partial file``, ``Invalid data``), which are not noise."""
+    notes = []
+    if probed_ms > 0 and probed_ms - decoded_ms > max(TRUNCATION_SLACK_MS, probed_ms // 50):
+        notes.append(f"truncated or damaged media: the file says {probed_ms / 1000:.1f} s but only "
+                     f"{decoded_ms / 1000:.1f} s of audio decoded; the transcript stops at "
+                     f"{decoded_ms / 1000:.1f} s")
+    text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr
+    seen: list[str] = []
+    for line in text.splitlines():
+        line = re.sub(r"^\[[^\]]*\]\s*", "", line.strip())  # "[mov,mp4 @ 0x...] " prefixes
+        if line and line not in seen:
+            seen.append(line)
+    if seen:
+        more = f" (and {len(seen) - 2} more)" if len(seen) > 2 else ""
+        notes.append("ffmpeg reported errors in the data: " + "; ".join(seen[:2]) + more)
+    return notes
 
 
 def extract_wav(path: Path, dest: Path, *, stream: int | None = None, dialogue: str = "mix") -> Path:

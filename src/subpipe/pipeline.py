@@ -24,7 +24,7 @@ from .cues import make_cues
 from .errors import FormatError, SubpipeError
 from .formats import SUBTITLE_FORMATS
 from .formats import transcript_json as tj
-from .fsio import atomic_write_text, ensure_writable_dir, sha256_file, sweep_stale_parts
+from .fsio import atomic_write_text, display_name, ensure_writable_dir, output_name, sha256_file, sweep_stale_parts
 from .languages import subtitle_view
 from .model import CueTrack, Transcript
 from .profiles import Profile, get_profile
@@ -83,8 +83,8 @@ class FileResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "media": str(self.media),
-            "name": self.name,
+            "media": display_name(self.media),
+            "name": display_name(self.name),
             "status": self.status,
             "error": str(self.error) if self.error else None,
             "duration_s": round(self.duration_ms / 1000, 3),
@@ -98,7 +98,7 @@ class FileResult:
             "transcript_reused": self.reused_transcript,
             "subtitles_reused": self.reused_subtitles,
             "notes": self.notes,
-            "outputs": [str(p) for p in self.outputs],
+            "outputs": [display_name(p) for p in self.outputs],
         }
 
 
@@ -250,7 +250,7 @@ def plan(media: Path, out_root: Path, options: RunOptions, *, name: str | None =
          hashes: HashCache | None = None) -> Plan:
     """Probe the media (clear errors for missing, empty, corrupt, silent-video files) and find checkpoints."""
     media = Path(media)
-    name = name or media.stem
+    name = output_name(name or media.stem)  # long or non-UTF-8 names: a safe, unique output stem
     info = media_mod.probe(media)
     if not info.audio_streams:
         raise media_mod.NoAudioStreamError("no audio stream", path=media, hint="the file has no sound to transcribe")
@@ -298,7 +298,7 @@ def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
                     provenance={**t.provenance, "sound_events": DETECTOR})
     else:
         t = transcribe_audio(audio.samples, opts.transcribe, progress=progress, media_sha256=job.media_sha,
-                             media_name=media.name)
+                             media_name=display_name(media.name))
         if opts.refine_times:
             from .align import AlignOptions, refine_transcript
 
@@ -320,7 +320,7 @@ def _align_job(job: TranscribeJob, audio: media_mod.Audio, progress: Progress | 
     opts = job.options
     script = read_script(Path(opts.script))  # type: ignore[arg-type]
     res = align(audio.samples, script, AlignOptions(transcribe=opts.transcribe), progress=progress,
-                media_sha256=job.media_sha, media_name=Path(job.media).name)
+                media_sha256=job.media_sha, media_name=display_name(Path(job.media).name))
     if opts.strict and res.mismatches:
         listed = "; ".join(m.describe() for m in res.mismatches[:3])
         raise AlignmentError(f"the script and the audio differ ({len(res.mismatches)} mismatches: {listed})",
@@ -357,7 +357,7 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
     if p.options.index and db is not None:
         con = quotes.connect(db)
         try:
-            quotes.add_transcript(con, transcript, media_id=p.media_sha, path=str(p.media.resolve()),
+            quotes.add_transcript(con, transcript, media_id=p.media_sha, path=display_name(p.media.resolve()),
                                   fps=str(p.profile.fps))
         finally:
             con.close()
@@ -412,7 +412,7 @@ def _media_fps(info: media_mod.MediaInfo) -> str | None:
 
 def unique_names(paths: Sequence[Path]) -> list[str]:
     """Output folder names: the stem, or stem-ext when two inputs share a stem; never two the same."""
-    stems = [Path(p).stem for p in paths]
+    stems = [output_name(Path(p).stem) for p in paths]
     taken: set[str] = set()
     out = []
     for p, s in zip(paths, stems, strict=True):

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
-from .errors import FormatError, SubpipeError
+from .errors import FormatError
 from .model import Cue, CueTrack, Transcript, Word
 from .profiles import Profile
-from .timecode import FrameRate, format_srt, frames_to_ms, ms_to_smpte, parse_clock, parse_time, smpte_to_frames
+from .timecode import FrameRate, format_srt, frames_to_ms, ms_to_smpte, parse_time
 
 ERROR, WARNING = "error", "warning"
 

@@ -26,10 +26,9 @@ import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
-from .errors import FormatError, QueryError, QuoteIndexError
+from .errors import QueryError, QuoteIndexError
 from .model import Cue, CueTrack, Transcript, Utterance, Word
 from .timecode import FrameRate, ms_to_frames
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import SubpipeError
+from .formats._common import csv_cell
 from .fsio import atomic_write_bytes
 from .quotes import Hit
 from .timecode import ms_to_smpte
@@ -70,7 +71,7 @@ def render(hits: Sequence[Hit], fmt: str, *, heading: str | None = None) -> byte
         w = csv.writer(buf, lineterminator="\r\n")
         w.writerow([*COLUMNS, "FPS", "Id"])
         for r in rows:
-            w.writerow([*r.cells(), r.fps, r.id])
+            w.writerow([csv_cell(c) for c in (*r.cells(), r.fps, r.id)])
         return buf.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheet programs read UTF-8
     if fmt == "json":
         return (json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=1) + "\n").encode()

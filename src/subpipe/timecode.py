@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
 from .errors import FormatError
-
 
 # ---------------------------------------------------------------- the frame-rate grammar (one for the project)
 # A rate is a number (``24``, ``25``, ``23.976``, ``29.97``, ``59.94``, ``30000/1001``) optionally followed by

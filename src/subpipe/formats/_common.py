@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import re
 from collections.abc import Iterator, Sequence
-from fractions import Fraction
 
 from ..model import CueTrack
 from ..timecode import FrameRate, ms_to_frames
@@ -99,3 +97,17 @@ def ttconv_document(region_styles=()):
     body.push_child(div)
     return doc, div
 
+
+# ---------------------------------------------------------------- CSV cells a spreadsheet opens
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(text: str) -> str:
+    """A text cell a spreadsheet will not run: one starting with = + - @ (or a tab / CR) gets a leading
+    apostrophe (OWASP "CSV injection"), so a media title ``=HYPERLINK(...)`` stays text. ``csv_text`` undoes it."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_text(cell: str) -> str:
+    """The text ``csv_cell`` escaped (a leading apostrophe before a formula character removed)."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_START) else cell

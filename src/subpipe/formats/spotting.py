@@ -17,7 +17,7 @@ import io
 from ..errors import FormatError
 from ..model import Cue, CueTrack
 from ..timecode import FrameRate, frames_to_ms, frames_to_smpte, smpte_to_frames
-from ._common import frame_rate_for, nearest_frame, shown_lines
+from ._common import csv_cell, csv_text, frame_rate_for, nearest_frame, shown_lines
 
 NAME = "csv"
 EXTENSIONS = (".csv",)
@@ -34,7 +34,7 @@ def dumps(track: CueTrack, *, fps: str | float | FrameRate | None = None) -> str
     for n, cue in enumerate(track.cues, start=1):
         a, b = nearest_frame(cue.start_ms, fr), nearest_frame(cue.end_ms, fr)
         w.writerow((n, frames_to_smpte(a, fr), frames_to_smpte(b, fr), frames_to_smpte(b - a, fr),
-                    "\n".join(shown_lines(cue.lines))))
+                    csv_cell("\n".join(shown_lines(cue.lines)))))
     return buf.getvalue()
 
 
@@ -65,7 +65,7 @@ def loads(text: str, *, fps: str | float | FrameRate | None = None) -> CueTrack:
                 raise FormatError(exc.message, line=line) from None
             if b < a:
                 raise FormatError("event ends before it starts", line=line)
-            cues.append(Cue(frames_to_ms(a, rate), frames_to_ms(b, rate), tuple(row[4].split("\n"))))
+            cues.append(Cue(frames_to_ms(a, rate), frames_to_ms(b, rate), tuple(csv_text(row[4]).split("\n"))))
     except csv.Error as exc:
         raise FormatError(f"not valid CSV: {exc}", line=reader.line_num) from None
     return CueTrack.of(cues)

@@ -9,12 +9,13 @@ of it are refused); Starlette's FileResponse answers HTTP range requests, so the
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote as urlquote
 
 from starlette.applications import Starlette
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
@@ -33,14 +34,19 @@ HERE = Path(__file__).parent
 MAX_LIMIT = 200
 
 
-def create_app(db: Path | str, media_root: Path | str) -> Starlette:
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def create_app(db: Path | str, media_root: Path | str, *, allowed_hosts: Sequence[str] = LOCAL_HOSTS) -> Starlette:
+    """The app. Requests whose Host header is not one of ``allowed_hosts`` are refused (400): a page elsewhere
+    cannot reach the index through DNS rebinding. The index is opened read-only: searching never writes."""
     db = Path(db)
     root = Path(media_root).resolve()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
 
     @contextmanager
     def index() -> Iterator:
-        con = q.connect(db)
+        con = q.connect(db, readonly=True)
         try:
             yield con
         finally:
@@ -165,4 +171,17 @@ def create_app(db: Path | str, media_root: Path | str) -> Starlette:
         Route("/media/{path:path}", media_file),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    return Starlette(routes=routes)
+    hosts = {h.strip("[]").lower() for h in allowed_hosts}
+
+    async def host_check(request: Request, call_next):
+        host = request.headers.get("host", "")
+        name = host[1:].split("]", 1)[0] if host.startswith("[") else host.rsplit(":", 1)[0] if host.count(":") == 1 \
+            else host
+        if "*" not in hosts and name.lower() not in hosts:
+            log.warning("refused a request for host %r (not one of %s)", host, ", ".join(sorted(hosts)))
+            return PlainTextResponse("invalid host header", status_code=400)
+        return await call_next(request)
+
+    app = Starlette(routes=routes)
+    app.add_middleware(BaseHTTPMiddleware, dispatch=host_check)
+    return app
