@@ -45,7 +45,7 @@ def index(tmp_path_factory, jfk_transcript, mandarin_transcript):
     jfk = shared("jfk/jfk.flac")
     zh = shared("mandarin/BAC009S0724W0121.wav")
     q.add_transcript(con, jfk_transcript, media_id=sha256_file(jfk), path=str(jfk), title="JFK inaugural",
-                     fps="29.97")
+                     fps="29.97df")
     q.add_transcript(con, mandarin_transcript, media_id=sha256_file(zh), path=str(zh), fps="25")
     con.close()
     return db
@@ -81,7 +81,7 @@ def test_jfk_phrase_first_with_the_phrase_in_point(con, jfk_transcript):
     assert top.start_ms <= top.in_ms < top.out_ms <= top.end_ms
     assert "[ask not what your country can do for you" in top.snippet
     # frames at the media's rate are stored with the row
-    assert top.start_frame == q.ms_to_frames(top.start_ms, q.frame_rate("29.97"))
+    assert top.start_frame == q.ms_to_frames(top.start_ms, q.frame_rate("29.97df"))
 
 
 def test_ranking_puts_the_better_match_first(tmp_path):
@@ -101,7 +101,7 @@ def test_reindexing_leaves_the_rows_unchanged(index, jfk_transcript):
     jfk = shared("jfk/jfk.flac")
     for _ in range(2):
         q.add_transcript(con, jfk_transcript, media_id=sha256_file(jfk), path=str(jfk), title="JFK inaugural",
-                         fps="29.97")
+                         fps="29.97df")
     assert q.count(con) == before
     assert [r[0] for r in con.execute("SELECT id FROM utterances ORDER BY id")] == ids
     assert con.execute("SELECT count(*) FROM media").fetchone()[0] == 2
@@ -198,7 +198,7 @@ def test_migration_from_schema_v1(tmp_path, jfk_transcript, mandarin_transcript)
     db = tmp_path / "old.db"
     raw = sqlite3.connect(db)
     q.migrate(raw, target=1)
-    for media_id, t, fps in (("a" * 64, jfk_transcript, "29.97"), ("b" * 64, mandarin_transcript, None)):
+    for media_id, t, fps in (("a" * 64, jfk_transcript, "29.97df"), ("b" * 64, mandarin_transcript, None)):
         raw.execute("INSERT INTO media(id, path, title, duration_ms, fps, language) VALUES (?,?,?,?,?,?)",
                     (media_id, f"{media_id[0]}.wav", media_id[0], t.duration_ms, fps, t.language))
         for seq, u in enumerate(t.utterances):
@@ -214,7 +214,7 @@ def test_migration_from_schema_v1(tmp_path, jfk_transcript, mandarin_transcript)
     assert q.count(con) == n
     hit = q.search(con, PHRASE)[0]
     assert hit.in_ms == _phrase_start(jfk_transcript, PHRASE)
-    assert hit.end_frame == q.ms_to_frames(hit.end_ms, q.frame_rate("29.97"))
+    assert hit.end_frame == q.ms_to_frames(hit.end_ms, q.frame_rate("29.97df"))
     assert q.search(con, mandarin_transcript.text[4:6])  # Chinese: re-indexed one character a token
     assert con.execute("SELECT sha256 FROM media WHERE id = ?", ("a" * 64,)).fetchone()[0] == "a" * 64
     q.integrity_check(con)
@@ -261,7 +261,7 @@ def test_quote_sheets_in_four_formats(index, con, tmp_path, jfk_transcript):
         res = runner.invoke(cli, ["quotes", "export", PHRASE, "--db", str(index), "-o", str(out)])
         assert res.exit_code == 0, res.output
         outs[fmt] = out
-    fr = q.frame_rate("29.97")
+    fr = q.frame_rate("29.97df")
     assert fr.drop_frame
     tc_in, tc_out = ms_to_smpte(hit.start_ms, fr), ms_to_smpte(hit.end_ms, fr)
     assert ";" in tc_out  # drop-frame labels at 29.97

@@ -48,7 +48,7 @@ def site(tmp_path_factory, ffmpeg, jfk_transcript):
 @pytest.fixture(scope="module")
 def client(site):
     db, root, _ = site
-    return TestClient(create_app(db, root))
+    return TestClient(create_app(db, root), base_url="http://localhost")
 
 
 def test_search_page_lists_the_hit(client, site):

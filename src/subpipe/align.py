@@ -170,16 +170,18 @@ def script_kind(path: Path, text: str) -> str:
     return "text"
 
 
-def read_script(path: Path, kind: str | None = None) -> Script:
+def read_script(path: Path, kind: str | None = None, encoding: str | None = None) -> Script:
+    """``encoding``: the script's text encoding (default: a BOM, else strict UTF-8; see formats.decode)."""
+    from .formats import decode
+
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise FormatError("no such script", path=path) from None
-    except UnicodeDecodeError:
-        raise FormatError("script is not UTF-8 text", path=path) from None
     except OSError as exc:
         raise FormatError(f"cannot read script ({exc.strerror})", path=path) from exc
+    text = decode(data, encoding, path=path)
     try:
         script = parse_script(text, kind or script_kind(path, text))
     except FormatError as exc:

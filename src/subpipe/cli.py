@@ -157,6 +157,8 @@ def output_options(f):
                      help="Re-time the transcribed words by aligning them to the audio (sharper cue in- and "
                           "out-times; costs about as much again as transcribing)."),
         *sdh_options(),
+        click.option("--encoding", "script_encoding", default=None,
+                     help="With --script: its text encoding (default: a BOM, else UTF-8), e.g. cp1252."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -182,10 +184,11 @@ def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes
 
     sdh, sdh_label = topts.pop("sdh", False), topts.pop("sdh_label", None)
     refine_times = topts.pop("refine_times", False)
+    script_encoding = topts.pop("script_encoding", None)
     options = RunOptions(transcribe=_topts(**topts), profile=profile, fps=fps, audio_stream=audio_stream,
                          dialogue=dialogue, index=not no_index, force=force, shot_changes=shot_changes,
                          script=str(script) if script else None, strict=strict, refine_times=refine_times,
-                         sdh=sdh, sdh_label=sdh_label)
+                         sdh=sdh, sdh_label=sdh_label, script_encoding=script_encoding)
     items = batch.collect(inputs, options)
     if script and len(items) > 1:
         raise click.UsageError("--script goes with one media file (for many, a manifest with a `script` column)")
@@ -423,15 +426,22 @@ def subtitles(obj, transcript, outs, profile, fps, shot_changes, sdh, sdh_label)
 def models(no_verify):
     """List the offline model names: installed, assembled, verified against their SHA-256."""
     from . import models as mm
+    from .errors import ModelNotAvailableError
 
     click.echo(f"cache: {mm.cache_dir() / 'models'}")
+    failed = []
     for s in mm.status(verify=not no_verify):
+        if s.verified is False:
+            failed.append(s.name)
         ver = "-" if s.verified is None else ("verified" if s.verified else "FAILED")
         click.echo(f"{s.name:8} installed={'yes' if s.installed else 'no':3} "
                    f"assembled={'yes' if s.assembled else 'no':3} {ver:8} {s.source}")
         if s.error:
             click.echo(f"         {s.error}")
     click.echo("other names (small, large-v3, ...) download from the model hub and need internet.")
+    if failed:  # a model that fails its hash check is an error, not a listing detail
+        raise ModelNotAvailableError(f"model(s) {', '.join(failed)} failed verification against their SHA-256",
+                                     hint="reinstall them: pip install --force-reinstall 'subpipe[models]'")
 
 
 from .cli_quotes import clip, quotes, serve  # noqa: E402

@@ -18,6 +18,8 @@ _REFINE = click.option("--refine", type=click.Choice(["auto", "phones", "energy"
                        help="Sharpen Whisper's word boundaries: phones (pocketsphinx phone-level alignment, "
                             "English), energy (trim silence off word edges), auto (phones for English, else "
                             "energy), none.")
+_ENCODING = click.option("--encoding", default=None,
+                         help="Text encoding of the script or subtitles (default: a BOM, else UTF-8), e.g. cp1252.")
 _STRICT = click.option("--strict", is_flag=True,
                        help="Fail (exit 1, nothing written) when the script and the audio differ.")
 
@@ -40,12 +42,14 @@ def register(group: click.Group, shell: ModuleType) -> None:
                   default="auto", show_default=True, help="How to read --script (auto: from its extension).")
     @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
                   help="Transcript JSON to write: the script's words, each with its start and end.")
+    @_ENCODING
     @_STRICT
     @_REFINE
     @transcribe_options
     @media_options
     @click.pass_obj
-    def align_cmd(obj, media, script_path, script_format, out, strict, refine, audio_stream, dialogue, **topts):
+    def align_cmd(obj, media, script_path, script_format, out, encoding, strict, refine, audio_stream, dialogue,
+                  **topts):
         """Time the words of a script the editor already has (--script) against MEDIA.
 
         Every script word comes out exactly as written, in order, with a start and an end. Script
@@ -57,7 +61,7 @@ def register(group: click.Group, shell: ModuleType) -> None:
         from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
 
         options = _align_options(refine, topts)
-        script = read_script(script_path, None if script_format == "auto" else script_format)
+        script = read_script(script_path, None if script_format == "auto" else script_format, encoding)
         info = m.probe(media)
         ensure_writable_dir(out.parent if str(out.parent) else Path("."))
         audio = m.extract_audio(media, stream=audio_stream, dialogue=dialogue, info=info)
@@ -85,12 +89,13 @@ def register(group: click.Group, shell: ModuleType) -> None:
     @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
                   help="Subtitles to write (.srt or .vtt).")
     @click.option("--fps", type=float, default=None, help="Move cues by whole frames at this rate.")
+    @_ENCODING
     @_STRICT
     @_REFINE
     @transcribe_options
     @media_options
     @click.pass_obj
-    def conform_cmd(obj, old, media, out, fps, strict, refine, audio_stream, dialogue, **topts):
+    def conform_cmd(obj, old, media, out, fps, encoding, strict, refine, audio_stream, dialogue, **topts):
         """Re-time the subtitles OLD (SRT/WebVTT) to a new cut MEDIA, keeping every cue's text.
 
         Cues whose lines are no longer spoken are left out and listed.
@@ -103,7 +108,7 @@ def register(group: click.Group, shell: ModuleType) -> None:
 
         options = _align_options(refine, topts)
         fmt_out = format_for(out)
-        track = read_subtitles(old)
+        track = read_subtitles(old, encoding)
         if not track.cues:
             raise FormatError("no cues to conform", path=old)
         info = m.probe(media)

@@ -327,8 +327,12 @@ def serve(db, media_root, host, port, allow_hosts):
     try:  # bound here, so a busy port is one clear error before anything claims to be serving
         info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(info[0], socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(info[4])
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(info[4])
+        except OSError:
+            sock.close()
+            raise
     except OSError as exc:
         raise SubpipeError(f"cannot listen on {host}:{port} ({exc.strerror or exc})",
                            hint="another program uses the port: give another --port (0 picks a free one)") from None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -49,6 +50,7 @@ class RunOptions:
     shot_changes: bool = False  # detect cuts in the video (ffmpeg scene score, cached) for the timing rules
     sdh: bool = False  # SDH: sound cues over music without speech, dashes for two known speakers (sdh.py)
     sdh_label: str | None = None  # the music cue's text (default "[MUSIC]"; "♪" for a note)
+    script_encoding: str | None = None  # the script's text encoding (default: a BOM, else UTF-8)
 
 
 @dataclass
@@ -318,7 +320,7 @@ def _align_job(job: TranscribeJob, audio: media_mod.Audio, progress: Progress | 
     from .errors import AlignmentError
 
     opts = job.options
-    script = read_script(Path(opts.script))  # type: ignore[arg-type]
+    script = read_script(Path(opts.script), encoding=opts.script_encoding)  # type: ignore[arg-type]
     res = align(audio.samples, script, AlignOptions(transcribe=opts.transcribe), progress=progress,
                 media_sha256=job.media_sha, media_name=display_name(Path(job.media).name))
     if opts.strict and res.mismatches:
@@ -359,6 +361,11 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
         try:
             quotes.add_transcript(con, transcript, media_id=p.media_sha, path=display_name(p.media.resolve()),
                                   fps=str(p.profile.fps))
+        except sqlite3.Error as exc:  # the index's fault, named as such (not the media file's)
+            from .errors import QuoteIndexError
+
+            raise QuoteIndexError(f"cannot update the quote index ({exc})", path=db,
+                                  hint=quotes._db_hint(exc)) from exc
         finally:
             con.close()
     result.words = len(transcript.words)

@@ -358,7 +358,10 @@ def fix_track(
 # ---------------------------------------------------------------- retime
 def parse_offset(text: str) -> int:
     """'+1.5', '-2s', '250ms', '-00:00:01,500' -> ms (``timecode.parse_time``, signed)."""
-    return parse_time(text, signed=True)
+    try:
+        return parse_time(text, signed=True)
+    except FormatError as exc:
+        raise SubpipeError(f"not a time offset: {text!r}", hint=exc.hint) from None
 
 
 def shift(track: CueTrack, offset_ms: int) -> tuple[CueTrack, int]:
