@@ -12,18 +12,39 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SUBPIPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing(reason: str):
+    """Something a test needs is not here: a skip on a workstation, a FAILURE in CI (CI=true), so a CI run
+    can never pass by skipping what it was meant to test."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: missing test requirements fail the run)", pytrace=False)
+    pytest.skip(reason)
+
+
+def needs(module: str, reason: str | None = None):
+    """``pytest.importorskip`` that fails in CI."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        missing(reason or f"{module} is not installed")
+
+
 def shared(rel: str) -> Path:
-    """A file in ../shared/data, or skip the test with a reason when it is absent."""
+    """A file in ../shared/data; when it is absent, skip (fail in CI) with a reason."""
     p = SHARED_DATA / rel
     if not p.exists():
-        pytest.skip(f"real-speech data not found: {p} (../shared/data is absent)")
+        missing(f"real-speech data not found: {p} (../shared/data is absent)")
     return p
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"real-speech data not found: {SHARED_DATA}")
+        missing(f"real-speech data not found: {SHARED_DATA}")
     return SHARED_DATA
 
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from subpipe.cli import cli
 
-from conftest import shared
+from conftest import needs, shared
 
 
 def invoke(*args):
@@ -131,7 +131,7 @@ def test_parallel_workers_and_ray_match_serial(media_dir, tmp_path):
         assert res.exit_code == 0, res.output
         outs[label] = {p.name: p.read_text() for p in sorted(out.rglob("*.srt"))}
     assert outs["procs"] == outs["serial"] and len(outs["serial"]) == 2
-    ray = pytest.importorskip("ray")
+    ray = needs("ray", "Ray is not installed (the ray extra)")
     out = tmp_path / "ray"
     try:
         res = invoke("batch", *files, "-o", out, "-m", "tiny.en", "--executor", "ray", "-j", "2", "--threads", "1")

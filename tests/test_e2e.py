@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from subpipe.cli import cli
 from subpipe.formats import transcript_json as tj
 
-from conftest import run_ffmpeg, shared
+from conftest import missing, run_ffmpeg, shared
 
 
 def normalise(text: str) -> str:
@@ -191,7 +191,7 @@ def test_read_only_output_folder(tmp_path):
         # root ignores file modes: drop the capabilities that let it, so the folder really is read-only
         setpriv = shutil.which("setpriv")
         if setpriv is None:
-            pytest.skip("running as root without setpriv: cannot make a folder read-only for this process")
+            missing("running as root without setpriv: cannot make a folder read-only for this process")
         caps = "-dac_override,-dac_read_search"
         cmd = [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}", *cmd]
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": ""})

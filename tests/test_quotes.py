@@ -156,9 +156,33 @@ def test_filters_by_media_speaker_language_and_time(tmp_path):
     con.close()
 
 
+@pytest.fixture(scope="module")
+def plain_index(tmp_path_factory):
+    """An index made from hand-timed words (no speech, no ../shared): for the tests about queries."""
+    from subpipe.model import Word
+    from subpipe.utterances import build_utterances
+
+    words = [Word(t, 300 + k * 400, 600 + k * 400) for k, t in enumerate(
+        "And so, my fellow Americans, ask not what your country can do for you. 我们 一起 去 北京。".split())]
+    db = tmp_path_factory.mktemp("plain") / "quotes.db"
+    c = q.connect(db)
+    q.add_transcript(c, Transcript(tuple(words), "en", 9000, build_utterances(words, "en")), media_id="c" * 64,
+                     path="/media/jfk.flac", title="JFK", fps="29.97df")
+    c.close()
+    return db
+
+
+@pytest.fixture()
+def plain_con(plain_index):
+    c = q.connect(plain_index)
+    yield c
+    c.close()
+
+
 @pytest.mark.parametrize("query", HOSTILE, ids=lambda s: repr(s[:12]))
 @pytest.mark.parametrize("raw", [False, True])
-def test_hostile_queries_give_a_clean_message_or_nothing(con, query, raw):
+def test_hostile_queries_give_a_clean_message_or_nothing(plain_con, query, raw):
+    con = plain_con
     try:
         hits = q.search(con, query, raw=raw)
     except QueryError as exc:
@@ -169,12 +193,20 @@ def test_hostile_queries_give_a_clean_message_or_nothing(con, query, raw):
 
 
 @pytest.mark.parametrize("query", HOSTILE[:6], ids=lambda s: repr(s[:12]))
-def test_hostile_queries_on_the_command_line(index, query):
-    res = CliRunner().invoke(cli, ["quotes", "search", query, "--db", str(index)])
-    assert res.exit_code in (0, 1)
+def test_hostile_queries_on_the_command_line(plain_index, query):
+    con = q.connect(plain_index, readonly=True)
+    try:
+        q.search(con, query)
+        expected = 0
+    except QueryError:
+        expected = 1  # the library refuses it: the command says so in one line
+    finally:
+        con.close()
+    res = CliRunner().invoke(cli, ["quotes", "search", query, "--db", str(plain_index)])
+    assert res.exit_code == expected, res.output
     assert res.exception is None or isinstance(res.exception, SystemExit)
     assert "Traceback" not in res.output
-    if res.exit_code == 1:
+    if expected == 1:
         assert res.output.startswith("error: ")
 
 

@@ -15,7 +15,7 @@ from subpipe.cli import cli
 from subpipe.errors import MediaError
 from subpipe.fsio import sha256_file
 
-from conftest import run_ffmpeg, shared
+from conftest import missing, run_ffmpeg, shared
 
 W, H = 320, 180
 
@@ -23,7 +23,7 @@ W, H = 320, 180
 def _probe(path) -> dict:
     exe = m.ffprobe_exe()
     if exe is None:
-        pytest.skip("no ffprobe")
+        missing("no ffprobe")
     out = subprocess.run([exe, "-v", "error", "-show_streams", "-show_format", "-count_frames", "-of", "json",
                           str(path)], check=True, capture_output=True).stdout
     return json.loads(out)

@@ -16,9 +16,9 @@ from subpipe import quotes as q
 from subpipe.cli import cli
 from subpipe.fsio import sha256_file
 
-from conftest import run_ffmpeg, shared
+from conftest import missing, needs, run_ffmpeg
 
-pytest.importorskip("starlette", reason="the 'web' extra is not installed")
+needs("starlette", "the 'web' extra is not installed")
 from starlette.testclient import TestClient  # noqa: E402
 
 from subpipe.web import create_app  # noqa: E402
@@ -26,20 +26,33 @@ from subpipe.web import create_app  # noqa: E402
 PHRASE = "ask not what your country"
 
 
+def _jfk_line():
+    from subpipe.model import Transcript, Word
+    from subpipe.utterances import build_utterances
+
+    text = ("And so, my fellow Americans, ask not what your country can do for you, "
+            "ask what you can do for your country.")
+    words = [Word(t, 300 + k * 450, 300 + k * 450 + 380) for k, t in enumerate(text.split())]
+    return Transcript(words=tuple(words), language="en", duration_ms=11_000,
+                      utterances=build_utterances(words, "en"))
+
+
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, ffmpeg, jfk_transcript):
-    """A media root holding a small WebM (colour + the JFK audio) and an index that points at it."""
+def site(tmp_path_factory, ffmpeg):
+    """A media root holding a small WebM (colour + a tone) and an index that points at it: no speech needed,
+    the transcript is JFK's line with made-up word times."""
     base = tmp_path_factory.mktemp("web")
     root = base / "media"
     root.mkdir()
     video = root / "jfk talk.webm"
-    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "color=c=navy:s=160x90:r=25", "-i", str(shared("jfk/jfk.flac")),
+    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "color=c=navy:s=160x90:r=25",
+               "-f", "lavfi", "-i", "sine=frequency=220:duration=11",
                "-shortest", "-c:v", "libvpx", "-b:v", "200k", "-g", "25", "-c:a", "libopus", str(video))
     (root / "notes.txt").write_text("not media")
     (root / "passwd.mp4").symlink_to("/etc/passwd")
     db = base / "quotes.db"
     con = q.connect(db)
-    q.add_transcript(con, jfk_transcript, media_id=sha256_file(video), path=str(video), title="JFK", fps="25")
+    q.add_transcript(con, _jfk_line(), media_id=sha256_file(video), path=str(video), title="JFK", fps="25")
     hit = q.search(con, PHRASE)[0]
     con.close()
     return db, root, hit
@@ -119,8 +132,8 @@ def _browser() -> tuple[str, str]:
     chromium = os.environ.get("SUBPIPE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     driver = os.environ.get("SUBPIPE_CHROMEDRIVER") or shutil.which("chromedriver")
     if not (chromium and driver):
-        pytest.skip("no system chromium + chromedriver (scripts/ensure-browser.sh installs them)")
-    pytest.importorskip("selenium", reason="selenium is not installed (the test extra)")
+        missing("no system chromium + chromedriver (scripts/ensure-browser.sh installs them)")
+    needs("selenium", "selenium is not installed (the test extra)")
     return chromium, driver
 
 
@@ -161,8 +174,8 @@ def browser():
         opts.add_argument(arg)
     try:
         drv = webdriver.Chrome(options=opts, service=Service(executable_path=driver_path))
-    except Exception as exc:  # a browser that cannot start here is a skip, not a failure of subpipe
-        pytest.skip(f"chromium would not start: {str(exc).splitlines()[0]}")
+    except Exception as exc:  # outside CI a browser that cannot start is a skip; in CI (CI=true) a failure
+        missing(f"chromium would not start: {str(exc).splitlines()[0]}")
     yield drv
     drv.quit()
 

@@ -17,6 +17,8 @@ import pytest
 
 from subpipe import media
 
+from conftest import IN_CI, needs
+
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA_DIR = ROOT / "media"
 SAMPLE = MEDIA_DIR / "sample_trailer.mp4"
@@ -61,7 +63,7 @@ def test_sample_probes_with_video_and_one_audio_stream(info):
     assert 28_000 <= info.duration_ms <= 36_000
 
 
-@pytest.mark.skipif(shutil.which("ffprobe") is None, reason="no ffprobe on PATH")
+@pytest.mark.skipif(shutil.which("ffprobe") is None and not IN_CI, reason="no ffprobe on PATH")
 def test_sample_is_h264_at_most_720p():
     out = subprocess.run(
         ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
@@ -101,7 +103,7 @@ def test_make_sample_script_is_valid_bash():
 @pytest.mark.slow
 def test_base_model_transcribes_the_narration(samples):
     """Whisper `base` on the espeak-ng narration: WER under 10 % against the reference (0 % when measured)."""
-    jiwer = pytest.importorskip("jiwer")
+    jiwer = needs("jiwer")
     from subpipe.transcribe import TranscribeOptions, transcribe_audio
 
     t = transcribe_audio(samples, TranscribeOptions(model="base"))

@@ -214,7 +214,7 @@ def test_language_runs_and_subtitle_view():
     assert [(lang, len(run)) for lang, run in language_runs(words, "en")] == [("en", 5), ("zh", 4)]
     view = subtitle_view(t)
     assert [w.text for w in view.words] == "we came to see him we came to see".split()
-    assert subtitle_view(Transcript(words, "en", 5000)) is not None
+    assert subtitle_view(Transcript(words, "en", 5000)).words == tuple(words)  # no translation: the words as they are
 
 
 # ---------------------------------------------------------------- JSON

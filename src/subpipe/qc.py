@@ -361,7 +361,7 @@ def parse_offset(text: str) -> int:
     try:
         return parse_time(text, signed=True)
     except FormatError as exc:
-        raise SubpipeError(f"not a time offset: {text!r}", hint=exc.hint) from None
+        raise FormatError(f"not a time offset: {text!r}", hint=exc.hint) from None
 
 
 def shift(track: CueTrack, offset_ms: int) -> tuple[CueTrack, int]:
