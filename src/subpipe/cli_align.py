@@ -18,6 +18,19 @@ _REFINE = click.option("--refine", type=click.Choice(["auto", "phones", "energy"
                        help="Sharpen Whisper's word boundaries: phones (pocketsphinx phone-level alignment, "
                             "English), energy (trim silence off word edges), auto (phones for English, else "
                             "energy), none.")
+def _fps_rate(ctx, param, value):
+    """The project's one frame-rate grammar (timecode.FrameRate.parse), as a float for conform's shifts."""
+    if value is None:
+        return None
+    from .errors import FormatError
+    from .timecode import FrameRate
+
+    try:
+        return float(FrameRate.parse(value).rate)
+    except FormatError as exc:
+        raise click.BadParameter(f"{exc.message} ({exc.hint})") from None
+
+
 _ENCODING = click.option("--encoding", default=None,
                          help="Text encoding of the script or subtitles (default: a BOM, else UTF-8), e.g. cp1252.")
 _STRICT = click.option("--strict", is_flag=True,
@@ -88,7 +101,8 @@ def register(group: click.Group, shell: ModuleType) -> None:
     @click.argument("media", type=click.Path(path_type=Path))
     @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
                   help="Subtitles to write (.srt or .vtt).")
-    @click.option("--fps", type=float, default=None, help="Move cues by whole frames at this rate.")
+    @click.option("--fps", default=None, callback=_fps_rate,
+                  help="Move cues by whole frames at this rate (23.976, 24, 25, 29.97, 29.97df, ...).")
     @_ENCODING
     @_STRICT
     @_REFINE
