@@ -23,7 +23,7 @@ from subpipe.linebreak import (
 from subpipe.model import Transcript, Utterance, Word
 from subpipe.profiles import COMMON_FPS, PROFILES, get_profile, load_profile
 from subpipe.segment import segment, word_arrays
-from subpipe.timecode import FrameRate, frames_to_ms, ms_to_frames
+from subpipe.timecode import FrameRate, frame_containing, frames_to_ms
 from subpipe.timing import frames_to_ms_np, ms_to_frames_np, time_arrays
 
 from strategies import VOCAB
@@ -200,7 +200,7 @@ def test_vector_frame_conversions_match_timecode(fps):
     frames = np.arange(0, 200_000, 7)
     assert frames_to_ms_np(frames, fr).tolist() == [frames_to_ms(int(f), fr) for f in frames]
     ms = np.arange(0, 100_000, 13)
-    assert ms_to_frames_np(ms, fr).tolist() == [ms_to_frames(int(m), fr) for m in ms]
+    assert ms_to_frames_np(ms, fr).tolist() == [frame_containing(int(m), fr) for m in ms]
 
 
 def _time(spans, prof, media_end=None, cuts=None):

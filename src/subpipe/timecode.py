@@ -89,13 +89,20 @@ class FrameRate:
 
 # ---------------------------------------------------------------- ms <-> frames (one rule for the project)
 def ms_to_frames(ms: int, fr: FrameRate) -> int:
-    """The frame boundary nearest to ``ms``, halves rounded up: THE ms -> frame rule of subpipe.
+    """The frame boundary nearest to ``ms``, halves rounded up: THE ms -> frame rule for showing a time.
 
     Every writer (spotting lists, timecoded transcripts, TTML frames, SCC), the quote index and its quote
-    sheets use it, so one time is one frame everywhere. A frame start stored in whole ms (``frames_to_ms``)
-    is within half a millisecond of its boundary, so it maps back to its own frame.
+    sheets use it, so one time is one label everywhere. A frame start stored in whole ms (``frames_to_ms``)
+    is within half a millisecond of its boundary, so it maps back to its own frame. (The timing rules decide
+    where a cue starts with ``frame_containing``: that is a rule about speech, not a way to show a time.)
     """
     return math.floor(Fraction(ms) * fr.rate / 1000 + Fraction(1, 2))
+
+
+def frame_containing(ms: int, fr: FrameRate) -> int:
+    """The frame during which time ``ms`` falls (half a ms of slack for stored frame starts): the timing
+    rules put an in-time on the first frame of speech with it (``timing.ms_to_frames_np`` vectorises it)."""
+    return int(Fraction(2 * ms + 1, 2) * fr.rate // 1000)
 
 
 def frames_to_ms(frames: int, fr: FrameRate) -> int:

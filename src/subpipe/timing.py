@@ -42,7 +42,7 @@ class Span:
 
 
 def ms_to_frames_np(ms: np.ndarray, fr: FrameRate) -> np.ndarray:
-    """``timecode.ms_to_frames`` over an array: the frame containing each time."""
+    """``timecode.frame_containing`` over an array: the frame containing each time (a timing rule)."""
     p, q = fr.rate.numerator, fr.rate.denominator
     return ((2 * ms.astype(np.int64) + 1) * p) // (2000 * q)
 

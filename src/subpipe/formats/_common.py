@@ -30,7 +30,8 @@ def frame_rate_for(track: CueTrack, fps: str | float | FrameRate | None, default
 
 
 def nearest_frame(ms: int, fr: FrameRate) -> int:
-    """The frame boundary nearest to ``ms``: ``timecode.ms_to_frames``, the project's one rounding rule."""
+    """The frame boundary nearest to ``ms``: ``timecode.ms_to_frames``, the project's one rule for showing a
+    time as a frame."""
     return ms_to_frames(ms, fr)
 
 
