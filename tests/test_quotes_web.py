@@ -32,7 +32,7 @@ def _jfk_line():
 
     text = ("And so, my fellow Americans, ask not what your country can do for you, "
             "ask what you can do for your country.")
-    words = [Word(t, 300 + k * 450, 300 + k * 450 + 380) for k, t in enumerate(text.split())]
+    words = [Word(t, k * 450, k * 450 + 380) for k, t in enumerate(text.split())]
     return Transcript(words=tuple(words), language="en", duration_ms=11_000,
                       utterances=build_utterances(words, "en"))
 
