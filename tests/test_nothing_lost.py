@@ -346,3 +346,25 @@ def test_samples_give_the_same_features_whatever_the_blas_threads():
     _single_thread_blas()
     assert all(i["num_threads"] == 1 for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas")
     assert np.float32(1).dtype == np.float32
+
+
+# ------------------------------------------------------------------ 1, with Whisper: a line said twice
+@pytest.mark.slow
+def test_speech_said_twice_is_kept_and_the_same_every_run():
+    """`ffmpeg -stream_loop 1` of a LibriSpeech line: some runs dropped all 60 words as a "compression" loop."""
+    from subpipe.transcribe import transcribe_audio
+
+    from conftest import shared
+
+    once = media_mod.extract_audio(shared("librispeech/1995-1837-0001.wav")).samples
+    twice = np.concatenate([once, once])
+    opts = TranscribeOptions(model="tiny.en")
+    first = transcribe_audio(twice, opts)
+    single = transcribe_audio(once, opts)
+    assert not [d for d in first.dropped if d.reason in ("compression", "repetition")]
+    assert len(first.words) >= 2 * len(single.words) - 2 and "no speech detected" not in first.notes
+    assert first.provenance["decoding"] == {"temperatures": [0.0], "sampling": False, "reproducible": True,
+                                            "blas_threads": 1}
+    again = transcribe_audio(twice, opts)
+    assert [(w.text, w.start_ms, w.end_ms) for w in again.words] == [(w.text, w.start_ms, w.end_ms)
+                                                                      for w in first.words]
