@@ -105,11 +105,11 @@ class FileResult:
 
 
 def output_dir_for(media: Path, out_root: Path, name: str | None = None) -> Path:
-    return out_root / (name or media.stem)
+    return out_root / output_name(name or media.stem)
 
 
 def transcript_path(media: Path, out_root: Path, name: str | None = None) -> Path:
-    name = name or media.stem
+    name = output_name(name or media.stem)
     return output_dir_for(media, out_root, name) / f"{name}.transcript.json"
 
 
