@@ -95,7 +95,7 @@ def score_cues(case: dict, transcript, profile) -> dict:
         k += n
     ref_words: list[str] = []
     span_of: list[tuple[int, int]] = []
-    for a, b, text in case["spans"]:
+    for _, _, text in case["spans"]:
         ws = clean(text)
         span_of.append((len(ref_words), len(ref_words) + len(ws) - 1))
         ref_words += ws
