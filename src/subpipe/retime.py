@@ -255,7 +255,9 @@ def _phone_refine(read: AudioReader, words: Sequence[Word], times: list[tuple[in
     return moved
 
 
-def _monotonic(times: list[tuple[int, int]], duration_ms: int) -> list[tuple[int, int]]:
+def monotonic_times(times: Sequence[tuple[int, int]], duration_ms: int) -> list[tuple[int, int]]:
+    """Clamp into the media, make starts non-decreasing and each word end after it starts; an end past the
+    next word's start is pulled back to it (words do not overlap)."""
     out = []
     prev = 0
     for s, e in times:
@@ -310,9 +312,9 @@ def retime_words(words: Sequence[Word], read: AudioReader, duration_ms: int, lan
                     by_run.setdefault(r, []).append(i0 + k)
             groups += [v for _, v in sorted(by_run.items())]
     if phones_on and groups:
-        times = _monotonic(times, duration_ms)
+        times = monotonic_times(times, duration_ms)
         stats["phone_moved"] = _phone_refine(read, words, times, groups, o)
-    times = _monotonic(times, duration_ms)
+    times = monotonic_times(times, duration_ms)
     out = tuple(replace(w, start_ms=s, end_ms=e) for w, (s, e) in zip(words, times, strict=True))
     stats["moved"] = sum(1 for a, b in zip(words, out, strict=True) if (a.start_ms, a.end_ms) != (b.start_ms, b.end_ms))
     return out, stats
@@ -351,5 +353,6 @@ def array_reader(samples: np.ndarray) -> AudioReader:
     return read
 
 
-__all__ = ["AudioReader", "METHOD", "RetimeOptions", "array_reader", "frame_db", "retime", "retime_words",
+__all__ = ["AudioReader", "METHOD", "RetimeOptions", "array_reader", "frame_db", "monotonic_times", "retime",
+           "retime_words",
            "silero_probs", "speech_runs"]
