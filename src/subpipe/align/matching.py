@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from .types import _CJK
 
@@ -57,43 +59,48 @@ def match_tokens(a: Sequence[str], b: Sequence[str]) -> list[int | None]:
 
 
 def _similar(x: str, y: str) -> float:
+    """Spelling similarity in [0, 1] (rapidfuzz's normalised InDel ratio, like difflib's ratio)."""
     if x == y:
         return 1.0
-    return difflib.SequenceMatcher(None, x, y).ratio()
+    return fuzz.ratio(x, y) / 100.0
 
 
 def _gap_pairs(a, b, a0, a1, b0, b1, pair) -> None:
+    """Pair the tokens of a[a0:a1] and b[b0:b1] (between two exact blocks) that are spelled alike.
+
+    rapidfuzz's Levenshtein opcodes give the edit structure; inside each run of edits the shorter side is
+    laid along the longer at the offset where the spellings agree best, and pairs at least half alike kept.
+    """
     n, m = a1 - a0, b1 - b0
     if n == 0 or m == 0:
         return
     if n * m > 250_000:  # a huge unmatched stretch: nothing to pair reliably
         return
-    inf = float("inf")
-    cost = np.full((n + 1, m + 1), inf)
-    back = np.zeros((n + 1, m + 1), np.int8)
-    cost[0, :] = np.arange(m + 1)
-    cost[:, 0] = np.arange(n + 1)
-    back[0, 1:] = 2
-    back[1:, 0] = 1
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            sub = cost[i - 1, j - 1] + 1.6 * (1.0 - _similar(a[a0 + i - 1], b[b0 + j - 1]))
-            dele = cost[i - 1, j] + 1.0
-            ins = cost[i, j - 1] + 1.0
-            if sub <= dele and sub <= ins:
-                cost[i, j], back[i, j] = sub, 0
-            elif dele <= ins:
-                cost[i, j], back[i, j] = dele, 1
-            else:
-                cost[i, j], back[i, j] = ins, 2
-    i, j = n, m
-    while i > 0 and j > 0:
-        step = back[i, j]
-        if step == 0:
-            if _similar(a[a0 + i - 1], b[b0 + j - 1]) >= 0.5:
-                pair[a0 + i - 1] = b0 + j - 1
-            i, j = i - 1, j - 1
-        elif step == 1:
-            i -= 1
+    sa, sb = list(a[a0:a1]), list(b[b0:b1])
+    sim = process.cdist(sa, sb, scorer=fuzz.ratio, dtype=np.float32) / 100.0
+    runs: list[list[int]] = []  # [i1, i2, j1, j2] of consecutive edits
+    for op in Levenshtein.opcodes(sa, sb):
+        if op.tag == "equal":
+            for k in range(op.src_end - op.src_start):
+                pair[a0 + op.src_start + k] = b0 + op.dest_start + k
+        elif runs and runs[-1][1] == op.src_start and runs[-1][3] == op.dest_start:
+            runs[-1][1], runs[-1][3] = op.src_end, op.dest_end
         else:
-            j -= 1
+            runs.append([op.src_start, op.src_end, op.dest_start, op.dest_end])
+    for i1, i2, j1, j2 in runs:
+        rows, cols = i2 - i1, j2 - j1
+        k = min(rows, cols)
+        if k == 0:
+            continue
+        block = sim[i1:i2, j1:j2]
+        if rows <= cols:
+            scores = [float(np.trace(block[:, d:d + k])) for d in range(cols - k + 1)]
+            d = int(np.argmax(scores))
+            cells = [(i, i + d) for i in range(k)]
+        else:
+            scores = [float(np.trace(block[d:d + k, :])) for d in range(rows - k + 1)]
+            d = int(np.argmax(scores))
+            cells = [(j + d, j) for j in range(k)]
+        for i, j in cells:
+            if block[i, j] >= 0.5:
+                pair[a0 + i1 + i] = b0 + j1 + j
