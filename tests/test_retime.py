@@ -122,3 +122,16 @@ def test_sample_first_cue_on_the_first_frame_of_speech(tmp_path):
     data = json.loads((folder / "sample_trailer.transcript.json").read_text())
     assert data["provenance"]["timing"]["method"] == METHOD
     assert data["words"][0]["start_ms"] >= 4000 - 2 * FRAME_24
+
+
+def test_mandarin_is_retimed_on_the_sound_alone(mandarin_transcript):
+    """Not English: no phone pass, the same characters, times in order and inside the media."""
+    samples = media.extract_audio(shared("mandarin/BAC009S0724W0121.wav")).samples
+    t = retime(mandarin_transcript, array_reader(samples))
+    assert [w.text for w in t.words] == [w.text for w in mandarin_transcript.words]
+    stats = t.provenance["timing"]["stats"]
+    assert stats["phone_moved"] == 0 and stats["moved"] > 0
+    assert all(a.start_ms <= a.end_ms <= b.start_ms for a, b in zip(t.words, t.words[1:], strict=False))
+    assert t.words[-1].end_ms <= t.duration_ms
+    runs = speech_runs(samples)
+    assert runs and t.words[0].start_ms == runs[0][0]  # the first character starts where the voice does
