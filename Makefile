@@ -16,7 +16,7 @@ BATCH_ARGS ?=
 # extra bench/bench.py flags, e.g. BENCH_ARGS=--quick or BENCH_ARGS='--models base'
 BENCH_ARGS ?=
 
-.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes docs docs-check lint clean distclean
+.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes bench-timing docs docs-check lint clean distclean
 
 help:
 	@echo "make run        process $(MEDIA)/ into $(OUT)/ (sets everything up first)"
@@ -26,6 +26,7 @@ help:
 	@echo "make test-slow  the slow suites too"
 	@echo "make bench      all benchmarks but the 1M-row quote index; BENCHMARKS.md + bench/results/*.md"
 	@echo "                (BENCH_ARGS=--quick: jfk + librispeech only)"
+	@echo "make bench-timing  cue in/out times vs human timing references; bench/results/timing.md"
 	@echo "make bench-quotes  quote index: search latency on 1,000,000 utterances (slow)"
 	@echo "make docs       regenerate docs/cli.md from --help"
 	@echo "make lint       ruff"
@@ -79,7 +80,7 @@ test-all: setup
 
 
 # Benchmarks: each writes its figures down; `make bench` runs all but the 1M-row quote index.
-bench: bench-wer bench-rules bench-batch bench-align bench-trailer
+bench: bench-wer bench-rules bench-batch bench-align bench-trailer bench-timing
 
 bench-wer: setup
 	$(PY) bench/bench.py --out BENCHMARKS.md $(BENCH_ARGS)
@@ -95,6 +96,9 @@ bench-align: setup
 
 bench-trailer: setup
 	$(PY) bench/bench_trailer.py --out bench/results/trailer.md
+
+bench-timing: setup
+	$(PY) bench/bench_timing.py --out bench/results/timing.md
 
 bench-quotes: setup
 	$(PY) bench/bench_quotes.py --rows 1000000 --out bench/results/quotes.md

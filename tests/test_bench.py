@@ -90,3 +90,15 @@ def test_read_reference_joins_channel_texts_in_name_order(tmp_path):
     assert scoring.read_reference(tmp_path / "solo.wav") == "just one"
     with pytest.raises(FileNotFoundError):
         scoring.read_reference(tmp_path / "missing.wav")
+
+
+def test_timing_bench_takes_a_misheard_first_word_beside_the_matched_one():
+    bt = _load("bench_timing")
+    # "The Quiet Frequency" heard as "A quiet frequency": ref 0 unmatched, refs 1-2 -> hyp 5-6
+    m = {1: [5], 2: [6]}
+    assert bt._edge_word(m, {5, 6}, 0, 2, +1) == 4
+    assert bt._edge_word(m, {5, 6}, 2, 0, -1) == 6
+    # the word beside it belongs to another span: no guess
+    assert bt._edge_word(m, {4, 5, 6}, 0, 2, +1) is None
+    s = bt.summary([-100.0, 10.0, 30.0], [-50.0, 100.0])
+    assert s["in_early"] == 1 and s["in_median"] == 30.0 and s["out_before"] == 1

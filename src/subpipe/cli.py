@@ -153,9 +153,11 @@ def output_options(f):
                      help="Time this script's words (text, SRT/VTT or transcript JSON) instead of transcribing; "
                           "mismatches are listed as notes."),
         click.option("--strict", is_flag=True, help="With --script: fail a file whose audio and script differ."),
-        click.option("--refine-times", is_flag=True,
-                     help="Re-time the transcribed words by aligning them to the audio (sharper cue in- and "
-                          "out-times; costs about as much again as transcribing)."),
+        click.option("--refine-times", is_flag=True, hidden=True,
+                     help="Deprecated: accurate word times are the default (see --timing)."),
+        click.option("--timing", type=click.Choice(["accurate", "fast"]), default="accurate", show_default=True,
+                     help="accurate: word and cue times moved onto where speech starts and stops in the sound "
+                          "(a few % more time); fast: Whisper's own word times (cues may start early)."),
         *sdh_options(),
         click.option("--encoding", "script_encoding", default=None,
                      help="With --script: its text encoding (default: a BOM, else UTF-8), e.g. cp1252."),
@@ -185,10 +187,13 @@ def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes
     sdh, sdh_label = topts.pop("sdh", False), topts.pop("sdh_label", None)
     refine_times = topts.pop("refine_times", False)
     script_encoding = topts.pop("script_encoding", None)
+    timing = topts.pop("timing", "accurate")
+    if refine_times:
+        log.warning("--refine-times is deprecated: accurate word times are the default now (--timing)")
     options = RunOptions(transcribe=_topts(**topts), profile=profile, fps=fps, audio_stream=audio_stream,
                          dialogue=dialogue, index=not no_index, force=force, shot_changes=shot_changes,
                          script=str(script) if script else None, strict=strict, refine_times=refine_times,
-                         sdh=sdh, sdh_label=sdh_label, script_encoding=script_encoding)
+                         timing=timing, sdh=sdh, sdh_label=sdh_label, script_encoding=script_encoding)
     items = batch.collect(inputs, options)
     if script and len(items) > 1:
         raise click.UsageError("--script goes with one media file (for many, a manifest with a `script` column)")

@@ -46,11 +46,12 @@ class RunOptions:
     force: bool = False  # transcribe again even when a matching checkpoint exists
     script: str | None = None  # a script/transcript/subtitle file whose words are timed instead of transcribed
     strict: bool = False  # with a script: fail the file when the script and the audio differ
-    refine_times: bool = False  # re-time the transcript's own words by alignment (sharper cue in-times)
+    refine_times: bool = False  # deprecated: accurate word times are the default now (``timing``)
     shot_changes: bool = False  # detect cuts in the video (ffmpeg scene score, cached) for the timing rules
     sdh: bool = False  # SDH: sound cues over music without speech, dashes for two known speakers (sdh.py)
     sdh_label: str | None = None  # the music cue's text (default "[MUSIC]"; "♪" for a note)
     script_encoding: str | None = None  # the script's text encoding (default: a BOM, else UTF-8)
+    timing: str = "accurate"  # "accurate": word times re-timed on the acoustics (retime.py); "fast": Whisper's
 
 
 @dataclass
@@ -243,7 +244,7 @@ def _checkpoint_matches(t: Transcript, media_sha: str, opts: RunOptions) -> bool
         and _comparable(p.get("options")) == _expected_options(opts)
         and p.get("audio") == {"stream": opts.audio_stream or 0, "dialogue": opts.dialogue}
         and p.get("script_file") == _script_stamp(opts)
-        and bool(p.get("refined")) == (opts.refine_times and not opts.script)
+        and (p.get("timing") or {}).get("method") == _timing_method(opts)
         and (not opts.sdh or p.get("sound_events") is not None)  # made before sound events were detected
     )
 
@@ -301,10 +302,7 @@ def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
     else:
         t = transcribe_audio(audio.samples, opts.transcribe, progress=progress, media_sha256=job.media_sha,
                              media_name=display_name(media.name))
-        if opts.refine_times:
-            from .align import AlignOptions, refine_transcript
-
-            t = refine_transcript(audio.samples, t, AlignOptions(transcribe=opts.transcribe))
+        t = retime_for(opts, t, audio)
     seconds = time.perf_counter() - t1
     prov = dict(t.provenance)
     prov["audio"] = {"stream": audio.stream, "dialogue": opts.dialogue}
@@ -312,6 +310,23 @@ def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
         prov["script_file"] = _script_stamp(opts)
     t = replace(t, notes=tuple(audio.notes) + t.notes, provenance=prov)
     return tj.to_dict(t), seconds
+
+
+def _timing_method(opts: RunOptions) -> str | None:
+    from .retime import METHOD
+
+    if opts.timing not in ("accurate", "fast"):
+        raise SubpipeError(f"unknown timing {opts.timing!r} (use accurate or fast)")
+    return METHOD if opts.timing == "accurate" and not opts.script else None
+
+
+def retime_for(opts: RunOptions, t: Transcript, audio: media_mod.Audio) -> Transcript:
+    """Word times on the acoustics unless ``timing`` is "fast" (the one place the pipeline re-times words)."""
+    if _timing_method(opts) is None:
+        return t
+    from .retime import array_reader, retime
+
+    return retime(t, array_reader(audio.samples))
 
 
 def _align_job(job: TranscribeJob, audio: media_mod.Audio, progress: Progress | None) -> Transcript:
