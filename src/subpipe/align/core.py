@@ -111,6 +111,22 @@ def align(
         notes=tuple(notes),
         provenance=provenance,
     )
+    if options.refine != "none":
+        # the same acoustic word edges a plain run gets (retime.py): the aligner's first word of a stretch
+        # otherwise reaches back into the pause before it, and a conform to a cut lands in the edit's gap
+        from ..retime import array_reader, retime
+
+        timed = retime(transcript, array_reader(samples))
+        if plan.excluded:  # a not-heard passage stays a zero-length point where the script puts it
+            ws = list(timed.words)
+            for i in sorted(plan.excluded):
+                prev_end = ws[i - 1].end_ms if i > 0 else 0
+                nxt = [ws[j].start_ms for j in range(i + 1, len(ws)) if j not in plan.excluded]
+                at = min(max(out_words[i].start_ms, prev_end), nxt[0] if nxt else duration_ms)
+                at = max(at, prev_end)
+                ws[i] = replace(out_words[i], start_ms=at, end_ms=at)
+            timed = replace(timed, words=tuple(ws), utterances=build_utterances(ws, language))
+        transcript = timed
     if progress:
         progress(duration_ms, duration_ms)
     return Alignment(transcript, mismatches, stats)
