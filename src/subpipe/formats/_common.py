@@ -99,3 +99,48 @@ def ttconv_document(region_styles=()):
     body.push_child(div)
     return doc, div
 
+
+
+class ReadLog:
+    """What a reader skipped (content a viewer would have seen: ``check`` fails on it) and what it
+    noted (markup it could not keep, times it had to guess), each with its line. ``strict`` raises on
+    the first skipped block instead."""
+
+    def __init__(self, strict: bool = False):
+        self.strict = strict
+        self.skipped: list[tuple[int | None, str]] = []
+        self.notes: list[tuple[int | None, str]] = []
+        self._seen: set[str] = set()
+
+    def skip(self, line: int | None, why: str) -> None:
+        from ..errors import FormatError
+
+        if self.strict:
+            raise FormatError(why, line=line)
+        self.skipped.append((line, why))
+        log.warning("line %s: %s; the block is skipped", line, why)
+
+    def note(self, line: int | None, message: str) -> None:
+        """A note, once per distinct message (the first line it applies to)."""
+        if message in self._seen:
+            return
+        self._seen.add(message)
+        self.notes.append((line, message))
+        log.info("line %s: %s", line, message)
+
+    def metadata(self) -> dict:
+        return {"skipped": list(self.skipped), "reader_notes": list(self.notes)}
+
+
+def reader_skipped(track: CueTrack) -> list[tuple[int | None, str]]:
+    meta = track.metadata if isinstance(track.metadata, dict) else {}
+    return list(meta.get("skipped", ()))
+
+
+def reader_notes(track: CueTrack) -> list[tuple[int | None, str]]:
+    meta = track.metadata if isinstance(track.metadata, dict) else {}
+    return list(meta.get("reader_notes", ()))
+
+
+def at(line: int | None) -> str:
+    return f"line {line}: " if line else ""

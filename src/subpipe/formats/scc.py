@@ -46,7 +46,7 @@ from ttconv.scc.config import SCCFrameRate, SccWriterConfiguration
 from ..errors import FormatError
 from ..model import CueTrack
 from ..timecode import FrameRate, frames_to_smpte
-from ._common import captured_logs, frame_rate_for, nearest_frame, shown_lines, track_fps, ttconv_document
+from ._common import ReadLog, captured_logs, frame_rate_for, nearest_frame, shown_lines, track_fps, ttconv_document
 
 NAME = "scc"
 EXTENSIONS = (".scc",)
@@ -327,23 +327,60 @@ def dumps(track: CueTrack, *, fps: str | float | FrameRate | None = None, strict
 
 
 _HEADER = re.compile(r"^Scenarist_SCC V1\.0\s*$")
-_LINE = re.compile(r"^\d{2}:\d{2}:\d{2}[:;.,]\d{2}\s+[0-9a-fA-F]{4}(?:\s+[0-9a-fA-F]{4})*\s*$")
+_LINE = re.compile(r"^(\d{2,}):(\d{2})([:;.,])(\d{2})([:;.,])(\d{2})[ \t]+((?:[0-9a-fA-F]{4}|[0-9a-fA-F]{2})"
+                   r"(?:[ \t]+(?:[0-9a-fA-F]{4}|[0-9a-fA-F]{2}))*)[ \t]*$")
 
 
-def loads(text: str, *, fps: str | float | FrameRate | None = None) -> CueTrack:
-    """SCC -> cues (pop-on, paint-on and roll-up decoded by ttconv's reader); rows become lines.
-    ttconv reads timecode at 29.97 (DF with ``;``); give ``fps=30`` for a 30 fps file."""
+def loads(text: str, *, fps: str | float | FrameRate | None = None, strict: bool = False) -> CueTrack:
+    """SCC -> cues (pop-on, paint-on and roll-up decoded by ttconv's reader); rows become lines, PAC
+    rows a placement, mid-row codes italics, underline and colour. ttconv reads timecode at 29.97 (DF
+    with ``;``); give ``fps=30`` for a 30 fps file. As players do, the header line may be missing, a
+    space may stand for the tab after the timecode, and hours may pass 99; a line that is not
+    ``timecode<tab>hex words`` is skipped with its number (``strict`` raises)."""
     from . import ttml
 
+    rl = ReadLog(strict)
     lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if not _HEADER.match(lines[0]):
+    start = 0
+    while start < len(lines) - 1 and not lines[start].strip():
+        start += 1
+    if _HEADER.match(lines[start]):
+        start += 1
+    elif _LINE.match(lines[start].strip()):
+        rl.note(1, "no 'Scenarist_SCC V1.0' header line; read as SCC anyway")
+    else:
         raise FormatError("not SCC: the first line must be 'Scenarist_SCC V1.0'", line=1)
-    for k, line in enumerate(lines[1:], start=2):
-        if line.strip() and not _LINE.match(line):
-            raise FormatError(f"expected 'HH:MM:SS;FF<tab>hex words', got {line.strip()[:40]!r}", line=k)
+    parsed: list[tuple[int, tuple[str, ...], str]] = []
+    spaced = 0
+    for k, line in enumerate(lines[start:], start=start + 1):
+        if not line.strip():
+            continue
+        m = _LINE.match(line.strip())
+        if not m:
+            rl.skip(k, f"expected 'HH:MM:SS;FF<tab>hex words', got {line.strip()[:40]!r}")
+            continue
+        if "\t" not in line:
+            spaced += 1
+        words = m.group(7).split()
+        if any(len(w) == 2 for w in words):
+            rl.note(k, "a one-byte word is padded with a null byte")
+            words = [w + "80" if len(w) == 2 else w for w in words]
+        parsed.append((k, m.groups()[:6], " ".join(words)))
+    if spaced:
+        rl.note(None, f"{spaced} line(s) have a space, not a tab, after the timecode; read as a tab")
+    # ttconv reads two-digit hours only: move the file's hours into 00-99 and add them back after
+    base = min((int(g[0]) for _, g, _ in parsed), default=0)
+    if max((int(g[0]) for _, g, _ in parsed), default=0) < 100:
+        base = 0
+    elif max(int(g[0]) for _, g, _ in parsed) - base > 99:
+        raise FormatError("SCC timecodes span more than 99 hours", line=parsed[-1][0])
+    body = ["Scenarist_SCC V1.0", ""]
+    for _, g, words in parsed:
+        body.append(f"{int(g[0]) - base:02d}:{g[1]}{g[2]}{g[3]}{g[4]}{g[5]}\t{words}")
+        body.append("")
     with captured_logs() as records:
         try:
-            doc = scc_reader.to_model("\n".join(lines))
+            doc = scc_reader.to_model("\n".join(body))
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise FormatError(f"SCC that ttconv cannot decode: {exc}") from None
     for r in records:
@@ -354,4 +391,12 @@ def loads(text: str, *, fps: str | float | FrameRate | None = None) -> CueTrack:
         if fr not in _SCC_RATES:
             raise FormatError(f"SCC is 29.97 (drop-frame or not) or 30 fps, not {fr}")
         scale = Fraction(30000, 1001) / fr.rate
-    return ttml.from_model(doc, scale)
+    track = ttml.from_model(doc, scale, rl=rl, align=False)
+    if base:
+        df = any(g[4] in ";.," for _, g, _ in parsed)
+        frames = base * (107892 if df else 108000)
+        offset = round(Fraction(frames * 1001, 30000) * scale * 1000)
+        rl.note(None, f"timecode hours from {base} on")
+        track = CueTrack(tuple(c.with_times(c.start_ms + offset, c.end_ms + offset) for c in track.cues),
+                         track.language, rl.metadata())
+    return track

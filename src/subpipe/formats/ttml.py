@@ -26,9 +26,10 @@ from ttconv.imsc.attributes import TimeExpressionSyntaxEnum
 from ttconv.imsc.designators import IMSC_11_TEXT_PROFILE_DESIGNATOR
 
 from ..errors import FormatError
-from ..model import Cue, CueTrack
+from ..model import Cue, CueTrack, Placement, Span
 from ..timecode import FrameRate
-from ._common import captured_logs, frame_rate_for, nearest_frame, shown_lines, ttconv_document
+from ._common import ReadLog, captured_logs, frame_rate_for, nearest_frame, shown_lines, ttconv_document
+from .markup import make_cue, norm_color
 
 NAME = "ttml"
 EXTENSIONS = (".ttml", ".dfxp", ".xml")
@@ -106,9 +107,14 @@ def _indent(tree: et.ElementTree) -> None:
                 el.tail = None
 
 
-def loads(text: str) -> CueTrack:
+def loads(text: str, *, strict: bool = False) -> CueTrack:
+    rl = ReadLog(strict)
+    body = text.removeprefix("\ufeff")
+    if body[: len(body) - len(body.lstrip())].strip(" \t\r\n") == "" and body != body.lstrip():
+        rl.note(1, "white space before the XML declaration is ignored")
+        body = body.lstrip()
     try:
-        root = et.fromstring(text.removeprefix("\ufeff").encode("utf-8"))
+        root = et.fromstring(body.encode("utf-8"))
     except et.ParseError as exc:
         why = re.sub(r": line \d+, column \d+$", "", str(exc))
         raise FormatError(f"not XML: {why}", line=exc.position[0] if exc.position else None) from None
@@ -120,59 +126,207 @@ def loads(text: str) -> CueTrack:
     if doc is None:
         why = "; ".join(r.getMessage() for r in records if r.levelno >= logging.ERROR) or "unreadable"
         raise FormatError(f"not TTML: {why}")
-    return from_model(doc)
+    for r in records:
+        if r.levelno >= logging.WARNING:
+            rl.note(None, f"ttconv: {r.getMessage()}")
+    return from_model(doc, rl=rl)
 
 
-def _text_lines(p: tmodel.ContentElement) -> list[str]:
-    lines = [""]
-
-    def walk(el: tmodel.ContentElement) -> None:
-        for child in el:
-            if isinstance(child, tmodel.Br):
-                lines.append("")
-            elif isinstance(child, tmodel.Text):
-                lines[-1] += child.get_text()
-            else:
-                walk(child)
-
-    walk(p)
-    return [" ".join(x.split()) for x in lines if x.strip()]
+DEFAULT_LAST_MS = 4000  # how long a caption with no stated end stays when nothing follows it (a note says so)
 
 
-def _offset(el: tmodel.ContentElement | None) -> Fraction:
-    """Absolute begin of ``el``: begin times are relative to the parent's (TTML par semantics)."""
-    total = Fraction(0)
-    while el is not None:
-        b = el.get_begin() if hasattr(el, "get_begin") else None
-        total += Fraction(b or 0)
-        el = el.parent()
-    return total
+def _hex(color) -> str | None:
+    try:
+        r, g, b, a = color.components
+    except (AttributeError, ValueError):
+        return None
+    if a == 0:
+        return None
+    c = norm_color(f"#{r:02x}{g:02x}{b:02x}")
+    return None if c == "white" else c
 
 
-def _end(el: tmodel.ContentElement) -> Fraction | None:
-    while el is not None:
-        e = el.get_end() if hasattr(el, "get_end") else None
-        if e is not None:
-            return _offset(el.parent()) + Fraction(e)
-        el = el.parent()
+_INHERITED = (styles.StyleProperties.FontStyle, styles.StyleProperties.FontWeight,
+              styles.StyleProperties.TextDecoration, styles.StyleProperties.Color)
+
+
+def _style_of(chain: list) -> dict:
+    """Computed values of the styles we keep for an element, from its ancestors (nearest wins) and
+    finally its region (TTML regions pass inherited styles to the content they show)."""
+    out: dict = {}
+    for el in chain:
+        for prop in _INHERITED:
+            if prop not in out and el.has_style(prop):
+                out[prop] = el.get_style(prop)
+    return out
+
+
+def _span(text: str, st: dict) -> Span:
+    fs = st.get(styles.StyleProperties.FontStyle)
+    fw = st.get(styles.StyleProperties.FontWeight)
+    td = st.get(styles.StyleProperties.TextDecoration)
+    col = st.get(styles.StyleProperties.Color)
+    return Span(text, italic=fs in (styles.FontStyleType.italic, styles.FontStyleType.oblique),
+                bold=fw == styles.FontWeightType.bold, underline=bool(getattr(td, "underline", False)),
+                color=_hex(col) if col is not None else None)
+
+
+def _pct(length, axis_cells: int | None) -> float | None:
+    units = getattr(length, "units", None)
+    if units == _PCT:
+        return float(length.value)
+    if units == styles.LengthType.Units.c and axis_cells:
+        return float(length.value) * 100 / axis_cells
     return None
 
 
-def from_model(doc: tmodel.ContentDocument, time_scale: Fraction = Fraction(1)) -> CueTrack:
-    """A ttconv document (from any ttconv reader) -> CueTrack: one cue per ``p``; times are multiplied
-    by ``time_scale`` (for a reader that assumed the wrong frame rate)."""
+def _placement(doc: tmodel.ContentDocument, p: tmodel.ContentElement) -> Placement | None:
+    region = None
+    el = p
+    while el is not None and region is None:
+        region = el.get_region()
+        el = el.parent()
+    align = None
+    el = p
+    while el is not None and align is None:
+        if el.has_style(styles.StyleProperties.TextAlign):
+            align = el.get_style(styles.StyleProperties.TextAlign)
+        el = el.parent()
+    if region is not None and align is None and region.has_style(styles.StyleProperties.TextAlign):
+        align = region.get_style(styles.StyleProperties.TextAlign)
+    horizontal = {styles.TextAlignType.start: "left", styles.TextAlignType.end: "right"}.get(align, "center")
+    vertical = "bottom"
+    if region is not None:
+        rows = doc.get_cell_resolution().rows if doc.get_cell_resolution() else 15
+        origin = region.get_style(styles.StyleProperties.Origin) if region.has_style(
+            styles.StyleProperties.Origin) else None
+        extent = region.get_style(styles.StyleProperties.Extent) if region.has_style(
+            styles.StyleProperties.Extent) else None
+        da = region.get_style(styles.StyleProperties.DisplayAlign) if region.has_style(
+            styles.StyleProperties.DisplayAlign) else styles.DisplayAlignType.before
+        top = _pct(origin.y, rows) if origin is not None else 0.0
+        height = _pct(extent.height, rows) if extent is not None else 100.0
+        if top is not None and height is not None:
+            anchor = top + {styles.DisplayAlignType.before: 0.0, styles.DisplayAlignType.center: height / 2,
+                            styles.DisplayAlignType.after: height}[da]
+            vertical = "top" if anchor < 40 else ("middle" if anchor < 60 else "bottom")
+    return Placement(vertical=vertical, align=horizontal)
+
+
+def from_model(doc: tmodel.ContentDocument, time_scale: Fraction = Fraction(1), *, rl: ReadLog | None = None,
+               placement: bool = True, align: bool = True) -> CueTrack:
+    """A ttconv document (from any ttconv reader) -> CueTrack.
+
+    Timing on any element counts (TTML 1 section 10.4): each text run is shown while it and all its
+    ancestors are active, so a ``p`` whose ``span`` children carry the times becomes one cue per
+    change of what is on screen; ttconv's reader has already resolved ``seq`` containers and ``dur``.
+    A caption with no end stays until the next caption begins, or ``DEFAULT_LAST_MS`` (noted).
+    Times are multiplied by ``time_scale`` (for a reader that assumed the wrong frame rate)."""
+    rl = rl or ReadLog()
     body = doc.get_body()
-    cues: list[Cue] = []
+    found: list[tuple[int, int | None, Cue]] = []
     if body is None:
-        return CueTrack.of(cues)
-    for el in body.dfs_iterator():
-        if not isinstance(el, tmodel.P):
+        return CueTrack.of([], metadata=rl.metadata())
+
+    def ms(t: Fraction) -> int:
+        return round(t * time_scale * 1000)
+
+    def clip(el, pb: Fraction, pe: Fraction | None) -> tuple[Fraction, Fraction | None]:
+        b = el.get_begin() if el.get_begin() is not None else Fraction(0)
+        e = el.get_end()
+        a = pb + Fraction(b)
+        z = pb + Fraction(e) if e is not None else pe
+        if pe is not None and z is not None:
+            z = min(z, pe)
+        return a, z
+
+    def paragraphs(el, pb, pe):
+        for child in el:
+            if isinstance(child, tmodel.P):
+                yield child, *clip(child, pb, pe)
+            elif isinstance(child, (tmodel.Div,)):
+                yield from paragraphs(child, *clip(child, pb, pe))
+
+    bb, be = clip(body, Fraction(0), None)
+    for p, pb, pe in paragraphs(body, bb, be):
+        if pe is not None and pe <= pb:
             continue
-        begin = _offset(el) * time_scale
-        end = _end(el)
-        end = end * time_scale if end is not None else None
-        start_ms = round(begin * 1000)
-        end_ms = round(end * 1000) if end is not None else start_ms
-        cues.append(Cue(start_ms, max(start_ms, end_ms), tuple(_text_lines(el))))
+        chain_up = []
+        el = p.parent()
+        while el is not None:
+            chain_up.append(el)
+            el = el.parent()
+        region = None
+        for el in [p, *chain_up]:
+            region = region or el.get_region()
+        tail = chain_up + ([region] if region is not None else [])
+        pieces: list[tuple[str | None, dict, Fraction, Fraction | None]] = []  # None text = line break
+
+        def walk(el, chain, a, z):
+            for child in el:
+                ca, cz = clip(child, a, z) if not isinstance(child, tmodel.Text) else (a, z)
+                if cz is not None and cz <= ca:
+                    continue
+                if isinstance(child, tmodel.Br):
+                    pieces.append((None, {}, ca, cz))
+                elif isinstance(child, tmodel.Text):
+                    pieces.append((child.get_text(), _style_of([el, *chain]), ca, cz))
+                else:
+                    walk(child, [el, *chain], ca, cz)
+
+        walk(p, tail, pb, pe)
+        points = sorted({pb, *(x for _, _, a, z in pieces for x in (a, z) if x is not None and x > pb
+                                and (pe is None or x < pe))})
+        collapse = p.get_space() != tmodel.WhiteSpaceHandling.PRESERVE
+        where = _placement(doc, p) if placement else None
+        if where is not None and not align:
+            where = Placement(vertical=where.vertical)
+        prev: tuple | None = None
+        for i, t in enumerate(points):
+            t_end = points[i + 1] if i + 1 < len(points) else pe
+            lines: list[list[Span]] = [[]]
+            for text, st, a, z in pieces:
+                if a <= t and (z is None or z > t):
+                    if text is None:
+                        lines.append([])
+                    else:
+                        parts = text.split("\n") if not collapse else [text]
+                        for k, part in enumerate(parts):
+                            if k:
+                                lines.append([])
+                            lines[-1].append(_span(part, st))
+            cue = make_cue(ms(t), ms(t_end) if t_end is not None else ms(t), lines, where, collapse=collapse)
+            if not cue.lines:
+                prev = None
+                continue
+            key = (cue.lines, cue.spans)
+            if prev is not None and prev[0] == key and found[-1][1] == ms(t):
+                s0, _, c0 = found[-1]
+                end = ms(t_end) if t_end is not None else None
+                found[-1] = (s0, end, c0)
+            else:
+                found.append((ms(t), ms(t_end) if t_end is not None else None, cue))
+            prev = (key,)
+    # captions with no end: until the next caption begins, or a default
+    starts = sorted({s for s, _, _ in found})
+    cues: list[Cue] = []
+    import bisect
+
+    for s, e, cue in found:
+        if e is None:
+            k = bisect.bisect_right(starts, s)
+            if k < len(starts):
+                e = starts[k]
+                rl.note(None, "a caption with no end is shown until the next caption begins")
+            else:
+                e = s + DEFAULT_LAST_MS
+                rl.note(None, f"the last caption has no end; it is given {DEFAULT_LAST_MS} ms")
+        c = Cue(s, max(s, e), cue.lines, spans=cue.spans, placement=cue.placement)
+        last = cues[-1] if cues else None
+        if (last is not None and last.end_ms == c.start_ms and last.lines == c.lines and last.spans == c.spans
+                and last.placement == c.placement):
+            cues[-1] = last.with_times(last.start_ms, c.end_ms)  # the same text on screen, unbroken
+            continue
+        cues.append(c)
     lang = doc.get_lang() or None
-    return CueTrack.of(cues, language=lang)
+    return CueTrack.of(cues, language=lang, metadata=rl.metadata())
