@@ -391,7 +391,7 @@ def loads(text: str, *, fps: str | float | FrameRate | None = None, strict: bool
         if fr not in _SCC_RATES:
             raise FormatError(f"SCC is 29.97 (drop-frame or not) or 30 fps, not {fr}")
         scale = Fraction(30000, 1001) / fr.rate
-    track = ttml.from_model(doc, scale, rl=rl, align=False)
+    track = ttml.from_model(doc, scale, rl=rl, align=False, merge_touching=True)
     if base:
         df = any(g[4] in ";.," for _, g, _ in parsed)
         frames = base * (107892 if df else 108000)

@@ -38,7 +38,7 @@ def write(track: CueTrack) -> tuple[str, list[str]]:
         lines, dropped = render_srt(cue)
         notes += [f"cue {n}: {d}" for d in dict.fromkeys(dropped)]
         out.append(f"{n}\n{format_srt(cue.start_ms)} --> {format_srt(cue.end_ms)}\n" + "".join(x + "\n" for x in lines))
-    return "\n".join(out), notes
+    return "".join(x + "\n" for x in out), notes
 
 
 def dumps(track: CueTrack) -> str:

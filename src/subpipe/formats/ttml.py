@@ -214,7 +214,7 @@ def _placement(doc: tmodel.ContentDocument, p: tmodel.ContentElement) -> Placeme
 
 
 def from_model(doc: tmodel.ContentDocument, time_scale: Fraction = Fraction(1), *, rl: ReadLog | None = None,
-               placement: bool = True, align: bool = True) -> CueTrack:
+               placement: bool = True, align: bool = True, merge_touching: bool = False) -> CueTrack:
     """A ttconv document (from any ttconv reader) -> CueTrack.
 
     Timing on any element counts (TTML 1 section 10.4): each text run is shown while it and all its
@@ -249,8 +249,9 @@ def from_model(doc: tmodel.ContentDocument, time_scale: Fraction = Fraction(1), 
 
     bb, be = clip(body, Fraction(0), None)
     for p, pb, pe in paragraphs(body, bb, be):
-        if pe is not None and pe <= pb:
+        if pe is not None and pe < pb:
             continue
+        instant = pe is not None and pe == pb  # a zero-length caption: kept, its text read untimed
         chain_up = []
         el = p.parent()
         while el is not None:
@@ -265,7 +266,9 @@ def from_model(doc: tmodel.ContentDocument, time_scale: Fraction = Fraction(1), 
         def walk(el, chain, a, z):
             for child in el:
                 ca, cz = clip(child, a, z) if not isinstance(child, tmodel.Text) else (a, z)
-                if cz is not None and cz <= ca:
+                if instant:
+                    ca, cz = pb, None
+                elif cz is not None and cz <= ca:
                     continue
                 if isinstance(child, tmodel.Br):
                     pieces.append((None, {}, ca, cz))
@@ -284,6 +287,8 @@ def from_model(doc: tmodel.ContentDocument, time_scale: Fraction = Fraction(1), 
         prev: tuple | None = None
         for i, t in enumerate(points):
             t_end = points[i + 1] if i + 1 < len(points) else pe
+            if instant:
+                t_end = pe
             lines: list[list[Span]] = [[]]
             for text, st, a, z in pieces:
                 if a <= t and (z is None or z > t):
@@ -323,7 +328,7 @@ def from_model(doc: tmodel.ContentDocument, time_scale: Fraction = Fraction(1), 
                 rl.note(None, f"the last caption has no end; it is given {DEFAULT_LAST_MS} ms")
         c = Cue(s, max(s, e), cue.lines, spans=cue.spans, placement=cue.placement)
         last = cues[-1] if cues else None
-        if (last is not None and last.end_ms == c.start_ms and last.lines == c.lines and last.spans == c.spans
+        if (merge_touching and last is not None and last.end_ms == c.start_ms and last.lines == c.lines and last.spans == c.spans
                 and last.placement == c.placement):
             cues[-1] = last.with_times(last.start_ms, c.end_ms)  # the same text on screen, unbroken
             continue
