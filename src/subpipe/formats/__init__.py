@@ -7,6 +7,7 @@ format-specific (``fps`` for the frame-based formats, which default to the track
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -129,3 +130,78 @@ def has_text(text: str, fmt: str) -> bool:
     else:
         body = re.sub(r"[\d:.,]+\s*-->\s*[\d:.,]+.*$|^\s*\d+\s*$", " ", text, flags=re.M)
     return any(c.isalnum() for c in body)
+
+
+def write_subtitles(track: CueTrack, fmt: str, *, fps: str | None = None) -> tuple[str, list[str]]:
+    """The text of ``track`` in format ``fmt`` and the notes on what that format could not carry
+    (styling, placement, characters, re-timed cues). ``fps`` goes to the formats that count frames."""
+    import inspect
+
+    mod = module(fmt)
+    kw = {"fps": fps} if fps is not None and "fps" in inspect.signature(mod.dumps).parameters else {}
+    if hasattr(mod, "write"):
+        return mod.write(track, **kw)
+    text = mod.dumps(track, **kw)
+    notes = []
+    styled = [n for n, c in enumerate(track.cues, start=1) if c.spans or c.placement is not None]
+    if styled:
+        notes.append(f"styling and placement are not kept in {mod.NAME}: {len(styled)} cue(s) (cue "
+                     + ", ".join(map(str, styled[:8])) + (", ..." if len(styled) > 8 else "") + ")")
+    return text, notes
+
+
+def source_notes(track: CueTrack) -> list[str]:
+    """The reader's notes and skipped blocks as ``file:line: message`` lines."""
+    from ._common import reader_notes, reader_skipped
+
+    meta = track.metadata if isinstance(track.metadata, dict) else {}
+    path = (meta.get("source") or {}).get("path", "")
+    where = (lambda line: f"{path}:{line}: " if line else f"{path}: ") if path else (
+        lambda line: f"line {line}: " if line else "")
+    return ([where(line) + f"skipped: {why}" for line, why in reader_skipped(track)]
+            + [where(line) + msg for line, msg in reader_notes(track)])
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """What ``convert`` did: the track as read, the text written, and every note (reader and writer)."""
+
+    track: CueTrack
+    text: str
+    fmt: str
+    notes: tuple[str, ...]
+
+
+def convert(src: Path | str, dst: Path | str | None = None, *, to: str | None = None, fps: str | None = None,
+            encoding: str | None = None, src_format: str | None = None) -> Conversion:
+    """Read any subtitle file and write it in another format (the one ``to`` names, else ``dst``'s
+    extension), keeping what the target can hold; the notes say what it could not. With ``dst``, the
+    file is written atomically. ``fps``: the frame rate for frame-based formats (SCC in and out,
+    spotting lists, TTML frames)."""
+    from ..fsio import atomic_write_text
+
+    if dst is None and to is None:
+        raise FormatError("convert needs an output file or a target format")
+    fmt = format_for(dst or "", to)
+    name = format_for(src, src_format)
+    if name == "scc" and fps is not None:
+        track = _read_scc(src, encoding, fps)
+    else:
+        track = read_subtitles(src, encoding, src_format)
+    text, wnotes = write_subtitles(track, fmt, fps=fps)
+    if dst is not None:
+        atomic_write_text(Path(dst), text)
+    return Conversion(track, text, fmt, tuple(source_notes(track) + [f"{fmt}: {n}" for n in wnotes]))
+
+
+def _read_scc(path: Path | str, encoding: str | None, fps: str) -> CueTrack:
+    data = Path(path).read_bytes()
+    text = decode(data, encoding, path=path)
+    try:
+        track = scc.loads(text, fps=fps)
+    except FormatError as exc:
+        exc.path = exc.path or str(path)
+        raise
+    meta = dict(track.metadata)
+    meta["source"] = {"path": str(path), "format": "scc", "has_text": has_text(text, "scc")}
+    return CueTrack(track.cues, track.language, meta)

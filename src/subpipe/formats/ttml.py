@@ -29,7 +29,7 @@ from ..errors import FormatError
 from ..model import Cue, CueTrack, Placement, Span
 from ..timecode import FrameRate
 from ._common import ReadLog, captured_logs, frame_rate_for, nearest_frame, shown_lines, ttconv_document
-from .markup import make_cue, norm_color
+from .markup import color_hex, make_cue, norm_color, styled_lines
 
 NAME = "ttml"
 EXTENSIONS = (".ttml", ".dfxp", ".xml")
@@ -42,8 +42,24 @@ _PCT = styles.LengthType.Units.pct
 _TT = "http://www.w3.org/ns/ttml"
 
 
-def to_model(track: CueTrack, *, fps: FrameRate | None = None) -> tmodel.ContentDocument:
-    """Our CueTrack as a ttconv document; with ``fps``, times are moved onto that frame grid."""
+_VERTICAL_ALIGN = {"top": styles.DisplayAlignType.before, "middle": styles.DisplayAlignType.center,
+                   "bottom": styles.DisplayAlignType.after}
+_TEXT_ALIGN = {"left": styles.TextAlignType.start, "center": styles.TextAlignType.center,
+               "right": styles.TextAlignType.end}
+
+
+def _color_type(color: str) -> styles.ColorType:
+    h = color_hex(color).lstrip("#")
+    return styles.ColorType((int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16), 255))
+
+
+def to_model(track: CueTrack, *, fps: FrameRate | None = None, notes: list[str] | None = None,
+             ) -> tmodel.ContentDocument:
+    """Our CueTrack as a ttconv document; with ``fps``, times are moved onto that frame grid. Styled
+    spans become ``span`` elements with ``tts:fontStyle``/``fontWeight``/``textDecoration``/``color``;
+    a placement becomes a region (top, middle or bottom of the safe area) and ``tts:textAlign``.
+    ``notes`` collects what TTML as written here cannot carry (speaker voices)."""
+    notes = notes if notes is not None else []
     pct10, pct80 = styles.LengthType(10, _PCT), styles.LengthType(80, _PCT)
     doc, div = ttconv_document((
         (styles.StyleProperties.Origin, styles.CoordinateType(pct10, pct10)),
@@ -51,38 +67,76 @@ def to_model(track: CueTrack, *, fps: FrameRate | None = None) -> tmodel.Content
     ))
     doc.set_lang(track.language or "")
     doc.set_content_profiles({IMSC_11_TEXT_PROFILE_DESIGNATOR})
+    regions = {"bottom": doc.get_region("bottom")}
+
+    def region_for(vertical: str) -> tmodel.Region:
+        if vertical not in regions:
+            r = tmodel.Region(vertical, doc)
+            r.set_style(styles.StyleProperties.Origin, styles.CoordinateType(pct10, pct10))
+            r.set_style(styles.StyleProperties.Extent, styles.ExtentType(pct80, pct80))
+            r.set_style(styles.StyleProperties.DisplayAlign, _VERTICAL_ALIGN[vertical])
+            r.set_style(styles.StyleProperties.TextAlign, styles.TextAlignType.center)
+            doc.put_region(r)
+            regions[vertical] = r
+        return regions[vertical]
 
     def when(ms: int) -> Fraction:
         return Fraction(nearest_frame(ms, fps)) / fps.rate if fps else Fraction(ms, 1000)
 
     for n, cue in enumerate(track.cues, start=1):
-        lines = shown_lines(cue.lines)
+        lines = [r for r in styled_lines(cue) if "".join(x.text for x in r).strip()]
         if not lines:
             continue
         p = tmodel.P(doc)
         p.set_id(f"c{n}")
         p.set_begin(when(cue.start_ms))
         p.set_end(when(cue.end_ms))
-        for i, line in enumerate(lines):
+        pl = cue.placement
+        if pl is not None and pl.vertical != "bottom":
+            p.set_region(region_for(pl.vertical))
+        if pl is not None and pl.align != "center":
+            p.set_style(styles.StyleProperties.TextAlign, _TEXT_ALIGN[pl.align])
+        for i, runs in enumerate(lines):
             if i:
                 p.push_child(tmodel.Br(doc))
-            clean = _NOT_XML.sub("", line)
-            if clean != line:
-                log.warning("cue %d: characters XML cannot carry were removed for TTML", n)
-            span = tmodel.Span(doc)
-            span.push_child(tmodel.Text(doc, clean))
-            p.push_child(span)
+            for run in runs:
+                clean = _NOT_XML.sub("", run.text)
+                if clean != run.text:
+                    notes.append(f"cue {n}: characters XML cannot carry were removed")
+                span = tmodel.Span(doc)
+                if run.italic:
+                    span.set_style(styles.StyleProperties.FontStyle, styles.FontStyleType.italic)
+                if run.bold:
+                    span.set_style(styles.StyleProperties.FontWeight, styles.FontWeightType.bold)
+                if run.underline:
+                    span.set_style(styles.StyleProperties.TextDecoration,
+                                   styles.TextDecorationType(underline=True))
+                if run.color:
+                    span.set_style(styles.StyleProperties.Color, _color_type(run.color))
+                if run.voice:
+                    notes.append(f"cue {n}: speaker voice {run.voice!r} is not kept in TTML")
+                span.push_child(tmodel.Text(doc, clean))
+                p.push_child(span)
         div.push_child(p)
     return doc
 
 
 def dumps(track: CueTrack, *, fps: str | float | FrameRate | None = None, time_format: str = "clock") -> str:
+    text, notes = write(track, fps=fps, time_format=time_format)
+    for note in notes:
+        log.warning("TTML: %s", note)
+    return text
+
+
+def write(track: CueTrack, *, fps: str | float | FrameRate | None = None, time_format: str = "clock",
+          ) -> tuple[str, list[str]]:
     """IMSC 1.1 Text Profile TTML. ``time_format``: ``clock`` (``HH:MM:SS.mmm``, exact) or ``frames``
     (``123f`` at ``fps``, else the track's profile frame rate, else 24)."""
     if time_format not in ("clock", "frames"):
         raise FormatError(f"unknown TTML time format {time_format!r}", hint="use 'clock' or 'frames'")
     fr = frame_rate_for(track, fps, "24") if time_format == "frames" else None
-    doc = to_model(track, fps=fr)
+    notes: list[str] = []
+    doc = to_model(track, fps=fr, notes=notes)
     with captured_logs() as records:
         config = imsc_config.IMSCWriterConfiguration(
             profile_signaling=imsc_config.ContentProfilesSignaling.CONTENT_PROFILES,
@@ -93,7 +147,7 @@ def dumps(track: CueTrack, *, fps: str | float | FrameRate | None = None, time_f
     for r in records:
         log.debug("ttconv: %s", r.getMessage())
     _indent(tree)
-    return et.tostring(tree.getroot(), encoding="unicode", xml_declaration=True) + "\n"
+    return et.tostring(tree.getroot(), encoding="unicode", xml_declaration=True) + "\n", list(dict.fromkeys(notes))
 
 
 def _indent(tree: et.ElementTree) -> None:
