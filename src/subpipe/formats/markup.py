@@ -347,7 +347,8 @@ def vtt_settings(p: Placement | None) -> str:
     """WebVTT cue settings for a placement: as read when read from WebVTT, else from vertical/align."""
     if p is None:
         return ""
-    if p.line is not None or p.position is not None or p.size is not None or p.vtt_align is not None:
+    if (p.line is not None or p.position is not None or p.size is not None or p.vtt_align is not None
+            or p.region is not None):
         parts = [f"{k}:{v}" for k, v in (("region", p.region), ("line", p.line), ("position", p.position),
                                          ("size", p.size), ("align", p.vtt_align)) if v is not None]
         return " ".join(parts)

@@ -438,35 +438,41 @@ def loads(text: str, *, fps: str | float | FrameRate | None = None, strict: bool
         parsed.append((k, m.groups()[:6], " ".join(words)))
     if spaced:
         rl.note(None, f"{spaced} line(s) have a space, not a tab, after the timecode; read as a tab")
-    # ttconv reads two-digit hours only: move the file's hours into 00-99 and add them back after
-    base = min((int(g[0]) for _, g, _ in parsed), default=0)
-    if max((int(g[0]) for _, g, _ in parsed), default=0) < 100:
-        base = 0
-    elif max(int(g[0]) for _, g, _ in parsed) - base > 99:
-        raise FormatError("SCC timecodes span more than 99 hours", line=parsed[-1][0])
-    body = ["Scenarist_SCC V1.0", ""]
-    for _, g, words in parsed:
-        body.append(f"{int(g[0]) - base:02d}:{g[1]}{g[2]}{g[3]}{g[4]}{g[5]}\t{words}")
-        body.append("")
-    with captured_logs() as records:
-        try:
-            doc = scc_reader.to_model("\n".join(body))
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise FormatError(f"SCC that ttconv cannot decode: {exc}") from None
-    for r in records:
-        log.debug("ttconv: %s", r.getMessage())
+    # ttconv reads two-digit hours only: each run of lines within 100 hours is read with its hours
+    # moved into 00-99, and the hours added back after
+    groups: list[list[tuple[int, tuple[str, ...], str]]] = []
+    for item in parsed:
+        if not groups or int(item[1][0]) - int(groups[-1][0][1][0]) > 99:
+            groups.append([])
+        groups[-1].append(item)
     scale = Fraction(1)
     if fps is not None:
         fr = FrameRate.parse(fps)
         if fr not in _SCC_RATES:
             raise FormatError(f"SCC is 29.97 (drop-frame or not) or 30 fps, not {fr}")
         scale = Fraction(30000, 1001) / fr.rate
-    track = ttml.from_model(doc, scale, rl=rl, align=False, merge_touching=True)
-    if base:
-        df = any(g[4] in ";.," for _, g, _ in parsed)
-        frames = base * (107892 if df else 108000)
-        offset = round(Fraction(frames * 1001, 30000) * scale * 1000)
-        rl.note(None, f"timecode hours from {base} on")
-        track = CueTrack(tuple(c.with_times(c.start_ms + offset, c.end_ms + offset) for c in track.cues),
-                         track.language, rl.metadata())
-    return track
+    if len(groups) > 1:
+        rl.note(None, "timecodes span more than 99 hours: read in runs of 99 hours, a caption shown across "
+                      "a run's end ends there")
+    cues = []
+    for group in groups or [[]]:
+        base = int(group[0][1][0]) if group and max(int(g[0]) for _, g, _ in group) > 99 else 0
+        body = ["Scenarist_SCC V1.0", ""]
+        for _, g, words in group:
+            body.append(f"{int(g[0]) - base:02d}:{g[1]}{g[2]}{g[3]}{g[4]}{g[5]}\t{words}")
+            body.append("")
+        with captured_logs() as records:
+            try:
+                doc = scc_reader.to_model("\n".join(body))
+            except (ValueError, KeyError, IndexError, TypeError) as exc:
+                raise FormatError(f"SCC that ttconv cannot decode: {exc}") from None
+        for r in records:
+            log.debug("ttconv: %s", r.getMessage())
+        part = ttml.from_model(doc, scale, rl=rl, align=False, merge_touching=True)
+        offset = 0
+        if base:
+            df = any(g[4] in ";.," for _, g, _ in group)
+            offset = round(Fraction(base * (107892 if df else 108000) * 1001, 30000) * scale * 1000)
+            rl.note(None, f"timecode hours from {base} on")
+        cues += [c.with_times(c.start_ms + offset, c.end_ms + offset) for c in part.cues]
+    return CueTrack.of(cues, metadata=rl.metadata())

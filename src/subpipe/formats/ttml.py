@@ -90,7 +90,13 @@ def to_model(track: CueTrack, *, fps: FrameRate | None = None, notes: list[str] 
         p = tmodel.P(doc)
         p.set_id(f"c{n}")
         p.set_begin(when(cue.start_ms))
-        p.set_end(when(cue.end_ms))
+        end = cue.end_ms
+        if when(end) <= when(cue.start_ms):  # TTML readers drop a p with no duration: its words would go
+            end = cue.start_ms + (max(1, round(1000 / fps.rate)) if fps else 1)
+            while when(end) <= when(cue.start_ms):
+                end += 1
+            notes.append(f"cue {n} lasts 0 ms; written {end - cue.start_ms} ms long so TTML readers keep it")
+        p.set_end(when(end))
         pl = cue.placement
         if pl is not None and pl.vertical != "bottom":
             p.set_region(region_for(pl.vertical))
