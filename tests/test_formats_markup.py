@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import NAMED_COLORS, srt_char, styled_tracks
 
 from subpipe.errors import FormatError
 from subpipe.formats import decode, read_subtitles, scc, srt, ttml, vtt, write_subtitles
 from subpipe.formats.markup import styled_lines
 from subpipe.model import Cue, CueTrack, Span
+
+from strategies import NAMED_COLORS, srt_char, styled_tracks
 
 
 def _view(track: CueTrack, *, voice: bool = True, colors=None, placement: bool = True):

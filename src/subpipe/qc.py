@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -408,10 +408,12 @@ def merge_concurrent(track: CueTrack, prof: Profile) -> tuple[CueTrack, list[str
     return CueTrack(tuple(out), track.language, dict(track.metadata)), notes
 
 
-def _errors(cues: Sequence[Cue], profile: Profile, lo: int, **kw) -> int:
-    """Errors on cues[lo:] when checked after cues[:lo] (the context for gap rules)."""
+def _errors(cues: Sequence[Cue], profile: Profile, lo: int, **kw) -> tuple[int, int]:
+    """Errors on cues[lo:] when checked after cues[:lo] (the context for gap rules), and how many of
+    them are cues under the minimum duration."""
     rep = check_track(CueTrack(tuple(cues)), profile, **kw)
-    return sum(1 for v in rep.errors if v.cue > lo)
+    errs = [v for v in rep.errors if v.cue > lo]
+    return len(errs), sum(1 for v in errs if v.rule == "min_duration")
 
 
 def fix_track(
@@ -489,13 +491,11 @@ def fix_track(
         nxt_cue = work.cues[old_starts[cuts[b + 1]]] if b + 2 < len(cuts) else None
         ctx = chosen[-1:]
         tail = [nxt_cue] if nxt_cue is not None else []
-        e_old = _errors(ctx + olds + tail, profile, len(ctx), **kw)
+        e_old, short_old = _errors(ctx + olds + tail, profile, len(ctx), **kw)
         if e_old == 0:
             chosen += olds
             continue
-        e_new = _errors(ctx + news + tail, profile, len(ctx), **kw)
-        short_old = _errors_of(ctx + olds, profile, "min_duration", len(ctx), **kw)
-        short_new = _errors_of(ctx + news, profile, "min_duration", len(ctx), **kw)
+        e_new, short_new = _errors(ctx + news + tail, profile, len(ctx), **kw)
         if e_new < e_old and short_new <= short_old:
             chosen += news
             replaced += len(olds)
@@ -508,11 +508,6 @@ def fix_track(
     if len(fixed.cues) != len(track.cues):
         notes.append(f"{len(track.cues)} cues became {len(fixed.cues)}")
     return FixResult(fixed, before, after, tuple(notes))
-
-
-def _errors_of(cues: Sequence[Cue], profile: Profile, rule: str, lo: int, **kw) -> int:
-    rep = check_track(CueTrack(tuple(cues)), profile, **kw)
-    return sum(1 for v in rep.errors if v.cue > lo and v.rule == rule)
 
 
 # ---------------------------------------------------------------- retime

@@ -28,7 +28,7 @@ from ttconv.imsc.designators import IMSC_11_TEXT_PROFILE_DESIGNATOR
 from ..errors import FormatError
 from ..model import Cue, CueTrack, Placement, Span
 from ..timecode import FrameRate
-from ._common import ReadLog, captured_logs, frame_rate_for, nearest_frame, shown_lines, ttconv_document
+from ._common import ReadLog, captured_logs, frame_rate_for, nearest_frame, ttconv_document
 from .markup import color_hex, make_cue, norm_color, styled_lines
 
 NAME = "ttml"
@@ -173,6 +173,12 @@ def loads(text: str, *, strict: bool = False) -> CueTrack:
     if body[: len(body) - len(body.lstrip())].strip(" \t\r\n") == "" and body != body.lstrip():
         rl.note(1, "white space before the XML declaration is ignored")
         body = body.lstrip()
+    # one-digit hours (0:00:02.07): TTML asks for two; read them as players that accept them do
+    body, padded = re.subn(r"""(\s(?:begin|end|dur)\s*=\s*["'])(\d):(\d\d:)""", r"\g<1>0\2:\3", body)
+    if padded:
+        rl.note(None, f"{padded} time(s) with one-digit hours (TTML asks for two) read as written")
+    # the text is decoded already: an encoding named in the XML declaration no longer applies
+    body = re.sub(r"^(<\?xml[^>]*?)\s+encoding\s*=\s*([\"'])[^\"']*\2", r"\1", body, count=1)
     try:
         root = et.fromstring(body.encode("utf-8"))
     except et.ParseError as exc:
@@ -188,7 +194,11 @@ def loads(text: str, *, strict: bool = False) -> CueTrack:
         raise FormatError(f"not TTML: {why}")
     for r in records:
         if r.levelno >= logging.WARNING:
-            rl.note(None, f"ttconv: {r.getMessage()}")
+            msg = r.getMessage()
+            if msg.startswith("Bad ") and "attribute" in msg:  # a time or style ttconv had to ignore
+                rl.skip(None, f"ttconv ignored it: {msg}")
+            else:
+                rl.note(None, f"ttconv: {msg}")
     return from_model(doc, rl=rl)
 
 
@@ -323,7 +333,7 @@ def from_model(doc: tmodel.ContentDocument, time_scale: Fraction = Fraction(1), 
         tail = chain_up + ([region] if region is not None else [])
         pieces: list[tuple[str | None, dict, Fraction, Fraction | None]] = []  # None text = line break
 
-        def walk(el, chain, a, z):
+        def walk(el, chain, a, z, pieces=pieces, instant=instant, pb=pb):
             for child in el:
                 ca, cz = clip(child, a, z) if not isinstance(child, tmodel.Text) else (a, z)
                 if instant:
@@ -388,7 +398,8 @@ def from_model(doc: tmodel.ContentDocument, time_scale: Fraction = Fraction(1), 
                 rl.note(None, f"the last caption has no end; it is given {DEFAULT_LAST_MS} ms")
         c = Cue(s, max(s, e), cue.lines, spans=cue.spans, placement=cue.placement)
         last = cues[-1] if cues else None
-        if (merge_touching and last is not None and last.end_ms == c.start_ms and last.lines == c.lines and last.spans == c.spans
+        if (merge_touching and last is not None and last.end_ms == c.start_ms and last.lines == c.lines
+                and last.spans == c.spans
                 and last.placement == c.placement):
             cues[-1] = last.with_times(last.start_ms, c.end_ms)  # the same text on screen, unbroken
             continue
