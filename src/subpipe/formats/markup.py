@@ -20,7 +20,10 @@ VTT_COLORS = {"white": "#ffffff", "lime": "#00ff00", "cyan": "#00ffff", "red": "
 _HEX_TO_NAME = {v: k for k, v in VTT_COLORS.items()}
 _CSS_EXTRA = {"green": "#008000", "gray": "#808080", "grey": "#808080", "silver": "#c0c0c0",
               "maroon": "#800000", "navy": "#000080", "olive": "#808000", "purple": "#800080",
-              "teal": "#008080", "fuchsia": "#ff00ff", "aqua": "#00ffff", "orange": "#ffa500"}
+              "teal": "#008080", "fuchsia": "#ff00ff", "aqua": "#00ffff", "orange": "#ffa500",
+              "brown": "#a52a2a", "pink": "#ffc0cb", "gold": "#ffd700", "violet": "#ee82ee",
+              "indigo": "#4b0082", "darkred": "#8b0000", "darkgreen": "#006400", "darkblue": "#00008b",
+              "lightblue": "#add8e6", "lightgreen": "#90ee90", "lightgray": "#d3d3d3", "lightgrey": "#d3d3d3"}
 
 
 def norm_color(value: str | None) -> str | None:
@@ -28,6 +31,8 @@ def norm_color(value: str | None) -> str | None:
     if not value:
         return None
     v = value.strip().strip("\"'").lower()
+    if re.fullmatch(r"[0-9a-f]{6}", v):  # players take a bare hex triplet too
+        v = "#" + v
     if re.fullmatch(r"#[0-9a-f]{6}([0-9a-f]{2})?", v):
         v = v[:7]
         return _HEX_TO_NAME.get(v, v)
