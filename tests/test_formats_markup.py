@@ -160,3 +160,43 @@ def test_retime_offset_zero_keeps_a_cue_at_zero_and_keeps_styling():
     moved, dropped = shift(track, 0)
     assert dropped == 0 and len(moved.cues) == 2
     assert moved.cues[1].spans == (( Span("x", italic=True),),)
+
+
+def test_fix_keeps_styles_on_the_words_and_never_splits_inside_a_tag(tmp_path):
+    from subpipe.cli_rules import fix_file
+    from subpipe.profiles import get_profile
+
+    src = tmp_path / "in.srt"
+    src.write_text("1\n00:00:01,000 --> 00:00:12,000\n<i>one two three four five six seven eight</i> nine "
+                   "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty\n",
+                   encoding="utf-8")
+    out = tmp_path / "out.srt"
+    res = fix_file(src, out, get_profile("netflix-en"))
+    assert len(res.after.errors) <= len(res.before.errors)
+    back = read_subtitles(out)
+    words = " ".join(" ".join(c.lines) for c in back.cues).split()
+    assert words == ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+                     "sixteen seventeen eighteen nineteen twenty").split()
+    italic = [s.text for c in back.cues for r in styled_lines(c) for s in r if s.italic]
+    assert " ".join(italic).split() == "one two three four five six seven eight".split()
+    assert all(t.count("<i>") == t.count("</i>") for t in out.read_text().split("\n\n"))
+
+
+def test_check_fails_on_what_it_could_not_read_and_convert_keeps_markup(tmp_path):
+    from click.testing import CliRunner
+
+    from subpipe.cli import cli
+
+    bad = tmp_path / "notes.srt"
+    bad.write_text("these are my notes\nnot subtitles\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["check", str(bad)])
+    assert res.exit_code == 1 and "line 1" in res.output and "no_cues" in res.output
+    src = tmp_path / "in.srt"
+    src.write_text("1\n00:00:01,000 --> 00:00:03,000\n{\\an8}<i>Hello</i> <b>there</b>\n", encoding="utf-8")
+    out = tmp_path / "out.vtt"
+    res = CliRunner().invoke(cli, ["convert", str(src), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    text = out.read_text(encoding="utf-8")
+    assert "<i>Hello</i> <b>there</b>" in text and "line:0" in text
+    res = CliRunner().invoke(cli, ["check", "--help"])
+    assert ".scc" in res.output and ".ttml" in res.output
