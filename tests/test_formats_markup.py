@@ -190,7 +190,7 @@ def test_check_fails_on_what_it_could_not_read_and_convert_keeps_markup(tmp_path
     bad = tmp_path / "notes.srt"
     bad.write_text("these are my notes\nnot subtitles\n", encoding="utf-8")
     res = CliRunner().invoke(cli, ["check", str(bad)])
-    assert res.exit_code == 1 and "line 1" in res.output and "no_cues" in res.output
+    assert res.exit_code == 1 and "line 1" in res.output and "no cue could be read" in res.output
     src = tmp_path / "in.srt"
     src.write_text("1\n00:00:01,000 --> 00:00:03,000\n{\\an8}<i>Hello</i> <b>there</b>\n", encoding="utf-8")
     out = tmp_path / "out.vtt"

@@ -128,6 +128,15 @@ class ReadLog:
         self.notes.append((line, message))
         log.info("line %s: %s", line, message)
 
+    def nothing_read(self, cues) -> None:
+        """A file whose every block was skipped is not this format at all: raise the first reason."""
+        from ..errors import FormatError
+
+        if not cues and self.skipped:
+            line, why = self.skipped[0]
+            more = f" ({len(self.skipped) - 1} more block(s) like it)" if len(self.skipped) > 1 else ""
+            raise FormatError(f"no cue could be read: {why}{more}", line=line)
+
     def metadata(self) -> dict:
         return {"skipped": list(self.skipped), "reader_notes": list(self.notes)}
 

@@ -138,4 +138,5 @@ def loads(text: str, *, strict: bool = False) -> CueTrack:
         for d in dropped:
             rl.note(first, d)
         cues.append(make_cue(start, end, runs, placement))
+    rl.nothing_read(cues)
     return CueTrack.of(cues, metadata=rl.metadata())

@@ -152,4 +152,5 @@ def loads(text: str, *, strict: bool = False) -> CueTrack:
         if any(s.strip() for s in body) and not cue.lines:
             rl.note(first + 1, "a cue whose text is all markup shows nothing")
         cues.append(cue)
+    rl.nothing_read(cues)
     return CueTrack.of(cues, metadata=rl.metadata())
