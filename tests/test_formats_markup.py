@@ -200,3 +200,24 @@ def test_check_fails_on_what_it_could_not_read_and_convert_keeps_markup(tmp_path
     assert "<i>Hello</i> <b>there</b>" in text and "line:0" in text
     res = CliRunner().invoke(cli, ["check", "--help"])
     assert ".scc" in res.output and ".ttml" in res.output
+
+
+@settings(max_examples=15, deadline=None)
+@given(styled_tracks(chars=st.sampled_from("abcdefghij ABC0123"), max_cues=3, voices=False))
+def test_every_writer_keeps_the_text_and_notes_the_markup_it_drops(track):
+    from subpipe.formats import SUBTITLE_FORMATS, module
+
+    spaced = CueTrack.of([c.with_times(i * 5000 + 1000, i * 5000 + 3000) for i, c in enumerate(track.cues)])
+    styled = any(c.spans or c.placement is not None for c in spaced.cues)
+    for name in SUBTITLE_FORMATS:
+        text, notes = write_subtitles(spaced, name, fps="25" if name == "spotting" else None)
+        mod = module(name)
+        if hasattr(mod, "loads"):
+            back = mod.loads(text, fps="25") if name == "spotting" else mod.loads(text)
+            assert " ".join(" ".join(c.lines) for c in back.cues).split() == \
+                " ".join(" ".join(c.lines) for c in spaced.cues).split(), name
+        else:
+            for c in spaced.cues:
+                assert all(w in text for w in " ".join(c.lines).split()), name
+        if styled and name not in ("srt", "vtt", "ttml"):
+            assert notes, f"{name} dropped styling without a note"
