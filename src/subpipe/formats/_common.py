@@ -118,7 +118,7 @@ class ReadLog:
         if self.strict:
             raise FormatError(why, line=line)
         self.skipped.append((line, why))
-        log.warning("line %s: %s; the block is skipped", line, why)
+        log.info("line %s: %s; the block is skipped", line, why)  # the CLI prints it once, as a note
 
     def note(self, line: int | None, message: str) -> None:
         """A note, once per distinct message (the first line it applies to)."""

@@ -84,9 +84,10 @@ def parse_timing(line: str, lineno: int, example: str = "00:00:01,000 --> 00:00:
     except FormatError as exc:
         raise FormatError(exc.message, line=lineno) from None
     if end < start:
-        log.warning("line %d: cue ends before it starts; its end is set to its start", lineno)
         if rl is not None:
             rl.note(lineno, f"a cue ends before it starts ({line.strip()}); its end is set to its start")
+        else:
+            log.warning("line %d: cue ends before it starts; its end is set to its start", lineno)
         end = start
     return start, end
 
