@@ -101,9 +101,9 @@ def independent_words(path: Path, fmt: str, encoding: str | None) -> list[str] |
             caps = webvtt.from_buffer(io.StringIO(text.lstrip("\ufeff")))
             return " ".join(html.unescape(tag.sub("", c.raw_text)) for c in caps).split()
         if fmt in ("ttml", "scc"):
-            import pycaption
-
             import warnings
+
+            import pycaption
 
             reader = pycaption.DFXPReader() if fmt == "ttml" else pycaption.SCCReader()
             with warnings.catch_warnings():  # pycaption's BeautifulSoup warns about its own parser choice
