@@ -123,3 +123,12 @@ clean:
 distclean: clean
 	rm -rf $(VENV)
 
+
+# Issue 13: subtitle files from the wild. The held-out set is the test files shipped in the pysrt and
+# webvtt-py source packages (nothing was tuned on them), fetched with pip into bench/.cache.
+WILD_HELD_OUT := bench/.cache/held_out
+bench-wild: setup
+	mkdir -p $(WILD_HELD_OUT)/sdists
+	$(PY) -m pip download --quiet --no-deps --no-binary :all: -d $(WILD_HELD_OUT)/sdists pysrt==1.1.2 webvtt-py==0.6.0
+	for f in $(WILD_HELD_OUT)/sdists/*.tar.gz; do tar -xzf $$f -C $(WILD_HELD_OUT); done
+	$(PY) bench/bench_wild.py --out bench/results/wild.md --held-out $(WILD_HELD_OUT)

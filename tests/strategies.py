@@ -143,3 +143,61 @@ def sound_events(draw, max_ms: int = 120_000, max_size: int = 6) -> tuple:
     cuts = sorted(draw(st.lists(st.integers(min_value=0, max_value=max_ms), min_size=0, max_size=2 * max_size,
                                 unique=True)))
     return tuple(SoundEvent("music", a, b) for a, b in zip(cuts[::2], cuts[1::2], strict=False) if b > a)
+
+
+# ---------------------------------------------------------------- styled cues (markup as structure)
+VOICES = ("Alba", "Bob Smith", "Dr. Ng")
+NAMED_COLORS = ("yellow", "cyan", "red", "lime", "magenta", "blue", "black")
+# characters SubRip cannot escape (a "<" or "{" may open a tag there)
+srt_char = st.characters(codec="utf-8", categories=("L", "N", "P", "S"), exclude_characters="<>{}\\")
+
+
+@st.composite
+def styles(draw, colors=NAMED_COLORS + ("#123456",), voices: bool = True) -> dict:
+    return {
+        "italic": draw(st.booleans()), "bold": draw(st.booleans()), "underline": draw(st.booleans()),
+        "color": draw(st.none() | st.sampled_from(colors)),
+        "voice": draw(st.none() | st.sampled_from(VOICES)) if voices else None,
+    }
+
+
+@st.composite
+def placements(draw):
+    from subpipe.model import Placement
+
+    return Placement(vertical=draw(st.sampled_from(("top", "middle", "bottom"))),
+                     align=draw(st.sampled_from(("left", "center", "right"))))
+
+
+@st.composite
+def styled_cue(draw, start_ms: int, end_ms: int, chars=any_char, max_lines: int = 2, colors=NAMED_COLORS,
+               voices: bool = True, placement: bool = True) -> Cue:
+    """A cue whose words each carry a style; a space takes its neighbours' style when they share one."""
+    from subpipe.formats.markup import make_cue
+    from subpipe.model import Span
+
+    lines = []
+    for _ in range(draw(st.integers(1, max_lines))):
+        runs: list[Span] = []
+        prev = None
+        for w in draw(st.lists(words(chars, max_size=8), min_size=1, max_size=4)):
+            style = draw(styles(colors, voices))
+            if prev is not None:
+                runs.append(Span(" ", **(style if style == prev else {})))
+            runs.append(Span(w, **style))
+            prev = style
+        lines.append(runs)
+    where = draw(st.none() | placements()) if placement else None
+    return make_cue(start_ms, end_ms, lines, where)
+
+
+@st.composite
+def styled_tracks(draw, max_cues: int = 5, **kw) -> CueTrack:
+    n = draw(st.integers(1, max_cues))
+    t = draw(st.integers(0, 3_600_000))
+    cues = []
+    for _ in range(n):
+        d = draw(st.integers(1, 6000))
+        cues.append(draw(styled_cue(t, t + d, **kw)))
+        t += d + draw(st.integers(0, 3000))
+    return CueTrack.of(cues)

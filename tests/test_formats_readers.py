@@ -74,7 +74,7 @@ def test_vtt_header_notes_styles_settings_and_tags():
 def test_end_before_start_is_clamped_not_fatal(caplog):
     track = srt.loads("1\n00:00:05,000 --> 00:00:04,000\nx\n")
     assert _cues(track) == [(5000, 5000, ("x",))]
-    assert "line 2" in caplog.text
+    assert track.metadata["reader_notes"][0][0] == 2
 
 
 # ---------------------------------------------------------------- broken files fail with the line number
@@ -84,34 +84,49 @@ BROKEN_SRT = [
     ("1\n00:00:01,000 --> 00:00:02,000\nHello\n\n2\n00:00:03,000 --> 00:0x:04,000\nWorld\n", 6, "timestamp"),
     ("1\n00:00:01,000 --> 00:00:02,000\nHello\n\nWorld\n", 5, "cue number or a timing line"),
     ("1\n\n00:00:01,000 --> 00:00:02,000\nHello\n", 2, "timing line after the cue number"),
-    ("\n\n\n1\n00:00:01 --> 00:00:02\nHello\n", 5, "timestamp"),
+    ("\n\n\n1\n00:00:0x --> 00:00:02\nHello\n", 5, "timestamp"),
 ]
 
 
 @pytest.mark.parametrize(("text", "line", "why"), BROKEN_SRT)
 def test_broken_srt_fails_with_its_line(text, line, why):
     with pytest.raises(FormatError, match=why) as exc:
-        srt.loads(text)
+        srt.loads(text, strict=True)
     assert exc.value.line == line
     assert f"(line {line})" in str(exc.value)
+    assert str(exc.value).count(f"(line {line})") == 1
     with pytest.raises(FormatError) as crlf:  # the same line with Windows line ends and a BOM
-        srt.loads("\ufeff" + text.replace("\n", "\r\n"))
+        srt.loads("\ufeff" + text.replace("\n", "\r\n"), strict=True)
     assert crlf.value.line == line
+    # as players do, the default reading skips the block and says where (or, when no cue is left,
+    # fails with the first block's line)
+    try:
+        assert line in [k for k, _ in srt.loads(text).metadata["skipped"]]
+    except FormatError as lenient:
+        assert lenient.line == line
 
 
 BROKEN_VTT = [
     ("1\n00:00:01.000 --> 00:00:02.000\nHello\n", 1, "WEBVTT"),
-    ("WEBVTT\n00:00:01.000 --> 00:00:02.000\nHello\n", 2, "blank line"),
-    ("WEBVTT\n\nid\nHello\n", 4, "timing line"),
-    ("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nok\n\n\n00:00:03.000 --> soon\nx\n", 7, "timestamp"),
+    ("WEBVTT\n\nid\nHello\n", 3, "timing line"),
+    ("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nok\n\n\n00:00:03.000 --> soon\nx\n", 7, "timing line"),
 ]
 
 
 @pytest.mark.parametrize(("text", "line", "why"), BROKEN_VTT)
 def test_broken_vtt_fails_with_its_line(text, line, why):
     with pytest.raises(FormatError, match=why) as exc:
-        vtt.loads(text)
+        vtt.loads(text, strict=True)
     assert exc.value.line == line
+    if line > 1:  # the spec drops only the bad block; the default reading says which
+        try:
+            assert line in [k for k, _ in vtt.loads(text).metadata["skipped"]]
+        except FormatError as lenient:
+            assert lenient.line == line
+
+
+def test_vtt_cue_right_after_the_header_reads():
+    assert [c.lines for c in vtt.loads("WEBVTT\n00:00:01.000 --> 00:00:02.000\nHello\n").cues] == [("Hello",)]
 
 
 def test_broken_ttml_scc_csv_fail_with_their_line():
@@ -123,7 +138,7 @@ def test_broken_ttml_scc_csv_fail_with_their_line():
         scc.loads("WEBVTT\n")
     assert exc.value.line == 1
     with pytest.raises(FormatError) as exc:
-        scc.loads("Scenarist_SCC V1.0\n\n00:00:01;00\t9420 9420\n\nnot a caption line\n")
+        scc.loads("Scenarist_SCC V1.0\n\n00:00:01;00\t9420 9420\n\nnot a caption line\n", strict=True)
     assert exc.value.line == 5
     csv_text = spotting.dumps(SAMPLE, fps="25").replace("00:00:03:00", "00:00:03:99")
     with pytest.raises(FormatError, match="out of range") as exc:
@@ -160,10 +175,16 @@ def test_non_utf8_asks_for_encoding_and_reads_with_it(tmp_path):
 
 def test_read_subtitles_errors_name_the_file(tmp_path):
     p = tmp_path / "bad.vtt"
-    p.write_text("WEBVTT\n\nid\nno timing\n")
+    p.write_text("WEBVTT\n\nid\nno timing\n\n00:00:01.000 --> 00:00:02.000\nok\n")
+    assert read_subtitles(p).metadata["skipped"][0][0] == 3  # the spec drops the block; we say where
+    p.write_text("WEBVTT\n\n00:00:0x.000 --> 00:00:01.000\ntext\n")
+    with pytest.raises(FormatError) as nothing:  # and a file of nothing but such blocks fails
+        read_subtitles(p)
+    assert nothing.value.line == 3 and nothing.value.path == str(p)
+    p.write_text("not webvtt\n")
     with pytest.raises(FormatError) as exc:
         read_subtitles(p)
-    assert exc.value.path == str(p) and exc.value.line == 4
+    assert exc.value.path == str(p) and exc.value.line == 1
     with pytest.raises(SubpipeError, match="no such file"):
         read_subtitles(tmp_path / "missing.srt")
     with pytest.raises(FormatError, match="cannot tell the subtitle format"):

@@ -35,7 +35,10 @@ def test_a_word_longer_than_a_row_is_cut():
 
 def test_typographic_characters_get_stand_ins_and_accents_the_set_has_stay():
     text, missing = scc.to_cea608("“Ça” — naïve… l’été ♪")
-    assert (text, missing) == ('"Ca" -- naive... l\'été ♪', "")
+    # CEA-608's extended set (ttconv's table) has “ ” Ç ï; the em dash, ellipsis and ’ get stand-ins
+    assert (text, missing) == ('“Ça” -- naïve... l\'été ♪', "")
+    back = scc.loads(scc.dumps(CueTrack((Cue(1000, 3000, (text,)),))))
+    assert back.cues[0].lines == (text,)
     assert scc.to_cea608("♪♪")[0] == "♪ ♪"
 
 

@@ -454,6 +454,7 @@ from .cli_rules import check, fix, retime  # noqa: E402
 
 for _cmd in (quotes, clip, serve, check, fix, retime):
     cli.add_command(_cmd)
+cli.add_command(sys.modules["subpipe.cli_rules"].convert)
 
 from . import cli_align  # noqa: E402
 

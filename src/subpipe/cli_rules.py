@@ -1,5 +1,5 @@
-"""`subpipe check`, `subpipe fix`, `subpipe retime`: QC for anyone's subtitle files (thin Click shell
-over ``subpipe.qc``)."""
+"""`subpipe check`, `subpipe fix`, `subpipe retime`, `subpipe convert`: QC for anyone's subtitle files
+(thin Click shell over ``subpipe.qc`` and ``subpipe.formats``)."""
 
 from __future__ import annotations
 
@@ -19,18 +19,51 @@ FPS_HELP = f"Frame rate for the frame rules ({', '.join(COMMON_FPS)}); default: 
 
 # ---------------------------------------------------------------- shared helpers (library-facing)
 def read_track(path: Path, encoding: str | None = None) -> CueTrack:
-    """Read an SRT/WebVTT file through the format registry; clear errors for bad encodings."""
+    """Read any subtitle file (SRT, WebVTT, TTML/DFXP, SCC, spotting list) through the format registry;
+    clear errors for bad encodings. Skipped blocks and notes are in ``track.metadata``."""
     from .formats import read_subtitles
 
     return read_subtitles(path, encoding)
 
 
-def write_track(track: CueTrack, out: Path) -> None:
-    from .formats import SUBTITLE_FORMATS, format_for
+def write_track(track: CueTrack, out: Path, fps: str | None = None) -> list[str]:
+    """Write ``track`` in the format of ``out``'s extension; returns the writer's notes."""
+    from .formats import format_for, write_subtitles
     from .fsio import atomic_write_text
 
-    mod = SUBTITLE_FORMATS[format_for(out)]
-    atomic_write_text(out, mod.dumps(track))
+    text, notes = write_subtitles(track, format_for(out), fps=fps)
+    atomic_write_text(out, text)
+    return notes
+
+
+def fix_file(src: Path, out: Path, profile: Profile, *, encoding: str | None = None,
+             media_duration_ms: int | None = None, shot_changes_ms=None):
+    """Read, fix, write, then re-read what was written and check it: the report's ``after`` is that of
+    the bytes on disk. If the target format would make the fixed cues worse than the input (SCC moves
+    and rewraps cues), the input's cues are written as they were instead, with a note. Returns a
+    ``qc.FixResult`` whose track is the one read back."""
+    from .formats import read_subtitles, source_notes
+    from .qc import FixResult, check_track, fix_track
+
+    kw = {"media_duration_ms": media_duration_ms, "shot_changes_ms": shot_changes_ms}
+    track = read_track(src, encoding)
+    res = fix_track(track, profile, **kw)
+    notes = source_notes(track) + list(res.notes)
+    wnotes = write_track(res.track, out)
+    back = read_subtitles(out)
+    after = check_track(back, profile, **kw)
+    if len(after.errors) > len(res.before.errors):
+        alt_notes = write_track(track, out)
+        back2 = read_subtitles(out)
+        after2 = check_track(back2, profile, **kw)
+        if len(after2.errors) <= len(after.errors):
+            notes.append(f"written in {out.suffix} the fixed cues had {len(after.errors)} errors, more than the "
+                         f"input's {len(res.before.errors)}: the input's cues were written unchanged")
+            back, after, wnotes = back2, after2, alt_notes
+        else:
+            write_track(res.track, out)
+    notes += [f"{out.suffix.lstrip('.')}: {n}" for n in wnotes]
+    return FixResult(back, res.before, after, tuple(notes))
 
 
 def load_shot_changes(value: str | Path | None, fps, threshold: float | None = None,
@@ -117,10 +150,11 @@ def _print_report(path: Path, report) -> None:
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (one object per file).")
 def check(files, profile, fps, media_path, shot_changes, scene_threshold, encoding, as_json):
-    """Check subtitle FILES (.srt, .vtt) against a delivery profile.
+    """Check subtitle FILES (.srt, .vtt, .ttml/.dfxp/.xml, .scc, spotting .csv) against a delivery profile.
 
-    Lists every violation with its rule, cue number, time, value and limit, then a summary. Exit code 1
-    when any file has a violation (warnings aside) or cannot be read.
+    Lists every violation with its rule, cue number, time, value and limit, then a summary. Blocks the
+    reader had to skip and a file with text but no readable cue are errors, with their line numbers.
+    Exit code 1 when any file has a violation (warnings aside) or cannot be read.
     """
     from .qc import check_track
 
@@ -136,6 +170,10 @@ def check(files, profile, fps, media_path, shot_changes, scene_threshold, encodi
             failed = True
             continue
         report = check_track(track, prof, media_duration_ms=duration, shot_changes_ms=cuts)
+        from .formats import source_notes
+
+        for note in source_notes(track):
+            click.echo(f"note: {note}", err=True)
         failed |= not report.ok
         if as_json:
             click.echo(json.dumps({"file": str(path), **report.to_dict()}, ensure_ascii=False))
@@ -157,21 +195,18 @@ def check(files, profile, fps, media_path, shot_changes, scene_threshold, encodi
 def fix(obj, file, out, profile, fps, media_path, shot_changes, scene_threshold, encoding, strict, as_json):
     """Re-break and re-time FILE to a profile without changing its words; report what could not be fixed."""
     from .formats import format_for
-    from .qc import fix_track
 
     format_for(out)  # fail on a bad extension before any work
     prof, duration, cuts = resolve(profile, fps, media_path, shot_changes, scene_threshold)
-    track = read_track(file, encoding)
-    res = fix_track(track, prof, media_duration_ms=duration, shot_changes_ms=cuts)
-    write_track(res.track, out)
+    res = fix_file(file, out, prof, encoding=encoding, media_duration_ms=duration, shot_changes_ms=cuts)
+    for note in res.notes:
+        click.echo(f"note: {note}", err=True)
     if as_json:
         click.echo(json.dumps({"file": str(file), "output": str(out), "before": res.before.to_dict(),
                                "after": res.after.to_dict(), "notes": list(res.notes)}, ensure_ascii=False))
     elif not (obj or {}).get("quiet"):
         click.echo(f"wrote {out}: {len(res.track)} cues; violations {len(res.before.errors)} before, "
-                   f"{len(res.after.errors)} after")
-        for note in res.notes:
-            click.echo(f"  note: {note}")
+                   f"{len(res.after.errors)} after (re-read from the file written)")
         if res.after.violations:
             click.echo("could not fix:")
             _print_report(out, res.after)
@@ -198,6 +233,8 @@ def retime(obj, file, out, offset, from_fps, to_fps, encoding):
         raise click.UsageError("give either --offset, or --from-fps and --to-fps")
     if offset is None and (from_fps is None or to_fps is None):
         raise click.UsageError("--from-fps and --to-fps go together")
+    from .formats import source_notes
+
     format_for(out)
     track = read_track(file, encoding)
     dropped = 0
@@ -205,6 +242,29 @@ def retime(obj, file, out, offset, from_fps, to_fps, encoding):
         track, dropped = shift(track, parse_offset(offset))
     else:
         track = change_fps(track, from_fps, to_fps)
-    write_track(track, out)
+    for note in source_notes(track) + write_track(track, out):
+        click.echo(f"note: {note}", err=True)
     if not (obj or {}).get("quiet"):
         click.echo(f"wrote {out}: {len(track)} cues" + (f"; {dropped} dropped (before 0)" if dropped else ""))
+
+
+# ---------------------------------------------------------------- convert
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="File to write; the format comes from the extension (.srt .vtt .ttml .dfxp .scc .csv .txt).")
+@click.option("--to", "to_format", default=None, help="Output format, when the extension does not say.")
+@click.option("--fps", default=None,
+              help="Frame rate for frame-based formats: SCC in and out (29.97df, 29.97, 30), spotting lists.")
+@click.option("--encoding", default=None, help="Text encoding of the input (default: a BOM, else UTF-8).")
+@click.pass_obj
+def convert(obj, file, out, to_format, fps, encoding):
+    """Convert FILE to another subtitle format, keeping text, line breaks, styling and placement wherever
+    the target can hold them; every thing it cannot keep is a note on stderr."""
+    from .formats import convert as convert_file
+
+    res = convert_file(file, out, to=to_format, fps=fps, encoding=encoding)
+    for note in res.notes:
+        click.echo(f"note: {note}", err=True)
+    if not (obj or {}).get("quiet"):
+        click.echo(f"wrote {out}: {len(res.track)} cues ({res.fmt})")

@@ -115,11 +115,54 @@ class Transcript:
 
 
 @dataclass(frozen=True, slots=True)
+class Span:
+    """A run of cue text with one style: what a viewer sees as italic, bold, underlined, coloured, or
+    as one speaker's voice (WebVTT ``<v>``). A cue's ``spans`` hold its lines as runs of these."""
+
+    text: str
+    italic: bool = False
+    bold: bool = False
+    underline: bool = False
+    color: str | None = None  # a CSS colour name ("yellow") or "#rrggbb"
+    voice: str | None = None
+
+    def same_style(self, other: Span) -> bool:
+        return (self.italic, self.bold, self.underline, self.color, self.voice) == (
+            other.italic, other.bold, other.underline, other.color, other.voice)
+
+    @property
+    def plain(self) -> bool:
+        return not (self.italic or self.bold or self.underline or self.color or self.voice)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a cue sits on screen. ``vertical``/``align`` are what every format can say (``{\\anN}``,
+    TTML regions, CEA-608 rows); the WebVTT settings and the TTML region id are kept as written so a
+    file read and written in its own format keeps them exactly."""
+
+    vertical: str = "bottom"  # top, middle, bottom
+    align: str = "center"  # left, center, right
+    line: str | None = None  # WebVTT cue settings as written
+    position: str | None = None
+    size: str | None = None
+    vtt_align: str | None = None
+    region: str | None = None  # TTML region id or WebVTT region
+
+    @property
+    def default(self) -> bool:
+        return self == Placement()
+
+
+@dataclass(frozen=True, slots=True)
 class Cue:
     start_ms: int
     end_ms: int
     lines: tuple[str, ...]
     words: tuple[Word, ...] = field(default=(), compare=False)
+    # markup as structure: per line, runs of styled text whose texts join to that line ("" = plain)
+    spans: tuple[tuple[Span, ...], ...] = field(default=(), compare=False)
+    placement: Placement | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.end_ms < self.start_ms:

@@ -15,12 +15,12 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from .errors import FormatError
-from .model import Cue, CueTrack, Transcript, Word
+from .model import Cue, CueTrack, Span, Transcript, Word
 from .profiles import Profile
 from .timecode import FrameRate, format_srt, frames_to_ms, ms_to_smpte, parse_time
 
@@ -42,22 +42,26 @@ RULES: dict[str, tuple[str, str]] = {
     "shot_change_in": (ERROR, "in-time just before a shot change (move it onto the cut or 12 frames before)"),
     "shot_change_out": (ERROR, "out-time near a shot change but not 2 frames before it"),
     "crosses_shot_change": (WARNING, "a cue shown across a shot change"),
+    "unread": (ERROR, "a block the reader could not read and skipped: its text is not checked"),
+    "no_cues": (ERROR, "the file has text but no cue could be read from it"),
 }
 
-_TAGS = re.compile(r"<[^>]*>|\{\\[^}]*\}")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
 
-# CEA-608 character repertoire (CTA-608-E): the basic set as ASCII maps it (0x2A, 0x5C, 0x5E-0x60 and
-# 0x7B-0x7E are accented letters there), the special set and both extended sets.
-_CEA608 = frozenset(
-    " !\"#$%&'()+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]abcdefghijklmnopqrstuvwxyz"
-    "áéíóúçÑñ÷█"  # basic-set substitutions
-    "®°½¿™¢£♪àèâêîôû"  # special characters
-    "ÁÉÓÚÜü‘¡*’—©℠•“”ÀÂÇÈÊËëÎÏïÔÙùÛ«»"  # extended: Spanish, French, misc.
-    "ÃãÍÌìÒòÕõ{}\\^_|~ÄäÖöß¥¤¦ÅåØø┌┐└┘"  # extended: Portuguese, German, Danish
-    "\u00a0"
-)
+
+
+def _cea608_repertoire() -> frozenset[str]:
+    """CEA-608's characters (CTA-608-E basic, special and extended sets), from ttconv's tables."""
+    from ttconv.scc.codes.extended_characters import SccExtendedCharacter
+    from ttconv.scc.codes.special_characters import SccSpecialCharacter
+    from ttconv.scc.codes.standard_characters import TO_SCC_BYTES
+
+    chars = set(TO_SCC_BYTES) | {m.value[2] for m in SccSpecialCharacter} | {m.value[2] for m in SccExtendedCharacter}
+    return frozenset(chars | {" "})
+
+
+_CEA608 = _cea608_repertoire()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +102,7 @@ class Report:
 
     @property
     def failed_cues(self) -> frozenset[int]:
-        return frozenset(v.cue for v in self.errors)
+        return frozenset(v.cue for v in self.errors if v.cue > 0)  # cue 0: the file (what was not read)
 
     @property
     def passed(self) -> int:
@@ -106,6 +110,8 @@ class Report:
 
     @property
     def compliance(self) -> float:
+        if any(v.cue == 0 for v in self.errors):
+            return 0.0 if not self.cues else min(self.passed / self.cues, 1 - 1 / (self.cues + 1))
         return self.passed / self.cues if self.cues else 1.0
 
     @property
@@ -126,8 +132,9 @@ class Report:
 
 # ---------------------------------------------------------------- helpers
 def visible(line: str) -> str:
-    """A line as people see it: markup tags (<i>, {\\an8}) removed."""
-    return _TAGS.sub("", line)
+    """A line as people see it. Readers keep markup as structure (``Cue.spans``), never in the text,
+    so a line is what is shown: ``<LAUGHING>`` read from ``&lt;LAUGHING&gt;`` is text."""
+    return line
 
 
 def guess_language(text: str) -> str | None:
@@ -229,6 +236,7 @@ def check_track(
         if cuts:
             _check_shots(cue, n, prof, cuts, add)
         prev = cue
+    out = _reader_violations(track) + out
     notes = []
     frame_bad = sum(1 for v in out if v.rule == "frame_boundary")
     if track.cues and frame_bad > len(track.cues) // 2:
@@ -236,6 +244,21 @@ def check_track(
     if prof.language and not prof.count_spaces:
         notes.append(f"characters counted without spaces ({prof.language})")
     return Report(prof.name, fr, len(track.cues), tuple(out), tuple(notes))
+
+
+def _reader_violations(track: CueTrack) -> list[Violation]:
+    """What the reader skipped, and a file with text that gave no cue: errors on the file (cue 0)."""
+    from .formats._common import reader_skipped
+
+    meta = track.metadata if isinstance(track.metadata, dict) else {}
+    out = []
+    for line, why in reader_skipped(track):
+        out.append(Violation("unread", 0, 0, 0, line or 0, 0, f"line {line}: {why}" if line else why))
+    src = meta.get("source") or {}
+    if not track.cues and src.get("has_text"):
+        out.append(Violation("no_cues", 0, 0, 0, 0, 1, "the file has text but no cue could be read from it"
+                             + (f" ({len(out)} block(s) skipped)" if out else "")))
+    return out
 
 
 def _check_shots(cue: Cue, n: int, prof: Profile, cuts: Sequence[int], add) -> None:
@@ -309,6 +332,90 @@ class FixResult:
     notes: tuple[str, ...] = field(default=())
 
 
+def _char_styles(runs: Sequence[Span]) -> list[Span]:
+    out: list[Span] = []
+    for r in runs:
+        out += [Span(c, r.italic, r.bold, r.underline, r.color, r.voice) for c in r.text]
+    return out
+
+
+def _word_runs(cue: Cue, unspaced: bool) -> list[list[Span]]:
+    """Each word of a cue (as ``_tokens`` splits it) as its styled runs."""
+    from .formats.markup import normalise, styled_lines
+
+    out: list[list[Span]] = []
+    for line, runs in zip(cue.lines, styled_lines(cue), strict=True):
+        chars = _char_styles(runs)
+        pos = 0
+        for tok, _ in _tokens(line, unspaced):
+            k = line.find(tok, pos)
+            k = pos if k < 0 else k
+            out.append(normalise([chars[k:k + len(tok)]])[0] or [Span(tok)])
+            pos = k + len(tok)
+    return out
+
+
+def _styled_cue(cue: Cue, word_runs: dict[int, list[Span]], placement) -> Cue:
+    """A rebuilt cue with its words' styles: spaces take the style of the words on both sides."""
+    from .formats.markup import make_cue
+
+    words = list(cue.words)
+    lines: list[list[Span]] = []
+    k = 0
+    for line in cue.lines:
+        runs: list[Span] = []
+        prev: Span | None = None
+        consumed = ""
+        while k < len(words) and len(consumed) < len(line.strip()):
+            w = words[k]
+            wr = word_runs.get(id(w), [Span(w.text)])
+            if runs and w.space_before:
+                nxt = wr[0]
+                style = prev if prev is not None and prev.same_style(nxt) else Span(" ")
+                runs.append(Span(" ", style.italic, style.bold, style.underline, style.color, style.voice))
+                consumed += " "
+            runs += wr
+            prev = wr[-1]
+            consumed += w.text
+            k += 1
+        lines.append(runs)
+    made = make_cue(cue.start_ms, cue.end_ms, lines, placement)
+    if made.lines != tuple(x.strip() for x in cue.lines if x.strip()):  # could not map: keep the plain text
+        return cue
+    return Cue(cue.start_ms, cue.end_ms, made.lines, cue.words, made.spans, made.placement)
+
+
+def merge_concurrent(track: CueTrack, prof: Profile) -> tuple[CueTrack, list[str]]:
+    """Cues that start together (within a frame) are shown together: one cue with all their lines,
+    when the lines fit the profile. Returns the track and notes naming the merged cues."""
+    frame = float(1000 / prof.rate)
+    out: list[Cue] = []
+    notes: list[str] = []
+    first_n: list[int] = []
+    for n, cue in enumerate(track.cues, start=1):
+        prev = out[-1] if out else None
+        if (prev is not None and abs(cue.start_ms - prev.start_ms) <= frame and cue.lines and prev.lines
+                and len(prev.lines) + len(cue.lines) <= prof.max_lines):
+            from .formats.markup import make_cue, styled_lines
+
+            merged = make_cue(min(prev.start_ms, cue.start_ms), max(prev.end_ms, cue.end_ms),
+                              styled_lines(prev) + styled_lines(cue), prev.placement)
+            out[-1] = merged
+            notes.append(f"cues {first_n[-1]} and {n} are shown together: merged into one cue")
+            continue
+        out.append(cue)
+        first_n.append(n)
+    return CueTrack(tuple(out), track.language, dict(track.metadata)), notes
+
+
+def _errors(cues: Sequence[Cue], profile: Profile, lo: int, **kw) -> tuple[int, int]:
+    """Errors on cues[lo:] when checked after cues[:lo] (the context for gap rules), and how many of
+    them are cues under the minimum duration."""
+    rep = check_track(CueTrack(tuple(cues)), profile, **kw)
+    errs = [v for v in rep.errors if v.cue > lo]
+    return len(errs), sum(1 for v in errs if v.rule == "min_duration")
+
+
 def fix_track(
     track: CueTrack,
     profile: Profile,
@@ -316,40 +423,88 @@ def fix_track(
     media_duration_ms: int | None = None,
     shot_changes_ms: Sequence[int] | None = None,
 ) -> FixResult:
-    """Re-break and re-time a track without changing its words (whitespace aside).
+    """Re-break and re-time a track without changing its words (whitespace aside), never making it worse.
 
-    Each cue's words are spread over its times and fed to the rules engine with the original cue
-    boundaries as preferred breaks, so cues stay as they were unless a rule needs them split, merged or
-    moved. Dialogue cues (a dash per speaker) keep their lines. What still fails is in ``after``.
+    Cues that start together are merged into one (when their lines fit). Each cue's words are spread
+    over its times and fed to the rules engine with the original cue boundaries as preferred breaks.
+    The result is then taken block by block (a block: cues of the input and of the rebuild that cover
+    the same words): a rebuilt block replaces the input's only when the input block fails and the
+    rebuilt one has fewer errors in context; so passing cues stay untouched, and a block that the
+    rules engine would make worse (split into cues under the minimum duration, say) stays as it was.
+    Styling and placement follow the words. What still fails is in ``after``.
     """
     from .cues import make_cues
 
-    before = check_track(track, profile, media_duration_ms=media_duration_ms, shot_changes_ms=shot_changes_ms)
+    kw = {"media_duration_ms": media_duration_ms, "shot_changes_ms": shot_changes_ms}
+    before = check_track(track, profile, **kw)
     prof = profile_for_track(track, profile)
     unspaced = not prof.count_spaces
-    words, firsts, dialogue = track_words(track, unspaced)
+    notes: list[str] = []
+    work, merged_notes = merge_concurrent(track, prof)
+    notes += merged_notes
+    empties = [n for n, c in enumerate(work.cues, start=1) if not any(x.strip() for x in c.lines)]
+    if empties:
+        notes.append(f"{len(empties)} cue(s) with no text removed (cue " + ", ".join(map(str, empties[:8]))
+                     + (", ..." if len(empties) > 8 else "") + ")")
+        work = CueTrack(tuple(c for c in work.cues if any(x.strip() for x in c.lines)), work.language,
+                        dict(work.metadata))
+    words, firsts, dialogue = track_words(work, unspaced)
     if not words:
-        return FixResult(CueTrack((), track.language, dict(track.metadata)), before, before)
+        fixed = CueTrack((), track.language, {**track.metadata, "fixed": True})
+        return FixResult(fixed, before, check_track(fixed, profile, **kw), tuple(notes))
+    word_runs: dict[int, list[Span]] = {}
+    owner: dict[int, int] = {}
+    for n, cue in enumerate(work.cues):
+        lo = firsts[n]
+        for k, wr in enumerate(_word_runs(cue, unspaced)):
+            if lo + k < len(words):
+                word_runs[id(words[lo + k])] = wr
+                owner[id(words[lo + k])] = n
     transcript = Transcript(tuple(words), prof.language or track.language, media_duration_ms or 0)
     made = make_cues(transcript, profile, shot_changes_ms=shot_changes_ms, preferred_breaks=firsts[1:])
+    index = {id(w): i for i, w in enumerate(words)}
+    rebuilt = []
+    for c in made.cues:
+        n0 = owner.get(id(c.words[0])) if c.words else None
+        placement = work.cues[n0].placement if n0 is not None else None
+        rebuilt.append(_styled_cue(c, word_runs, placement))
     # dialogue cues that came through whole keep their dash lines
-    cues = list(made.cues)
-    if dialogue:
-        by_first = {}
-        for k, c in enumerate(cues):
-            if c.words:
-                by_first[id(c.words[0])] = k
-        bounds = firsts + [len(words)]
-        for n in dialogue:
-            i, j = bounds[n], bounds[n + 1]
-            if i >= j:
-                continue
-            k = by_first.get(id(words[i]))
-            if k is not None and len(cues[k].words) == j - i:
-                cues[k] = replace(cues[k], lines=tuple(x.strip() for x in track.cues[n].lines))
-    fixed = CueTrack(tuple(cues), track.language, {**track.metadata, **made.metadata, "fixed": True})
-    after = check_track(fixed, profile, media_duration_ms=media_duration_ms, shot_changes_ms=shot_changes_ms)
-    notes = []
+    bounds = firsts + [len(words)]
+    for n in dialogue:
+        i, j = bounds[n], bounds[n + 1]
+        for k, c in enumerate(rebuilt):
+            if c.words and index.get(id(c.words[0])) == i and len(c.words) == j - i:
+                rebuilt[k] = Cue(c.start_ms, c.end_ms, tuple(x.strip() for x in work.cues[n].lines), c.words,
+                                 work.cues[n].spans, work.cues[n].placement)
+    # blocks: where the input and the rebuild both start a cue at the same word
+    old_starts = {bounds[n]: n for n in range(len(work.cues))}
+    new_starts = {}
+    for k, c in enumerate(rebuilt):
+        if c.words:
+            new_starts.setdefault(index[id(c.words[0])], k)
+    cuts = sorted(set(old_starts) & set(new_starts)) + [len(words)]
+    chosen: list[Cue] = []
+    replaced = 0
+    for b, (w0, w1) in enumerate(zip(cuts, cuts[1:], strict=False)):
+        olds = [work.cues[n] for n in range(old_starts[w0], len(work.cues)) if w0 <= bounds[n] < w1]
+        news = [c for c in rebuilt[new_starts[w0]:] if c.words and w0 <= index[id(c.words[0])] < w1]
+        nxt_cue = work.cues[old_starts[cuts[b + 1]]] if b + 2 < len(cuts) else None
+        ctx = chosen[-1:]
+        tail = [nxt_cue] if nxt_cue is not None else []
+        e_old, short_old = _errors(ctx + olds + tail, profile, len(ctx), **kw)
+        if e_old == 0:
+            chosen += olds
+            continue
+        e_new, short_new = _errors(ctx + news + tail, profile, len(ctx), **kw)
+        if e_new < e_old and short_new <= short_old:
+            chosen += news
+            replaced += len(olds)
+        else:
+            chosen += olds
+    fixed = CueTrack(tuple(chosen), track.language, {**track.metadata, **made.metadata, "fixed": True})
+    after = check_track(fixed, profile, **kw)
+    kept = len(work.cues) - replaced
+    notes.append(f"{kept} of {len(work.cues)} cue(s) kept as they were; {replaced} re-made")
     if len(fixed.cues) != len(track.cues):
         notes.append(f"{len(track.cues)} cues became {len(fixed.cues)}")
     return FixResult(fixed, before, after, tuple(notes))
@@ -371,7 +526,7 @@ def shift(track: CueTrack, offset_ms: int) -> tuple[CueTrack, int]:
     dropped = 0
     for c in track.cues:
         a, b = c.start_ms + offset_ms, c.end_ms + offset_ms
-        if b <= 0:
+        if b < 0 or (b == 0 and c.end_ms > 0):  # moved to end before 0 (a 0 -> 0 cue stays at 0)
             dropped += 1
             continue
         cues.append(c.with_times(max(a, 0), b))

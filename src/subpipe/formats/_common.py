@@ -112,3 +112,57 @@ def csv_cell(text: str) -> str:
 def csv_text(cell: str) -> str:
     """The text ``csv_cell`` escaped (a leading apostrophe before a formula character removed)."""
     return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_START) else cell
+
+
+class ReadLog:
+    """What a reader skipped (content a viewer would have seen: ``check`` fails on it) and what it
+    noted (markup it could not keep, times it had to guess), each with its line. ``strict`` raises on
+    the first skipped block instead."""
+
+    def __init__(self, strict: bool = False):
+        self.strict = strict
+        self.skipped: list[tuple[int | None, str]] = []
+        self.notes: list[tuple[int | None, str]] = []
+        self._seen: set[str] = set()
+
+    def skip(self, line: int | None, why: str) -> None:
+        from ..errors import FormatError
+
+        if self.strict:
+            raise FormatError(why, line=line)
+        self.skipped.append((line, why))
+        log.info("line %s: %s; the block is skipped", line, why)  # the CLI prints it once, as a note
+
+    def note(self, line: int | None, message: str) -> None:
+        """A note, once per distinct message (the first line it applies to)."""
+        if message in self._seen:
+            return
+        self._seen.add(message)
+        self.notes.append((line, message))
+        log.info("line %s: %s", line, message)
+
+    def nothing_read(self, cues) -> None:
+        """A file whose every block was skipped is not this format at all: raise the first reason."""
+        from ..errors import FormatError
+
+        if not cues and self.skipped:
+            line, why = self.skipped[0]
+            more = f" ({len(self.skipped) - 1} more block(s) like it)" if len(self.skipped) > 1 else ""
+            raise FormatError(f"no cue could be read: {why}{more}", line=line)
+
+    def metadata(self) -> dict:
+        return {"skipped": list(self.skipped), "reader_notes": list(self.notes)}
+
+
+def reader_skipped(track: CueTrack) -> list[tuple[int | None, str]]:
+    meta = track.metadata if isinstance(track.metadata, dict) else {}
+    return list(meta.get("skipped", ()))
+
+
+def reader_notes(track: CueTrack) -> list[tuple[int | None, str]]:
+    meta = track.metadata if isinstance(track.metadata, dict) else {}
+    return list(meta.get("reader_notes", ()))
+
+
+def at(line: int | None) -> str:
+    return f"line {line}: " if line else ""

@@ -29,9 +29,11 @@ ttconv's writer is configured for pop-on only (``force_popon``), so text that me
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import textwrap
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,12 +43,13 @@ import ttconv.model as tmodel
 import ttconv.scc.reader as scc_reader
 import ttconv.scc.writer as scc_writer
 from ttconv.scc.codes.characters import unicode_to_scc
+from ttconv.scc.codes.extended_characters import SccExtendedCharacter
 from ttconv.scc.config import SCCFrameRate, SccWriterConfiguration
 
 from ..errors import FormatError
 from ..model import CueTrack
 from ..timecode import FrameRate, frames_to_smpte
-from ._common import captured_logs, frame_rate_for, nearest_frame, shown_lines, track_fps, ttconv_document
+from ._common import ReadLog, captured_logs, frame_rate_for, nearest_frame, shown_lines, track_fps, ttconv_document
 
 NAME = "scc"
 EXTENSIONS = (".scc",)
@@ -78,8 +81,47 @@ _STAND_INS = {
 }
 
 
+# CEA-608's extended characters (Spanish, French, Portuguese, German, Danish sets), from ttconv's table:
+# sent as a basic character for older decoders, then the two-byte code that replaces it.
+_EXTENDED = {m.value[2]: m.value[0] for m in SccExtendedCharacter}
+
+
+def _fallback(c: str) -> int:
+    alt = _STAND_INS.get(c) or ""
+    if not alt:
+        alt = "".join(x for x in unicodedata.normalize("NFKD", c) if not unicodedata.combining(x))
+    alt = alt[:1] if alt and unicode_to_scc(alt[:1]) != b"\x20" and len(unicode_to_scc(alt[:1])) == 1 else "'"
+    return unicode_to_scc(alt)[0]
+
+
+def scc_bytes(c: str) -> bytes:
+    """``c`` as CEA-608 bytes (without parity): basic and special characters as ttconv encodes them,
+    extended ones as their basic stand-in, a null, and the extended code (aligned on a byte pair)."""
+    b = unicode_to_scc(c)
+    if b != b"\x20" or c == " " or c not in _EXTENDED:
+        return b
+    code = _EXTENDED[c]
+    return bytes([_fallback(c), 0, code >> 8, code & 0xFF])
+
+
+_PATCH = threading.Lock()
+
+
+@contextlib.contextmanager
+def _extended_writer():
+    """ttconv's SCC writer encodes basic and special characters only; while it runs, its character
+    encoder is ours (``scc_bytes``), which adds the extended set."""
+    with _PATCH:
+        old = scc_writer.unicode_to_scc
+        scc_writer.unicode_to_scc = scc_bytes
+        try:
+            yield
+        finally:
+            scc_writer.unicode_to_scc = old
+
+
 def _encodable(c: str) -> bool:
-    return c == " " or unicode_to_scc(c) != b"\x20"
+    return c == " " or scc_bytes(c) != b"\x20"
 
 
 def to_cea608(text: str) -> tuple[str, str]:
@@ -106,7 +148,7 @@ def _unrepeat(text: str) -> str:
     sends special characters once."""
     out: list[str] = []
     for c in text:
-        if out and out[-1] == c and len(unicode_to_scc(c)) > 1:
+        if out and out[-1] == c and len(scc_bytes(c)) == 2:
             out.append(" ")
         out.append(c)
     return "".join(out)
@@ -136,7 +178,7 @@ def load_frames(rows: Sequence[str]) -> int:
         n = control()  # PAC
         n += ((MAX_CHARS - len(row)) // 2) % 4  # centring spaces
         for c in row:
-            size = len(unicode_to_scc(c))
+            size = len(scc_bytes(c))
             if size > 1 and n % 2:
                 n += 1
             n += size
@@ -220,7 +262,7 @@ def plan(track: CueTrack, fr: FrameRate) -> list[Caption]:
     return out
 
 
-def _report(captions: Sequence[Caption], fr: FrameRate, strict: bool) -> None:
+def _report(captions: Sequence[Caption], fr: FrameRate, strict: bool) -> list[str]:
     wrapped = [c for c in captions if c.rewrapped]
     late = [c for c in captions if c.begin > c.asked_begin]
     problems = []
@@ -249,8 +291,26 @@ def _report(captions: Sequence[Caption], fr: FrameRate, strict: bool) -> None:
     if problems and strict:
         raise FormatError("SCC: " + "; ".join(problems),
                           hint="re-make the subtitles with a CEA-608 profile (32 characters) or space the cues")
-    for p in problems:
-        log.warning("SCC: %s", p)
+    return problems
+
+
+def _dropped_markup(track: CueTrack) -> list[str]:
+    """Styling and placement this SCC writer (ttconv's, pop-on, white, bottom rows) cannot carry."""
+    from .markup import styled_lines
+
+    what: dict[str, list[int]] = {}
+    for n, cue in enumerate(track.cues, start=1):
+        runs = [s for r in styled_lines(cue) for s in r]
+        for label, hit in (("italics", any(s.italic for s in runs)), ("bold", any(s.bold for s in runs)),
+                           ("underline", any(s.underline for s in runs)), ("colour", any(s.color for s in runs)),
+                           ("speaker voices", any(s.voice for s in runs)),
+                           ("placement (rows other than the bottom, alignment)",
+                            cue.placement is not None and (cue.placement.vertical, cue.placement.align)
+                            != ("bottom", "center"))):
+            if hit:
+                what.setdefault(label, []).append(n)
+    return [f"{label} not kept in SCC: {len(ns)} cue(s) (cue " + ", ".join(map(str, ns[:8]))
+            + (", ..." if len(ns) > 8 else "") + ")" for label, ns in what.items()]
 
 
 def to_model(captions: Sequence[Caption], fr: FrameRate, last: int | None = None) -> tmodel.ContentDocument:
@@ -298,7 +358,7 @@ def _write(captions: Sequence[Caption], fr: FrameRate) -> list[str]:
         stop = min(start + GROUP, len(captions))
         context = 1 if start else 0
         group = captions[start - context : stop + 1]  # with the next caption for to_model's erase timing
-        with captured_logs() as records:
+        with captured_logs() as records, _extended_writer():
             try:
                 text = scc_writer.from_model(to_model(group, fr, last=stop - start + context), config)
             except (RuntimeError, ValueError) as exc:
@@ -320,38 +380,99 @@ def _write(captions: Sequence[Caption], fr: FrameRate) -> list[str]:
 def dumps(track: CueTrack, *, fps: str | float | FrameRate | None = None, strict: bool = False) -> str:
     """SCC pop-on captions on channel 1. ``fps``: 29.97df (default), 29.97 or 30. ``strict``: refuse
     to rewrap lines or delay cues instead of doing it with a warning."""
+    text, notes = write(track, fps=fps, strict=strict)
+    for note in notes:
+        log.warning("SCC: %s", note)
+    return text
+
+
+def write(track: CueTrack, *, fps: str | float | FrameRate | None = None, strict: bool = False,
+          ) -> tuple[str, list[str]]:
+    """``dumps`` that returns its notes (rewrapped, delayed or cut cues, styling not kept) instead of
+    logging them."""
     fr = scc_frame_rate(track, fps)
     captions = plan(track, fr)
-    _report(captions, fr, strict)
-    return "\n\n".join([HEADER, *_write(captions, fr)]) + "\n"
+    notes = _report(captions, fr, strict) + _dropped_markup(track)
+    return "\n\n".join([HEADER, *_write(captions, fr)]) + "\n", notes
 
 
 _HEADER = re.compile(r"^Scenarist_SCC V1\.0\s*$")
-_LINE = re.compile(r"^\d{2}:\d{2}:\d{2}[:;.,]\d{2}\s+[0-9a-fA-F]{4}(?:\s+[0-9a-fA-F]{4})*\s*$")
+_LINE = re.compile(r"^(\d{2,}):(\d{2})([:;.,])(\d{2})([:;.,])(\d{2})[ \t]+((?:[0-9a-fA-F]{4}|[0-9a-fA-F]{2})"
+                   r"(?:[ \t]+(?:[0-9a-fA-F]{4}|[0-9a-fA-F]{2}))*)[ \t]*$")
 
 
-def loads(text: str, *, fps: str | float | FrameRate | None = None) -> CueTrack:
-    """SCC -> cues (pop-on, paint-on and roll-up decoded by ttconv's reader); rows become lines.
-    ttconv reads timecode at 29.97 (DF with ``;``); give ``fps=30`` for a 30 fps file."""
+def loads(text: str, *, fps: str | float | FrameRate | None = None, strict: bool = False) -> CueTrack:
+    """SCC -> cues (pop-on, paint-on and roll-up decoded by ttconv's reader); rows become lines, PAC
+    rows a placement, mid-row codes italics, underline and colour. ttconv reads timecode at 29.97 (DF
+    with ``;``); give ``fps=30`` for a 30 fps file. As players do, the header line may be missing, a
+    space may stand for the tab after the timecode, and hours may pass 99; a line that is not
+    ``timecode<tab>hex words`` is skipped with its number (``strict`` raises)."""
     from . import ttml
 
+    rl = ReadLog(strict)
     lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if not _HEADER.match(lines[0]):
+    start = 0
+    while start < len(lines) - 1 and not lines[start].strip():
+        start += 1
+    if _HEADER.match(lines[start]):
+        start += 1
+    elif _LINE.match(lines[start].strip()):
+        rl.note(1, "no 'Scenarist_SCC V1.0' header line; read as SCC anyway")
+    else:
         raise FormatError("not SCC: the first line must be 'Scenarist_SCC V1.0'", line=1)
-    for k, line in enumerate(lines[1:], start=2):
-        if line.strip() and not _LINE.match(line):
-            raise FormatError(f"expected 'HH:MM:SS;FF<tab>hex words', got {line.strip()[:40]!r}", line=k)
-    with captured_logs() as records:
-        try:
-            doc = scc_reader.to_model("\n".join(lines))
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise FormatError(f"SCC that ttconv cannot decode: {exc}") from None
-    for r in records:
-        log.debug("ttconv: %s", r.getMessage())
+    parsed: list[tuple[int, tuple[str, ...], str]] = []
+    spaced = 0
+    for k, line in enumerate(lines[start:], start=start + 1):
+        if not line.strip():
+            continue
+        m = _LINE.match(line.strip())
+        if not m:
+            rl.skip(k, f"expected 'HH:MM:SS;FF<tab>hex words', got {line.strip()[:40]!r}")
+            continue
+        if "\t" not in line:
+            spaced += 1
+        words = m.group(7).split()
+        if any(len(w) == 2 for w in words):
+            rl.note(k, "a one-byte word is padded with a null byte")
+            words = [w + "80" if len(w) == 2 else w for w in words]
+        parsed.append((k, m.groups()[:6], " ".join(words)))
+    if spaced:
+        rl.note(None, f"{spaced} line(s) have a space, not a tab, after the timecode; read as a tab")
+    # ttconv reads two-digit hours only: each run of lines within 100 hours is read with its hours
+    # moved into 00-99, and the hours added back after
+    groups: list[list[tuple[int, tuple[str, ...], str]]] = []
+    for item in parsed:
+        if not groups or int(item[1][0]) - int(groups[-1][0][1][0]) > 99:
+            groups.append([])
+        groups[-1].append(item)
     scale = Fraction(1)
     if fps is not None:
         fr = FrameRate.parse(fps)
         if fr not in _SCC_RATES:
             raise FormatError(f"SCC is 29.97 (drop-frame or not) or 30 fps, not {fr}")
         scale = Fraction(30000, 1001) / fr.rate
-    return ttml.from_model(doc, scale)
+    if len(groups) > 1:
+        rl.note(None, "timecodes span more than 99 hours: read in runs of 99 hours, a caption shown across "
+                      "a run's end ends there")
+    cues = []
+    for group in groups or [[]]:
+        base = int(group[0][1][0]) if group and max(int(g[0]) for _, g, _ in group) > 99 else 0
+        body = ["Scenarist_SCC V1.0", ""]
+        for _, g, words in group:
+            body.append(f"{int(g[0]) - base:02d}:{g[1]}{g[2]}{g[3]}{g[4]}{g[5]}\t{words}")
+            body.append("")
+        with captured_logs() as records:
+            try:
+                doc = scc_reader.to_model("\n".join(body))
+            except (ValueError, KeyError, IndexError, TypeError) as exc:
+                raise FormatError(f"SCC that ttconv cannot decode: {exc}") from None
+        for r in records:
+            log.debug("ttconv: %s", r.getMessage())
+        part = ttml.from_model(doc, scale, rl=rl, align=False, merge_touching=True)
+        offset = 0
+        if base:
+            df = any(g[4] in ";.," for _, g, _ in group)
+            offset = round(Fraction(base * (107892 if df else 108000) * 1001, 30000) * scale * 1000)
+            rl.note(None, f"timecode hours from {base} on")
+        cues += [c.with_times(c.start_ms + offset, c.end_ms + offset) for c in part.cues]
+    return CueTrack.of(cues, metadata=rl.metadata())

@@ -12,16 +12,15 @@ and reads digits out of broken timestamps (``00:0x:04`` is taken as 00:00:04).
 
 from __future__ import annotations
 
-import io
 import logging
 import re
-
-import pysrt
+from fractions import Fraction
 
 from ..errors import FormatError
 from ..model import Cue, CueTrack
-from ..timecode import parse_clock
-from ._common import shown_lines
+from ..timecode import format_srt
+from ._common import ReadLog
+from .markup import make_cue, parse_srt, render_srt
 
 NAME = "srt"
 EXTENSIONS = (".srt",)
@@ -29,24 +28,27 @@ EXTENSIONS = (".srt",)
 log = logging.getLogger("subpipe")
 
 
-def dumps(track: CueTrack) -> str:
-    """SRT with ``\\n`` line ends; blank lines inside a cue are dropped (they would end it)."""
-    f = pysrt.SubRipFile()
+def write(track: CueTrack) -> tuple[str, list[str]]:
+    """SRT with ``\n`` line ends and the notes on what SubRip could not carry. Styling becomes
+    ``<i> <b> <u> <font color>`` and a placement other than bottom centre ``{\\anN}``; blank lines
+    inside a cue are dropped (they would end it)."""
+    out: list[str] = []
+    notes: list[str] = []
     for n, cue in enumerate(track.cues, start=1):
-        f.append(
-            pysrt.SubRipItem(
-                index=n,
-                start=pysrt.SubRipTime.from_ordinal(cue.start_ms),
-                end=pysrt.SubRipTime.from_ordinal(cue.end_ms),
-                text="\n".join(shown_lines(cue.lines)),
-            )
-        )
-    buf = io.StringIO()
-    f.write_into(buf, eol="\n")
-    return buf.getvalue()
+        lines, dropped = render_srt(cue)
+        notes += [f"cue {n}: {d}" for d in dict.fromkeys(dropped)]
+        out.append(f"{n}\n{format_srt(cue.start_ms)} --> {format_srt(cue.end_ms)}\n" + "".join(x + "\n" for x in lines))
+    return "".join(x + "\n" for x in out), notes
 
 
-_TIME = r"\d+:\d{1,2}:\d{1,2}[,.]\d{1,3}"
+def dumps(track: CueTrack) -> str:
+    text, notes = write(track)
+    for note in notes:
+        log.warning("SRT: %s", note)
+    return text
+
+
+_TIME = r"(?:\d+:)?\d{1,2}:\d{1,2}(?:[,.:]\d+)?"
 # A line that is certainly a timing line: used to find a cue that follows without a blank line.
 STRICT_TIMING = re.compile(rf"^\s*({_TIME})\s*-->\s*({_TIME})(?:\s.*)?$")
 _LOOSE_TIMING = re.compile(r"^\s*(\S+)\s*-->\s*(\S+)(?:\s.*)?$")
@@ -57,39 +59,73 @@ def normalise_newlines(text: str) -> str:
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
-def parse_timing(line: str, lineno: int, example: str = "00:00:01,000 --> 00:00:02,000") -> tuple[int, int]:
-    """``start --> end`` -> ms; an end before the start is clamped to the start (and logged)."""
+_SRT_CLOCK = re.compile(r"^\s*(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[,.:](\d+))?\s*$")
+
+
+def parse_time(text: str) -> int:
+    """A SubRip/WebVTT clock time -> ms, as players read it: hours optional and of any width, the
+    milliseconds optional, more than three fraction digits rounded (``01,1416`` is 1.142 s)."""
+    m = _SRT_CLOCK.match(text)
+    if not m or int(m.group(2)) > 59 or int(m.group(3)) > 59:
+        raise FormatError(f"not a timestamp: {text!r}")
+    h, mi, sec, frac = m.groups()
+    ms = round(Fraction(f"0.{frac}") * 1000) if frac else 0
+    return ((int(h or 0) * 60 + int(mi)) * 60 + int(sec)) * 1000 + ms
+
+
+def parse_timing(line: str, lineno: int, example: str = "00:00:01,000 --> 00:00:02,000",
+                 rl: ReadLog | None = None) -> tuple[int, int]:
+    """``start --> end`` -> ms; an end before the start is clamped to the start (and noted)."""
     m = _LOOSE_TIMING.match(line)
     if not m:
         raise FormatError(f"expected a timing line like '{example}', got {line.strip()[:60]!r}", line=lineno)
     try:
-        start, end = parse_clock(m.group(1)), parse_clock(m.group(2))
+        start, end = parse_time(m.group(1)), parse_time(m.group(2))
     except FormatError as exc:
         raise FormatError(exc.message, line=lineno) from None
     if end < start:
-        log.warning("line %d: cue ends before it starts; its end is set to its start", lineno)
+        if rl is not None:
+            rl.note(lineno, f"a cue ends before it starts ({line.strip()}); its end is set to its start")
+        else:
+            log.warning("line %d: cue ends before it starts; its end is set to its start", lineno)
         end = start
     return start, end
 
 
-def loads(text: str) -> CueTrack:
-    """Read SRT; tolerate a BOM, CRLF and missing indices; fail with the line number otherwise."""
+def loads(text: str, *, strict: bool = False) -> CueTrack:
+    """Read SRT as players do: a BOM, CRLF, missing indices and a missing blank line are fine; a block
+    that cannot be read is skipped with its line (``track.metadata["skipped"]``; ``strict`` raises).
+    Tags become styled spans and ``{\\anN}`` a placement; tags players do not know stay text."""
+    rl = ReadLog(strict)
     lines = normalise_newlines(text).split("\n")
     cues: list[Cue] = []
     k, n = 0, len(lines)
+
+    def skip_block(at_line: int, why: str) -> int:
+        rl.skip(at_line, why)
+        j = at_line - 1
+        while j < n and lines[j].strip():
+            j += 1
+        return j
+
     while k < n:
         if not lines[k].strip():
             k += 1
             continue
         if "-->" not in lines[k]:  # an index, then the timing line
             if not _INDEX.match(lines[k]):
-                raise FormatError(
-                    f"expected a cue number or a timing line, got {lines[k].strip()[:60]!r}", line=k + 1
-                )
+                k = skip_block(k + 1, f"expected a cue number or a timing line, got {lines[k].strip()[:60]!r}")
+                continue
             k += 1
             if k >= n or not lines[k].strip():
-                raise FormatError("expected a timing line after the cue number", line=k + 1)
-        start, end = parse_timing(lines[k], k + 1)
+                rl.skip(k + 1, "expected a timing line after the cue number")
+                continue
+        try:
+            start, end = parse_timing(lines[k], k + 1, rl=rl)
+        except FormatError as exc:
+            k = skip_block(k + 1, exc.message)
+            continue
+        first = k + 1
         k += 1
         body: list[str] = []
         while k < n and lines[k].strip():
@@ -99,5 +135,9 @@ def loads(text: str) -> CueTrack:
                 break
             body.append(lines[k].strip())
             k += 1
-        cues.append(Cue(start, end, tuple(body)))
-    return CueTrack.of(cues)
+        runs, placement, dropped = parse_srt(body)
+        for d in dropped:
+            rl.note(first, d)
+        cues.append(make_cue(start, end, runs, placement))
+    rl.nothing_read(cues)
+    return CueTrack.of(cues, metadata=rl.metadata())
