@@ -105,3 +105,9 @@ class QueryError(QuoteIndexError):
 
 class AlignmentError(SubpipeError):
     """A script cannot be aligned to the media, or (with --strict) differs from what is said."""
+
+
+class UsageError(SubpipeError):
+    """Options that do not go together (the API's twin of a CLI usage error: exit code 2)."""
+
+    exit_code = 2
