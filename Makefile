@@ -28,7 +28,7 @@ help:
 	@echo "                (BENCH_ARGS=--quick: jfk + librispeech only)"
 	@echo "make bench-quotes  quote index: search latency on 1,000,000 utterances (slow)"
 	@echo "make docs       regenerate docs/cli.md from --help"
-	@echo "make lint       ruff"
+	@echo "make lint       ruff and mypy"
 	@echo "make clean      remove outputs"
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
@@ -68,8 +68,11 @@ SUBTITLE_TARGETS := $(foreach f,$(MEDIA_FILES),$(OUT)/$(call stem,$(f))/$(call s
 subtitles: $(SUBTITLE_TARGETS)
 
 # The slow suites add about 40 s, so CI (CI=true) runs them too; locally `make test` leaves them out.
+# CI also type-checks (mypy, ~20 s) and measures coverage, failing under COV_FLOOR per cent.
+COV_FLOOR ?= 80
 test: setup browser
-	$(PY) -m pytest $(if $(CI),-m "slow or not slow") $(PYTEST_ARGS)
+	$(if $(CI),$(BIN)/mypy)
+	$(PY) -m pytest $(if $(CI),-m "slow or not slow" --cov=subpipe --cov-report=term:skip-covered --cov-fail-under=$(COV_FLOOR)) $(PYTEST_ARGS)
 
 test-slow: setup
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
@@ -111,6 +114,7 @@ docs-check: setup
 
 lint: setup
 	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/mypy
 	$(PY) scripts/regen_golden.py --check
 
 clean:

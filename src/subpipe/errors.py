@@ -27,7 +27,7 @@ class SubpipeError(Exception):
         return (_rebuild, (type(self), self.message, dict(self.__dict__)))
 
 
-def _rebuild(cls: type, message: str, state: dict) -> SubpipeError:
+def _rebuild(cls: type[SubpipeError], message: str, state: dict) -> SubpipeError:
     err = cls.__new__(cls)
     Exception.__init__(err, message)
     err.__dict__.update(state)

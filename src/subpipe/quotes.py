@@ -580,7 +580,7 @@ def _hit(r, locator: _Locator | None) -> Hit:
     words = parse_words(r[13])
     span = locator.locate(words) if locator and words else None
     if span is None:
-        i, j, marks = 0, len(words) - 1, set()
+        i, j, marks = 0, len(words) - 1, set[int]()
     else:
         i, j, marks = span
     in_ms = words[i].start_ms if words else r[4]
