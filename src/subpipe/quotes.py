@@ -437,7 +437,7 @@ def add_transcript(
         con.executemany(
             "INSERT INTO utterances(rowid, id, media_id, seq, start_ms, end_ms, start_frame, end_frame, speaker, "
             "language, text, fts_text, tri_text, words_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            rows,
+            sorted(rows),  # ascending rowids: FTS5 flushes its pending terms whenever a rowid goes down
         )
     return len(rows)
 
