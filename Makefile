@@ -16,7 +16,7 @@ BATCH_ARGS ?=
 # extra bench/bench.py flags, e.g. BENCH_ARGS=--quick or BENCH_ARGS='--models base'
 BENCH_ARGS ?=
 
-.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes docs docs-check lint clean distclean
+.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes bench-rank docs docs-check lint clean distclean
 
 help:
 	@echo "make run        process $(MEDIA)/ into $(OUT)/ (sets everything up first)"
@@ -101,6 +101,10 @@ bench-trailer: setup
 
 bench-quotes: setup
 	$(PY) bench/bench_quotes.py --rows 1000000 --out bench/results/quotes.md
+
+# quote search ranking: latency per query kind and order independence on 5,000 generated utterances
+bench-rank: setup
+	$(PY) bench/bench_rank.py --rows 5000 --out bench/results/rank.md
 
 golden: setup
 	$(PY) scripts/regen_golden.py

@@ -42,10 +42,6 @@ SCHEMA_VERSION = 3
 DEFAULT_FPS = "24"  # frames are counted at 24 fps when the media's frame rate is unknown (audio)
 MAX_QUERY_CHARS = 1000
 MODES = ("auto", "words", "substring")
-# bm25() is computed for at most this many matches per query: the first by rowid, which is a hash of the
-# utterance's id (so the same ones whatever the indexing order). A query that matches more (a very common
-# word) is ranked among them: bounded latency on a big index, at the price of the best of the rest.
-RANK_CANDIDATES = 1000
 TRIGRAM_MIN_SQLITE = (3, 34, 0)
 
 _V1 = """
@@ -212,11 +208,10 @@ def _refold(con: sqlite3.Connection) -> None:
 
 
 def _v3_fill(con: sqlite3.Connection) -> None:
-    """Folded text for the rows a v2 index holds, and rowids from their ids (see utterance_rowid); no
-    triggers at this point: both indexes are rebuilt after."""
-    rows = con.execute("SELECT rowid, id, text FROM utterances").fetchall()
-    con.executemany("UPDATE utterances SET rowid = ?, fts_text = ?, tri_text = ? WHERE rowid = ?",
-                    [(utterance_rowid(uid), fts_text(t), tri_text(t), rid) for rid, uid, t in rows])
+    """Folded text for the rows a v2 index holds (no triggers at this point; both indexes are rebuilt after)."""
+    rows = con.execute("SELECT rowid, text FROM utterances").fetchall()
+    con.executemany("UPDATE utterances SET fts_text = ?, tri_text = ? WHERE rowid = ?",
+                    [(fts_text(t), tri_text(t), rid) for rid, t in rows])
     con.execute("INSERT INTO meta(key, value) VALUES ('fold', ?)", (fold_signature(),))
 
 
@@ -361,12 +356,6 @@ def utterance_id(media_id: str, seq: int) -> str:
     return hashlib.sha256(f"{media_id}:{seq}".encode()).hexdigest()[:16]
 
 
-def utterance_rowid(uid: str) -> int:
-    """The row's rowid, from its id (60 bits): rowids, and so FTS5's doclist order, depend on what is
-    indexed, never on the order it was indexed in."""
-    return int(uid[:15], 16)
-
-
 def frame_rate(fps: str | None) -> FrameRate:
     """The media's frame rate for timecode: drop-frame labels at 29.97 and 59.94 unless told 'ndf'."""
     text = (fps or DEFAULT_FPS).strip()
@@ -412,8 +401,7 @@ def add_transcript(
     rows = []
     for seq, u in enumerate(transcript.utterances):
         text = u.text
-        uid = utterance_id(media_id, seq)
-        rows.append((utterance_rowid(uid), uid, media_id, seq, u.start_ms, u.end_ms,
+        rows.append((utterance_id(media_id, seq), media_id, seq, u.start_ms, u.end_ms,
                      ms_to_frames(u.start_ms, fr), ms_to_frames(u.end_ms, fr), u.speaker,
                      u.language or transcript.language, text, fts_text(text), tri_text(text),
                      words_json(u.words)))
@@ -435,9 +423,9 @@ def add_transcript(
             media_row,
         )
         con.executemany(
-            "INSERT INTO utterances(rowid, id, media_id, seq, start_ms, end_ms, start_frame, end_frame, speaker, "
-            "language, text, fts_text, tri_text, words_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            sorted(rows),  # ascending rowids: FTS5 flushes its pending terms whenever a rowid goes down
+            "INSERT INTO utterances(id, media_id, seq, start_ms, end_ms, start_frame, end_frame, speaker, "
+            "language, text, fts_text, tri_text, words_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
         )
     return len(rows)
 
@@ -558,29 +546,22 @@ def _filters(media, speaker, language, since_ms, until_ms) -> list[tuple[str, li
 
 
 def _run(con, table: str, match: str, filters, limit: int, locator: _Locator, query: str) -> list[Hit]:
-    """The matches of one FTS5 query, best first: FTS5's own ``bm25()``, ties broken by media, time and
-    position. At most RANK_CANDIDATES matches are scored (the first by rowid; rowids are hashes of the
-    utterance ids), so the ranking never depends on the order the media were indexed in."""
+    """The matches of one FTS5 query, best first: FTS5's own ``bm25()`` over every match, ties broken by
+    media, time and position, so the order never depends on the order the media were indexed in.
+    (bm25() counts every match of each phrase once per query: a very common word costs time in
+    proportion to how often it occurs; bench/bench_rank.py and bench/bench_quotes.py measure it.)"""
     where = "".join(f" AND {f}" for f, _ in filters)
     fparams = [p for _, ps in filters for p in ps]
     joins = " JOIN utterances u ON u.rowid = c.rowid JOIN media m ON m.id = u.media_id" if filters else ""
+    sql = (f"{_SELECT}, c.score FROM (SELECT c.rowid AS rowid, bm25({table}) AS score FROM {table} AS c"
+           f"{joins} WHERE {table} MATCH ?{where}) AS c "
+           "JOIN utterances u ON u.rowid = c.rowid JOIN media m ON m.id = u.media_id "
+           "ORDER BY c.score, u.media_id, u.start_ms, u.seq LIMIT ?")
     try:
-        cand = con.execute(f"SELECT c.rowid, bm25({table}) FROM {table} AS c{joins} WHERE {table} MATCH ?{where} "
-                           f"ORDER BY c.rowid DESC LIMIT {RANK_CANDIDATES + 1}", [match, *fparams]).fetchall()
+        rows = con.execute(sql, [match, *fparams, limit]).fetchall()
     except (sqlite3.Error, UnicodeError) as exc:
         raise QueryError(f"cannot search for {query[:60]!r}: {exc}",
                          hint="check the FTS5 syntax, or drop --raw to search the words as typed") from None
-    if len(cand) > RANK_CANDIDATES:
-        log.debug("%r matches over %d utterances: ranked among %d of them", query[:60], RANK_CANDIDATES,
-                  RANK_CANDIDATES)
-        cand = cand[:RANK_CANDIDATES]
-    if not cand:
-        return []
-    rows = con.execute(
-        f"{_SELECT}, json_extract(c.value, '$[1]') AS score FROM json_each(?) AS c "
-        "JOIN utterances u ON u.rowid = json_extract(c.value, '$[0]') JOIN media m ON m.id = u.media_id "
-        "ORDER BY score, u.media_id, u.start_ms, u.seq LIMIT ?",
-        [json.dumps([[r[0], r[1]] for r in cand]), limit]).fetchall()
     return [_hit(r, locator) for r in rows]
 
 
