@@ -16,7 +16,7 @@ BATCH_ARGS ?=
 # extra bench/bench.py flags, e.g. BENCH_ARGS=--quick or BENCH_ARGS='--models base'
 BENCH_ARGS ?=
 
-.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes bench-timing docs docs-check lint clean distclean
+.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes bench-timing bench-rank docs docs-check lint clean distclean
 
 help:
 	@echo "make run        process $(MEDIA)/ into $(OUT)/ (sets everything up first)"
@@ -29,7 +29,7 @@ help:
 	@echo "make bench-timing  cue in/out times vs human timing references; bench/results/timing.md"
 	@echo "make bench-quotes  quote index: search latency on 1,000,000 utterances (slow)"
 	@echo "make docs       regenerate docs/cli.md from --help"
-	@echo "make lint       ruff"
+	@echo "make lint       ruff and mypy"
 	@echo "make clean      remove outputs"
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
@@ -69,8 +69,11 @@ SUBTITLE_TARGETS := $(foreach f,$(MEDIA_FILES),$(OUT)/$(call stem,$(f))/$(call s
 subtitles: $(SUBTITLE_TARGETS)
 
 # The slow suites add about 40 s, so CI (CI=true) runs them too; locally `make test` leaves them out.
+# CI also type-checks (mypy, ~20 s) and measures coverage, failing under COV_FLOOR per cent.
+COV_FLOOR ?= 80
 test: setup browser
-	$(PY) -m pytest $(if $(CI),-m "slow or not slow") $(PYTEST_ARGS)
+	$(if $(CI),$(BIN)/mypy)
+	$(PY) -m pytest $(if $(CI),-m "slow or not slow" --cov=subpipe --cov-report=term:skip-covered --cov-fail-under=$(COV_FLOOR)) $(PYTEST_ARGS)
 
 test-slow: setup
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
@@ -103,6 +106,10 @@ bench-timing: setup
 bench-quotes: setup
 	$(PY) bench/bench_quotes.py --rows 1000000 --out bench/results/quotes.md
 
+# quote search ranking: latency per query kind and order independence on 5,000 generated utterances
+bench-rank: setup
+	$(PY) bench/bench_rank.py --rows 5000 --out bench/results/rank.md
+
 golden: setup
 	$(PY) scripts/regen_golden.py
 
@@ -115,6 +122,7 @@ docs-check: setup
 
 lint: setup
 	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/mypy
 	$(PY) scripts/regen_golden.py --check
 
 clean:

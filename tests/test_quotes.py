@@ -244,7 +244,7 @@ def test_migration_from_schema_v1(tmp_path, jfk_transcript, mandarin_transcript)
     n = raw.execute("SELECT count(*) FROM utterances").fetchone()[0]
     raw.close()
     con = q.connect(db)
-    assert q.schema_version(con) == q.SCHEMA_VERSION == 2
+    assert q.schema_version(con) == q.SCHEMA_VERSION == 3
     assert q.count(con) == n
     hit = q.search(con, PHRASE)[0]
     assert hit.in_ms == _phrase_start(jfk_transcript, PHRASE)

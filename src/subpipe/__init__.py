@@ -1,4 +1,8 @@
-"""subpipe: media -> Whisper -> delivery-ready subtitles, transcripts and a quote index."""
+"""subpipe: media -> Whisper -> delivery-ready subtitles, transcripts and a quote index.
+
+The public Python API (one function per CLI command) is :mod:`subpipe.api`; its names are also
+available here (``subpipe.transcribe``, ``subpipe.quotes_search``, ...), imported on first use.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 
@@ -7,4 +11,25 @@ try:
 except PackageNotFoundError:  # running from a source tree without an install
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+# the API's names that are not also submodules: subpipe.align, .batch, .conform, .models and .transcribe
+# stay modules, so those five functions are reached as subpipe.api.transcribe etc.
+_API = frozenset({
+    "AlignOptions", "BatchOptions", "CheckResult", "ClipResult", "IndexedTranscript", "RetimeResult",
+    "SearchFilters", "TranscribeOptions", "audio_streams", "check", "clip", "extract", "fix", "quotes_add",
+    "quotes_export", "quotes_media", "quotes_search", "quotes_show", "read_glossary", "retime", "run", "serve",
+    "subtitles",
+})
+
+__all__ = ["__version__", "api", *sorted(_API)]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from . import api
+
+        return getattr(api, name)
+    if name == "api":
+        import importlib
+
+        return importlib.import_module(".api", __name__)
+    raise AttributeError(f"module 'subpipe' has no attribute {name!r}")

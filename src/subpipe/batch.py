@@ -325,7 +325,7 @@ def _ray(work: Sequence[Work], workers: int, threads: int, address: str | None) 
         if gpus < 1:
             raise SubpipeError("--device cuda with Ray, but the cluster has no GPU", hint="use --device cpu or auto")
         n_actors = min(n_actors, gpus)  # an actor that can never be scheduled would wait for ever
-    actors = [Transcriber.options(**actor_opts).remote() for _ in range(n_actors)]
+    actors = [Transcriber.options(**actor_opts).remote() for _ in range(n_actors)]  # type: ignore[attr-defined]
     pool = ActorPool(actors)
 
     def submit(actor, w: Work):

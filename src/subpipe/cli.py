@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .errors import SubpipeError
+
+if TYPE_CHECKING:
+    from .api import BatchOptions
 
 log = logging.getLogger("subpipe")
 
@@ -177,29 +181,32 @@ def sdh_options() -> list:
     ]
 
 
-def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes, script, strict, audio_stream,
-               dialogue, topts, *, executor="local", jobs=1, threads=0, address=None):
-    import signal
+def _batch_options(out, db, no_index, profile, fps, force, shot_changes, script, strict, audio_stream, dialogue,
+                   topts, **batch) -> BatchOptions:
+    """The Click parameters of `run`/`batch` as the API's BatchOptions."""
+    from .api import BatchOptions
 
-    from . import batch
-    from .pipeline import RunOptions
-
+    topts = dict(topts)
     sdh, sdh_label = topts.pop("sdh", False), topts.pop("sdh_label", None)
     refine_times = topts.pop("refine_times", False)
     script_encoding = topts.pop("script_encoding", None)
     timing = topts.pop("timing", "accurate")
     if refine_times:
         log.warning("--refine-times is deprecated: accurate word times are the default now (--timing)")
-    options = RunOptions(transcribe=_topts(**topts), profile=profile, fps=fps, audio_stream=audio_stream,
-                         dialogue=dialogue, index=not no_index, force=force, shot_changes=shot_changes,
-                         script=str(script) if script else None, strict=strict, refine_times=refine_times,
-                         timing=timing, sdh=sdh, sdh_label=sdh_label, script_encoding=script_encoding)
-    items = batch.collect(inputs, options)
-    if script and len(items) > 1:
-        raise click.UsageError("--script goes with one media file (for many, a manifest with a `script` column)")
-    if not items:
-        raise SubpipeError("no media files found", hint="give media files, folders holding media, or a manifest")
-    db_path = None if no_index else (db or out / "quotes.db")
+    return BatchOptions(output=out, db=db, index=not no_index, profile=profile, fps=fps, force=force,
+                        shot_changes=shot_changes, script=script, strict=strict, refine_times=refine_times,
+                        timing=timing, script_encoding=script_encoding,
+                        sdh=sdh, sdh_label=sdh_label, audio_stream=audio_stream, dialogue=dialogue,
+                        transcribe=_topts(**topts), **batch)
+
+
+def _run_batch(obj, inputs, options: BatchOptions) -> None:
+    import signal
+
+    from . import api
+
+    out = options.output
+    db_path = options.db_path
     quiet = obj["quiet"]
     tty = sys.stderr.isatty()
 
@@ -233,9 +240,7 @@ def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes
                            + (f", ETA {eta:.0f} s" if eta is not None else ""))
 
         try:
-            rep = batch.run(items, out, db=db_path, executor=executor, workers=jobs, threads=threads,
-                            ray_address=address, report_path=out / "run-report.json", listener=listener,
-                            progress=bar)
+            rep = api.batch(inputs, options, listener=listener, progress=bar)
         except KeyboardInterrupt:
             click.echo(f"interrupted: finished files are kept; run the same command again to resume "
                        f"(report: {out / 'run-report.json'})", err=True)
@@ -286,8 +291,8 @@ def run(obj, media, out, db, no_index, profile, fps, force, shot_changes, script
     A bad file is reported and the rest still run; the exit code is 1 if any file failed.
     A rerun reuses finished work (same media, model and options), so an interrupted run resumes.
     """
-    _run_batch(obj, media, out, db, no_index, profile, fps, force, shot_changes, script, strict, audio_stream,
-               dialogue, topts)
+    _run_batch(obj, media, _batch_options(out, db, no_index, profile, fps, force, shot_changes, script, strict,
+                                          audio_stream, dialogue, topts))
 
 
 @cli.command("batch")
@@ -312,21 +317,14 @@ def batch_cmd(obj, inputs, out, db, no_index, profile, fps, force, shot_changes,
     Manifests have a `path` column plus optional per-file language, task, model, glossary, script, profile,
     fps, audio_stream, dialogue.
     """
-    from .batch import auto_workers
-    from .transcribe import resolve_device
-
-    threads = topts["cpu_threads"]
-    if jobs == "auto":
-        device, _ = resolve_device(topts["device"], topts["compute_type"])
-        jobs, auto_threads = auto_workers(device)
-        threads = threads or auto_threads
-    else:
+    if jobs != "auto":
         try:
             jobs = int(jobs)
         except ValueError:
             raise click.BadParameter(f"{jobs!r} is not a number or 'auto'", param_hint="-j/--jobs") from None
-    _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes, script, strict, audio_stream,
-               dialogue, topts, executor=executor, jobs=max(1, jobs), threads=threads, address=address)
+    _run_batch(obj, inputs, _batch_options(out, db, no_index, profile, fps, force, shot_changes, script, strict,
+                                           audio_stream, dialogue, topts, executor=executor, jobs=jobs,
+                                           address=address))
 
 
 # ---------------------------------------------------------------- extract
@@ -338,21 +336,19 @@ def batch_cmd(obj, inputs, out, db, no_index, profile, fps, force, shot_changes,
 @media_options
 def extract(media, out, list_streams, audio_stream, dialogue):
     """Extract 16 kHz mono audio from MEDIA (any container ffmpeg reads)."""
-    from . import media as m
-    from .fsio import atomic_path
+    from . import api
 
     if list_streams:
-        info = m.probe(media)
-        for s in info.audio_streams:
+        streams = api.audio_streams(media)
+        for s in streams:
             click.echo(f"{s.index}: {s.codec} {s.channels} ch {s.layout or ''} {s.sample_rate or ''} Hz "
                        f"{s.language or ''}".rstrip())
-        if not info.audio_streams:
+        if not streams:
             click.echo("no audio streams")
         return
     if out is None:
         raise click.UsageError("give -o OUT.wav (or --list)")
-    with atomic_path(out, suffix=".wav") as tmp:  # ffmpeg writes the temp file itself: removed on failure
-        m.extract_wav(media, tmp, stream=audio_stream, dialogue=dialogue)
+    api.extract(media, out, audio_stream=audio_stream, dialogue=dialogue)
     click.echo(f"wrote {out}")
 
 
@@ -369,20 +365,12 @@ def transcribe(obj, media, out, audio_stream, dialogue, **topts):
 
     The file is the same checkpoint `subpipe run` writes, so a later run with the same options reuses it.
     """
-    from . import media as m
-    from .formats import transcript_json as tj
-    from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
-    from .pipeline import RunOptions, TranscribeJob, transcribe_job
+    from . import api
 
-    options = RunOptions(transcribe=_topts(**topts), audio_stream=audio_stream, dialogue=dialogue)
-    info = m.probe(media)
-    ensure_writable_dir(out.parent if str(out.parent) else Path("."))
-    audio = m.extract_audio(media, stream=audio_stream, dialogue=dialogue, info=info)
     with _Bar(obj["quiet"]) as bar:
         bar.start(media.name)
-        data, _ = transcribe_job(TranscribeJob(str(media), sha256_file(media), options), progress=bar, audio=audio)
-    t = tj.from_dict(data)
-    atomic_write_text(out, tj.dumps(t))
+        t = api.transcribe(media, options=_topts(**topts), output=out, audio_stream=audio_stream, dialogue=dialogue,
+                           progress=bar)
     if not obj["quiet"]:
         click.echo(f"wrote {out}: {len(t.words)} words, {len(t.utterances)} utterances, language {t.language}")
         for note in t.notes:
@@ -404,24 +392,14 @@ def transcribe(obj, media, out, audio_stream, dialogue, **topts):
 @click.pass_obj
 def subtitles(obj, transcript, outs, profile, fps, shot_changes, sdh, sdh_label):
     """Make subtitles from a TRANSCRIPT JSON without transcribing again."""
-    from .formats import SUBTITLE_FORMATS, format_for
-    from .fsio import atomic_write_text
-    from .pipeline import load_transcript, make_subtitles
-    from .profiles import get_profile
+    from . import api
 
-    t = load_transcript(transcript)
-    fmts = [format_for(o) for o in outs]  # fail on a bad extension before writing anything
-    from .cli_rules import load_shot_changes
-
-    prof = get_profile(profile, fps)
-    track = make_subtitles(t, prof, shot_changes_ms=load_shot_changes(shot_changes, prof.fps), sdh=sdh,
-                           sdh_label=sdh_label)
-    if sdh and "sound_events" not in t.provenance and not t.events and not obj["quiet"]:
-        click.echo("note: this transcript predates sound-event detection; transcribe again for music cues",
-                   err=True)
-    for out, fmt in zip(outs, fmts, strict=True):
-        atomic_write_text(out, SUBTITLE_FORMATS[fmt].dumps(track))
-        if not obj["quiet"]:
+    track = api.subtitles(transcript, outputs=outs, profile=profile, fps=fps, shot_changes=shot_changes, sdh=sdh,
+                          sdh_label=sdh_label)
+    if not obj["quiet"]:
+        for note in track.metadata.get("notes", ()):
+            click.echo(f"note: {note}", err=True)
+        for out in outs:
             click.echo(f"wrote {out}: {len(track)} cues")
 
 
@@ -430,12 +408,13 @@ def subtitles(obj, transcript, outs, profile, fps, shot_changes, sdh, sdh_label)
 @click.option("--no-verify", is_flag=True, help="Do not hash the assembled files.")
 def models(no_verify):
     """List the offline model names: installed, assembled, verified against their SHA-256."""
+    from . import api
     from . import models as mm
     from .errors import ModelNotAvailableError
 
     click.echo(f"cache: {mm.cache_dir() / 'models'}")
     failed = []
-    for s in mm.status(verify=not no_verify):
+    for s in api.models(verify=not no_verify):
         if s.verified is False:
             failed.append(s.name)
         ver = "-" if s.verified is None else ("verified" if s.verified else "FAILED")

@@ -6,6 +6,7 @@ shared option decorators they use (passed in, so `python -m subpipe.cli` has no 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -35,6 +36,17 @@ _ENCODING = click.option("--encoding", default=None,
                          help="Text encoding of the script or subtitles (default: a BOM, else UTF-8), e.g. cp1252.")
 _STRICT = click.option("--strict", is_flag=True,
                        help="Fail (exit 1, nothing written) when the script and the audio differ.")
+
+
+@contextmanager
+def _details_on_stderr():
+    """A --strict failure's mismatches, one per line on stderr, before the error itself."""
+    try:
+        yield
+    except AlignmentError as exc:
+        for line in getattr(exc, "details", ()):
+            click.echo(f"mismatch: {line}", err=True)
+        raise
 
 
 def register(group: click.Group, shell: ModuleType) -> None:
@@ -68,27 +80,13 @@ def register(group: click.Group, shell: ModuleType) -> None:
         Every script word comes out exactly as written, in order, with a start and an end. Script
         passages not heard in the audio and speech the script lacks are listed (and fail --strict).
         """
-        from . import media as m
-        from .align import align, read_script
-        from .formats import transcript_json as tj
-        from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
+        from . import api
 
-        options = _align_options(refine, topts)
-        script = read_script(script_path, None if script_format == "auto" else script_format, encoding)
-        info = m.probe(media)
-        ensure_writable_dir(out.parent if str(out.parent) else Path("."))
-        audio = m.extract_audio(media, stream=audio_stream, dialogue=dialogue, info=info)
-        with _Bar(obj["quiet"]) as bar:
+        with _Bar(obj["quiet"]) as bar, _details_on_stderr():
             bar.start(media.name)
-            res = align(audio.samples, script, options, progress=bar, media_sha256=sha256_file(media),
-                        media_name=media.name)
-        if strict and res.mismatches:
-            for mm in res.mismatches:
-                click.echo(f"mismatch: {mm.describe()}", err=True)
-            raise AlignmentError(f"the script and the audio differ ({len(res.mismatches)} mismatches); "
-                                 "nothing written",
-                                 path=media, hint="fix the script, or run without --strict to get them listed")
-        atomic_write_text(out, tj.dumps(res.transcript))
+            res = api.align(media, script_path, options=_align_options(refine, topts), script_format=script_format,
+                            output=out, strict=strict, audio_stream=audio_stream, dialogue=dialogue, progress=bar,
+                            encoding=encoding)
         if not obj["quiet"]:
             s = res.stats
             click.echo(f"wrote {out}: {s['script_words']} script words timed, {s['aligned_words']} aligned to "
@@ -114,31 +112,14 @@ def register(group: click.Group, shell: ModuleType) -> None:
 
         Cues whose lines are no longer spoken are left out and listed.
         """
-        from . import media as m
-        from .conform import conform
-        from .errors import FormatError
-        from .formats import SUBTITLE_FORMATS, format_for, read_subtitles
-        from .fsio import atomic_write_text, ensure_writable_dir
+        from . import api
 
-        options = _align_options(refine, topts)
-        fmt_out = format_for(out)
-        track = read_subtitles(old, encoding)
-        if not track.cues:
-            raise FormatError("no cues to conform", path=old)
-        info = m.probe(media)
-        ensure_writable_dir(out.parent if str(out.parent) else Path("."))
-        audio = m.extract_audio(media, stream=audio_stream, dialogue=dialogue, info=info)
-        with _Bar(obj["quiet"]) as bar:
+        with _Bar(obj["quiet"]) as bar, _details_on_stderr():
             bar.start(media.name)
-            res = conform(track, audio.samples, options, fps=fps, progress=bar)
-        if strict and (res.gone or res.partial or res.alignment.unscripted):
-            for note in res.notes:
-                click.echo(f"mismatch: {note}", err=True)
-            raise AlignmentError("the subtitles and the new cut differ; nothing written", path=media,
-                                 hint="run without --strict to write the surviving cues")
-        atomic_write_text(out, SUBTITLE_FORMATS[fmt_out].dumps(res.track))
+            res = api.conform(old, media, options=_align_options(refine, topts), fps=fps, output=out, strict=strict,
+                              audio_stream=audio_stream, dialogue=dialogue, progress=bar, encoding=encoding)
         if not obj["quiet"]:
-            click.echo(f"wrote {out}: {len(res.track)} of {len(track)} cues kept, {len(res.gone)} gone, "
+            click.echo(f"wrote {out}: {len(res.track)} of {len(res.shifts)} cues kept, {len(res.gone)} gone, "
                        f"{len(res.partial)} partly gone")
             for note in res.notes:
                 click.echo(f"  {note}")

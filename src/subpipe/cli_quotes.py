@@ -6,9 +6,7 @@ and renders. Errors are SubpipeErrors, mapped to one-line messages by the group 
 
 from __future__ import annotations
 
-import glob
 import json
-import tempfile
 from pathlib import Path
 
 import click
@@ -38,15 +36,17 @@ def _time_cb(ctx, param, value):
     return parse_time(value)
 
 
-def _open(db: Path, *, readonly: bool = True):
-    """The index for reading (search, show, export, media, clip, serve): opened read-only, so it can live on
-    read-only storage and reading never writes to it."""
-    from . import quotes as q
+def _open(db: Path):
+    from .api import open_index
 
-    if not db.exists():
-        raise SubpipeError("no quote index here", path=db, hint="run `subpipe run` or `subpipe quotes add` first, "
-                                                                 "or give --db")
-    return q.connect(db, readonly=readonly)
+    return open_index(db)
+
+
+def _filters(filters: dict):
+    """The search filter options as the API's SearchFilters."""
+    from .api import SearchFilters
+
+    return SearchFilters(**filters)
 
 
 def search_filters(f):
@@ -86,50 +86,14 @@ def quotes():
 @click.pass_obj
 def quotes_add(obj, transcripts, db, media_path, media_root, title, fps):
     """Index TRANSCRIPT.json files (re-indexing a media file replaces its rows)."""
-    from . import quotes as q
-    from .pipeline import load_transcript
+    from . import api
 
     if (media_path or title) and len(transcripts) > 1:
         raise click.UsageError("--media and --title apply to one transcript at a time")
-    con = q.connect(db)
-    try:
-        for tpath in transcripts:
-            t = load_transcript(tpath)
-            media_id, path, media_fps = _media_for(tpath, t, media_path, media_root)
-            n = q.add_transcript(con, t, media_id=media_id, path=path, title=title, fps=fps or media_fps)
+    for tpath in transcripts:  # one at a time, so each is reported as it is indexed
+        for res in api.quotes_add(tpath, db=db, media=media_path, media_root=media_root, title=title, fps=fps):
             if not (obj or {}).get("quiet"):
-                click.echo(f"{tpath}: {n} utterances indexed ({path})")
-    finally:
-        con.close()
-
-
-def _media_for(tpath: Path, t, media_path: Path | None, media_root: Path) -> tuple[str, str, str | None]:
-    """(media id, media path, fps) for a transcript: its media's SHA-256 as the id."""
-    import hashlib
-
-    from . import media as m
-    from .fsio import sha256_file
-
-    prov = (t.provenance or {}).get("media") or {}
-    found = media_path
-    if found is None and prov.get("name"):
-        cand = [p for p in sorted(media_root.rglob(glob.escape(prov["name"])))] if media_root.is_dir() else []
-        found = cand[0] if cand else None
-    fps = None
-    if found is not None:
-        if not found.exists():
-            raise SubpipeError("no such media file", path=found)
-        sha = sha256_file(found)
-        if prov.get("sha256") and prov["sha256"] != sha:
-            raise SubpipeError("the media file does not match the transcript (SHA-256 differs)", path=found,
-                               hint="give the media file the transcript was made from with --media")
-        try:
-            fps = m.fps_label(m.probe(found).video_fps)
-        except SubpipeError:
-            fps = None
-        return sha, str(found), fps
-    media_id = prov.get("sha256") or hashlib.sha256(tpath.read_bytes()).hexdigest()
-    return media_id, prov.get("name") or tpath.name.removesuffix(".transcript.json"), fps
+                click.echo(f"{res.transcript}: {res.utterances} utterances indexed ({res.media_path})")
 
 
 @quotes.command("search")
@@ -140,14 +104,10 @@ def _media_for(tpath: Path, t, media_path: Path | None, media_root: Path) -> tup
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
 def quotes_search(query, db, limit, as_json, **filters):
     """Find QUERY's words, verbatim and in order, with in and out timecodes (best first)."""
-    from . import quotes as q
+    from . import api
     from .timecode import ms_to_smpte
 
-    con = _open(db)
-    try:
-        hits = q.search(con, query, limit=limit, **filters)
-    finally:
-        con.close()
+    hits = api.quotes_search(query, db=db, limit=limit, filters=_filters(filters))
     for h in hits:
         if as_json:
             click.echo(json.dumps(h.to_dict(), ensure_ascii=False))
@@ -164,14 +124,10 @@ def quotes_search(query, db, limit, as_json, **filters):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def quotes_show(quote_id, db, as_json):
     """Show one quote: media, in and out timecode, speaker, and every word with its time."""
-    from . import quotes as q
+    from . import api
     from .timecode import format_vtt, ms_to_smpte
 
-    con = _open(db)
-    try:
-        h = q.get(con, quote_id)
-    finally:
-        con.close()
+    h = api.quotes_show(quote_id, db=db)
     if as_json:
         d = h.to_dict()
         d["words"] = [{"text": w.text, "start_ms": w.start_ms, "end_ms": w.end_ms} for w in h.words]
@@ -202,21 +158,12 @@ def quotes_show(quote_id, db, as_json):
 def quotes_export(obj, query, ids, fmt, out, heading, db, limit, **filters):
     """Write a quote sheet (csv, md, json, docx) for QUERY's hits or for --ids: media title, quote
     verbatim, in and out as SMPTE timecode at the media's frame rate, duration, speaker."""
-    from . import quotes as q
-    from . import quotesheet
+    from . import api
 
     if bool(query) == bool(ids):
         raise click.UsageError("give a QUERY or --ids, not both")
-    fmt = quotesheet.format_for(out, fmt)
-    con = _open(db)
-    try:
-        if ids:
-            hits = q.get_many(con, [i for chunk in ids for i in chunk.split(",") if i.strip()])
-        else:
-            hits = q.search(con, query, limit=limit, **filters)
-    finally:
-        con.close()
-    quotesheet.write(hits, out, fmt, heading=heading or (f"Quotes: {query}" if query else None))
+    hits = api.quotes_export(query, output=out, ids=ids, format=fmt, title=heading, db=db, limit=limit,
+                             filters=_filters(filters))
     if not (obj or {}).get("quiet"):
         click.echo(f"wrote {out}: {len(hits)} quotes")
 
@@ -225,15 +172,11 @@ def quotes_export(obj, query, ids, fmt, out, heading, db, limit, **filters):
 @_db_option
 def quotes_media(db):
     """List the media in the index."""
-    from . import quotes as q
+    from . import api
 
-    con = _open(db)
-    try:
-        for m in q.media_list(con):
-            click.echo(f"{m.id[:12]}  {m.title}  {m.duration_ms / 1000:.1f} s  {m.fps or '-'} fps  "
-                       f"{m.utterances} utterances  {m.path}")
-    finally:
-        con.close()
+    for m in api.quotes_media(db=db):
+        click.echo(f"{m.id[:12]}  {m.title}  {m.duration_ms / 1000:.1f} s  {m.fps or '-'} fps  "
+                   f"{m.utterances} utterances  {m.path}")
 
 
 # ---------------------------------------------------------------- clip
@@ -253,47 +196,16 @@ def quotes_media(db):
 @click.pass_obj
 def clip(obj, quote_id, out, db, handles, burn_in, soft_subs, audio_only, media_root, profile):
     """Cut the media around quote QUOTE_ID, frame-accurately, with its subtitles burnt in or muxed."""
-    from . import media as m
-    from . import quotes as q
-    from .formats import srt
-    from .fsio import atomic_path
+    from . import api
 
     if burn_in and soft_subs:
         raise click.UsageError("--burn-in and --soft-subs exclude each other")
     if audio_only and (burn_in or soft_subs):
         raise click.UsageError("an --audio-only clip has no subtitles")
-    con = _open(db)
-    try:
-        h = q.get(con, quote_id)
-        src = resolve_media(h.media_path, media_root)
-        track = q.media_subtitles(con, h.media_id, profile) if (burn_in or soft_subs) else None
-    finally:
-        con.close()
-    info = m.probe(src)
-    start, end = m.clip_bounds(h.start_ms - handles, h.end_ms + handles, fps=None if audio_only else info.video_fps,
-                               duration_ms=info.duration_ms or None)
-    with tempfile.TemporaryDirectory(prefix="subpipe-clip-") as tmpdir, atomic_path(out) as tmp:
-        subs = None
-        if track is not None:
-            subs = Path(tmpdir) / "clip.srt"
-            subs.write_text(srt.dumps(q.window(track, start, end)), encoding="utf-8")
-        start, end = m.cut_clip(src, tmp, start, end, subtitles=subs, burn_in=burn_in, audio_only=audio_only,
-                                language=h.language, info=info, ext=out.suffix)
+    res = api.clip(quote_id, out, db=db, handles_ms=handles, burn_in=burn_in, soft_subs=soft_subs,
+                   audio_only=audio_only, media_root=media_root, profile=profile)
     if not (obj or {}).get("quiet"):
-        click.echo(f"wrote {out}: {h.title} {start / 1000:.3f}-{end / 1000:.3f} s")
-
-
-def resolve_media(path: str, media_root: Path | None) -> Path:
-    """An indexed media path as a file here: as stored, else under ``media_root`` (by relative path or name)."""
-    p = Path(path)
-    cands = [p]
-    if media_root is not None:
-        cands += [media_root / p, media_root / p.name]
-    for c in cands:
-        if c.is_file():
-            return c
-    raise SubpipeError("the media file of this quote is not here", path=path,
-                       hint="give --media-root with the folder that holds it")
+        click.echo(f"wrote {out}: {res.quote.title} {res.start_ms / 1000:.3f}-{res.end_ms / 1000:.3f} s")
 
 
 # ---------------------------------------------------------------- serve
@@ -308,10 +220,10 @@ def resolve_media(path: str, media_root: Path | None) -> Path:
               help="Another Host header name to answer (the page refuses others: DNS rebinding). Repeatable.")
 def serve(db, media_root, host, port, allow_hosts):
     """A local web page to search the quote index, play quotes and download quote sheets."""
+    from . import api
+
     try:
         import uvicorn
-
-        from .web import create_app
     except ImportError as exc:
         raise SubpipeError(f"the web page needs the 'web' extra ({exc.name} is missing)",
                            hint="pip install 'subpipe[web]'") from None
@@ -319,11 +231,10 @@ def serve(db, media_root, host, port, allow_hosts):
 
     from .web import LOCAL_HOSTS
 
-    _open(db).close()
     hosts = [*LOCAL_HOSTS, *allow_hosts]
     if host not in ("0.0.0.0", "::", ""):
         hosts.append(host)
-    app = create_app(db, media_root, allowed_hosts=hosts)
+    app = api.serve(db, media_root=media_root, allowed_hosts=hosts)
     try:  # bound here, so a busy port is one clear error before anything claims to be serving
         info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(info[0], socket.SOCK_STREAM)

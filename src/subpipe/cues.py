@@ -12,16 +12,24 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from . import regroup
 from .linebreak import break_lines, text_length, two_line_splits
 from .model import Cue, CueTrack, Transcript, Utterance, Word, join_words
 from .profiles import Profile
-from .segment import WordArrays, segment_bounds, word_arrays
+from .segment import WordArrays, word_arrays
 from .timing import time_arrays
 
 RECIPE = (
     "segment(dp: sentence>clause>pause>cut, lines fit, no flash)+linebreak(penalties, bottom-heavy)"
     "+timing(frames: onset, min/max duration, reading speed, gap, chaining, shot changes, media end)"
 )
+
+
+def recipe_text(steps: Sequence[regroup.Step]) -> str:
+    """The whole recipe, segmentation steps first (``RECIPE`` for the default ``dp``)."""
+    if [s.name for s in steps] == ["dp"]:
+        return RECIPE
+    return f"segment({regroup.describe(steps)})" + RECIPE[RECIPE.index(")+linebreak") + 1:]
 
 
 def lines_for(words: Sequence[Word], profile: Profile) -> tuple[str, ...]:
@@ -89,10 +97,11 @@ def _make_cues(transcript, profile, shot_changes_ms, hard_breaks, preferred_brea
     a = word_arrays(words, prof.count_spaces)
     hard = list(hard_breaks or ()) + utterance_breaks(transcript)
     media_end = transcript.duration_ms or None
-    bounds = segment_bounds(None, prof, arrays=a, hard_breaks=hard, preferred_breaks=preferred_breaks,
-                            shot_changes_ms=shot_changes_ms, media_end_ms=media_end)
+    steps = regroup.recipe(prof.recipe)  # the profile names its segmentation recipe (default: dp)
+    bounds = regroup.apply(steps, a, prof, hard_breaks=hard, preferred_breaks=preferred_breaks,
+                           shot_changes_ms=shot_changes_ms, media_end_ms=media_end)
     cues = cues_from_bounds(words, a, bounds, prof, media_end_ms=media_end, shot_changes_ms=shot_changes_ms)
-    meta = {"profile": prof.describe(), "recipe": RECIPE}
+    meta = {"profile": prof.describe(), "recipe": recipe_text(steps), "segmentation": regroup.describe(steps)}
     if shot_changes_ms is not None:
         meta["shot_changes"] = len(shot_changes_ms)
     return CueTrack(tuple(cues), language=transcript.language, metadata=meta)

@@ -27,7 +27,7 @@ class SubpipeError(Exception):
         return (_rebuild, (type(self), self.message, dict(self.__dict__)))
 
 
-def _rebuild(cls: type, message: str, state: dict) -> SubpipeError:
+def _rebuild(cls: type[SubpipeError], message: str, state: dict) -> SubpipeError:
     err = cls.__new__(cls)
     Exception.__init__(err, message)
     err.__dict__.update(state)
@@ -105,6 +105,12 @@ class QueryError(QuoteIndexError):
 
 class AlignmentError(SubpipeError):
     """A script cannot be aligned to the media, or (with --strict) differs from what is said."""
+
+
+class UsageError(SubpipeError):
+    """Options that do not go together (the API's twin of a CLI usage error: exit code 2)."""
+
+    exit_code = 2
 
 
 def _shown(path: str | Path) -> str:

@@ -13,13 +13,13 @@ file by the adapter; the rules themselves never touch audio or models.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .model import Dropped, Word, join_words
+from .text import normalise_for_matching
 
 # --------------------------------------------------------------------------- speech evidence
 VAD_HOP_MS = 32  # Silero VAD: one probability per 512 samples at 16 kHz
@@ -101,13 +101,8 @@ class GuardResult:
 
 
 # --------------------------------------------------------------------------- text helpers
-_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
-
-
-def normalise(text: str) -> str:
-    """Lower case, NFKC, punctuation and symbols to spaces, spaces collapsed: for comparing lines."""
-    t = unicodedata.normalize("NFKC", text).lower().replace("_", " ")
-    return " ".join(_NON_WORD.sub(" ", t).split())
+# one normaliser for the package (text.py): lower case, NFKC, punctuation to spaces, spaces collapsed
+normalise = normalise_for_matching
 
 
 def _key(word: Word) -> str:

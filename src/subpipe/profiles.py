@@ -62,6 +62,7 @@ class Profile:
     shot_zone_frames: int = 12  # "near a cut": within this many frames of it
     charset: str | None = None  # "cea608": only characters CEA-608 can show
     source: str = ""
+    recipe: str = "dp"  # segmentation recipe (regroup.RECIPES): "dp" (the default) or "stable"
 
     # ------------------------------------------------------------ derived, at the profile's frame rate
     @property

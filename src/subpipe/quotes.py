@@ -10,7 +10,10 @@ Tables (datasette and the ``sqlite3`` shell can open the file as it is):
   (through the ``utterances_words`` view over ``fts_text``): any run of characters is a phrase.
 - ``utterances_tri``: FTS5 ``trigram`` index over the same text, for substrings (partial words).
 
-Both FTS tables are external-content tables kept in step by triggers. User queries are escaped into
+Both FTS tables are external-content tables kept in step by triggers. Chinese is indexed and searched
+with Traditional characters folded to Simplified (OpenCC, character by character; text.py), so 广州 and
+廣州 find each other; the ``meta`` table records the folding rule and a changed rule re-folds the rows.
+Results are ranked by FTS5's ``bm25()``, ties broken by media and time. User queries are escaped into
 phrases by default; raw FTS5 syntax only when asked, and a malformed one raises QueryError.
 Deterministic ids (media SHA-256 + utterance position) make re-indexing idempotent.
 Schema migrations run through ``PRAGMA user_version`` (v1 -> v2 upgrades in place).
@@ -23,21 +26,20 @@ import json
 import logging
 import re
 import sqlite3
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import QueryError, QuoteIndexError
 from .model import Cue, CueTrack, Transcript, Utterance, Word
+from .text import fold_chinese, fold_for_search, fold_signature, has_unspaced, space_unspaced
 from .timecode import FrameRate, ms_to_frames
 
 log = logging.getLogger("subpipe")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_FPS = "24"  # frames are counted at 24 fps when the media's frame rate is unknown (audio)
 MAX_QUERY_CHARS = 1000
-RANK_CANDIDATES = 1000  # exact BM25 up to this many matches per query (see _run)
 MODES = ("auto", "words", "substring")
 TRIGRAM_MIN_SQLITE = (3, 34, 0)
 
@@ -147,9 +149,84 @@ def _v2_fill(con: sqlite3.Connection) -> None:
     )
 
 
+# v3: Traditional Chinese folded to Simplified in both indexes (fts_text, and tri_text for the trigram
+# index, which now reads a view), and a meta table that records the folding rule the rows were built with.
+_V3_BEFORE = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- the text with Traditional Chinese folded to Simplified, for the trigram index; NULL when it equals text
+ALTER TABLE utterances ADD COLUMN tri_text TEXT;
+DROP TRIGGER utterances_ai;
+DROP TRIGGER utterances_ad;
+DROP TRIGGER utterances_au;
+DROP TABLE utterances_tri;
+"""
+
+_V3_AFTER = """
+CREATE VIEW utterances_chars AS SELECT rowid, coalesce(tri_text, text) AS text FROM utterances;
+CREATE VIRTUAL TABLE utterances_tri USING fts5(
+    text, content='utterances_chars', content_rowid='rowid', tokenize='trigram'
+);
+CREATE TRIGGER utterances_ai AFTER INSERT ON utterances BEGIN
+    INSERT INTO utterances_fts(rowid, text) VALUES (new.rowid, coalesce(new.fts_text, new.text));
+    INSERT INTO utterances_tri(rowid, text) VALUES (new.rowid, coalesce(new.tri_text, new.text));
+END;
+CREATE TRIGGER utterances_ad AFTER DELETE ON utterances BEGIN
+    INSERT INTO utterances_fts(utterances_fts, rowid, text)
+        VALUES ('delete', old.rowid, coalesce(old.fts_text, old.text));
+    INSERT INTO utterances_tri(utterances_tri, rowid, text)
+        VALUES ('delete', old.rowid, coalesce(old.tri_text, old.text));
+END;
+CREATE TRIGGER utterances_au AFTER UPDATE OF text, fts_text, tri_text ON utterances BEGIN
+    INSERT INTO utterances_fts(utterances_fts, rowid, text)
+        VALUES ('delete', old.rowid, coalesce(old.fts_text, old.text));
+    INSERT INTO utterances_tri(utterances_tri, rowid, text)
+        VALUES ('delete', old.rowid, coalesce(old.tri_text, old.text));
+    INSERT INTO utterances_fts(rowid, text) VALUES (new.rowid, coalesce(new.fts_text, new.text));
+    INSERT INTO utterances_tri(rowid, text) VALUES (new.rowid, coalesce(new.tri_text, new.text));
+END;
+INSERT INTO utterances_fts(utterances_fts) VALUES ('rebuild');
+INSERT INTO utterances_tri(utterances_tri) VALUES ('rebuild');
+"""
+
+
+def _refold(con: sqlite3.Connection) -> None:
+    """Fold every row's indexed text again with this subpipe's rule (and OpenCC's tables), rebuild both
+    full-text indexes, and record the rule. Rows without CJK are untouched (their folded forms are NULL)."""
+    rows = con.execute("SELECT rowid, text, fts_text, tri_text FROM utterances").fetchall()
+    changed = []
+    for rid, text, old_fts, old_tri in rows:
+        new = (fts_text(text), tri_text(text))
+        if new != (old_fts, old_tri):
+            changed.append((*new, rid))
+    if changed:
+        log.info("quote index: re-folding %d utterances (Chinese folding changed)", len(changed))
+        # the triggers keep both indexes in step, row by row
+        con.executemany("UPDATE utterances SET fts_text = ?, tri_text = ? WHERE rowid = ?", changed)
+    con.execute("INSERT INTO meta(key, value) VALUES ('fold', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (fold_signature(),))
+
+
+def _v3_fill(con: sqlite3.Connection) -> None:
+    """Folded text for the rows a v2 index holds (no triggers at this point; both indexes are rebuilt after)."""
+    rows = con.execute("SELECT rowid, text FROM utterances").fetchall()
+    con.executemany("UPDATE utterances SET fts_text = ?, tri_text = ? WHERE rowid = ?",
+                    [(fts_text(t), tri_text(t), rid) for rid, t in rows])
+    con.execute("INSERT INTO meta(key, value) VALUES ('fold', ?)", (fold_signature(),))
+
+
+def ensure_folded(con: sqlite3.Connection) -> None:
+    """Re-fold the index when it was built with another Chinese folding rule (another OpenCC version)."""
+    row = con.execute("SELECT value FROM meta WHERE key = 'fold'").fetchone()
+    if row is not None and row[0] == fold_signature():
+        return
+    with con:
+        _refold(con)
+
+
 _MIGRATIONS: dict[int, tuple[str | Callable[[sqlite3.Connection], None], ...]] = {
     1: (_V1,),
     2: (_V2_BEFORE, _v2_fill, _V2_AFTER),
+    3: (_V3_BEFORE, _v3_fill, _V3_AFTER),
 }
 
 
@@ -183,6 +260,7 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
         con.execute("PRAGMA cache_size = -65536")
         con.execute("PRAGMA mmap_size = 1073741824")
         migrate(con)
+        ensure_folded(con)
     except sqlite3.DatabaseError as exc:
         raise QuoteIndexError(f"cannot open the quote index ({exc})", path=path, hint=_db_hint(exc)) from exc
     except OSError as exc:
@@ -267,28 +345,30 @@ def migrate(con: sqlite3.Connection, *, target: int = SCHEMA_VERSION) -> None:
             raise
 
 
-# ---------------------------------------------------------------- text helpers
-_CJK_CHARS = (
-    "\u2e80-\u2fdf\u3005\u3040-\u30ff\u3100-\u312f\u31a0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uf900-\ufaff\U00020000-\U0003134f"
-)
-_CJK = re.compile(f"([{_CJK_CHARS}])")
+# ---------------------------------------------------------------- text helpers (rules in text.py)
 _TOKEN = re.compile(r"[^\W_]+")
 
 
 def spaced_cjk(text: str) -> str:
     """Every Chinese/Japanese character as a word of its own, so the word index finds any run of them."""
-    return _CJK.sub(r" \1 ", text)
+    return space_unspaced(text)
 
 
 def fts_text(text: str) -> str | None:
-    return spaced_cjk(text) if _CJK.search(text) else None
+    """What the word index holds for ``text`` when it differs from it: CJK spaced out, Traditional
+    Chinese folded to Simplified (so 广州 and 廣州 find each other). None: the text itself."""
+    return spaced_cjk(fold_chinese(text)) if has_unspaced(text) else None
+
+
+def tri_text(text: str) -> str | None:
+    """What the substring (trigram) index holds for ``text`` when it differs: Chinese folded."""
+    folded = fold_chinese(text)
+    return folded if folded != text else None
 
 
 def fold(text: str) -> str:
-    """Case and diacritics folded, as unicode61 with remove_diacritics 2 sees text."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    """Case and diacritics folded (as unicode61 with remove_diacritics 2 sees text), Chinese Simplified."""
+    return fold_for_search(text)
 
 
 def tokens(text: str) -> list[str]:
@@ -312,7 +392,7 @@ def escape_query(query: str) -> str:
     """
     query = _clean(query)
     prefix = query.rstrip().endswith("*")
-    toks = _TOKEN.findall(spaced_cjk(query))
+    toks = _TOKEN.findall(spaced_cjk(fold_chinese(query)))
     if not toks:
         return ""
     phrase = '"' + " ".join(toks) + '"'
@@ -321,7 +401,7 @@ def escape_query(query: str) -> str:
 
 def escape_substring(query: str) -> str:
     """A user's text -> a trigram phrase (a substring match, case folded). Empty if under 3 characters."""
-    text = " ".join(_clean(query).split())
+    text = " ".join(fold_chinese(_clean(query)).split())
     if len(text) < 3:
         return ""
     return '"' + text.replace('"', '""') + '"'
@@ -373,7 +453,8 @@ def add_transcript(
         text = u.text
         rows.append((utterance_id(media_id, seq), media_id, seq, u.start_ms, u.end_ms,
                      ms_to_frames(u.start_ms, fr), ms_to_frames(u.end_ms, fr), u.speaker,
-                     u.language or transcript.language, text, fts_text(text), words_json(u.words)))
+                     u.language or transcript.language, text, fts_text(text), tri_text(text),
+                     words_json(u.words)))
     media_row = (media_id, str(path), title or Path(path).stem, sha256 or media_id,
                  duration_ms if duration_ms is not None else transcript.duration_ms, fps,
                  transcript.language)
@@ -393,7 +474,7 @@ def add_transcript(
         )
         con.executemany(
             "INSERT INTO utterances(id, media_id, seq, start_ms, end_ms, start_frame, end_frame, speaker, "
-            "language, text, fts_text, words_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "language, text, fts_text, tri_text, words_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
     return len(rows)
@@ -514,65 +595,33 @@ def _filters(media, speaker, language, since_ms, until_ms) -> list[tuple[str, li
     return out
 
 
-BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() constants
-
-
 def _run(con, table: str, match: str, filters, limit: int, locator: _Locator, query: str) -> list[Hit]:
-    """The matches of one FTS5 query, best first.
-
-    Raw queries are ranked by FTS5's bm25(). An escaped query is one phrase, so its IDF is the same for
-    every row and BM25's order is that of tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)): computed
-    here over the matches (one pass over the index instead of bm25()'s three). A query that matches more
-    than RANK_CANDIDATES utterances (a very common word) is ranked among its RANK_CANDIDATES most recently
-    indexed matches by length alone, shortest first (BM25's order when the phrase occurs once in each).
-    """
+    """The matches of one FTS5 query, best first: FTS5's own ``bm25()`` over every match, ties broken by
+    media, time and position, so the order never depends on the order the media were indexed in.
+    (bm25() counts every match of each phrase once per query: a very common word costs time in
+    proportion to how often it occurs; bench/bench_rank.py and bench/bench_quotes.py measure it.)"""
     where = "".join(f" AND {f}" for f, _ in filters)
     fparams = [p for _, ps in filters for p in ps]
     joins = " JOIN utterances u ON u.rowid = c.rowid JOIN media m ON m.id = u.media_id" if filters else ""
+    sql = (f"{_SELECT}, c.score FROM (SELECT c.rowid AS rowid, bm25({table}) AS score FROM {table} AS c"
+           f"{joins} WHERE {table} MATCH ?{where}) AS c "
+           "JOIN utterances u ON u.rowid = c.rowid JOIN media m ON m.id = u.media_id "
+           "ORDER BY c.score, u.media_id, u.start_ms, u.seq LIMIT ?")
     try:
-        if locator.kind == "raw":
-            sql = (f"{_SELECT}, c.score FROM (SELECT c.rowid AS rowid, bm25({table}) AS score FROM {table} AS c"
-                   f"{joins} WHERE {table} MATCH ?{where}) AS c "
-                   "JOIN utterances u ON u.rowid = c.rowid JOIN media m ON m.id = u.media_id "
-                   "ORDER BY c.score, u.media_id, u.seq LIMIT ?")
-            rows = con.execute(sql, [match, *fparams, limit]).fetchall()
-            return [_hit(r, locator) for r in rows]
-        ids = [r[0] for r in con.execute(
-            f"SELECT c.rowid FROM {table} AS c{joins} WHERE {table} MATCH ?{where} "
-            f"ORDER BY c.rowid DESC LIMIT {RANK_CANDIDATES + 1}", [match, *fparams])]
+        rows = con.execute(sql, [match, *fparams, limit]).fetchall()
     except (sqlite3.Error, UnicodeError) as exc:
         raise QueryError(f"cannot search for {query[:60]!r}: {exc}",
                          hint="check the FTS5 syntax, or drop --raw to search the words as typed") from None
-    if not ids:
-        return []
-    if len(ids) > RANK_CANDIDATES:  # one phrase, found once in most rows: the shortest rows score best
-        log.debug("%r matches over %d utterances: ranked among the newest", query[:60], RANK_CANDIDATES)
-        rows = con.execute(f"{_SELECT}, -1.0 / length(u.text) FROM utterances u JOIN media m ON m.id = u.media_id "
-                           "WHERE u.rowid IN (SELECT value FROM json_each(?)) "
-                           "ORDER BY length(u.text), u.media_id, u.seq LIMIT ?", [json.dumps(ids), limit]).fetchall()
-        return [_hit(r, locator) for r in rows]
-    cand = con.execute("SELECT rowid, text, media_id, seq FROM utterances WHERE rowid IN "
-                       "(SELECT value FROM json_each(?))", [json.dumps(ids)]).fetchall()
-    stats = [locator.tf_dl(r[1]) for r in cand]
-    avgdl = sum(dl for _, dl in stats) / len(stats) or 1.0
-    scored = sorted(
-        (-(tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / avgdl))), r[2], r[3], r[0])
-        for (tf, dl), r in zip(stats, cand, strict=True)
-    )[:limit]
-    best = {rowid: score for score, _, _, rowid in scored}
-    rows = con.execute(f"{_SELECT}, u.rowid FROM utterances u JOIN media m ON m.id = u.media_id "
-                       "WHERE u.rowid IN (SELECT value FROM json_each(?))", [json.dumps(list(best))]).fetchall()
-    rows.sort(key=lambda r: (best[r[14]], r[1], r[10]))
-    return [_hit(tuple(r[:14]) + (best[r[14]],), locator) for r in rows]
+    return [_hit(r, locator) for r in rows]
 
 
 def _like(con, query: str, filters, limit: int) -> list[Hit]:
     """Substrings too short for trigrams (1-2 characters): a plain scan, slow on big indexes."""
-    text = " ".join(_clean(query).split())
+    text = " ".join(fold_chinese(_clean(query)).split())
     if not text:
         return []
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    conds = ["u.text LIKE ? ESCAPE '\\'"] + [f for f, _ in filters]
+    conds = ["coalesce(u.tri_text, u.text) LIKE ? ESCAPE '\\'"] + [f for f, _ in filters]
     sql = (f"{_SELECT}, 0.0 FROM utterances u JOIN media m ON m.id = u.media_id WHERE {' AND '.join(conds)} "
            "ORDER BY u.media_id, u.seq LIMIT ?")
     rows = con.execute(sql, [pattern, *[p for _, ps in filters for p in ps], limit]).fetchall()
@@ -583,7 +632,7 @@ def _hit(r, locator: _Locator | None) -> Hit:
     words = parse_words(r[13])
     span = locator.locate(words) if locator and words else None
     if span is None:
-        i, j, marks = 0, len(words) - 1, set()
+        i, j, marks = 0, len(words) - 1, set[int]()
     else:
         i, j, marks = span
     in_ms = words[i].start_ms if words else r[4]
@@ -639,19 +688,6 @@ class _Locator:
     @classmethod
     def substring(cls, query: str) -> _Locator:
         return cls("substring", [], False, fold(" ".join(_clean(query).split())))
-
-    def tf_dl(self, text: str) -> tuple[int, int]:
-        """How often the query occurs in ``text`` (at least once: FTS5 matched it) and the text's length."""
-        if self.kind == "substring":
-            return max(1, fold(text).count(self.text)), len(text)
-        toks = tokens(text)
-        n = len(self.terms)
-        tf = 0
-        for s in range(len(toks) - n + 1):
-            if toks[s:s + n - 1] == self.terms[:-1] and (
-                    toks[s + n - 1] == self.terms[-1] or (self.prefix and toks[s + n - 1].startswith(self.terms[-1]))):
-                tf += 1
-        return max(1, tf), len(toks)
 
     def locate(self, words: Sequence[Word]) -> tuple[int, int, set[int]] | None:
         if self.kind == "substring":
