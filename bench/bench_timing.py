@@ -4,7 +4,7 @@
 
 One run, one process, two ways of timing the same transcription:
 - "faster-whisper word times": the words and times faster-whisper gives (subpipe's VAD and guards; ``--timing fast``);
-- "subpipe default": the same words re-timed on the acoustics (retime.py, the default).
+- "subpipe default": the same words re-timed on the acoustics (wordtiming.py, the default).
 Cues are made by the same rules (netflix-en at 24 fps) from each. References (../shared/data):
 TIMIT LDC93S1 and praatIO bobby/mary word boundaries (utterance = first word start .. last word end),
 librivox `.vad.lab` speech spans, AMI segments, michaelandsickmichael TextGrid utterances (per channel),
@@ -41,8 +41,8 @@ from bench_align import human_words, load, match_words, read_textgrid  # noqa: E
 from subpipe import media  # noqa: E402
 from subpipe.pipeline import make_subtitles  # noqa: E402
 from subpipe.profiles import get_profile  # noqa: E402
-from subpipe.retime import array_reader, retime  # noqa: E402
 from subpipe.transcribe import TranscribeOptions, transcribe_audio  # noqa: E402
+from subpipe.wordtiming import array_reader, retime  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 FPS = 24

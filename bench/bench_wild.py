@@ -120,7 +120,7 @@ def independent_words(path: Path, fmt: str, encoding: str | None) -> list[str] |
 
 
 def evaluate(path: Path, work: Path, profile: str = "netflix-en", targets=TARGETS) -> dict:
-    from subpipe.cli_rules import fix_file
+    from subpipe.rules import fix_file
 
     r: dict = {"file": str(path), "fmt": None, "refused": None, "traceback": None}
     prof = get_profile(profile)

@@ -163,8 +163,8 @@ def test_retime_offset_zero_keeps_a_cue_at_zero_and_keeps_styling():
 
 
 def test_fix_keeps_styles_on_the_words_and_never_splits_inside_a_tag(tmp_path):
-    from subpipe.cli_rules import fix_file
     from subpipe.profiles import get_profile
+    from subpipe.rules import fix_file
 
     src = tmp_path / "in.srt"
     src.write_text("1\n00:00:01,000 --> 00:00:12,000\n<i>one two three four five six seven eight</i> nine "

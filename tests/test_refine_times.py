@@ -5,7 +5,7 @@ import json
 from click.testing import CliRunner
 
 from subpipe.cli import cli
-from subpipe.retime import METHOD
+from subpipe.wordtiming import METHOD
 
 from conftest import shared
 

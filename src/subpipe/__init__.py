@@ -15,7 +15,7 @@ except PackageNotFoundError:  # running from a source tree without an install
 # stay modules, so those five functions are reached as subpipe.api.transcribe etc.
 _API = frozenset({
     "AlignOptions", "BatchOptions", "CheckResult", "ClipResult", "IndexedTranscript", "RetimeResult",
-    "SearchFilters", "TranscribeOptions", "audio_streams", "check", "clip", "extract", "fix", "quotes_add",
+    "SearchFilters", "TranscribeOptions", "audio_streams", "check", "clip", "convert", "extract", "fix", "quotes_add",
     "quotes_export", "quotes_media", "quotes_search", "quotes_show", "read_glossary", "retime", "run", "serve",
     "subtitles",
 })

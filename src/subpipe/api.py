@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from .align import Alignment
     from .batch import BatchReport, Listener
     from .conform import ConformResult
+    from .formats import Conversion
     from .media import AudioStream
     from .models import ModelStatus
     from .qc import FixResult, Report
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AlignOptions", "BatchOptions", "CheckResult", "ClipResult", "IndexedTranscript", "RetimeResult",
-    "SearchFilters", "TranscribeOptions", "align", "audio_streams", "batch", "check", "clip", "conform",
+    "SearchFilters", "TranscribeOptions", "align", "audio_streams", "batch", "check", "clip", "conform", "convert",
     "extract", "fix", "models", "quotes_add", "quotes_export", "quotes_media", "quotes_search", "quotes_show",
     "read_glossary", "retime", "run", "serve", "subtitles", "transcribe",
 ]
@@ -191,11 +192,11 @@ def subtitles(transcript: Transcript | Path | str, *, outputs: Sequence[Path | s
     ``shot_changes``: a media file (ffmpeg scene score) or a file listing cut times. With ``sdh`` on a
     transcript made before sound-event detection, the track's ``metadata["notes"]`` says so.
     """
-    from .cli_rules import load_shot_changes
     from .formats import SUBTITLE_FORMATS, format_for
     from .fsio import atomic_write_text
     from .pipeline import load_transcript, make_subtitles
     from .profiles import get_profile
+    from .rules import load_shot_changes
 
     t = transcript if isinstance(transcript, Transcript) else load_transcript(Path(transcript))
     outs = [Path(o) for o in outputs]
@@ -220,6 +221,7 @@ class CheckResult:
     path: Path
     report: Report | None
     error: SubpipeError | None = None
+    notes: tuple[str, ...] = ()  # what the reader skipped or could not keep, with its line
 
     @property
     def ok(self) -> bool:
@@ -231,8 +233,9 @@ def check(files: Sequence[Path | str] | Path | str, *, profile: str = "netflix-e
           encoding: str | None = None) -> list[CheckResult]:
     """Check subtitle files against a delivery profile: one :class:`CheckResult` per file, in order (a file
     that cannot be read has ``.error`` and the others are still checked)."""
-    from .cli_rules import read_track, resolve
+    from .formats import source_notes
     from .qc import check_track
+    from .rules import read_track, resolve
 
     paths = [Path(files)] if isinstance(files, str | Path) else [Path(f) for f in files]
     prof, duration, cuts = resolve(profile, fps, Path(media) if media else None, shot_changes, scene_threshold)
@@ -243,7 +246,8 @@ def check(files: Sequence[Path | str] | Path | str, *, profile: str = "netflix-e
         except SubpipeError as exc:
             out.append(CheckResult(path, None, exc))
             continue
-        out.append(CheckResult(path, check_track(track, prof, media_duration_ms=duration, shot_changes_ms=cuts)))
+        out.append(CheckResult(path, check_track(track, prof, media_duration_ms=duration, shot_changes_ms=cuts),
+                               notes=tuple(source_notes(track))))
     return out
 
 
@@ -252,31 +256,30 @@ def fix(file: Path | str, output: Path | str, *, profile: str = "netflix-en", fp
         encoding: str | None = None) -> FixResult:
     """Re-break and re-time ``file`` to a profile without changing its words; write it to ``output``.
     The result holds the track, the reports before and after, and notes on what could not be fixed."""
-    from .cli_rules import read_track, resolve, write_track
     from .formats import format_for
-    from .qc import fix_track
+    from .rules import fix_file, resolve
 
     out = Path(output)
     format_for(out)  # fail on a bad extension before any work
     prof, duration, cuts = resolve(profile, fps, Path(media) if media else None, shot_changes, scene_threshold)
-    res = fix_track(read_track(Path(file), encoding), prof, media_duration_ms=duration, shot_changes_ms=cuts)
-    write_track(res.track, out)
-    return res
+    # written, then re-read and re-checked: ``after`` is the report of the bytes on disk
+    return fix_file(Path(file), out, prof, encoding=encoding, media_duration_ms=duration, shot_changes_ms=cuts)
 
 
 @dataclass(frozen=True)
 class RetimeResult:
     track: CueTrack
     dropped: int = 0  # cues that a negative offset moved before 0
+    notes: tuple[str, ...] = ()  # what the reader skipped and the writer could not keep
 
 
 def retime(file: Path | str, output: Path | str, *, offset: str | int | None = None, from_fps: str | None = None,
            to_fps: str | None = None, encoding: str | None = None) -> RetimeResult:
     """Shift ``file`` by ``offset`` (ms, or text such as '+1.5', '-2s', '250ms') or convert it from
     ``from_fps`` to ``to_fps``; write it to ``output``."""
-    from .cli_rules import read_track, write_track
-    from .formats import format_for
+    from .formats import format_for, source_notes
     from .qc import change_fps, parse_offset, shift
+    from .rules import read_track, write_track
 
     if (offset is None) == (from_fps is None and to_fps is None):
         raise UsageError("give either an offset, or from_fps and to_fps")
@@ -291,8 +294,19 @@ def retime(file: Path | str, output: Path | str, *, offset: str | int | None = N
     else:
         assert from_fps is not None and to_fps is not None
         track = change_fps(track, from_fps, to_fps)
-    write_track(track, out)
-    return RetimeResult(track, dropped)
+    notes = source_notes(track) + write_track(track, out)
+    return RetimeResult(track, dropped, tuple(notes))
+
+
+def convert(file: Path | str, output: Path | str | None = None, *, to: str | None = None, fps: str | None = None,
+            encoding: str | None = None) -> Conversion:
+    """Convert a subtitle file to another format (``to``, else ``output``'s extension), keeping text, line
+    breaks, styling and placement wherever the target can hold them. Returns the
+    :class:`~subpipe.formats.Conversion` (``.track``, ``.text``, ``.fmt``, ``.notes`` on what was dropped);
+    writes ``output`` atomically if given."""
+    from .formats import convert as convert_file
+
+    return convert_file(file, output, to=to, fps=fps, encoding=encoding)
 
 
 # ---------------------------------------------------------------- models

@@ -1,5 +1,5 @@
 """`subpipe check`, `subpipe fix`, `subpipe retime`, `subpipe convert`: QC for anyone's subtitle files
-(thin Click shell over ``subpipe.qc`` and ``subpipe.formats``)."""
+(parse, one ``subpipe.api`` call, render; the library side is ``rules.py``, ``qc.py`` and ``formats/``)."""
 
 from __future__ import annotations
 
@@ -9,107 +9,11 @@ from pathlib import Path
 
 import click
 
-from .errors import FormatError, SubpipeError
-from .model import CueTrack
-from .profiles import COMMON_FPS, Profile
+from .profiles import COMMON_FPS
+from .rules import fix_file, load_shot_changes, read_track, resolve, write_track  # noqa: F401  (re-exported)
 
 PROFILE_HELP = "Delivery profile: netflix-en, netflix-en-children, bbc, dcmp, web, or a .toml profile file."
 FPS_HELP = f"Frame rate for the frame rules ({', '.join(COMMON_FPS)}); default: the media's, else 24."
-
-
-# ---------------------------------------------------------------- shared helpers (library-facing)
-def read_track(path: Path, encoding: str | None = None) -> CueTrack:
-    """Read any subtitle file (SRT, WebVTT, TTML/DFXP, SCC, spotting list) through the format registry;
-    clear errors for bad encodings. Skipped blocks and notes are in ``track.metadata``."""
-    from .formats import read_subtitles
-
-    return read_subtitles(path, encoding)
-
-
-def write_track(track: CueTrack, out: Path, fps: str | None = None) -> list[str]:
-    """Write ``track`` in the format of ``out``'s extension; returns the writer's notes."""
-    from .formats import format_for, write_subtitles
-    from .fsio import atomic_write_text
-
-    text, notes = write_subtitles(track, format_for(out), fps=fps)
-    atomic_write_text(out, text)
-    return notes
-
-
-def fix_file(src: Path, out: Path, profile: Profile, *, encoding: str | None = None,
-             media_duration_ms: int | None = None, shot_changes_ms=None):
-    """Read, fix, write, then re-read what was written and check it: the report's ``after`` is that of
-    the bytes on disk. If the target format would make the fixed cues worse than the input (SCC moves
-    and rewraps cues), the input's cues are written as they were instead, with a note. Returns a
-    ``qc.FixResult`` whose track is the one read back."""
-    from .formats import read_subtitles, source_notes
-    from .qc import FixResult, check_track, fix_track
-
-    kw = {"media_duration_ms": media_duration_ms, "shot_changes_ms": shot_changes_ms}
-    track = read_track(src, encoding)
-    res = fix_track(track, profile, **kw)
-    notes = source_notes(track) + list(res.notes)
-    wnotes = write_track(res.track, out)
-    back = read_subtitles(out)
-    after = check_track(back, profile, **kw)
-    if len(after.errors) > len(res.before.errors):
-        alt_notes = write_track(track, out)
-        back2 = read_subtitles(out)
-        after2 = check_track(back2, profile, **kw)
-        if len(after2.errors) <= len(after.errors):
-            notes.append(f"written in {out.suffix} the fixed cues had {len(after.errors)} errors, more than the "
-                         f"input's {len(res.before.errors)}: the input's cues were written unchanged")
-            back, after, wnotes = back2, after2, alt_notes
-        else:
-            write_track(res.track, out)
-    notes += [f"{out.suffix.lstrip('.')}: {n}" for n in wnotes]
-    return FixResult(back, res.before, after, tuple(notes))
-
-
-def load_shot_changes(value: str | Path | None, fps, threshold: float | None = None,
-                      ) -> tuple[int, ...] | None:
-    """Cut times from a media file (ffmpeg scene score, cached) or a list of times (text or JSON)."""
-    if value is None:
-        return None
-    from . import media
-    from .qc import parse_shot_changes
-
-    p = Path(value)
-    if p.suffix.lower() in media.MEDIA_EXTENSIONS:
-        return media.scene_changes(p, threshold or media.SCENE_THRESHOLD)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormatError("no such shot-change list", path=p) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError(f"cannot read the shot-change list ({exc})", path=p) from None
-    try:
-        return parse_shot_changes(text, fps)
-    except FormatError as exc:
-        exc.path = str(p)
-        raise
-
-
-def resolve(profile: str, fps: str | None, media_path: Path | None, shot_changes: str | None,
-            threshold: float) -> tuple[Profile, int | None, tuple[int, ...] | None]:
-    """The profile at the right frame rate, the media's duration and the cut times."""
-    from . import media
-    from .profiles import get_profile
-
-    duration = None
-    cuts = None
-    media_fps = None
-    info = None
-    if media_path is not None:
-        info = media.probe(media_path)
-        duration = info.duration_ms
-        media_fps = media.fps_label(info.video_fps)
-    prof = get_profile(profile, fps or media_fps)
-    if shot_changes is not None:
-        cuts = load_shot_changes(shot_changes, prof.fps, threshold)
-    elif info is not None and info.has_video and prof.shot_changes:
-        cuts = media.scene_changes(media_path, threshold)
-    return prof, duration, cuts
 
 
 def common_options(f):
@@ -156,29 +60,24 @@ def check(files, profile, fps, media_path, shot_changes, scene_threshold, encodi
     reader had to skip and a file with text but no readable cue are errors, with their line numbers.
     Exit code 1 when any file has a violation (warnings aside) or cannot be read.
     """
-    from .qc import check_track
+    from . import api
 
-    prof, duration, cuts = resolve(profile, fps, media_path, shot_changes, scene_threshold)
     failed = False
-    for path in files:
-        try:
-            track = read_track(path, encoding)
-        except SubpipeError as exc:
-            click.echo(f"error: {exc}", err=True)
-            if exc.hint:
-                click.echo(f"hint: {exc.hint}", err=True)
+    for res in api.check(list(files), profile=profile, fps=fps, media=media_path, shot_changes=shot_changes,
+                         scene_threshold=scene_threshold, encoding=encoding):
+        if res.error is not None:
+            click.echo(f"error: {res.error}", err=True)
+            if res.error.hint:
+                click.echo(f"hint: {res.error.hint}", err=True)
             failed = True
             continue
-        report = check_track(track, prof, media_duration_ms=duration, shot_changes_ms=cuts)
-        from .formats import source_notes
-
-        for note in source_notes(track):
+        for note in res.notes:
             click.echo(f"note: {note}", err=True)
-        failed |= not report.ok
+        failed |= not res.ok
         if as_json:
-            click.echo(json.dumps({"file": str(path), **report.to_dict()}, ensure_ascii=False))
+            click.echo(json.dumps({"file": str(res.path), **res.report.to_dict()}, ensure_ascii=False))
         else:
-            _print_report(path, report)
+            _print_report(res.path, res.report)
     if failed:
         sys.exit(1)
 
@@ -194,11 +93,10 @@ def check(files, profile, fps, media_path, shot_changes, scene_threshold, encodi
 @click.pass_obj
 def fix(obj, file, out, profile, fps, media_path, shot_changes, scene_threshold, encoding, strict, as_json):
     """Re-break and re-time FILE to a profile without changing its words; report what could not be fixed."""
-    from .formats import format_for
+    from . import api
 
-    format_for(out)  # fail on a bad extension before any work
-    prof, duration, cuts = resolve(profile, fps, media_path, shot_changes, scene_threshold)
-    res = fix_file(file, out, prof, encoding=encoding, media_duration_ms=duration, shot_changes_ms=cuts)
+    res = api.fix(file, out, profile=profile, fps=fps, media=media_path, shot_changes=shot_changes,
+                  scene_threshold=scene_threshold, encoding=encoding)
     for note in res.notes:
         click.echo(f"note: {note}", err=True)
     if as_json:
@@ -226,26 +124,19 @@ def fix(obj, file, out, profile, fps, media_path, shot_changes, scene_threshold,
 @click.pass_obj
 def retime(obj, file, out, offset, from_fps, to_fps, encoding):
     """Shift FILE by an offset, or convert it between frame rates (23.976 -> 25 speed-up)."""
-    from .formats import format_for
-    from .qc import change_fps, parse_offset, shift
+    from . import api
+    from .errors import UsageError
 
-    if (offset is None) == (from_fps is None and to_fps is None):
-        raise click.UsageError("give either --offset, or --from-fps and --to-fps")
-    if offset is None and (from_fps is None or to_fps is None):
-        raise click.UsageError("--from-fps and --to-fps go together")
-    from .formats import source_notes
-
-    format_for(out)
-    track = read_track(file, encoding)
-    dropped = 0
-    if offset is not None:
-        track, dropped = shift(track, parse_offset(offset))
-    else:
-        track = change_fps(track, from_fps, to_fps)
-    for note in source_notes(track) + write_track(track, out):
+    try:
+        res = api.retime(file, out, offset=offset, from_fps=from_fps, to_fps=to_fps, encoding=encoding)
+    except UsageError as exc:
+        raise click.UsageError(exc.message.replace("from_fps", "--from-fps").replace("to_fps", "--to-fps")
+                               .replace("an offset", "--offset")) from None
+    for note in res.notes:
         click.echo(f"note: {note}", err=True)
     if not (obj or {}).get("quiet"):
-        click.echo(f"wrote {out}: {len(track)} cues" + (f"; {dropped} dropped (before 0)" if dropped else ""))
+        dropped = f"; {res.dropped} dropped (before 0)" if res.dropped else ""
+        click.echo(f"wrote {out}: {len(res.track)} cues{dropped}")
 
 
 # ---------------------------------------------------------------- convert
@@ -261,9 +152,9 @@ def retime(obj, file, out, offset, from_fps, to_fps, encoding):
 def convert(obj, file, out, to_format, fps, encoding):
     """Convert FILE to another subtitle format, keeping text, line breaks, styling and placement wherever
     the target can hold them; every thing it cannot keep is a note on stderr."""
-    from .formats import convert as convert_file
+    from . import api
 
-    res = convert_file(file, out, to=to_format, fps=fps, encoding=encoding)
+    res = api.convert(file, out, to=to_format, fps=fps, encoding=encoding)
     for note in res.notes:
         click.echo(f"note: {note}", err=True)
     if not (obj or {}).get("quiet"):

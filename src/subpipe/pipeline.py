@@ -51,7 +51,7 @@ class RunOptions:
     sdh: bool = False  # SDH: sound cues over music without speech, dashes for two known speakers (sdh.py)
     sdh_label: str | None = None  # the music cue's text (default "[MUSIC]"; "♪" for a note)
     script_encoding: str | None = None  # the script's text encoding (default: a BOM, else UTF-8)
-    timing: str = "accurate"  # "accurate": word times re-timed on the acoustics (retime.py); "fast": Whisper's
+    timing: str = "accurate"  # "accurate": word times re-timed on the acoustics (wordtiming.py); "fast": Whisper's
 
 
 @dataclass
@@ -313,7 +313,7 @@ def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
 
 
 def _timing_method(opts: RunOptions) -> str | None:
-    from .retime import METHOD
+    from .wordtiming import METHOD
 
     if opts.timing not in ("accurate", "fast"):
         raise SubpipeError(f"unknown timing {opts.timing!r} (use accurate or fast)")
@@ -324,7 +324,7 @@ def retime_for(opts: RunOptions, t: Transcript, audio: media_mod.Audio) -> Trans
     """Word times on the acoustics unless ``timing`` is "fast" (the one place the pipeline re-times words)."""
     if _timing_method(opts) is None:
         return t
-    from .retime import array_reader, retime
+    from .wordtiming import array_reader, retime
 
     return retime(t, array_reader(audio.samples))
 

@@ -24,7 +24,7 @@ script/heard pairing), ``energy`` (voiced frames), ``anchor`` (the anchor pass),
 energy refinement), ``core`` (the pipeline, ``refine_transcript``).
 """
 
-from ..retime import monotonic_times
+from ..wordtiming import monotonic_times
 from .anchor import script_language
 from .core import align, align_script, refine_transcript
 from .energy import unvoiced_runs, voiced_frames, voiced_ms

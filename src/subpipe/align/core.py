@@ -12,9 +12,9 @@ import numpy as np
 from .. import __version__
 from ..errors import AlignmentError
 from ..model import Transcript, Word
-from ..retime import monotonic_times
 from ..transcribe import Progress, load_model
 from ..utterances import build_utterances
+from ..wordtiming import monotonic_times
 from .anchor import _anchor_model, _anchor_pass, _use_phones
 from .energy import voiced_frames
 from .phone_pass import _place_untimed, _refine_with_phones, _snap_to_pauses, _trim_to_voice
@@ -112,9 +112,9 @@ def align(
         provenance=provenance,
     )
     if options.refine != "none":
-        # the same acoustic word edges a plain run gets (retime.py): the aligner's first word of a stretch
+        # the same acoustic word edges a plain run gets (wordtiming.py): the aligner's first word of a stretch
         # otherwise reaches back into the pause before it, and a conform to a cut lands in the edit's gap
-        from ..retime import array_reader, retime
+        from ..wordtiming import array_reader, retime
 
         timed = retime(transcript, array_reader(samples))
         if plan.excluded:  # a not-heard passage stays a zero-length point where the script puts it

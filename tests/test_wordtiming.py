@@ -1,4 +1,4 @@
-"""Accurate word times by default (retime.py): word starts on the first frame of speech, cues follow them."""
+"""Accurate word times by default (wordtiming.py): word starts on the first frame of speech, cues follow them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from subpipe import media
 from subpipe.cli import cli
 from subpipe.model import Transcript, Word
-from subpipe.retime import METHOD, RetimeOptions, _assign, _retime_region, array_reader, retime, speech_runs
+from subpipe.wordtiming import METHOD, RetimeOptions, _assign, _retime_region, array_reader, retime, speech_runs
 
 from conftest import shared
 
