@@ -100,6 +100,6 @@ def resolve(profile: str, fps: str | None, media_path: Path | None, shot_changes
     prof = get_profile(profile, fps or media_fps)
     if shot_changes is not None:
         cuts = load_shot_changes(shot_changes, prof.fps, threshold)
-    elif info is not None and info.has_video and prof.shot_changes:
+    elif info is not None and media_path is not None and info.has_video and prof.shot_changes:
         cuts = media.scene_changes(media_path, threshold)
     return prof, duration, cuts
