@@ -157,6 +157,7 @@ def output_options(f):
                      help="Re-time the transcribed words by aligning them to the audio (sharper cue in- and "
                           "out-times; costs about as much again as transcribing)."),
         *sdh_options(),
+        *speaker_options(),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -173,6 +174,22 @@ def sdh_options() -> list:
     ]
 
 
+def speaker_options() -> list:
+    return [
+        click.option("--speakers", default="auto", show_default=True, metavar="auto|N|off",
+                     help="Speaker labels: estimate how many speak (auto), a known count N, or off."),
+        click.option("--speaker-sample", "speaker_sample", multiple=True, metavar="NAME=FILE",
+                     help="A recording of NAME's voice: the speaker it matches is labelled NAME (repeatable)."),
+    ]
+
+
+def _speaker_run_options(topts: dict) -> dict:
+    from .diarize import parse_mode, parse_sample
+
+    samples = tuple(parse_sample(v) for v in topts.pop("speaker_sample", ()) or ())
+    return {"speakers": parse_mode(topts.pop("speakers", "auto")), "speaker_samples": samples}
+
+
 def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes, script, strict, audio_stream,
                dialogue, topts, *, executor="local", jobs=1, threads=0, address=None):
     import signal
@@ -182,10 +199,11 @@ def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes
 
     sdh, sdh_label = topts.pop("sdh", False), topts.pop("sdh_label", None)
     refine_times = topts.pop("refine_times", False)
+    spk = _speaker_run_options(topts)
     options = RunOptions(transcribe=_topts(**topts), profile=profile, fps=fps, audio_stream=audio_stream,
                          dialogue=dialogue, index=not no_index, force=force, shot_changes=shot_changes,
                          script=str(script) if script else None, strict=strict, refine_times=refine_times,
-                         sdh=sdh, sdh_label=sdh_label)
+                         sdh=sdh, sdh_label=sdh_label, **spk)
     items = batch.collect(inputs, options)
     if script and len(items) > 1:
         raise click.UsageError("--script goes with one media file (for many, a manifest with a `script` column)")
@@ -353,6 +371,8 @@ def extract(media, out, list_streams, audio_stream, dialogue):
               help="Transcript JSON to write.")
 @transcribe_options
 @media_options
+@speaker_options()[0]
+@speaker_options()[1]
 @click.pass_obj
 def transcribe(obj, media, out, audio_stream, dialogue, **topts):
     """Transcribe MEDIA into a transcript JSON (words with times, utterances, provenance).
@@ -364,7 +384,8 @@ def transcribe(obj, media, out, audio_stream, dialogue, **topts):
     from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
     from .pipeline import RunOptions, TranscribeJob, transcribe_job
 
-    options = RunOptions(transcribe=_topts(**topts), audio_stream=audio_stream, dialogue=dialogue)
+    spk = _speaker_run_options(topts)
+    options = RunOptions(transcribe=_topts(**topts), audio_stream=audio_stream, dialogue=dialogue, **spk)
     info = m.probe(media)
     ensure_writable_dir(out.parent if str(out.parent) else Path("."))
     audio = m.extract_audio(media, stream=audio_stream, dialogue=dialogue, info=info)

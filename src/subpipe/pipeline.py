@@ -49,6 +49,8 @@ class RunOptions:
     shot_changes: bool = False  # detect cuts in the video (ffmpeg scene score, cached) for the timing rules
     sdh: bool = False  # SDH: sound cues over music without speech, dashes for two known speakers (sdh.py)
     sdh_label: str | None = None  # the music cue's text (default "[MUSIC]"; "♪" for a note)
+    speakers: str = "auto"  # diarization (diarize.py): "auto" (count estimated), "off", or a count "N"
+    speaker_samples: tuple[tuple[str, str], ...] = ()  # enrolled voices (NAME, audio file) that name speakers
 
 
 @dataclass
@@ -243,7 +245,20 @@ def _checkpoint_matches(t: Transcript, media_sha: str, opts: RunOptions) -> bool
         and p.get("script_file") == _script_stamp(opts)
         and bool(p.get("refined")) == (opts.refine_times and not opts.script)
         and (not opts.sdh or p.get("sound_events") is not None)  # made before sound events were detected
+        and _diarization_matches(p.get("diarization"), opts)
     )
+
+
+def _diarize_options(opts: RunOptions):
+    from .diarize import DiarizeOptions
+
+    return DiarizeOptions(mode=opts.speakers, samples=tuple(opts.speaker_samples))
+
+
+def _diarization_matches(stamp: Any, opts: RunOptions) -> bool:
+    from .diarize import expected_provenance
+
+    return stamp == expected_provenance(_diarize_options(opts))
 
 
 def plan(media: Path, out_root: Path, options: RunOptions, *, name: str | None = None,
@@ -309,6 +324,9 @@ def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
     if opts.script:
         prov["script_file"] = _script_stamp(opts)
     t = replace(t, notes=tuple(audio.notes) + t.notes, provenance=prov)
+    from .diarize import diarize_transcript
+
+    t = diarize_transcript(audio.samples, t, _diarize_options(opts))  # speaker labels (unless --speakers off)
     return tj.to_dict(t), seconds
 
 
