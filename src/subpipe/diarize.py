@@ -50,7 +50,7 @@ ATOM_MS = ATOM * HOP * 1000 // SR  # 800
 MIN_ATOM_FRAMES = 30  # a region tail shorter than this is not embedded on its own
 
 # Tuned on mix A of bench/bench_speakers.py (seed 1), validated on mix B (seed 2, other recordings).
-CLUSTER_THRESHOLD = 0.62  # average-linkage cosine distance at which clusters stop merging (auto)
+CLUSTER_THRESHOLD = 0.4  # average-linkage cosine distance at which clusters stop merging (auto)
 CHANGE_THRESHOLD = 0.55  # cosine distance between the 1.6 s either side of a boundary that splits a segment
 NAME_MIN_SIM = 0.72  # a cluster centre this similar to an enrolled voice takes its name
 OVERLAP_MARGIN = 0.04  # a segment whose best two centres are this close in similarity is left unlabelled
@@ -204,14 +204,27 @@ def voice_embedding(samples: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ speech regions and atoms
-def speech_regions(samples: np.ndarray) -> list[tuple[int, int]]:
-    """Speech regions in ms from Silero VAD (short pauses split regions: turns often meet at one)."""
+def speech_regions(samples: np.ndarray, words: Sequence[Word] = ()) -> list[tuple[int, int]]:
+    """Speech regions in ms: Silero VAD's (short pauses split regions: turns often meet at one), joined
+    with the transcribed words' own spans (Silero misses some voices, a hoarse one for instance)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    vad = VadOptions(threshold=0.5, min_silence_duration_ms=VAD_MIN_SILENCE_MS, speech_pad_ms=60,
-                     min_speech_duration_ms=200)
+    vad = VadOptions(threshold=0.5, min_silence_duration_ms=VAD_MIN_SILENCE_MS, speech_pad_ms=60)
     ts = get_speech_timestamps(np.asarray(samples, dtype=np.float32), vad)
-    return [(int(t["start"]) * 1000 // SR, int(t["end"]) * 1000 // SR) for t in ts]
+    spans = [(int(t["start"]) * 1000 // SR, int(t["end"]) * 1000 // SR) for t in ts]
+    spans += [(w.start_ms, w.end_ms) for w in words if w.end_ms > w.start_ms]
+    return merge_spans(spans, gap_ms=VAD_MIN_SILENCE_MS)
+
+
+def merge_spans(spans: Sequence[tuple[int, int]], *, gap_ms: int) -> list[tuple[int, int]]:
+    """Sorted spans with those closer than ``gap_ms`` joined."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a - out[-1][1] < gap_ms:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
 
 
 def _atoms(feats: np.ndarray, regions: Sequence[tuple[int, int]]) -> list[tuple[int, int, int]]:
@@ -411,10 +424,10 @@ class Diarization:
     notes: list[str] = field(default_factory=list)
 
 
-def diarize(samples: np.ndarray, options: DiarizeOptions, *,
-            voices: Sequence[tuple[str, np.ndarray]] = ()) -> Diarization:
+def diarize(samples: np.ndarray, options: DiarizeOptions, *, voices: Sequence[tuple[str, np.ndarray]] = (),
+            words: Sequence[Word] = ()) -> Diarization:
     samples = np.asarray(samples, dtype=np.float32)
-    regions = speech_regions(samples)
+    regions = speech_regions(samples, words)
     feats = log_mel(samples)
     atoms = _atoms(feats, regions)
     notes: list[str] = []
@@ -547,7 +560,7 @@ def diarize_transcript(samples: np.ndarray, t: Transcript, options: DiarizeOptio
     if not t.words:
         return replace(t, provenance={**t.provenance, "diarization": expected_provenance(options)})
     voices, hashes = load_voices(options)
-    d = diarize(samples, options, voices=voices)
+    d = diarize(samples, options, voices=voices, words=t.words)
     out = apply(t, d, provenance=options.provenance(hashes))
     for n in d.notes:
         log.warning("%s", n)
