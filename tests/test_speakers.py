@@ -1,0 +1,184 @@
+"""Speaker labels: clustering and labelling rules on synthetic embeddings, cues that respect speakers,
+the quote index's speaker filter, the transcript JSON, and one short real-voice mix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from subpipe import diarize as dz
+from subpipe.cues import make_cues
+from subpipe.formats import transcript_json as tj
+from subpipe.model import SpeakerInfo, Transcript, Utterance, Word
+from subpipe.profiles import get_profile
+
+from conftest import shared
+
+
+def _directions(k: int, dim: int = 32) -> np.ndarray:
+    """k orthonormal directions (deterministic)."""
+    q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(dim, dim)))
+    return q[:k]
+
+
+@settings(max_examples=40, deadline=None)
+@given(sizes=st.lists(st.integers(1, 6), min_size=1, max_size=6), seed=st.integers(0, 10_000))
+def test_agglomerate_recovers_separated_clusters(sizes, seed):
+    rng = np.random.default_rng(seed)
+    dirs = _directions(len(sizes))
+    truth = np.array([c for c, n in enumerate(sizes) for _ in range(n)])
+    rng.shuffle(truth)
+    emb = dirs[truth] + rng.normal(scale=0.05, size=(len(truth), dirs.shape[1]))
+    labels = dz.agglomerate(emb, threshold=0.4)
+    assert len(set(labels.tolist())) == len(sizes)
+    # the same partition as the truth, numbered by first appearance
+    assert labels.tolist() == dz.relabel_in_order(truth).tolist()
+    assert dz.agglomerate(emb, threshold=0.4).tolist() == labels.tolist()  # deterministic
+
+
+def test_agglomerate_given_count_and_threshold_stop():
+    dirs = _directions(3)
+    emb = np.repeat(dirs, 3, axis=0)
+    assert dz.agglomerate(emb, n_clusters=2).max() == 1
+    assert dz.agglomerate(emb, threshold=0.4).max() == 2
+    assert dz.agglomerate(emb, threshold=1.5).max() == 0  # orthogonal directions are 1.0 apart
+    assert dz.agglomerate(np.zeros((0, 4))).tolist() == []
+
+
+def test_change_points_at_a_speaker_change():
+    dirs = _directions(2)
+    emb = np.concatenate([np.repeat(dirs[:1], 5, axis=0), np.repeat(dirs[1:], 4, axis=0)])
+    assert dz.change_points(emb) == [5]
+    assert dz.change_points(np.repeat(dirs[:1], 6, axis=0)) == []
+
+
+def test_name_clusters_best_pairs_each_name_once():
+    dirs = _directions(3)
+    voices = [("ANA", dirs[1]), ("BO", dirs[1] * 0.9 + dirs[0] * 0.1)]
+    named = dz.name_clusters(dirs, voices)
+    assert named[1][0] == "ANA" and named[1][1] == pytest.approx(1.0)
+    assert 0 not in named and 2 not in named  # BO's best cluster is taken; none other is close enough
+    assert dz.name_clusters(dirs, []) == {}
+
+
+def _w(text, a, b, speaker=None):
+    return Word(text, a, b, speaker=speaker)
+
+
+def test_words_take_the_speaker_covering_most_of_them():
+    words = [_w("a", 0, 400), _w("b", 900, 1300), _w("c", 1500, 1600), _w("d", 5000, 5100)]
+    spans = [(0, 1000, 0), (1000, 2000, 1), (3000, 4000, -1)]
+    assert dz.words_speakers(words, spans) == [0, 1, 1, -1]
+    assert dz.words_speakers(words, []) == [-1, -1, -1, -1]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sampled_from(["S1", "S2", None]), min_size=1, max_size=30), st.integers(1, 5))
+def test_split_utterances_conserves_words_and_never_mixes_speakers(speakers, per):
+    words = tuple(_w(f"w{i}", i * 100, i * 100 + 50, s) for i, s in enumerate(speakers))
+    utts = tuple(Utterance(words[i:i + per]) for i in range(0, len(words), per))
+    out = dz.split_utterances(utts, words)
+    assert tuple(w for u in out for w in u.words) == words
+    for u in out:
+        assert {w.speaker for w in u.words} == {u.speaker}
+
+
+def _two_speaker_transcript() -> Transcript:
+    a = [_w(t, 100 + i * 300, 350 + i * 300, "S1") for i, t in enumerate("So what did you see".split())]
+    b = [_w(t, 1700 + i * 300, 1950 + i * 300, "ANA") for i, t in enumerate("Nothing at all really.".split())]
+    a[-1] = Word("see?", a[-1].start_ms, a[-1].end_ms, speaker="S1")
+    words = tuple(a + b)
+    utts = (Utterance(words[:5], speaker="S1"), Utterance(words[5:], speaker="ANA"))
+    return Transcript(words, "en", 4000, utts, speakers=(SpeakerInfo("S1", 1450), SpeakerInfo("ANA", 1150, "ANA", 0.91)))
+
+
+def test_a_cue_never_holds_two_speakers():
+    t = _two_speaker_transcript()
+    # the two speakers' words would fit one cue; the speaker change still starts a new one
+    track = make_cues(t, get_profile("netflix-en"))
+    for c in track.cues:
+        assert len({w.speaker for w in c.words}) == 1
+    assert len(track.cues) == 2
+
+
+def test_transcript_json_keeps_speakers():
+    t = _two_speaker_transcript()
+    back = tj.loads(tj.dumps(t))
+    assert back.speakers == t.speakers
+    assert [w.speaker for w in back.words] == [w.speaker for w in t.words]
+    assert [u.speaker for u in back.utterances] == ["S1", "ANA"]
+    assert '"speakers"' not in tj.dumps(Transcript(t.words, "en", 4000))  # absent when diarization did not run
+
+
+def test_quote_index_filters_by_speaker(tmp_path):
+    from subpipe import quotes
+
+    con = quotes.connect(tmp_path / "q.db")
+    quotes.add_transcript(con, _two_speaker_transcript(), media_id="m1", path="/x/m1.wav")
+    assert [h.speaker for h in quotes.search(con, "nothing")] == ["ANA"]
+    assert quotes.search(con, "nothing", speaker="S1") == []
+    assert [h.text for h in quotes.search(con, "see", speaker="S1")] == ["So what did you see?"]
+
+
+def test_bad_options_are_usage_errors():
+    assert dz.parse_mode("AUTO") == "auto" and dz.parse_mode("3") == "3" and dz.parse_mode("off") == "off"
+    for bad in ("0", "two", "-1"):
+        with pytest.raises(dz.DiarizationError):
+            dz.parse_mode(bad)
+    assert dz.parse_sample("Ai Weiwei=a.wav") == ("Ai Weiwei", "a.wav")
+    with pytest.raises(dz.DiarizationError):
+        dz.parse_sample("nofile")
+
+
+def test_embedder_is_verified(monkeypatch):
+    from subpipe.errors import ModelIntegrityError
+
+    assert dz.embedder_path().is_file()
+    monkeypatch.setattr(dz, "EMBEDDER_SHA256", "0" * 64)
+    with pytest.raises(ModelIntegrityError):
+        dz.embedder_path()
+
+
+def test_features_match_librosa_mel_filterbank_shape():
+    fb = dz.mel_basis()
+    assert fb.shape == (40, 257)
+    assert (fb >= 0).all() and (fb.sum(axis=1) > 0).all()
+    assert dz.log_mel(np.zeros(16000, dtype=np.float32)).shape == (97, 40)
+
+
+# ------------------------------------------------------------------ real voices
+def _voice(rel: str, seconds: float) -> np.ndarray:
+    from subpipe import media
+
+    s = media.extract_audio(shared(rel)).samples[: int(seconds * 16000)]
+    return (s / (np.sqrt(np.mean(s ** 2)) + 1e-9) * 0.05).astype(np.float32)
+
+
+def test_three_real_voices_are_told_apart():
+    """A 3-voice mix (about 25 s) from ../shared: three speakers, and each turn's time to its own label."""
+    parts = [("jfk", _voice("jfk/jfk.flac", 4.0)), ("ls", _voice("librispeech/2412-153948-0000.flac", 5.0)),
+             ("zh", _voice("mandarin/BAC009S0764W0121.wav", 4.0)), ("jfk", _voice("jfk/jfk.flac", 11.0)[4 * 16000:]),
+             ("ls", _voice("librispeech/2412-153948-0000.flac", 10.0)[5 * 16000:])]
+    gap = np.zeros(8000, dtype=np.float32)
+    audio, turns, pos = [], [], 0
+    for who, s in parts:
+        audio += [gap, s]
+        pos += len(gap)
+        turns.append((pos // 16, (pos + len(s)) // 16, who))
+        pos += len(s)
+    d = dz.diarize(np.concatenate(audio), dz.DiarizeOptions())
+    assert len(d.labels) == 3
+    total = 0
+    label_of: dict[str, set] = {}
+    for a, b, who in turns:
+        for s, e, lab in d.spans:
+            ov = min(b, e) - max(a, s)
+            if ov > 0:
+                label_of.setdefault(who, set()).add(lab)
+                total += ov
+    # each voice keeps one label, and no two voices share one
+    assert all(len(v) == 1 for v in label_of.values()), label_of
+    assert len({next(iter(v)) for v in label_of.values()}) == 3
+    assert total > 15_000  # most of the speech is labelled
