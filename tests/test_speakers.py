@@ -182,3 +182,52 @@ def test_three_real_voices_are_told_apart():
     assert all(len(v) == 1 for v in label_of.values()), label_of
     assert len({next(iter(v)) for v in label_of.values()}) == 3
     assert total > 15_000  # most of the speech is labelled
+
+
+# ------------------------------------------------------------------ SDH speaker IDs and renaming
+def test_sdh_ids_for_named_speakers_when_they_appear_or_change():
+    from subpipe.sdh import speaker_ids
+
+    t = _two_speaker_transcript()
+    prof = get_profile("netflix-en")
+    track = speaker_ids(make_cues(t, prof), t, prof)
+    assert track.cues[0].lines[0].startswith("So what")  # S1 has no name: no ID
+    assert track.cues[1].lines[0] == "[ANA] Nothing at all really."
+    dcmp = get_profile("dcmp")
+    track = speaker_ids(make_cues(t, dcmp), t, dcmp)
+    assert track.cues[1].lines == ("(ANA)", "Nothing at all really.")  # DCMP: parentheses on their own line
+    unnamed = Transcript(t.words, "en", 4000, t.utterances, speakers=(SpeakerInfo("S1"), SpeakerInfo("ANA")))
+    assert speaker_ids(make_cues(unnamed, prof), unnamed, prof).cues[1].lines == ("Nothing at all really.",)
+
+
+def test_rename_in_transcript_and_index(tmp_path):
+    from subpipe import quotes
+    from subpipe.errors import FormatError
+    from subpipe.speakers import index_speakers, rename_in_index, rename_transcript
+
+    t = _two_speaker_transcript()
+    r = rename_transcript(t, "S1", "Reporter")
+    assert [s.label for s in r.speakers] == ["Reporter", "ANA"] and r.speakers[0].name == "Reporter"
+    assert {w.speaker for w in r.words} == {"Reporter", "ANA"}
+    assert [u.speaker for u in r.utterances] == ["Reporter", "ANA"]
+    with pytest.raises(FormatError):
+        rename_transcript(t, "S9", "X")
+    con = quotes.connect(tmp_path / "q.db")
+    quotes.add_transcript(con, t, media_id="m1", path="/x/m1.wav")
+    assert rename_in_index(con, "S1", "Reporter") == 1
+    assert [h.speaker for h in quotes.search(con, "see", speaker="Reporter")] == ["Reporter"]
+    assert [s for s, _, _ in index_speakers(con)] == ["Reporter", "ANA"]
+
+
+def test_cli_rename_transcript(tmp_path):
+    from click.testing import CliRunner
+
+    from subpipe.cli import cli
+
+    p = tmp_path / "a.transcript.json"
+    p.write_text(tj.dumps(_two_speaker_transcript()), encoding="utf-8")
+    res = CliRunner().invoke(cli, ["speakers", "rename", str(p), "S1", "Reporter"])
+    assert res.exit_code == 0, res.output
+    assert [u.speaker for u in tj.loads(p.read_text()).utterances] == ["Reporter", "ANA"]
+    res = CliRunner().invoke(cli, ["speakers", "rename", str(p), "S7", "Nobody"])
+    assert res.exit_code == 1

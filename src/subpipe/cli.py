@@ -463,6 +463,10 @@ from . import cli_align  # noqa: E402
 
 cli_align.register(cli, sys.modules[__name__])
 
+from .cli_speakers import speakers as _speakers_group  # noqa: E402
+
+cli.add_command(_speakers_group)
+
 
 def main() -> None:
     cli(prog_name="subpipe")

@@ -141,10 +141,11 @@ def make_subtitles(transcript: Transcript, profile: Profile, *, shot_changes_ms=
     view = subtitle_view(transcript)
     track = make_cues(view, profile, shot_changes_ms=shot_changes_ms)
     if sdh:
-        from .sdh import add_sound_cues, dash_speakers
+        from .sdh import add_sound_cues, dash_speakers, speaker_ids
 
         prof = profile.for_language(view.language)
         track = dash_speakers(track, view, prof)
+        track = speaker_ids(track, view, prof)
         track = add_sound_cues(track, transcript.events, prof, media_end_ms=transcript.duration_ms or None,
                                label=sdh_label)
     return track
