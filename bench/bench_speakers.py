@@ -20,7 +20,6 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +29,12 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from subpipe import media  # noqa: E402
 from subpipe.diarize import (  # noqa: E402
-    DiarizeOptions, apply, diarize, expected_provenance, speech_regions, voice_embedding,
+    DiarizeOptions,
+    apply,
+    diarize,
+    expected_provenance,
+    speech_regions,
+    voice_embedding,
 )
 from subpipe.transcribe import TranscribeOptions, load_model, transcribe_audio  # noqa: E402
 

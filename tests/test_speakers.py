@@ -91,7 +91,8 @@ def _two_speaker_transcript() -> Transcript:
     a[-1] = Word("see?", a[-1].start_ms, a[-1].end_ms, speaker="S1")
     words = tuple(a + b)
     utts = (Utterance(words[:5], speaker="S1"), Utterance(words[5:], speaker="ANA"))
-    return Transcript(words, "en", 4000, utts, speakers=(SpeakerInfo("S1", 1450), SpeakerInfo("ANA", 1150, "ANA", 0.91)))
+    return Transcript(words, "en", 4000, utts,
+                      speakers=(SpeakerInfo("S1", 1450), SpeakerInfo("ANA", 1150, "ANA", 0.91)))
 
 
 def test_a_cue_never_holds_two_speakers():

@@ -179,14 +179,15 @@ def speaker_options() -> list:
         click.option("--speakers", default="auto", show_default=True, metavar="auto|N|off",
                      help="Speaker labels: estimate how many speak (auto), a known count N, or off."),
         click.option("--speaker-sample", "speaker_sample", multiple=True, metavar="NAME=FILE",
-                     help="A recording of NAME's voice: the speaker it matches is labelled NAME (repeatable)."),
+                     help="A recording of NAME's voice: the speaker it matches is labelled NAME (repeatable). "
+                          "Or a voices file: one NAME=FILE a line."),
     ]
 
 
 def _speaker_run_options(topts: dict) -> dict:
-    from .diarize import parse_mode, parse_sample
+    from .diarize import parse_mode, parse_samples
 
-    samples = tuple(parse_sample(v) for v in topts.pop("speaker_sample", ()) or ())
+    samples = parse_samples(topts.pop("speaker_sample", ()) or ())
     return {"speakers": parse_mode(topts.pop("speakers", "auto")), "speaker_samples": samples}
 
 

