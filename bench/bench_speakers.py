@@ -155,19 +155,19 @@ def run_mix(name: str, spec, seed: int, whisper_opts: TranscribeOptions, thresho
     samples, turns = build_mix(spec, seed)
     dur_min = len(samples) / SR / 60
     load_model(whisper_opts)
-    t0 = time.perf_counter()
+    t0, tc0 = time.perf_counter(), time.process_time()
     t = transcribe_audio(samples, whisper_opts)
-    run_s = time.perf_counter() - t0
+    run_s, run_cpu = time.perf_counter() - t0, time.process_time() - tc0
     opts = DiarizeOptions(threshold=threshold)
     c0, w0 = time.process_time(), time.perf_counter()
-    d = diarize(samples, opts)
+    d = diarize(samples, opts, words=t.words)
     cpu, wall = time.process_time() - c0, time.perf_counter() - w0
     lab = apply(t, d, provenance=expected_provenance(opts) or {})
     res = score(lab.words, turns)
     # naming: one voice enrolled from a recording not in the mix
     voice, rel = ENROL[name]
     enrolled = [(voice.upper(), voice_embedding(load(rel)))]
-    dn = diarize(samples, opts, voices=enrolled)
+    dn = diarize(samples, opts, voices=enrolled, words=t.words)
     named = apply(t, dn, provenance={})
     ref = [ref_speaker(turns, (w.start_ms + w.end_ms) // 2) for w in named.words]
     own = [w for r, w in zip(ref, named.words, strict=True) if r == voice]
@@ -177,6 +177,7 @@ def run_mix(name: str, spec, seed: int, whisper_opts: TranscribeOptions, thresho
         "mix": name, "seed": seed, "audio_s": round(len(samples) / SR, 1), "turns": len(turns),
         "voices": sorted(spec), "cpu_s_per_min": round(cpu / dur_min, 2), "diarize_wall_s": round(wall, 2),
         "transcribe_wall_s": round(run_s, 2), "share_of_run": round(wall / run_s, 4),
+        "diarize_cpu_s": round(cpu, 2), "transcribe_cpu_s": round(run_cpu, 2), "cpu_share": round(cpu / run_cpu, 4),
         "enrolled": voice, "named_own": sum(w.speaker == voice.upper() for w in own), "own_words": len(own),
         "named_other": sum(w.speaker == voice.upper() for w in other), "other_words": len(other),
         "name_similarity": sim,
@@ -184,14 +185,43 @@ def run_mix(name: str, spec, seed: int, whisper_opts: TranscribeOptions, thresho
     return res
 
 
+def run_overhead(samples: np.ndarray, model: str) -> dict:
+    """`subpipe run` (process_media) on mix A as a WAV, --speakers off then auto: wall and CPU seconds."""
+    import tempfile
+    import wave
+
+    from subpipe.pipeline import RunOptions, process_media
+
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "mixA.wav"
+        with wave.open(str(wav), "wb") as f:
+            f.setnchannels(1)
+            f.setsampwidth(2)
+            f.setframerate(SR)
+            f.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+        load_model(TranscribeOptions(model=model))
+        for mode in ("off", "auto", "off", "auto"):  # twice each, the faster kept (a shared machine is noisy)
+            opts = RunOptions(transcribe=TranscribeOptions(model=model), speakers=mode, index=False, force=True)
+            w0, c0 = time.perf_counter(), time.process_time()
+            process_media(wav, Path(tmp) / "out", opts)
+            w, c = time.perf_counter() - w0, time.process_time() - c0
+            prev = out.get(mode)
+            out[mode] = (w, c) if prev is None else (min(prev[0], w), min(prev[1], c))
+    return {"off_wall_s": round(out["off"][0], 2), "auto_wall_s": round(out["auto"][0], 2),
+            "off_cpu_s": round(out["off"][1], 2), "auto_cpu_s": round(out["auto"][1], 2),
+            "added_wall": round(out["auto"][0] / out["off"][0] - 1, 4),
+            "added_cpu": round(out["auto"][1] / out["off"][1] - 1, 4)}
+
+
 def _pct(a: int, b: int) -> str:
     return f"{100 * a / b:.1f} %" if b else "-"
 
 
-def render(results: list[dict], model: str, threshold: float) -> str:
+def render(results: list[dict], model: str, threshold: float, overhead: dict | None = None) -> str:
     rows = [
         "| mix | audio | voices (true / found) | words to the wrong speaker | unlabelled | enrolled voice's words "
-        "named | other voices' words given its name | CPU s per audio min | share of `run` wall time |",
+        "named | other voices' words given its name | CPU s per audio min | added to transcription |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
@@ -200,7 +230,8 @@ def render(results: list[dict], model: str, threshold: float) -> str:
             f"{r['turns']} turns | {r['speakers_true']} / {r['speakers_found']} | "
             f"{_pct(r['wrong'], r['words'])} ({r['wrong']}/{r['words']}) | {_pct(r['unlabelled'], r['words'])} | "
             f"{_pct(r['named_own'], r['own_words'])} ({r['enrolled']}, similarity {r['name_similarity']}) | "
-            f"{r['named_other']}/{r['other_words']} | {r['cpu_s_per_min']} | {100 * r['share_of_run']:.1f} % |")
+            f"{r['named_other']}/{r['other_words']} | {r['cpu_s_per_min']} | {100 * r['cpu_share']:.1f} % CPU, "
+            f"{100 * r['share_of_run']:.1f} % wall |")
     voices = "\n".join(f"- mix {r['mix']} (seed {r['seed']}): {', '.join(r['voices'])}" for r in results)
     return (
         "# Speaker labels (`make bench-speakers`)\n\n"
@@ -212,6 +243,11 @@ def render(results: list[dict], model: str, threshold: float) -> str:
         "(greedy, most shared words first). Naming: the voice is enrolled from a recording that is not in the mix. "
         "Share of run: diarization wall time over transcription wall time (`--speakers off`), same audio, same run; "
         "timings on a shared 2-core machine are noisy, the error figures are not.\n"
+        + ("" if not overhead else
+           "\n`subpipe run` on mix A (a mono WAV, model base, default options, best of two runs each): "
+           f"`--speakers off` {overhead['off_wall_s']} s wall / {overhead['off_cpu_s']} s CPU, `--speakers auto` "
+           f"{overhead['auto_wall_s']} s / {overhead['auto_cpu_s']} s: diarization adds "
+           f"**{100 * overhead['added_wall']:.1f} % wall time** and {100 * overhead['added_cpu']:.1f} % CPU time.\n")
     )
 
 
@@ -222,18 +258,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--threshold", type=float, default=None)
     ap.add_argument("--mix", choices=["A", "B", "both"], default="both")
+    ap.add_argument("--no-overhead", action="store_true", help="skip the `subpipe run` off-vs-auto timing")
     a = ap.parse_args(argv)
     from subpipe.diarize import CLUSTER_THRESHOLD
 
     thr = a.threshold if a.threshold is not None else CLUSTER_THRESHOLD
-    wopts = TranscribeOptions(model=a.model)
+    # the mixes hold Mandarin turns among English ones: each speech region in its own language
+    wopts = TranscribeOptions(model=a.model, languages="utterance", candidate_languages=("en", "zh"))
     results = []
     for name, spec, seed in (("A", MIX_A, 1), ("B", MIX_B, 2)):
         if a.mix in (name, "both"):
             r = run_mix(name, spec, seed, wopts, thr)
             print(json.dumps(r), file=sys.stderr)
             results.append(r)
-    text = render(results, a.model, thr)
+    overhead = None
+    if not a.no_overhead:
+        overhead = run_overhead(build_mix(MIX_A, 1)[0], a.model)
+        print(json.dumps(overhead), file=sys.stderr)
+    text = render(results, a.model, thr, overhead)
     if a.out:
         a.out.parent.mkdir(parents=True, exist_ok=True)
         a.out.write_text(text, encoding="utf-8")

@@ -232,3 +232,32 @@ def test_cli_rename_transcript(tmp_path):
     assert [u.speaker for u in tj.loads(p.read_text()).utterances] == ["Reporter", "ANA"]
     res = CliRunner().invoke(cli, ["speakers", "rename", str(p), "S7", "Nobody"])
     assert res.exit_code == 1
+
+
+def test_web_page_filters_and_names_a_speaker_once(tmp_path):
+    pytest.importorskip("starlette", reason="the 'web' extra is not installed")
+    from starlette.testclient import TestClient
+
+    from subpipe import quotes
+    from subpipe.speakers import apply_names
+    from subpipe.web import create_app
+
+    db = tmp_path / "q.db"
+    t = _two_speaker_transcript()
+    con = quotes.connect(db)
+    quotes.add_transcript(con, t, media_id="m1", path=str(tmp_path / "m1.wav"))
+    con.close()
+    client = TestClient(create_app(db, tmp_path))
+    page = client.get("/", params={"q": "nothing"}).text
+    assert '<option value="ANA"' in page and 'name="new"' in page
+    assert "Nothing at all" not in client.get("/", params={"q": "nothing", "speaker": "S1"}).text
+    r = client.post("/speakers/name", data={"media": "m1", "old": "S1", "new": "Reporter", "back": "/?q=see"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/?q=see"
+    assert client.post("/speakers/name", data={"media": "m1", "old": "S9", "new": "X"}).status_code == 404
+    con = quotes.connect(db)
+    assert [h.speaker for h in quotes.search(con, "see")] == ["Reporter"]
+    # indexing the file again (a re-run) writes S1 back; the name given once is put back over it
+    quotes.add_transcript(con, t, media_id="m1", path=str(tmp_path / "m1.wav"))
+    assert apply_names(con, "m1") == 1
+    assert [h.speaker for h in quotes.search(con, "see")] == ["Reporter"]

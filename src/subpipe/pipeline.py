@@ -380,6 +380,9 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
         try:
             quotes.add_transcript(con, transcript, media_id=p.media_sha, path=str(p.media.resolve()),
                                   fps=str(p.profile.fps))
+            from .speakers import apply_names
+
+            apply_names(con, p.media_sha)  # speaker names given in the index earlier
         finally:
             con.close()
     result.words = len(transcript.words)

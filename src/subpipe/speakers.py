@@ -44,8 +44,25 @@ def rename_transcript(t: Transcript, old: str, new: str) -> Transcript:
     return replace(t, words=words, utterances=tuple(utts), speakers=tuple(merged.values()))
 
 
+# Names given in the index outlive re-indexing: a re-run of `subpipe run` writes the diarization's labels
+# again, and the names recorded here are put back over them (apply_names, called after indexing).
+_NAMES = """CREATE TABLE IF NOT EXISTS speaker_names (
+    media_id TEXT NOT NULL,
+    label TEXT NOT NULL,      -- the label diarization gave (S1, S2...) or an earlier name
+    name TEXT NOT NULL,
+    named_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    PRIMARY KEY (media_id, label)
+)"""
+
+
+def _names_table(con: sqlite3.Connection) -> None:
+    con.execute(_NAMES)
+
+
 def rename_in_index(con: sqlite3.Connection, old: str, new: str, *, media_id: str | None = None) -> int:
-    """Rename a speaker in the quote index (in one media file, or in every one); returns the rows changed."""
+    """Rename a speaker in the quote index (in one media file, or in every one); returns the rows changed.
+
+    The name is remembered per media file, so indexing the file again keeps it."""
     new = new.strip()
     if not new:
         raise FormatError("a speaker's new name cannot be empty")
@@ -55,7 +72,29 @@ def rename_in_index(con: sqlite3.Connection, old: str, new: str, *, media_id: st
         sql += " AND media_id IN (SELECT id FROM media WHERE id = ? OR path = ? OR title = ?)"
         args += [media_id, media_id, media_id]
     with con:
-        return con.execute(sql, args).rowcount
+        _names_table(con)
+        media_ids = [r[0] for r in con.execute(sql.replace("UPDATE utterances SET speaker = ? WHERE speaker = ?",
+                                                           "SELECT DISTINCT media_id FROM utterances WHERE speaker = ?"),
+                                               args[1:])]
+        n = con.execute(sql, args).rowcount
+        for mid in media_ids:
+            # a label first named A then renamed B: every row that pointed at A now says B
+            con.execute("UPDATE speaker_names SET name = ? WHERE media_id = ? AND name = ?", (new, mid, old))
+            con.execute("INSERT INTO speaker_names(media_id, label, name) VALUES (?, ?, ?) "
+                        "ON CONFLICT(media_id, label) DO UPDATE SET name = excluded.name", (mid, old, new))
+    return n
+
+
+def apply_names(con: sqlite3.Connection, media_id: str) -> int:
+    """Put the names given earlier in the index back on a freshly indexed media file's rows."""
+    with con:
+        _names_table(con)
+        names = con.execute("SELECT label, name FROM speaker_names WHERE media_id = ?", (media_id,)).fetchall()
+        n = 0
+        for label, name in names:
+            n += con.execute("UPDATE utterances SET speaker = ? WHERE media_id = ? AND speaker = ?",
+                             (name, media_id, label)).rowcount
+    return n
 
 
 def index_speakers(con: sqlite3.Connection) -> list[tuple[str, int, int]]:
@@ -65,4 +104,4 @@ def index_speakers(con: sqlite3.Connection) -> list[tuple[str, int, int]]:
     return [(r[0], int(r[1]), int(r[2] or 0)) for r in rows]
 
 
-__all__ = ["index_speakers", "rename_in_index", "rename_transcript"]
+__all__ = ["apply_names", "index_speakers", "rename_in_index", "rename_transcript"]
