@@ -73,9 +73,8 @@ def rename_in_index(con: sqlite3.Connection, old: str, new: str, *, media_id: st
         args += [media_id, media_id, media_id]
     with con:
         _names_table(con)
-        media_ids = [r[0] for r in con.execute(sql.replace("UPDATE utterances SET speaker = ? WHERE speaker = ?",
-                                                           "SELECT DISTINCT media_id FROM utterances WHERE speaker = ?"),
-                                               args[1:])]
+        pick = sql.replace("UPDATE utterances SET speaker = ? WHERE", "SELECT DISTINCT media_id FROM utterances WHERE")
+        media_ids = [r[0] for r in con.execute(pick, args[1:])]
         n = con.execute(sql, args).rowcount
         for mid in media_ids:
             # a label first named A then renamed B: every row that pointed at A now says B

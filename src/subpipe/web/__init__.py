@@ -79,7 +79,8 @@ def create_app(db: Path | str, media_root: Path | str) -> Starlette:
         fr = h.frame_rate
         tc_in, tc_out = ms_to_smpte(h.start_ms, fr), ms_to_smpte(h.end_ms, fr)
         return {
-            "id": h.id, "title": h.title, "text": h.text, "parts": h.parts, "speaker": h.speaker, "media_id": h.media_id,
+            "id": h.id, "title": h.title, "text": h.text, "parts": h.parts, "speaker": h.speaker,
+            "media_id": h.media_id,
             "language": h.language or "", "in_s": f"{h.in_ms / 1000:.3f}", "out_s": f"{h.out_ms / 1000:.3f}",
             "tc_in": tc_in, "tc_out": tc_out, "tc_phrase": ms_to_smpte(h.in_ms, fr), "fps": str(fr),
             "src": media_url(h.media_path), "vtt": f"/subtitles/{h.media_id}.vtt",
