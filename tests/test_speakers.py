@@ -261,3 +261,17 @@ def test_web_page_filters_and_names_a_speaker_once(tmp_path):
     quotes.add_transcript(con, t, media_id="m1", path=str(tmp_path / "m1.wav"))
     assert apply_names(con, "m1") == 1
     assert [h.speaker for h in quotes.search(con, "see")] == ["Reporter"]
+
+
+def test_spotting_list_names_who_speaks_and_reads_back():
+    from subpipe.formats import spotting
+
+    t = _two_speaker_transcript()
+    track = make_cues(t, get_profile("netflix-en"))
+    text = spotting.dumps(track)
+    assert text.splitlines()[0] == "event,in,out,duration,text,speaker"
+    assert text.splitlines()[1].endswith(",S1") and text.splitlines()[2].endswith(",ANA")
+    assert [c.lines for c in spotting.loads(text).cues] == [c.lines for c in track.cues]
+    plain = make_cues(Transcript(tuple(w.__class__(w.text, w.start_ms, w.end_ms) for w in t.words), "en", 4000),
+                      get_profile("netflix-en"))
+    assert spotting.dumps(plain).splitlines()[0] == "event,in,out,duration,text"  # unchanged without speakers

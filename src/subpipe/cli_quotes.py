@@ -282,7 +282,8 @@ def clip(obj, quote_id, out, db, handles, burn_in, soft_subs, audio_only, media_
         start, end = m.cut_clip(src, tmp, start, end, subtitles=subs, burn_in=burn_in, audio_only=audio_only,
                                 language=h.language, info=info, ext=out.suffix)
     if not (obj or {}).get("quiet"):
-        click.echo(f"wrote {out}: {h.title} {start / 1000:.3f}-{end / 1000:.3f} s")
+        who = f" ({h.speaker})" if h.speaker else ""
+        click.echo(f"wrote {out}: {h.title}{who} {start / 1000:.3f}-{end / 1000:.3f} s")
 
 
 def resolve_media(path: str, media_root: Path | None) -> Path:
