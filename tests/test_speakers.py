@@ -275,3 +275,43 @@ def test_spotting_list_names_who_speaks_and_reads_back():
     plain = make_cues(Transcript(tuple(w.__class__(w.text, w.start_ms, w.end_ms) for w in t.words), "en", 4000),
                       get_profile("netflix-en"))
     assert spotting.dumps(plain).splitlines()[0] == "event,in,out,duration,text"  # unchanged without speakers
+
+
+# ------------------------------------------------------------------ one person per channel
+def test_stereo_interview_is_split_by_channel_and_overlap_kept():
+    from subpipe import media
+
+    src = shared("stereo_two_speakers/stereo_diarization.wav")
+    chans = media.extract_channels(src)
+    ev = dz.separate_channels(chans)
+    assert ev is not None and abs(ev["correlation"]) < 0.1
+    assert dz.separate_channels([chans[0], chans[0]]) is None  # dual mono: one signal twice
+    assert dz.separate_channels([chans[0]]) is None
+    calls = []
+
+    def fake_transcribe(samples):  # what Whisper hears on each channel (the real texts, rough times)
+        calls.append(len(samples))
+        if np.allclose(samples, chans[0]):
+            text, span = "He began a confused complaint against the wizard.", (0, 4500)
+        else:
+            text, span = "The horizon seems extremely distant.", (0, 2300)
+        ws = text.split()
+        step = (span[1] - span[0]) // len(ws)
+        words = tuple(Word(x, span[0] + i * step, span[0] + (i + 1) * step - 20) for i, x in enumerate(ws))
+        return Transcript(words, "en", 5000, (Utterance(words),))
+
+    downmix = Transcript((Word("garbled", 0, 500),), "en", 5000, (Utterance((Word("garbled", 0, 500),)),))
+    out = dz.label_speakers(src, media.extract_audio(src).samples, downmix, dz.DiarizeOptions(),
+                            transcribe=fake_transcribe)
+    assert len(calls) == 2
+    assert [(u.speaker, u.text) for u in out.utterances] == [
+        ("S1", "He began a confused complaint against the wizard."), ("S2", "The horizon seems extremely distant.")]
+    assert [s.label for s in out.speakers] == ["S1", "S2"]
+    assert any("overlap" in n for n in out.notes) and any("per channel" in n for n in out.notes)
+    assert out.provenance["diarization"]["channels"] == ev
+    # the two voices overlap in time: their cues overlap too, each holding one speaker
+    from subpipe.diarize import cues_by_speaker
+
+    track = cues_by_speaker(out, get_profile("netflix-en"))
+    assert all(len({w.speaker for w in c.words}) == 1 for c in track.cues)
+    assert track.cues[1].start_ms < track.cues[0].end_ms
