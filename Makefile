@@ -16,7 +16,7 @@ BATCH_ARGS ?=
 # extra bench/bench.py flags, e.g. BENCH_ARGS=--quick or BENCH_ARGS='--models base'
 BENCH_ARGS ?=
 
-.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes docs docs-check lint clean distclean
+.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes bench-speakers docs docs-check lint clean distclean
 
 help:
 	@echo "make run        process $(MEDIA)/ into $(OUT)/ (sets everything up first)"
@@ -98,6 +98,10 @@ bench-trailer: setup
 
 bench-quotes: setup
 	$(PY) bench/bench_quotes.py --rows 1000000 --out bench/results/quotes.md
+
+# speaker labels: word-level speaker error, speaker count, naming, CPU cost, on mixes of ../shared voices
+bench-speakers: setup
+	$(PY) bench/bench_speakers.py --out bench/results/speakers.md --json bench/results/speakers.json
 
 golden: setup
 	$(PY) scripts/regen_golden.py
