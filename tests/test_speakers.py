@@ -315,3 +315,18 @@ def test_stereo_interview_is_split_by_channel_and_overlap_kept():
     track = cues_by_speaker(out, get_profile("netflix-en"))
     assert all(len({w.speaker for w in c.words}) == 1 for c in track.cues)
     assert track.cues[1].start_ms < track.cues[0].end_ms
+
+
+def test_one_voice_is_one_speaker_and_labels_are_deterministic(jfk_transcript):
+    from subpipe import media
+
+    samples = media.extract_audio(shared("jfk/jfk.flac")).samples
+    a = dz.diarize_transcript(samples, jfk_transcript, dz.DiarizeOptions())
+    b = dz.diarize_transcript(samples, jfk_transcript, dz.DiarizeOptions())
+    assert tj.dumps(a) == tj.dumps(b)
+    assert [s.label for s in a.speakers] == ["S1"] and a.speakers[0].speaking_ms > 5000
+    assert {w.speaker for w in a.words} == {"S1"} and {u.speaker for u in a.utterances} == {"S1"}
+    assert [w.text for w in a.words] == [w.text for w in jfk_transcript.words]
+    assert dz.provenance_matches(a.provenance["diarization"], dz.DiarizeOptions())
+    assert not dz.provenance_matches(a.provenance["diarization"], dz.DiarizeOptions(mode="2"))
+    assert dz.diarize_transcript(samples, jfk_transcript, dz.DiarizeOptions(mode="off")) is jfk_transcript

@@ -352,10 +352,9 @@ def agglomerate(emb: np.ndarray, *, weights: np.ndarray | None = None, threshold
     target = max(1, n_clusters) if n_clusters is not None else 1
     count = n
     while count > target:
-        d = np.where(active[:, None] & active[None, :], dist, np.inf)
-        flat = int(np.argmin(d))
+        flat = int(np.argmin(dist))  # merged-away rows and columns are inf
         i, j = divmod(flat, n)
-        if n_clusters is None and d[i, j] >= threshold:
+        if n_clusters is None and dist[i, j] >= threshold:
             break
         i, j = min(i, j), max(i, j)
         wi, wj = w[i], w[j]
