@@ -26,6 +26,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from subpipe import media  # noqa: E402
 from subpipe.diarize import (  # noqa: E402
@@ -214,11 +215,42 @@ def run_overhead(samples: np.ndarray, model: str) -> dict:
             "added_cpu": round(out["auto"][1] / out["off"][1] - 1, 4)}
 
 
+STEREO = "mfa_spontaneous/michaelandsickmichael.wav"
+STEREO_REFS = ("mfa_spontaneous/michaelandsickmichael.ch0_michael.txt",
+               "mfa_spontaneous/michaelandsickmichael.ch1_sickmichael.txt")
+
+
+def stereo_case(model: str) -> dict:
+    """One person per channel: WER of each speaker's words against that channel's reference, per-channel
+    labels (label_speakers) vs the plain downmix transcription (--speakers off) scored against the
+    references joined; and whether every word went to its own channel's speaker."""
+    import jiwer
+    from scoring import normalize_english
+
+    from subpipe.diarize import label_speakers
+
+    src = DATA / STEREO
+    opts = TranscribeOptions(model=model)
+    mix = media.extract_audio(src).samples
+    down = transcribe_audio(mix, opts)
+    labelled = label_speakers(src, mix, down, DiarizeOptions(), transcribe=lambda s: transcribe_audio(s, opts))
+    refs = [normalize_english((DATA / r).read_text(encoding="utf-8")) for r in STEREO_REFS]
+    out = {"file": STEREO, "speakers": [s.label for s in labelled.speakers],
+           "channel_mode": "channels" in labelled.provenance.get("diarization", {})}
+    for k, lab in enumerate(("S1", "S2")):
+        hyp = normalize_english(" ".join(w.text for w in labelled.words if w.speaker == lab))
+        out[f"wer_{lab}"] = round(jiwer.wer(refs[k], hyp or "-"), 4)
+    out["wer_downmix"] = round(jiwer.wer(" ".join(refs), normalize_english(down.text) or "-"), 4)
+    out["bleed_dropped"] = sum(1 for d in labelled.dropped if d.reason == "channel-bleed")
+    return out
+
+
 def _pct(a: int, b: int) -> str:
     return f"{100 * a / b:.1f} %" if b else "-"
 
 
-def render(results: list[dict], model: str, threshold: float, overhead: dict | None = None) -> str:
+def render(results: list[dict], model: str, threshold: float, overhead: dict | None = None,
+           stereo: dict | None = None) -> str:
     rows = [
         "| mix | audio | voices (true / found) | words to the wrong speaker | unlabelled | enrolled voice's words "
         "named | other voices' words given its name | CPU s per audio min | added to transcription |",
@@ -259,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threshold", type=float, default=None)
     ap.add_argument("--mix", choices=["A", "B", "both"], default="both")
     ap.add_argument("--no-overhead", action="store_true", help="skip the `subpipe run` off-vs-auto timing")
+    ap.add_argument("--no-stereo", action="store_true", help="skip the one-person-per-channel case")
     a = ap.parse_args(argv)
     from subpipe.diarize import CLUSTER_THRESHOLD
 
@@ -275,7 +308,10 @@ def main(argv: list[str] | None = None) -> int:
     if not a.no_overhead:
         overhead = run_overhead(build_mix(MIX_A, 1)[0], a.model)
         print(json.dumps(overhead), file=sys.stderr)
-    text = render(results, a.model, thr, overhead)
+    stereo = None if a.no_stereo else stereo_case(a.model)
+    if stereo:
+        print(json.dumps(stereo), file=sys.stderr)
+    text = render(results, a.model, thr, overhead, stereo)
     if a.out:
         a.out.parent.mkdir(parents=True, exist_ok=True)
         a.out.write_text(text, encoding="utf-8")
