@@ -397,6 +397,8 @@ def transcribe(obj, media, out, audio_stream, dialogue, **topts):
     atomic_write_text(out, tj.dumps(t))
     if not obj["quiet"]:
         click.echo(f"wrote {out}: {len(t.words)} words, {len(t.utterances)} utterances, language {t.language}")
+        if t.speakers:
+            click.echo("  speakers: " + ", ".join(f"{s.label} {s.speaking_ms / 1000:.1f} s" for s in t.speakers))
         for note in t.notes:
             click.echo(f"  note: {note}")
 
