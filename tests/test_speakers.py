@@ -330,3 +330,29 @@ def test_one_voice_is_one_speaker_and_labels_are_deterministic(jfk_transcript):
     assert dz.provenance_matches(a.provenance["diarization"], dz.DiarizeOptions())
     assert not dz.provenance_matches(a.provenance["diarization"], dz.DiarizeOptions(mode="2"))
     assert dz.diarize_transcript(samples, jfk_transcript, dz.DiarizeOptions(mode="off")) is jfk_transcript
+
+
+def test_run_labels_speakers_after_transcription_and_reuses_the_checkpoint(tmp_path, monkeypatch):
+    """`subpipe run`'s one hook: speakers in the checkpoint; a rerun with the same --speakers reuses it,
+    another value transcribes again. (Whisper is replaced by a stub: the hook is under test, not Whisper.)"""
+    from subpipe import pipeline
+
+    src = shared("stereo_two_speakers/stereo_diarization.wav")
+    calls = []
+
+    def stub(samples, options, **kw):
+        calls.append(len(samples))
+        words = (Word("Hello", 300, 700), Word("there.", 800, 1300))
+        prov = {"options": options.provenance(), "media": {"sha256": kw.get("media_sha256")}}
+        return Transcript(words, "en", 5000, (Utterance(words),), provenance=prov)
+
+    monkeypatch.setattr(pipeline, "transcribe_audio", stub)
+    monkeypatch.setattr(pipeline, "load_model", lambda o: None)
+    opts = pipeline.RunOptions(index=False)
+    r = pipeline.process_media(src, tmp_path, opts)
+    t = pipeline.load_transcript(r.outputs[0])
+    assert len(calls) == 3  # the downmix, then each channel (one person per channel)
+    assert [s.label for s in t.speakers] == ["S1", "S2"] and all(w.speaker for w in t.words)
+    assert pipeline.process_media(src, tmp_path, opts).reused_transcript
+    assert not pipeline.process_media(src, tmp_path, pipeline.RunOptions(index=False, speakers="off")).reused_transcript
+    assert len(calls) == 4  # --speakers off: the downmix only
