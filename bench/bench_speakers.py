@@ -279,7 +279,17 @@ def render(results: list[dict], model: str, threshold: float, overhead: dict | N
            "\n`subpipe run` on mix A (a mono WAV, model base, default options, best of two runs each): "
            f"`--speakers off` {overhead['off_wall_s']} s wall / {overhead['off_cpu_s']} s CPU, `--speakers auto` "
            f"{overhead['auto_wall_s']} s / {overhead['auto_cpu_s']} s: diarization adds "
-           f"**{100 * overhead['added_wall']:.1f} % wall time** and {100 * overhead['added_cpu']:.1f} % CPU time.\n")
+           f"**{100 * overhead['added_wall']:.1f} % wall time** and {100 * overhead['added_cpu']:.1f} % CPU time "
+           "(on this shared machine the wall figure swings by several points between runs; the CPU one is "
+           "steadier).\n")
+        + ("" if not stereo else
+           f"\nOne person per channel (`{stereo['file']}`, 52 s, two channels): detected "
+           f"{'yes' if stereo['channel_mode'] else 'NO'}; speakers {', '.join(stereo['speakers'])}; WER of S1's words "
+           f"against channel 0's reference {100 * stereo['wer_S1']:.1f} %, S2's against channel 1's "
+           f"{100 * stereo['wer_S2']:.1f} %; the downmix transcribed as one (`--speakers off`) against both "
+           f"references joined: {100 * stereo['wer_downmix']:.1f} % (the joined reference's order is not the "
+           f"speech's where the two overlap, so that figure is an upper bound); {stereo['bleed_dropped']} word(s) "
+           "dropped as the other channel leaking in.\n")
     )
 
 
@@ -292,11 +302,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mix", choices=["A", "B", "both"], default="both")
     ap.add_argument("--no-overhead", action="store_true", help="skip the `subpipe run` off-vs-auto timing")
     ap.add_argument("--no-stereo", action="store_true", help="skip the one-person-per-channel case")
+    ap.add_argument("--render", type=Path, default=None, help="only write --out again from a --json of a run")
     a = ap.parse_args(argv)
     from subpipe.diarize import CLUSTER_THRESHOLD
 
     thr = a.threshold if a.threshold is not None else CLUSTER_THRESHOLD
     # the mixes hold Mandarin turns among English ones: each speech region in its own language
+    if a.render:
+        saved = json.loads(a.render.read_text(encoding="utf-8"))
+        a.out.write_text(render(saved["mixes"], saved["model"], saved["threshold"], saved.get("overhead"),
+                                saved.get("stereo")), encoding="utf-8")
+        return 0
     wopts = TranscribeOptions(model=a.model, languages="utterance", candidate_languages=("en", "zh"))
     results = []
     for name, spec, seed in (("A", MIX_A, 1), ("B", MIX_B, 2)):
@@ -316,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         a.out.parent.mkdir(parents=True, exist_ok=True)
         a.out.write_text(text, encoding="utf-8")
     if a.json:
-        a.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
+        a.json.write_text(json.dumps({"model": a.model, "threshold": thr, "mixes": results, "overhead": overhead,
+                                      "stereo": stereo}, indent=1), encoding="utf-8")
     print(text)
     return 0
 
