@@ -16,7 +16,7 @@ BATCH_ARGS ?=
 # extra bench/bench.py flags, e.g. BENCH_ARGS=--quick or BENCH_ARGS='--models base'
 BENCH_ARGS ?=
 
-.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes bench-timing bench-rank docs docs-check lint clean distclean
+.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes bench-timing bench-rank bench-speakers docs docs-check lint clean distclean
 
 help:
 	@echo "make run        process $(MEDIA)/ into $(OUT)/ (sets everything up first)"
@@ -109,6 +109,10 @@ bench-quotes: setup
 # quote search ranking: latency per query kind and order independence on 5,000 generated utterances
 bench-rank: setup
 	$(PY) bench/bench_rank.py --rows 5000 --out bench/results/rank.md
+
+# speaker labels: word-level speaker error, speaker count, naming, CPU cost, on mixes of ../shared voices
+bench-speakers: setup
+	$(PY) bench/bench_speakers.py --out bench/results/speakers.md --json bench/results/speakers.json
 
 golden: setup
 	$(PY) scripts/regen_golden.py

@@ -17,7 +17,7 @@ _API = frozenset({
     "AlignOptions", "BatchOptions", "CheckResult", "ClipResult", "IndexedTranscript", "RetimeResult",
     "SearchFilters", "TranscribeOptions", "audio_streams", "check", "clip", "convert", "extract", "fix", "quotes_add",
     "quotes_export", "quotes_media", "quotes_search", "quotes_show", "read_glossary", "retime", "run", "serve",
-    "subtitles",
+    "subtitles", "SpeakerRow", "speakers_list", "speakers_rename",
 })
 
 __all__ = ["__version__", "api", *sorted(_API)]

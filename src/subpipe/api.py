@@ -60,7 +60,8 @@ __all__ = [
     "AlignOptions", "BatchOptions", "CheckResult", "ClipResult", "IndexedTranscript", "RetimeResult",
     "SearchFilters", "TranscribeOptions", "align", "audio_streams", "batch", "check", "clip", "conform", "convert",
     "extract", "fix", "models", "quotes_add", "quotes_export", "quotes_media", "quotes_search", "quotes_show",
-    "read_glossary", "retime", "run", "serve", "subtitles", "transcribe",
+    "read_glossary", "retime", "run", "serve", "SpeakerRow", "speakers_list", "speakers_rename", "subtitles",
+    "transcribe",
 ]
 
 DEFAULT_DB = Path("outputs") / "quotes.db"
@@ -92,17 +93,21 @@ def extract(media: Path | str, output: Path | str, *, audio_stream: int | None =
 
 # ---------------------------------------------------------------- transcribe / align / conform
 def transcribe(media: Path | str, *, options: TranscribeOptions | None = None, output: Path | str | None = None,
-               audio_stream: int | None = None, dialogue: str = "mix",
+               audio_stream: int | None = None, dialogue: str = "mix", speakers: str = "auto",
+               speaker_samples: Sequence[tuple[str, str]] = (),
                progress: Progress | None = None) -> Transcript:
-    """Transcribe ``media`` (words with times, utterances, provenance); write the transcript JSON to
-    ``output`` if given. The file is the checkpoint ``run`` writes, so a later run reuses it."""
+    """Transcribe ``media`` (words with times and speakers, utterances, provenance); write the transcript JSON
+    to ``output`` if given. The file is the checkpoint ``run`` writes, so a later run reuses it.
+    ``speakers``: "auto" (count estimated), a count "N", or "off"; ``speaker_samples``: (NAME, audio file)
+    pairs whose voices name the speakers they match."""
     from . import media as m
     from .formats import transcript_json as tj
     from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
     from .pipeline import TranscribeJob, transcribe_job
 
     media = Path(media)
-    run_opts = RunOptions(transcribe=options or TranscribeOptions(), audio_stream=audio_stream, dialogue=dialogue)
+    run_opts = RunOptions(transcribe=options or TranscribeOptions(), audio_stream=audio_stream, dialogue=dialogue,
+                          speakers=speakers, speaker_samples=tuple(tuple(x) for x in speaker_samples))
     info = m.probe(media)
     if output is not None:
         ensure_writable_dir(_parent(Path(output)))
@@ -335,6 +340,8 @@ class BatchOptions:
     refine_times: bool = False  # deprecated: accurate timing is the default (``timing``)
     timing: str = "accurate"  # accurate | fast (Whisper's own word times)
     script_encoding: str | None = None  # the script's text encoding (default: a BOM, else UTF-8)
+    speakers: str = "auto"  # speaker labels: "auto" (count estimated), a count "N", or "off"
+    speaker_samples: tuple[tuple[str, str], ...] = ()  # (NAME, audio file): enrolled voices that name speakers
     sdh: bool = False
     sdh_label: str | None = None
     audio_stream: int | None = None
@@ -352,7 +359,8 @@ class BatchOptions:
                           force=self.force, shot_changes=self.shot_changes,
                           script=str(self.script) if self.script else None, strict=self.strict,
                           refine_times=self.refine_times, timing=self.timing, sdh=self.sdh,
-                          sdh_label=self.sdh_label, script_encoding=self.script_encoding)
+                          sdh_label=self.sdh_label, script_encoding=self.script_encoding,
+                          speakers=self.speakers, speaker_samples=self.speaker_samples)
 
     @property
     def db_path(self) -> Path | None:
@@ -632,3 +640,60 @@ def serve(db: Path | str = DEFAULT_DB, *, media_root: Path | str = Path("media")
     open_index(db).close()
     return create_app(Path(db), Path(media_root),
                       allowed_hosts=LOCAL_HOSTS if allowed_hosts is None else tuple(allowed_hosts))
+
+
+# ---------------------------------------------------------------- speakers
+@dataclass(frozen=True)
+class SpeakerRow:
+    """One speaker of a transcript or of the quote index."""
+
+    label: str
+    speaking_ms: int
+    utterances: int | None = None  # in the index: how many quotes
+    name: str | None = None  # a transcript's enrolled-voice name, when one matched
+    similarity: float | None = None
+
+
+def _is_db(path: Path) -> bool:
+    return path.suffix.lower() in (".db", ".sqlite", ".sqlite3")
+
+
+def speakers_list(target: Path | str) -> list[SpeakerRow]:
+    """The speakers of ``target``: a transcript JSON, or the quote index (a .db file), with speaking time."""
+    from .pipeline import load_transcript
+    from .speakers import index_speakers
+
+    target = Path(target)
+    if _is_db(target):
+        con = open_index(target)
+        try:
+            return [SpeakerRow(spk, ms, utterances=n) for spk, n, ms in index_speakers(con)]
+        finally:
+            con.close()
+    t = load_transcript(target)
+    return [SpeakerRow(sp.label, sp.speaking_ms, name=sp.name, similarity=sp.similarity) for sp in t.speakers]
+
+
+def speakers_rename(target: Path | str, old: str, new: str, *, media: str | None = None) -> int:
+    """Rename speaker ``old`` (e.g. "S2") to ``new`` in ``target``: a transcript JSON (rewritten atomically;
+    subtitles made from it afterwards carry the name; returns its words renamed) or the quote index .db (every
+    quote, or one ``media``; returns the quotes renamed). Nothing to rename is a FormatError."""
+    from .formats import transcript_json as tj
+    from .fsio import atomic_write_text
+    from .pipeline import load_transcript
+    from .speakers import rename_in_index, rename_transcript
+
+    target = Path(target)
+    if _is_db(target):
+        con = open_index(target, readonly=False)
+        try:
+            n = rename_in_index(con, old, new, media_id=media)
+        finally:
+            con.close()
+        if n == 0:
+            raise FormatError(f"no quote in the index is spoken by {old!r}", path=target)
+        return n
+    t = load_transcript(target)
+    renamed = rename_transcript(t, old, new)
+    atomic_write_text(target, tj.dumps(renamed))
+    return sum(1 for w in t.words if w.speaker == old)

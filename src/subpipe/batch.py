@@ -67,7 +67,8 @@ class Item:
 def read_manifest(path: Path, base: RunOptions) -> list[Item]:
     """CSV (header row; a ``path`` column) or JSON lines (``{"path": ...}``), with per-file options:
     language, task, model, initial_prompt, glossary (a file), script (a file to align instead of
-    transcribing), profile, fps, audio_stream, dialogue.
+    transcribing), profile, fps, audio_stream, dialogue, speakers (auto|N|off), speaker_samples
+    ("NAME=FILE; NAME=FILE": voices that name the speakers).
     Relative paths are relative to the manifest's folder."""
     path = Path(path)
     try:
@@ -119,7 +120,15 @@ def _apply(base: RunOptions, overrides: dict[str, Any], root: Path) -> RunOption
     if "script" in overrides:
         sp = Path(overrides["script"])
         rkw["script"] = str(sp if sp.is_absolute() else root / sp)
-    unknown = set(overrides) - _TRANSCRIBE_KEYS - _RUN_KEYS - {"glossary", "script"}
+    if "speakers" in overrides or "speaker_samples" in overrides:  # speaker labels (diarize.py)
+        from .diarize import parse_mode, parse_samples
+
+        if "speakers" in overrides:
+            rkw["speakers"] = parse_mode(str(overrides["speakers"]))
+        if "speaker_samples" in overrides:  # "NAME=FILE; NAME=FILE", relative to the manifest
+            vals = [v.strip() for v in str(overrides["speaker_samples"]).split(";") if v.strip()]
+            rkw["speaker_samples"] = base.speaker_samples + parse_samples(vals, root=root)
+    unknown = set(overrides) - _TRANSCRIBE_KEYS - _RUN_KEYS - {"glossary", "script", "speakers", "speaker_samples"}
     if unknown:
         log.warning("manifest: ignoring unknown columns %s", ", ".join(sorted(unknown)))
     return replace(base, transcribe=replace(t, **tkw), **rkw)

@@ -165,6 +165,7 @@ def output_options(f):
         *sdh_options(),
         click.option("--encoding", "script_encoding", default=None,
                      help="With --script: its text encoding (default: a BOM, else UTF-8), e.g. cp1252."),
+        *speaker_options(),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -181,6 +182,23 @@ def sdh_options() -> list:
     ]
 
 
+def speaker_options() -> list:
+    return [
+        click.option("--speakers", default="auto", show_default=True, metavar="auto|N|off",
+                     help="Speaker labels: estimate how many speak (auto), a known count N, or off."),
+        click.option("--speaker-sample", "speaker_sample", multiple=True, metavar="NAME=FILE",
+                     help="A recording of NAME's voice: the speaker it matches is labelled NAME (repeatable). "
+                          "Or a voices file: one NAME=FILE a line."),
+    ]
+
+
+def _speaker_run_options(topts: dict) -> dict:
+    from .diarize import parse_mode, parse_samples
+
+    samples = parse_samples(topts.pop("speaker_sample", ()) or ())
+    return {"speakers": parse_mode(topts.pop("speakers", "auto")), "speaker_samples": samples}
+
+
 def _batch_options(out, db, no_index, profile, fps, force, shot_changes, script, strict, audio_stream, dialogue,
                    topts, **batch) -> BatchOptions:
     """The Click parameters of `run`/`batch` as the API's BatchOptions."""
@@ -193,11 +211,12 @@ def _batch_options(out, db, no_index, profile, fps, force, shot_changes, script,
     timing = topts.pop("timing", "accurate")
     if refine_times:
         log.warning("--refine-times is deprecated: accurate word times are the default now (--timing)")
+    spk = _speaker_run_options(topts)
     return BatchOptions(output=out, db=db, index=not no_index, profile=profile, fps=fps, force=force,
                         shot_changes=shot_changes, script=script, strict=strict, refine_times=refine_times,
                         timing=timing, script_encoding=script_encoding,
                         sdh=sdh, sdh_label=sdh_label, audio_stream=audio_stream, dialogue=dialogue,
-                        transcribe=_topts(**topts), **batch)
+                        transcribe=_topts(**topts), **spk, **batch)
 
 
 def _run_batch(obj, inputs, options: BatchOptions) -> None:
@@ -359,6 +378,8 @@ def extract(media, out, list_streams, audio_stream, dialogue):
               help="Transcript JSON to write.")
 @transcribe_options
 @media_options
+@speaker_options()[0]
+@speaker_options()[1]
 @click.pass_obj
 def transcribe(obj, media, out, audio_stream, dialogue, **topts):
     """Transcribe MEDIA into a transcript JSON (words with times, utterances, provenance).
@@ -367,12 +388,15 @@ def transcribe(obj, media, out, audio_stream, dialogue, **topts):
     """
     from . import api
 
+    spk = _speaker_run_options(topts)
     with _Bar(obj["quiet"]) as bar:
         bar.start(media.name)
         t = api.transcribe(media, options=_topts(**topts), output=out, audio_stream=audio_stream, dialogue=dialogue,
-                           progress=bar)
+                           progress=bar, **spk)
     if not obj["quiet"]:
         click.echo(f"wrote {out}: {len(t.words)} words, {len(t.utterances)} utterances, language {t.language}")
+        if t.speakers:
+            click.echo("  speakers: " + ", ".join(f"{s.label} {s.speaking_ms / 1000:.1f} s" for s in t.speakers))
         for note in t.notes:
             click.echo(f"  note: {note}")
 
@@ -438,6 +462,10 @@ cli.add_command(sys.modules["subpipe.cli_rules"].convert)
 from . import cli_align  # noqa: E402
 
 cli_align.register(cli, sys.modules[__name__])
+
+from .cli_speakers import speakers as _speakers_group  # noqa: E402
+
+cli.add_command(_speakers_group)
 
 
 def main() -> None:

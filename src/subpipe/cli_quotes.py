@@ -205,7 +205,8 @@ def clip(obj, quote_id, out, db, handles, burn_in, soft_subs, audio_only, media_
     res = api.clip(quote_id, out, db=db, handles_ms=handles, burn_in=burn_in, soft_subs=soft_subs,
                    audio_only=audio_only, media_root=media_root, profile=profile)
     if not (obj or {}).get("quiet"):
-        click.echo(f"wrote {out}: {res.quote.title} {res.start_ms / 1000:.3f}-{res.end_ms / 1000:.3f} s")
+        who = f" ({res.quote.speaker})" if res.quote.speaker else ""
+        click.echo(f"wrote {out}: {res.quote.title}{who} {res.start_ms / 1000:.3f}-{res.end_ms / 1000:.3f} s")
 
 
 # ---------------------------------------------------------------- serve

@@ -492,3 +492,19 @@ def scene_changes(path: Path, threshold: float = SCENE_THRESHOLD, *, cache: Path
     except (OSError, OutputError):  # a cache that cannot be written only costs time
         log.debug("cannot write the shot-change cache %s", cache_file, exc_info=True)
     return cuts
+
+
+def extract_channels(path: Path, *, stream: int | None = None, info: MediaInfo | None = None,
+                     max_channels: int = 2) -> list[np.ndarray]:
+    """Each channel of one audio stream as 16 kHz float32 samples (for one-person-per-channel
+    interviews, diarize.py); at most ``max_channels``, from the first. A mono stream gives one."""
+    path = Path(path)
+    info = info or probe(path)
+    a, n, _ = _audio_graph(path, info, stream, "mix")
+    ch = max(1, min(info.audio_streams[n].channels or 1, max_channels))
+    out = ffmpeg.output(a, "pipe:", format="f32le", acodec="pcm_f32le", ac=ch, ar=SAMPLE_RATE)
+    cmd = out.global_args("-nostdin", "-hide_banner", "-loglevel", "error").compile(cmd=ffmpeg_exe())
+    proc = _run(cmd, path=path, what="channel extraction")
+    samples = np.frombuffer(proc.stdout, dtype=np.float32)
+    samples = samples[: len(samples) // ch * ch].reshape(-1, ch)
+    return [samples[:, k].copy() for k in range(ch)]

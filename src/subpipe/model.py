@@ -26,6 +26,7 @@ class Word:
     probability: float = 1.0
     space_before: bool = True  # whether a space separates this word from the previous one
     language: str | None = None  # set when a file mixes languages (per-utterance language detection)
+    speaker: str | None = None  # the speaker label ("S1", or a name) when diarization ran (diarize.py)
 
     def __post_init__(self) -> None:
         if self.end_ms < self.start_ms:
@@ -96,6 +97,16 @@ class SoundEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class SpeakerInfo:
+    """One speaker of a transcript: its label, how long it speaks, and its name when a known voice matched."""
+
+    label: str  # "S1", "S2"... or the enrolled name
+    speaking_ms: int = 0
+    name: str | None = None
+    similarity: float | None = None  # cosine similarity to the enrolled voice that gave the name
+
+
+@dataclass(frozen=True, slots=True)
 class Transcript:
     """Everything known about the speech in one media file; the checkpoint between stages."""
 
@@ -108,6 +119,7 @@ class Transcript:
     dropped: tuple[Dropped, ...] = ()  # what the hallucination guards removed (see guards.py)
     translation: tuple[Word, ...] = ()  # English for the foreign-language parts, when asked to translate
     events: tuple[SoundEvent, ...] = ()  # music and other non-speech sound, for SDH cues (sound.py)
+    speakers: tuple[SpeakerInfo, ...] = ()  # who speaks (diarize.py); words and utterances carry the labels
 
     @property
     def text(self) -> str:

@@ -21,7 +21,6 @@ from typing import Any
 
 from . import __version__, quotes
 from . import media as media_mod
-from .cues import make_cues
 from .errors import FormatError, SubpipeError
 from .formats import SUBTITLE_FORMATS
 from .formats import transcript_json as tj
@@ -52,6 +51,8 @@ class RunOptions:
     sdh_label: str | None = None  # the music cue's text (default "[MUSIC]"; "♪" for a note)
     script_encoding: str | None = None  # the script's text encoding (default: a BOM, else UTF-8)
     timing: str = "accurate"  # "accurate": word times re-timed on the acoustics (wordtiming.py); "fast": Whisper's
+    speakers: str = "auto"  # diarization (diarize.py): "auto" (count estimated), "off", or a count "N"
+    speaker_samples: tuple[tuple[str, str], ...] = ()  # enrolled voices (NAME, audio file) that name speakers
 
 
 @dataclass
@@ -140,12 +141,15 @@ def make_subtitles(transcript: Transcript, profile: Profile, *, shot_changes_ms=
                    sdh_label: str | None = None) -> CueTrack:
     # with a translation: English subtitles for the foreign parts, the original words everywhere else
     view = subtitle_view(transcript)
-    track = make_cues(view, profile, shot_changes_ms=shot_changes_ms)
+    from .diarize import cues_by_speaker  # make_cues, or per speaker where two speak at once (per channel)
+
+    track = cues_by_speaker(view, profile, shot_changes_ms=shot_changes_ms)
     if sdh:
-        from .sdh import add_sound_cues, dash_speakers
+        from .sdh import add_sound_cues, dash_speakers, speaker_ids
 
         prof = profile.for_language(view.language)
         track = dash_speakers(track, view, prof)
+        track = speaker_ids(track, view, prof)
         track = add_sound_cues(track, transcript.events, prof, media_end_ms=transcript.duration_ms or None,
                                label=sdh_label)
     return track
@@ -246,7 +250,20 @@ def _checkpoint_matches(t: Transcript, media_sha: str, opts: RunOptions) -> bool
         and p.get("script_file") == _script_stamp(opts)
         and (p.get("timing") or {}).get("method") == _timing_method(opts)
         and (not opts.sdh or p.get("sound_events") is not None)  # made before sound events were detected
+        and _diarization_matches(p.get("diarization"), opts)
     )
+
+
+def _diarize_options(opts: RunOptions):
+    from .diarize import DiarizeOptions
+
+    return DiarizeOptions(mode=opts.speakers, samples=tuple(opts.speaker_samples))
+
+
+def _diarization_matches(stamp: Any, opts: RunOptions) -> bool:
+    from .diarize import provenance_matches
+
+    return provenance_matches(stamp, _diarize_options(opts))
 
 
 def plan(media: Path, out_root: Path, options: RunOptions, *, name: str | None = None,
@@ -309,6 +326,10 @@ def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
     if opts.script:
         prov["script_file"] = _script_stamp(opts)
     t = replace(t, notes=tuple(audio.notes) + t.notes, provenance=prov)
+    from .diarize import label_speakers  # speaker labels (unless --speakers off); one per channel when so
+
+    t = label_speakers(media, audio.samples, t, _diarize_options(opts), transcribe=None if opts.script else (
+        lambda s: transcribe_audio(s, opts.transcribe, media_sha256=job.media_sha, media_name=media.name)))
     return tj.to_dict(t), seconds
 
 
@@ -376,6 +397,9 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
         try:
             quotes.add_transcript(con, transcript, media_id=p.media_sha, path=display_name(p.media.resolve()),
                                   fps=str(p.profile.fps))
+            from .speakers import apply_names
+
+            apply_names(con, p.media_sha)  # speaker names given in the index earlier
         except sqlite3.Error as exc:  # the index's fault, named as such (not the media file's)
             from .errors import QuoteIndexError
 

@@ -9,7 +9,9 @@ shorter gets no cue) and at most the maximum: a long stretch gets one cue at its
 
 ``dash_speakers`` follows Netflix's SDH rule for two speakers in one event (a hyphen without a space
 before each speaker's line). It needs speakers: it acts only on cues whose words come from utterances
-with a known ``speaker`` (subpipe has no diarization yet, so today that is transcripts made elsewhere).
+with a known ``speaker`` (diarize.py labels them; ``--speakers off`` leaves them unknown).
+
+``speaker_ids`` puts a named speaker's ID before the cue where that speaker appears or takes over.
 """
 
 from __future__ import annotations
@@ -142,4 +144,47 @@ def dash_speakers(track: CueTrack, transcript: Transcript, profile: Profile) -> 
     return replace(track, cues=tuple(out), metadata=meta)
 
 
-__all__ = ["LABELS", "NOTE_LABEL", "add_sound_cues", "dash_speakers", "sound_cues"]
+def _cue_speaker(c: Cue) -> str | None:
+    found = {w.speaker for w in c.words}
+    return found.pop() if len(found) == 1 else None
+
+
+def speaker_ids(track: CueTrack, transcript: Transcript, profile: Profile) -> CueTrack:
+    """A speaker ID before a cue whose named speaker appears or changes: ``[AI WEIWEI]`` at the start of its
+    first line, or in DCMP's style ``(AI WEIWEI)`` on a line of its own (when the cue has a line to spare;
+    else at the start of the first line). Only speakers with a name (an enrolled voice, or renamed with
+    ``subpipe speakers rename``) get one: "S1" tells a viewer nothing. Dash cues (two speakers, one a line)
+    are left as they are. IDs that push a line over the profile's limit are counted in the metadata."""
+    names = {s.label for s in transcript.speakers if s.name}
+    if not names:
+        return track
+    dcmp = profile.name.startswith("dcmp")
+    out: list[Cue] = []
+    prev: str | None = None
+    added = over = 0
+    for c in track.cues:
+        spk = _cue_speaker(c) if c.words else None
+        if spk is None:  # a sound cue, or a dash cue of two speakers: the next named cue says who again
+            if c.words:
+                prev = None
+            out.append(c)
+            continue
+        if spk != prev and spk in names:
+            tag = f"({spk.upper()})" if dcmp else f"[{spk.upper()}]"
+            if dcmp and len(c.lines) < profile.max_lines:
+                lines = (tag, *c.lines)
+            else:
+                lines = (f"{tag} {c.lines[0]}", *c.lines[1:])
+            over += any(text_length(x, profile.count_spaces) > profile.max_chars_per_line for x in lines)
+            c = replace(c, lines=lines)
+            added += 1
+        prev = spk
+        out.append(c)
+    if not added:
+        return track
+    meta = dict(track.metadata)
+    meta["sdh_speaker_ids"] = {"added": added, "over_line_limit": over}
+    return replace(track, cues=tuple(out), metadata=meta)
+
+
+__all__ = ["LABELS", "NOTE_LABEL", "add_sound_cues", "dash_speakers", "sound_cues", "speaker_ids"]

@@ -4,6 +4,8 @@
     event,in,out,duration,text
     1,00:00:01:12,00:00:03:00,00:00:01:12,And so, my fellow Americans
 
+with a sixth column, ``speaker``, when the transcript's words carry speakers (a dash cue: ``S1 / S2``).
+
 In, out and duration are SMPTE timecode to the frame at the track's frame rate (drop-frame labels with
 ``;`` at 29.97 DF / 59.94 DF); out is the first frame after the event, so duration = out - in. A cue's
 lines stay lines inside one quoted field (RFC 4180), which spreadsheets show as one cell.
@@ -30,11 +32,14 @@ def dumps(track: CueTrack, *, fps: str | float | FrameRate | None = None) -> str
     fr = frame_rate_for(track, fps, DEFAULT_FPS)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(HEADER)
+    # a sixth column, "speaker", only when the words carry speakers (diarize.py): who says each event
+    who = any(wd.speaker for cue in track.cues for wd in cue.words)
+    w.writerow(HEADER + (("speaker",) if who else ()))
     for n, cue in enumerate(track.cues, start=1):
         a, b = nearest_frame(cue.start_ms, fr), nearest_frame(cue.end_ms, fr)
+        spk = (" / ".join(dict.fromkeys(wd.speaker or "?" for wd in cue.words)),) if who else ()
         w.writerow((n, frames_to_smpte(a, fr), frames_to_smpte(b, fr), frames_to_smpte(b - a, fr),
-                    csv_cell("\n".join(shown_lines(cue.lines)))))
+                    csv_cell("\n".join(shown_lines(cue.lines))), *(csv_cell(x) for x in spk)))
     return buf.getvalue()
 
 

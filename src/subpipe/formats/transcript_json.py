@@ -14,7 +14,9 @@ Optional additions that keep version 1 (a reader that does not know them ignores
 reads as before): a word's ``"language"`` (files transcribed language by language), ``"dropped"`` (the
 words the hallucination guards removed, with the rule and why) and ``"translation"`` (English words for the
 foreign-language parts, present only when a translation was asked for) and ``"events"`` (stretches of
-music without speech for SDH cues, found at transcription time by sound.py; absent in older files).
+music without speech for SDH cues, found at transcription time by sound.py; absent in older files),
+a word's ``"speaker"`` and the top-level ``"speakers"`` list (``[{"label", "speaking_ms", "name",
+"similarity"}]``, written by diarize.py; absent when diarization did not run).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import json
 from typing import Any
 
 from ..errors import FormatError
-from ..model import Dropped, SoundEvent, Transcript, Utterance, Word
+from ..model import Dropped, SoundEvent, SpeakerInfo, Transcript, Utterance, Word
 
 SCHEMA_VERSION = 1
 NAME = "transcript-json"
@@ -64,6 +66,8 @@ def to_dict(t: Transcript) -> dict[str, Any]:
         ],
         **({"translation": [_word(w) for w in t.translation]} if t.translation else {}),
         "events": [{"kind": e.kind, "start_ms": e.start_ms, "end_ms": e.end_ms} for e in t.events],
+        **({"speakers": [{"label": s.label, "speaking_ms": s.speaking_ms, "name": s.name,
+                          "similarity": s.similarity} for s in t.speakers]} if t.speakers else {}),
     }
 
 
@@ -72,18 +76,20 @@ def _word(w: Word) -> dict[str, Any]:
                          "space_before": w.space_before}
     if w.language is not None:
         d["language"] = w.language
+    if w.speaker is not None:
+        d["speaker"] = w.speaker
     return d
 
 
 def _read_word(w: dict[str, Any]) -> Word:
     return Word(w["text"], int(w["start_ms"]), int(w["end_ms"]), float(w.get("probability", 1.0)),
-                bool(w.get("space_before", True)), w.get("language"))
+                bool(w.get("space_before", True)), w.get("language"), w.get("speaker"))
 
 
 def dumps(t: Transcript) -> str:
     """Pretty JSON with one word or utterance per line, so diffs and eyes can follow it."""
     d = to_dict(t)
-    one = {k: "\x00" + k for k in ("words", "utterances", "dropped", "translation", "events") if k in d}
+    one = {k: "\x00" + k for k in ("words", "utterances", "dropped", "translation", "events", "speakers") if k in d}
     body = json.dumps({**d, **one}, ensure_ascii=False, indent=1)
     for k in one:
         rows = ",\n  ".join(json.dumps(r, ensure_ascii=False) for r in d[k])
@@ -114,6 +120,9 @@ def from_dict(d: Any) -> Transcript:
         )
         events = tuple(SoundEvent(str(e["kind"]), int(e["start_ms"]), int(e["end_ms"]))
                        for e in d.get("events") or ())
+        speakers = tuple(SpeakerInfo(str(x["label"]), int(x.get("speaking_ms") or 0), x.get("name"),
+                                     None if x.get("similarity") is None else float(x["similarity"]))
+                         for x in d.get("speakers") or ())
         utts = []
         for u in d.get("utterances", []):
             rng = u.get("word_range")
@@ -132,4 +141,5 @@ def from_dict(d: Any) -> Transcript:
         dropped=dropped,
         translation=translation,
         events=events,
+        speakers=speakers,
     )

@@ -86,6 +86,7 @@ def create_app(db: Path | str, media_root: Path | str, *, allowed_hosts: Sequenc
         tc_in, tc_out = ms_to_smpte(h.start_ms, fr), ms_to_smpte(h.end_ms, fr)
         return {
             "id": h.id, "title": h.title, "text": h.text, "parts": h.parts, "speaker": h.speaker,
+            "media_id": h.media_id,
             "language": h.language or "", "in_s": f"{h.in_ms / 1000:.3f}", "out_s": f"{h.out_ms / 1000:.3f}",
             "tc_in": tc_in, "tc_out": tc_out, "tc_phrase": ms_to_smpte(h.in_ms, fr), "fps": str(fr),
             "src": media_url(h.media_path), "vtt": f"/subtitles/{h.media_id}.vtt",
@@ -104,11 +105,15 @@ def create_app(db: Path | str, media_root: Path | str, *, allowed_hosts: Sequenc
                 error = str(exc)
         with index() as con:
             media = q.media_list(con)
+            from ..speakers import index_speakers
+
+            speakers = [s for s, _, _ in index_speakers(con)]
         export = {"q": query, **{k: v for k, v in p.items() if v and k in ("media", "speaker", "language", "mode")}}
         if p["raw"]:
             export["raw"] = "1"
         return templates.TemplateResponse(request, "index.html", {
             "query": query, "hits": [view(h) for h in hits], "error": error, "p": p, "media": media,
+            "speakers": speakers,
             "export_qs": "&".join(f"{k}={urlquote(str(v))}" for k, v in export.items()),
             "formats": quotesheet.FORMATS,
         }, status_code=400 if error else 200)
@@ -151,6 +156,28 @@ def create_app(db: Path | str, media_root: Path | str, *, allowed_hosts: Sequenc
             return PlainTextResponse("no such media", status_code=404)
         return Response(vtt.dumps(track), media_type="text/vtt; charset=utf-8")
 
+    async def name_speaker(request: Request) -> Response:
+        """POST media, old, new (a form): name a speaker once, for every quote of that media file."""
+        from urllib.parse import parse_qs
+
+        from starlette.responses import RedirectResponse
+
+        from ..speakers import rename_in_index
+
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+        media_id, old, new = form.get("media", ""), form.get("old", ""), form.get("new", "").strip()
+        if not (media_id and old and new):
+            return PlainTextResponse("media, old and new are needed", status_code=400)
+        try:
+            with index() as con:
+                n = rename_in_index(con, old, new, media_id=media_id)
+        except SubpipeError as exc:
+            return PlainTextResponse(str(exc), status_code=400)
+        if not n:
+            return PlainTextResponse(f"no quote of that media is spoken by {old}", status_code=404)
+        back = form.get("back") or "/"
+        return RedirectResponse(back if back.startswith("/") else "/", status_code=303)
+
     def media_file(request: Request) -> Response:
         rel = request.path_params["path"]
         try:
@@ -168,6 +195,7 @@ def create_app(db: Path | str, media_root: Path | str, *, allowed_hosts: Sequenc
         Route("/api/search", api_search),
         Route("/export", export),
         Route("/subtitles/{media_id}.vtt", subtitles),
+        Route("/speakers/name", name_speaker, methods=["POST"]),
         Route("/media/{path:path}", media_file),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
