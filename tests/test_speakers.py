@@ -247,7 +247,11 @@ def test_web_page_filters_and_names_a_speaker_once(tmp_path):
     con = quotes.connect(db)
     quotes.add_transcript(con, t, media_id="m1", path=str(tmp_path / "m1.wav"))
     con.close()
-    client = TestClient(create_app(db, tmp_path))
+    client = TestClient(create_app(db, tmp_path), base_url="http://127.0.0.1")
+    # a form posted by a page elsewhere is refused (naming writes to the index), and changes nothing
+    r = client.post("/speakers/name", data={"media": "m1", "old": "S1", "new": "Evil"},
+                    headers={"Origin": "http://evil.example"}, follow_redirects=False)
+    assert r.status_code == 403
     page = client.get("/", params={"q": "nothing"}).text
     assert '<option value="ANA"' in page and 'name="new"' in page
     assert "Nothing at all" not in client.get("/", params={"q": "nothing", "speaker": "S1"}).text

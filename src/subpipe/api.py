@@ -107,7 +107,7 @@ def transcribe(media: Path | str, *, options: TranscribeOptions | None = None, o
 
     media = Path(media)
     run_opts = RunOptions(transcribe=options or TranscribeOptions(), audio_stream=audio_stream, dialogue=dialogue,
-                          speakers=speakers, speaker_samples=tuple(tuple(x) for x in speaker_samples))
+                          speakers=speakers, speaker_samples=tuple((str(a), str(b)) for a, b in speaker_samples))
     info = m.probe(media)
     if output is not None:
         ensure_writable_dir(_parent(Path(output)))

@@ -183,7 +183,7 @@ def _mel_to_hz(m: np.ndarray) -> np.ndarray:
 def mel_basis() -> np.ndarray:
     """librosa.filters.mel(sr=16000, n_fft=512, n_mels=40) (Slaney scale, Slaney area norm): (40, 257)."""
     fft_f = np.linspace(0, SR / 2, 1 + N_FFT // 2)
-    mel_f = _mel_to_hz(np.linspace(_hz_to_mel(0.0), _hz_to_mel(SR / 2), N_MELS + 2))
+    mel_f = _mel_to_hz(np.linspace(_hz_to_mel(np.array(0.0)), _hz_to_mel(np.array(SR / 2)), N_MELS + 2))
     fdiff = np.diff(mel_f)
     ramps = mel_f[:, None] - fft_f[None, :]
     lower = -ramps[:-2] / fdiff[:-1, None]
@@ -515,7 +515,7 @@ def diarize(samples: np.ndarray, options: DiarizeOptions, *, voices: Sequence[tu
         if small and len(small) < len(cents):
             keep = [c for c in range(len(cents)) if c not in small]
             sims = seg_emb @ cents[keep].T
-            for i in np.flatnonzero(np.isin(labels, small)):
+            for i in np.flatnonzero(np.isin(labels, small)).tolist():
                 labels[i] = keep[int(np.argmax(sims[i]))]
             labels = relabel_in_order(labels)
             cents = centroids(seg_emb, labels, seg_w)

@@ -45,8 +45,8 @@ def create_app(db: Path | str, media_root: Path | str, *, allowed_hosts: Sequenc
     templates = Jinja2Templates(directory=str(HERE / "templates"))
 
     @contextmanager
-    def index() -> Iterator:
-        con = q.connect(db, readonly=True)
+    def index(readonly: bool = True) -> Iterator:
+        con = q.connect(db, readonly=readonly)
         try:
             yield con
         finally:
@@ -158,18 +158,22 @@ def create_app(db: Path | str, media_root: Path | str, *, allowed_hosts: Sequenc
 
     async def name_speaker(request: Request) -> Response:
         """POST media, old, new (a form): name a speaker once, for every quote of that media file."""
-        from urllib.parse import parse_qs
+        from urllib.parse import parse_qs, urlsplit
 
         from starlette.responses import RedirectResponse
 
         from ..speakers import rename_in_index
 
+        origin = request.headers.get("origin")
+        if origin is not None and (urlsplit(origin).hostname or "").lower() not in hosts | {"*"}:
+            # a form posted by a page elsewhere (cross-site request forgery): naming writes to the index
+            return PlainTextResponse("cross-origin request refused", status_code=403)
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
         media_id, old, new = form.get("media", ""), form.get("old", ""), form.get("new", "").strip()
         if not (media_id and old and new):
             return PlainTextResponse("media, old and new are needed", status_code=400)
         try:
-            with index() as con:
+            with index(readonly=False) as con:
                 n = rename_in_index(con, old, new, media_id=media_id)
         except SubpipeError as exc:
             return PlainTextResponse(str(exc), status_code=400)
