@@ -94,6 +94,22 @@ def pack_windows(regions: list[dict], max_samples: int = CHUNK_S * SAMPLE_RATE) 
     return out
 
 
+def pack_contiguous(regions: list[dict], max_samples: int = CHUNK_S * SAMPLE_RATE) -> list[list[dict]]:
+    """Speech regions grouped into windows of contiguous audio of at most 30 s (the pauses between the
+    regions of a window kept, windows cut in the pauses): what Whisper was trained on, unlike speech
+    spliced together across cut-out pauses. Each window is one region [first start, last end)."""
+    out: list[list[dict]] = []
+    for r in regions:
+        if out and r["end"] - out[-1][0]["start"] <= max_samples:
+            out[-1][0]["end"] = r["end"]
+        else:
+            out.append([{"start": r["start"], "end": r["end"]}])
+    return out
+
+
+PACK = "contiguous"
+
+
 def decode_source(loaded: Any, source: Any, options: Any, *, engine: str, duration_ms: int,
                   progress: Progress | None, decode_window: Callable[..., tuple[list[Segment], str]],
                   guard: Callable[..., tuple[list[Word], list[Dropped]]],
@@ -215,51 +231,122 @@ def _sequential(whisper: Any, source: Any, regions: list[dict], options: Any, la
 def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang: str, task: str,
              duration_ms: int, progress: Progress | None, tag: bool, decode_window: Callable,
              suppress: tuple[int, ...]) -> list[Segment]:
-    """BatchedInferencePipeline over the 30 s windows, one block of ``batch_size x BLOCK_BATCHES`` at a time."""
+    """BatchedInferencePipeline over the 30 s windows, one block of ``batch_size x BLOCK_BATCHES`` at a time.
+
+    A batched decoder cannot seek: when Whisper stops early in a window (it often does on dense speech),
+    raw ``BatchedInferencePipeline`` loses the rest of the window (faster-whisper #1179, #1351). Here the
+    speech the VAD found after a window's last word becomes a new window, decoded in the next round (at
+    most ``CONTINUE_ROUNDS``), as the sequential decoder would seek to it.
+    """
     from faster_whisper import BatchedInferencePipeline
+
+    pipe = BatchedInferencePipeline(whisper)
+    bs = max(1, int(options.batch_size))
+    block = bs * BLOCK_BATCHES
+    pending = pack_contiguous(regions) if PACK == "contiguous" else pack_windows(regions)
+    out: list[Segment] = []
+    retried = 0
+    for rnd in range(CONTINUE_ROUNDS + 1):
+        later: list[list[dict]] = []
+        for i in range(0, len(pending), block):
+            group = pending[i:i + block]
+            for win, segs in zip(group, _decode_block(pipe, source, group, options, lang, task, duration_ms, tag,
+                                                      suppress, bs), strict=True):
+                if any(_failed(sg, options) for sg in segs):
+                    # a loop or a low-confidence window: the sequential decoder (temperature fallback and
+                    # seeking), as faster-whisper itself would retry it
+                    a, b = win[0]["start"], win[-1]["end"]
+                    segs, _ = decode_window(whisper, source.read_samples(a, b), options, language=lang, task=task,
+                                            offset_ms=a * 1000 // SAMPLE_RATE, duration_ms=duration_ms,
+                                            progress=None, tag=tag)
+                    retried += 1
+                    out += segs
+                    continue
+                out += segs
+                rest = _remainder(win, segs)
+                if rest:
+                    later.append(rest)
+            if progress and rnd == 0:
+                progress(min(group[-1][-1]["end"] * 1000 // SAMPLE_RATE, duration_ms), duration_ms)
+        if not later:
+            break
+        log.debug("batched: %d window(s) stopped early; decoding the rest (round %d)", len(later), rnd + 1)
+        pending = later
+    if retried:
+        log.info("batched: %d window(s) decoded again sequentially (loop or low confidence)", retried)
+    out.sort(key=lambda sg: (sg.start_ms, sg.end_ms))
+    return out
+
+
+def _failed(seg: Segment, options: Any) -> bool:
+    """faster-whisper's own fallback test: a compressible (looping) text, or a low log-probability that
+    the no-speech probability does not explain."""
+    cr = options.compression_ratio_threshold
+    lp = options.log_prob_threshold
+    if cr is not None and seg.compression_ratio > cr:
+        return True
+    if lp is not None and seg.avg_logprob < lp:
+        ns = options.no_speech_threshold
+        return not (ns is not None and seg.no_speech_prob > ns)
+    return False
+
+
+CONTINUE_ROUNDS = 2
+CONTINUE_MIN_SAMPLES = 2 * SAMPLE_RATE  # at least this much VAD speech left after the last word
+
+
+def _remainder(win: list[dict], segs: list[Segment]) -> list[dict] | None:
+    """The window's speech after its last decoded word, when there is enough of it to be words."""
+    if not segs:
+        return None
+    last = max(w.end_ms for sg in segs for w in sg.words) * SAMPLE_RATE // 1000
+    rest = _clip_regions(win, last, win[-1]["end"])
+    if sum(r["end"] - r["start"] for r in rest) < CONTINUE_MIN_SAMPLES:
+        return None
+    return rest
+
+
+def _decode_block(pipe: Any, source: Any, group: list[list[dict]], options: Any, lang: str, task: str,
+                  duration_ms: int, tag: bool, suppress: tuple[int, ...], bs: int) -> list[list[Segment]]:
+    """One BatchedInferencePipeline call over a block of windows; the segments of each window."""
     from faster_whisper.transcribe import restore_speech_timestamps
 
     from .transcribe import _to_word  # the one place Whisper's float seconds become integer ms
 
-    pipe = BatchedInferencePipeline(whisper)
-    bs = max(1, int(options.batch_size))
-    windows = pack_windows(regions)
-    block = bs * BLOCK_BATCHES
-    out: list[Segment] = []
-    prev: Word | None = None
-    for i in range(0, len(windows), block):
-        group = windows[i:i + block]
-        flat = [r for w in group for r in w]
-        audio = np.concatenate([source.read_samples(r["start"], r["end"]) for r in flat])
-        clips, pos = [], 0
-        for w in group:
-            size = sum(r["end"] - r["start"] for r in w)
-            # +0.25 sample: faster-whisper turns seconds back into samples with int(), never one short
-            clips.append({"start": (pos + 0.25) / SAMPLE_RATE, "end": (pos + size + 0.25) / SAMPLE_RATE})
-            pos += size
-        kwargs: dict[str, Any] = dict(
-            language=lang, task=task, beam_size=options.beam_size, word_timestamps=True, vad_filter=False,
-            clip_timestamps=clips, batch_size=bs, temperature=0.0, initial_prompt=options.initial_prompt,
-            without_timestamps=True, log_progress=False,
-        )
-        if suppress:
-            kwargs["suppress_tokens"] = [-1, *suppress]
-        if options.glossary:
-            kwargs["hotwords"] = ", ".join(options.glossary)
-        segments, _info = pipe.transcribe(audio, **kwargs)
-        del audio
-        for seg in restore_speech_timestamps(segments, flat, SAMPLE_RATE):
-            ws = []
-            for w in seg.words or ():
-                word = _to_word(w, prev, duration_ms, 0, lang if tag else None)
-                if word is not None:
-                    ws.append(word)
-                    prev = word
-            if ws:
-                out.append(Segment(tuple(ws), float(seg.avg_logprob), float(seg.no_speech_prob),
-                                   float(seg.compression_ratio), float(seg.temperature or 0.0)))
-        if progress:
-            progress(min(flat[-1]["end"] * 1000 // SAMPLE_RATE, duration_ms), duration_ms)
+    flat = [r for w in group for r in w]
+    audio = np.concatenate([source.read_samples(r["start"], r["end"]) for r in flat])
+    clips, seeks, pos = [], {}, 0
+    for j, w in enumerate(group):
+        size = sum(r["end"] - r["start"] for r in w)
+        # +0.25 sample: faster-whisper turns seconds back into samples with int(), never one short
+        clips.append({"start": (pos + 0.25) / SAMPLE_RATE, "end": (pos + size + 0.25) / SAMPLE_RATE})
+        seeks[int(pos / SAMPLE_RATE * 100)] = j  # faster-whisper's segment.seek: the window's offset in frames
+        pos += size
+    kwargs: dict[str, Any] = dict(
+        language=lang, task=task, beam_size=options.beam_size, word_timestamps=True, vad_filter=False,
+        clip_timestamps=clips, batch_size=bs, temperature=0.0, initial_prompt=options.initial_prompt,
+        without_timestamps=True, log_progress=False,
+    )
+    if suppress:
+        kwargs["suppress_tokens"] = [-1, *suppress]
+    if options.glossary:
+        kwargs["hotwords"] = ", ".join(options.glossary)
+    segments, _info = pipe.transcribe(audio, **kwargs)
+    del audio
+    out: list[list[Segment]] = [[] for _ in group]
+    for seg in restore_speech_timestamps(segments, flat, SAMPLE_RATE):
+        j = seeks.get(int(seg.seek), None)
+        if j is None:  # pragma: no cover - faster-whisper changed how it numbers windows
+            j = min(range(len(group)), key=lambda k: abs(int(clips[k]["start"] * 100) - seg.seek))
+        ws, prev = [], None
+        for w in seg.words or ():
+            word = _to_word(w, prev, duration_ms, 0, lang if tag else None)
+            if word is not None:
+                ws.append(word)
+                prev = word
+        if ws:
+            out[j].append(Segment(tuple(ws), float(seg.avg_logprob), float(seg.no_speech_prob),
+                                  float(seg.compression_ratio), float(seg.temperature or 0.0)))
     return out
 
 
