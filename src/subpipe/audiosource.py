@@ -34,6 +34,27 @@ VAD_CONTEXT = 64
 VAD_BATCH_FRAMES = 10_000  # faster-whisper's encoder_batch_size: windows on the same boundaries
 
 
+_HEAP_BOUNDED = False
+
+
+def bound_heap() -> None:
+    """glibc only: serve allocations of 1 MiB and more with mmap, so the large per-window buffers (VAD
+    batches, FFT blocks, feature stacks) go back to the system when freed instead of fragmenting the heap.
+    Measured on a 36-minute input: Silero's peak 351 -> 295 MiB, the music features' 264 -> 210 MiB; without
+    it the peak creeps up with the first few windows. Done once per process, only on the long-input path."""
+    global _HEAP_BOUNDED
+    if _HEAP_BOUNDED:
+        return
+    _HEAP_BOUNDED = True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
 def ms_to_sample(ms: int) -> int:
     return ms * SAMPLE_RATE // 1000
 
@@ -167,6 +188,7 @@ def vad_probs(source: Any) -> np.ndarray:
     whole-file ``get_vad_model()(padded_audio)`` but reading one 10,000-frame window (320 s) at a time."""
     from faster_whisper.vad import get_vad_model
 
+    bound_heap()
     session = get_vad_model().session
     n = source.n_samples
     if n == 0:

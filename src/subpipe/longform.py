@@ -30,7 +30,7 @@ from .audiosource import SAMPLE_RATE, speech_timestamps, vad_probs
 from .errors import SubpipeError
 from .guards import Segment, SpeechMap
 from .languages import LanguageSpan, assign_languages
-from .model import Dropped, Word, seconds_to_ms
+from .model import Dropped, Word
 
 log = logging.getLogger("subpipe")
 
@@ -115,6 +115,9 @@ def decode_source(loaded: Any, source: Any, options: Any, *, engine: str, durati
                   guard: Callable[..., tuple[list[Word], list[Dropped]]],
                   non_latin: Callable[[Any], tuple[int, ...]]) -> Decoded:
     """Transcribe a source with ``engine`` (``batched`` or ``sequential``) in bounded memory."""
+    from .audiosource import bound_heap
+
+    bound_heap()
     whisper = loaded.whisper
     n = source.n_samples
     probs = vad_probs(source)
