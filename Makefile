@@ -16,7 +16,7 @@ BATCH_ARGS ?=
 # extra bench/bench.py flags, e.g. BENCH_ARGS=--quick or BENCH_ARGS='--models base'
 BENCH_ARGS ?=
 
-.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes docs docs-check lint clean distclean
+.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes bench-long docs docs-check lint clean distclean
 
 help:
 	@echo "make run        process $(MEDIA)/ into $(OUT)/ (sets everything up first)"
@@ -98,6 +98,12 @@ bench-trailer: setup
 
 bench-quotes: setup
 	$(PY) bench/bench_quotes.py --rows 1000000 --out bench/results/quotes.md
+
+# long-form (issue 12): 12- and 60-minute inputs built from ../shared/data, 3-hour memory check (slow;
+# LONG_ARGS=--quick: one 4-minute input)
+LONG_ARGS ?=
+bench-long: setup
+	$(PY) bench/bench_long.py --out bench/results/long.md $(LONG_ARGS)
 
 golden: setup
 	$(PY) scripts/regen_golden.py

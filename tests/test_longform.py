@@ -167,3 +167,13 @@ def test_file_source_pickles_by_path(tmp_path):
     assert p.exists()  # only the owner deletes
     src.close()
     assert not p.exists()
+
+
+def test_stale_pcm_of_a_dead_run_is_swept(tone_file, tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    stale = tmp_path / f".subpipe-pcm.{dead}.abc.f32"
+    stale.write_bytes(b"\0" * 8)
+    audio = media.open_audio(tone_file, stream_min_ms=0, temp_dir=tmp_path)
+    assert not stale.exists()
+    audio.close()

@@ -118,6 +118,7 @@ def decode_source(loaded: Any, source: Any, options: Any, *, engine: str, durati
     from .audiosource import bound_heap
 
     bound_heap()
+    STATS.clear()
     whisper = loaded.whisper
     n = source.n_samples
     probs = vad_probs(source)
@@ -248,16 +249,18 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
     block = bs * BLOCK_BATCHES
     pending = pack_contiguous(regions) if PACK == "contiguous" else pack_windows(regions)
     out: list[Segment] = []
-    retried = 0
+    retried = continued = 0
+    windows = len(pending)
     for rnd in range(CONTINUE_ROUNDS + 1):
         later: list[list[dict]] = []
         for i in range(0, len(pending), block):
             group = pending[i:i + block]
             for win, segs in zip(group, _decode_block(pipe, source, group, options, lang, task, duration_ms, tag,
                                                       suppress, bs), strict=True):
-                if any(_failed(sg, options) for sg in segs):
-                    # a loop or a low-confidence window: the sequential decoder (temperature fallback and
-                    # seeking), as faster-whisper itself would retry it
+                speech = sum(r["end"] - r["start"] for r in win)
+                if any(_failed(sg, options) for sg in segs) or (not segs and speech >= CONTINUE_MIN_SAMPLES):
+                    # a loop, a low-confidence window or nothing from seconds of speech: the sequential decoder
+                    # (temperature fallback and seeking), as faster-whisper itself would retry it
                     a, b = win[0]["start"], win[-1]["end"]
                     segs, _ = decode_window(whisper, source.read_samples(a, b), options, language=lang, task=task,
                                             offset_ms=a * 1000 // SAMPLE_RATE, duration_ms=duration_ms,
@@ -269,14 +272,17 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
                 rest = _remainder(win, segs)
                 if rest:
                     later.append(rest)
+                    continued += 1
             if progress and rnd == 0:
                 progress(min(group[-1][-1]["end"] * 1000 // SAMPLE_RATE, duration_ms), duration_ms)
         if not later:
             break
         log.debug("batched: %d window(s) stopped early; decoding the rest (round %d)", len(later), rnd + 1)
         pending = later
-    if retried:
-        log.info("batched: %d window(s) decoded again sequentially (loop or low confidence)", retried)
+    log.info("batched: %d window(s); %d decoded again sequentially (loop, low confidence or no words), "
+             "%d continued after an early stop", windows, retried, continued)
+    STATS.update(windows=STATS.get("windows", 0) + windows, retried=STATS.get("retried", 0) + retried,
+                 continued=STATS.get("continued", 0) + continued)
     out.sort(key=lambda sg: (sg.start_ms, sg.end_ms))
     return out
 
@@ -294,6 +300,7 @@ def _failed(seg: Segment, options: Any) -> bool:
     return False
 
 
+STATS: dict[str, int] = {}  # counts of the last decode_source call (windows, retried, continued)
 CONTINUE_ROUNDS = 2
 CONTINUE_MIN_SAMPLES = 2 * SAMPLE_RATE  # at least this much VAD speech left after the last word
 

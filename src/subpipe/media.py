@@ -535,6 +535,7 @@ def open_audio(path: Path, *, stream: int | None = None, dialogue: str = "mix", 
         return extract_audio(path, stream=stream, dialogue=dialogue, info=info, prefilter=prefilter)
     folder = Path(temp_dir) if temp_dir else Path(tempfile.gettempdir())
     folder.mkdir(parents=True, exist_ok=True)
+    _sweep_stale_pcm(folder)
     fd, name = tempfile.mkstemp(prefix=f".subpipe-pcm.{os.getpid()}.", suffix=".f32", dir=folder)
     os.close(fd)
     dest = Path(name)
@@ -544,3 +545,18 @@ def open_audio(path: Path, *, stream: int | None = None, dialogue: str = "mix", 
         dest.unlink(missing_ok=True)
         raise
     return StreamedAudio(FileSource(dest, owned=True), SAMPLE_RATE, n, notes)
+
+
+def _sweep_stale_pcm(folder: Path) -> None:
+    """PCM temp files of runs that were killed (their PID is gone): removed, so a crash costs no disk."""
+    from .fsio import _alive
+
+    for f in folder.glob(".subpipe-pcm.*.f32"):
+        bits = f.name.split(".")
+        pid = int(bits[2]) if len(bits) > 2 and bits[2].isdigit() else None
+        if pid is not None and (pid == os.getpid() or _alive(pid)):
+            continue
+        try:
+            f.unlink()
+        except OSError:
+            pass

@@ -319,8 +319,11 @@ def _transcribe_long(loaded: LoadedModel, audio: Any, options: TranscribeOptions
         notes.append(f"languages by utterance: {', '.join(langs)} ({len(spans)} stretch(es))")
     decoder: dict[str, Any] = {"engine": engine}
     if engine == "batched":
+        from .longform import STATS
+
         decoder["batch_size"] = options.batch_size
         decoder["temperature"] = 0.0
+        decoder.update(STATS)  # windows, and how many were decoded again sequentially or continued
     provenance: dict[str, Any] = {
         "tool": "subpipe",
         "version": __version__,
