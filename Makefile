@@ -16,7 +16,7 @@ BATCH_ARGS ?=
 # extra bench/bench.py flags, e.g. BENCH_ARGS=--quick or BENCH_ARGS='--models base'
 BENCH_ARGS ?=
 
-.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes bench-timing bench-rank bench-speakers docs docs-check lint clean distclean
+.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes bench-timing bench-rank bench-speakers bench-long docs docs-check lint clean distclean
 
 help:
 	@echo "make run        process $(MEDIA)/ into $(OUT)/ (sets everything up first)"
@@ -113,6 +113,12 @@ bench-rank: setup
 # speaker labels: word-level speaker error, speaker count, naming, CPU cost, on mixes of ../shared voices
 bench-speakers: setup
 	$(PY) bench/bench_speakers.py --out bench/results/speakers.md --json bench/results/speakers.json
+
+# long-form (issue 12): 12- and 60-minute inputs built from ../shared/data, 3-hour memory check (slow;
+# LONG_ARGS=--quick: one 4-minute input)
+LONG_ARGS ?=
+bench-long: setup
+	$(PY) bench/bench_long.py --out bench/results/long.md $(LONG_ARGS)
 
 golden: setup
 	$(PY) scripts/regen_golden.py

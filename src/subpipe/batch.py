@@ -340,7 +340,7 @@ def _ray(work: Sequence[Work], workers: int, threads: int, address: str | None) 
     def submit(actor, w: Work):
         p, job = w
         try:  # decoded here, so workers need no access to the media files
-            audio = decode(p)
+            audio = decode(p, in_memory=True)  # shipped to the actor: samples, not a temp file's path
         except SubpipeError as exc:
             return actor.fail.remote(job.key, exc)
         return actor.run.remote(job, audio)

@@ -82,6 +82,11 @@ def transcribe_options(f):
         click.option("--no-vad", is_flag=True, help="Do not use Silero VAD to skip non-speech."),
         click.option("--no-guards", is_flag=True,
                      help="Keep every word Whisper writes (no repetition, stock-phrase or no-speech guards)."),
+        click.option("--engine", type=click.Choice(["auto", "sequential", "batched"]), default="auto",
+                     show_default=True,
+                     help="batched: 30 s windows decoded together (faster on long files); auto: batched for "
+                          "inputs of 3 minutes or more on CPU (30 s on CUDA). Recorded in provenance."),
+        click.option("--batch-size", type=int, default=8, show_default=True, help="Windows per batch (batched)."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -96,7 +101,7 @@ def media_options(f):
 
 
 def _topts(model, device, compute_type, device_index, cpu_threads, language, task, glossary, beam_size, no_vad,
-           translate=False, languages="file", no_guards=False):
+           translate=False, languages="file", no_guards=False, engine="auto", batch_size=8):
     from .transcribe import TranscribeOptions, read_glossary
 
     return TranscribeOptions(
@@ -104,6 +109,7 @@ def _topts(model, device, compute_type, device_index, cpu_threads, language, tas
         cpu_threads=cpu_threads, language=language, task="translate" if translate else task, beam_size=beam_size,
         vad=not no_vad, languages=languages, guards=not no_guards,
         glossary=read_glossary(glossary) if glossary else (),
+        engine=engine, batch_size=batch_size,
     )
 
 

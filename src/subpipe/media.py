@@ -508,3 +508,99 @@ def extract_channels(path: Path, *, stream: int | None = None, info: MediaInfo |
     samples = np.frombuffer(proc.stdout, dtype=np.float32)
     samples = samples[: len(samples) // ch * ch].reshape(-1, ch)
     return [samples[:, k].copy() for k in range(ch)]
+
+
+# ---------------------------------------------------------------- long inputs: decode once to a file
+# Inputs at least this long are decoded to a PCM temp file and read by window (bounded memory); shorter
+# ones stay in memory, as before (no cost on short files).
+STREAM_MIN_MS = 10 * 60 * 1000
+
+
+def decode_to_pcm(path: Path, dest: Path, *, stream: int | None = None, dialogue: str = "mix",
+                  info: MediaInfo | None = None, prefilter: str = "none") -> tuple[Path, int, tuple[str, ...]]:
+    """Decode one audio stream to raw 16 kHz mono float32 PCM in ``dest``, written atomically (a ``.part``
+    file renamed on success, removed on failure): the same samples ``extract_audio`` pipes into memory.
+    Returns (dest, stream index, notes)."""
+    path = Path(path)
+    dest = Path(dest)
+    info = info or probe(path)
+    a, n, notes = _audio_graph(path, info, stream, dialogue)
+    a = _apply_prefilter(a, prefilter, notes)
+    part = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    out = ffmpeg.output(a, str(part.resolve()), format="f32le", acodec="pcm_f32le", ac=1, ar=SAMPLE_RATE)
+    cmd = out.global_args("-nostdin", "-hide_banner", "-loglevel", "error", "-y").compile(cmd=ffmpeg_exe())
+    try:
+        _run(cmd, path=path, what="audio extraction")
+        if part.stat().st_size == 0 and info.duration_ms > 0:
+            raise CorruptMediaError("the audio stream decoded to nothing", path=path)
+        os.replace(part, dest)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return dest, n, tuple(notes)
+
+
+@dataclass(frozen=True)
+class StreamedAudio:
+    """A long input decoded to a PCM temp file: ``source`` reads it by window (audiosource.FileSource).
+    ``samples`` loads all of it (for the stages that still need an array); ``close`` deletes the file."""
+
+    source: object
+    sample_rate: int
+    stream: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def samples(self) -> np.ndarray:
+        return self.source.materialize()  # type: ignore[attr-defined]
+
+    @property
+    def duration_ms(self) -> int:
+        return self.source.duration_ms  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self.source.close()  # type: ignore[attr-defined]
+
+
+def open_audio(path: Path, *, stream: int | None = None, dialogue: str = "mix", info: MediaInfo | None = None,
+               prefilter: str = "none", temp_dir: Path | None = None,
+               stream_min_ms: int | None = None) -> Audio | StreamedAudio:
+    """The audio of one stream: in memory (``Audio``) for inputs shorter than ``stream_min_ms`` (default
+    ``STREAM_MIN_MS``), else decoded once to a PCM temp file in ``temp_dir`` (default: the system temp
+    folder) and read by window (``StreamedAudio``); the file is deleted on ``close`` or garbage collection."""
+    import tempfile
+
+    from .audiosource import FileSource
+
+    path = Path(path)
+    info = info or probe(path)
+    limit = STREAM_MIN_MS if stream_min_ms is None else stream_min_ms
+    if info.duration_ms < limit:
+        return extract_audio(path, stream=stream, dialogue=dialogue, info=info, prefilter=prefilter)
+    folder = Path(temp_dir) if temp_dir else Path(tempfile.gettempdir())
+    folder.mkdir(parents=True, exist_ok=True)
+    _sweep_stale_pcm(folder)
+    fd, name = tempfile.mkstemp(prefix=f".subpipe-pcm.{os.getpid()}.", suffix=".f32", dir=folder)
+    os.close(fd)
+    dest = Path(name)
+    try:
+        _, n, notes = decode_to_pcm(path, dest, stream=stream, dialogue=dialogue, info=info, prefilter=prefilter)
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    return StreamedAudio(FileSource(dest, owned=True), SAMPLE_RATE, n, notes)
+
+
+def _sweep_stale_pcm(folder: Path) -> None:
+    """PCM temp files of runs that were killed (their PID is gone): removed, so a crash costs no disk."""
+    from .fsio import _alive
+
+    for f in folder.glob(".subpipe-pcm.*.f32"):
+        bits = f.name.split(".")
+        pid = int(bits[2]) if len(bits) > 2 and bits[2].isdigit() else None
+        if pid is not None and (pid == os.getpid() or _alive(pid)):
+            continue
+        try:
+            f.unlink()
+        except OSError:
+            pass

@@ -302,12 +302,23 @@ class TranscribeJob:
 
 
 def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
-                   audio: media_mod.Audio | None = None) -> tuple[dict[str, Any], float]:
+                   audio: media_mod.Audio | media_mod.StreamedAudio | None = None) -> tuple[dict[str, Any], float]:
     """Extract and transcribe one file; returns the transcript as a dict and seconds spent transcribing."""
     opts = job.options
     media = Path(job.media)
     if audio is None:
-        audio = media_mod.extract_audio(media, stream=opts.audio_stream, dialogue=opts.dialogue)
+        audio = media_mod.open_audio(media, stream=opts.audio_stream, dialogue=opts.dialogue,
+                                     stream_min_ms=_stream_min_ms(opts))
+    try:
+        return _transcribe_job(job, progress, audio)
+    finally:
+        if isinstance(audio, media_mod.StreamedAudio):
+            audio.close()  # the PCM temp file goes with the job
+
+
+def _transcribe_job(job: TranscribeJob, progress: Progress | None, audio: Any) -> tuple[dict[str, Any], float]:
+    opts = job.options
+    media = Path(job.media)
     load_model(opts.transcribe)  # loading is not transcription time
     t1 = time.perf_counter()
     if opts.script:
@@ -317,8 +328,9 @@ def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
         t = replace(t, events=detect_music(audio.samples, words=t.words),
                     provenance={**t.provenance, "sound_events": DETECTOR})
     else:
-        t = transcribe_audio(audio.samples, opts.transcribe, progress=progress, media_sha256=job.media_sha,
-                             media_name=display_name(media.name))
+        # a long input streamed from a PCM temp file is read by window (bounded memory)
+        t = transcribe_audio(getattr(audio, "source", None) or audio.samples, opts.transcribe, progress=progress,
+                             media_sha256=job.media_sha, media_name=display_name(media.name))
         t = retime_for(opts, t, audio)
     seconds = time.perf_counter() - t1
     prov = dict(t.provenance)
@@ -347,7 +359,8 @@ def retime_for(opts: RunOptions, t: Transcript, audio: media_mod.Audio) -> Trans
         return t
     from .wordtiming import array_reader, retime
 
-    return retime(t, array_reader(audio.samples))
+    source = getattr(audio, "source", None)  # a long input read by window from its PCM file (bounded memory)
+    return retime(t, source.read if source is not None else array_reader(audio.samples))
 
 
 def _align_job(job: TranscribeJob, audio: media_mod.Audio, progress: Progress | None) -> Transcript:
@@ -427,9 +440,16 @@ def _stamp_matches(path: Path, stamp: dict) -> bool:
         return False
 
 
-def decode(p: Plan) -> media_mod.Audio:
-    """The planned file's audio as 16 kHz mono samples, with the plan's stream and dialogue choice."""
-    return media_mod.extract_audio(p.media, stream=p.options.audio_stream, dialogue=p.options.dialogue, info=p.info)
+def decode(p: Plan, *, in_memory: bool = False) -> media_mod.Audio | media_mod.StreamedAudio:
+    """The planned file's audio as 16 kHz mono samples, with the plan's stream and dialogue choice; a long
+    input (``media.STREAM_MIN_MS``) comes as a PCM temp file read by window (close it when done)."""
+    return media_mod.open_audio(p.media, stream=p.options.audio_stream, dialogue=p.options.dialogue, info=p.info,
+                                stream_min_ms=1 << 62 if in_memory else _stream_min_ms(p.options))
+
+
+def _stream_min_ms(opts: RunOptions) -> int | None:
+    # --script aligns over the whole array: keep it in memory (no gain from a temp file)
+    return 1 << 62 if opts.script else None
 
 
 def process_media(

@@ -60,6 +60,23 @@ def frame_features(samples: np.ndarray, sr: int = SAMPLE_RATE) -> tuple[np.ndarr
     if n == 0:
         return np.zeros(0), np.zeros(0), np.zeros(0)
     x = np.pad(x, (0, n * HOP + WIN - len(x)))
+    return _features(lambda a, b: x[a:b], n, sr)
+
+
+def frame_features_source(source) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``frame_features`` over an AudioSource (audiosource.py), reading one block of frames at a time."""
+    n = -(-source.n_samples // HOP) if source.n_samples else 0
+    if n == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+
+    def read(a: int, b: int) -> np.ndarray:
+        x = source.read_samples(a, b)
+        return np.pad(x, (0, b - a - len(x))) if len(x) < b - a else x
+
+    return _features(read, n, SAMPLE_RATE)
+
+
+def _features(read, n: int, sr: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     freqs = np.fft.rfftfreq(WIN, 1 / sr)
     band = (freqs >= 100) & (freqs <= 4000)
     window = np.hanning(WIN).astype(np.float32)
@@ -69,7 +86,9 @@ def frame_features(samples: np.ndarray, sr: int = SAMPLE_RATE) -> tuple[np.ndarr
     prev = np.zeros((0, int(band.sum())))
     for a in range(0, n, _BLOCK):
         b = min(n, a + _BLOCK)
-        idx = np.arange(a, b)[:, None] * HOP + np.arange(WIN)[None, :]
+        base = a * HOP
+        x = read(base, (b - 1) * HOP + WIN)
+        idx = np.arange(0, b - a)[:, None] * HOP + np.arange(WIN)[None, :]
         frames = x[idx]
         core = frames[:, :HOP]
         level[a:b] = 10 * np.log10(np.mean(core.astype(np.float64) ** 2, axis=1) + 1e-12)
@@ -112,6 +131,19 @@ def detect_music(samples: np.ndarray, *, words: Sequence[Word] = (), speech: Spe
     if sr != SAMPLE_RATE:
         raise ValueError(f"detect_music needs {SAMPLE_RATE} Hz samples, not {sr}")
     level, flat, stable = frame_features(samples, sr)
+    return _music(level, flat, stable, len(samples) * 1000 // sr, words, speech, opts)
+
+
+def detect_music_source(source, *, words: Sequence[Word] = (), speech: SpeechMap | None = None,
+                        options: MusicOptions | None = None) -> tuple[SoundEvent, ...]:
+    """``detect_music`` over an AudioSource, in bounded memory (same events)."""
+    level, flat, stable = frame_features_source(source)
+    return _music(level, flat, stable, source.n_samples * 1000 // SAMPLE_RATE, words, speech,
+                  options or MusicOptions())
+
+
+def _music(level, flat, stable, duration_ms: int, words: Sequence[Word], speech: SpeechMap | None,
+           opts: MusicOptions) -> tuple[SoundEvent, ...]:
     n = len(level)
     if n == 0:
         return ()
@@ -119,7 +151,6 @@ def detect_music(samples: np.ndarray, *, words: Sequence[Word] = (), speech: Spe
     k = max(1, opts.smooth_ms // VAD_HOP_MS)
     share = np.convolve(musical.astype(np.float64), np.ones(k) / k, mode="same")
     music = (share >= opts.musical_share) & ~speech_mask(n, words, speech, opts)
-    duration_ms = len(samples) * 1000 // sr
     out = []
     for a, b in _runs(music):
         start, end = a * VAD_HOP_MS, min(b * VAD_HOP_MS, duration_ms)
@@ -128,4 +159,5 @@ def detect_music(samples: np.ndarray, *, words: Sequence[Word] = (), speech: Spe
     return tuple(out)
 
 
-__all__ = ["DETECTOR", "MusicOptions", "detect_music", "frame_features", "speech_mask"]
+__all__ = ["DETECTOR", "MusicOptions", "detect_music", "detect_music_source", "frame_features", "frame_features_source",
+           "speech_mask"]

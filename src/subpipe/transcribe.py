@@ -68,6 +68,9 @@ class TranscribeOptions:
     languages: str = "file"
     candidate_languages: tuple[str, ...] = ()  # limit per-utterance detection to these (e.g. en, zh)
     language_min_silence_ms: int = 300  # pauses that may separate two languages
+    # long inputs (longform.py): "auto" picks batched from BATCHED_MIN_MS on (by device), else sequential
+    engine: str = "auto"  # auto | sequential | batched
+    batch_size: int = 8  # windows decoded together by the batched engine
 
     def provenance(self) -> dict[str, Any]:
         d = asdict(self)
@@ -181,7 +184,7 @@ def _single_thread_blas() -> None:
 
 
 def transcribe_audio(
-    samples: np.ndarray,
+    samples: Any,
     options: TranscribeOptions,
     *,
     progress: Progress | None = None,
@@ -196,7 +199,14 @@ def transcribe_audio(
     into ``Transcript.translation`` while the words keep the original.
     """
     loaded = load_model(options)
-    duration_ms = int(len(samples) * 1000 / SAMPLE_RATE + 0.5)
+    source = samples if hasattr(samples, "read_samples") else None  # an AudioSource (audiosource.py)
+    n_samples = source.n_samples if source is not None else len(samples)
+    duration_ms = int(n_samples * 1000 / SAMPLE_RATE + 0.5)
+    from .longform import choose_engine
+
+    engine = choose_engine(options.engine, duration_ms, loaded.device)
+    if source is not None or engine == "batched":
+        return _transcribe_long(loaded, samples, options, engine, duration_ms, progress, media_sha256, media_name)
     notes: list[str] = []
     words: list[Word] = []
     translation: list[Word] = []
@@ -277,6 +287,7 @@ def transcribe_audio(
             "reproducible": options.deterministic,
             "blas_threads": 1,
         },
+        "decoder": {"engine": engine},
     }
     if spans:
         provenance["language_spans"] = [
@@ -302,6 +313,93 @@ def transcribe_audio(
         events=events,
     )
 
+
+
+def _transcribe_long(loaded: LoadedModel, audio: Any, options: TranscribeOptions, engine: str, duration_ms: int,
+                     progress: Progress | None, media_sha256: str | None, media_name: str | None) -> Transcript:
+    """An AudioSource (a long file read by window) or the batched engine: longform.py decodes, this builds
+    the Transcript the same way as the sequential path."""
+    from .audiosource import as_source
+    from .longform import decode_source
+    from .sound import detect_music_source
+
+    source = as_source(audio)
+    notes: list[str] = []
+    if duration_ms == 0:
+        res = None
+        notes.append("no audio samples")
+    else:
+        with loaded.lock:
+            try:
+                res = decode_source(loaded, source, options, engine=engine, duration_ms=duration_ms,
+                                    progress=progress, decode_window=_decode, guard=_guard,
+                                    non_latin=non_latin_tokens)
+            except SubpipeError:
+                raise
+            except Exception as exc:
+                raise TranscriptionError(f"transcription failed: {exc}") from exc
+    if progress:
+        progress(duration_ms, duration_ms)
+    words = _monotonic(res.words) if res else []
+    translation = _monotonic(res.translation) if res else []
+    dropped = sorted(res.dropped, key=lambda d: (d.start_ms, d.end_ms)) if res else []
+    spans = res.spans if res else []
+    notes += res.notes if res else []
+    language = majority_language(res.seen) if res and res.seen else options.language
+    if not words:
+        notes.append("no speech detected")
+    if dropped:
+        notes.append(f"guards dropped {len(dropped)} word(s) Whisper likely invented "
+                     f"({_count_reasons(dropped)}); see 'dropped' in the transcript JSON")
+    if spans:
+        langs = sorted({s.language for s in spans})
+        notes.append(f"languages by utterance: {', '.join(langs)} ({len(spans)} stretch(es))")
+    decoder: dict[str, Any] = {"engine": engine}
+    if engine == "batched":
+        from .longform import STATS
+
+        decoder["batch_size"] = options.batch_size
+        decoder["temperature"] = 0.0
+        decoder.update(STATS)  # windows, and how many were decoded again sequentially or continued
+    provenance: dict[str, Any] = {
+        "tool": "subpipe",
+        "version": __version__,
+        "model": {
+            "name": loaded.resolved.name,
+            "sha256": loaded.resolved.sha256,
+            "source": loaded.resolved.source,
+            "verified": loaded.resolved.verified,
+        },
+        "device": loaded.device,
+        "compute_type": loaded.compute_type,
+        "options": options.provenance(),
+        "engine": _engine_versions(),
+        "decoder": decoder,
+    }
+    if spans:
+        provenance["language_spans"] = [
+            {"start_ms": s.start_ms, "end_ms": s.end_ms, "language": s.language, "probability": s.probability}
+            for s in spans
+        ]
+    if media_sha256:
+        provenance["media"] = {"sha256": media_sha256, "name": media_name}
+    speech = res.speech if res else None
+    events = detect_music_source(source, words=words, speech=speech) if duration_ms else ()
+    provenance["sound_events"] = SOUND_DETECTOR
+    utterances: tuple = ()
+    for lang, run in language_runs(words, language):
+        utterances += build_utterances(run, lang)
+    return Transcript(
+        words=tuple(words),
+        language=language,
+        duration_ms=duration_ms,
+        utterances=utterances,
+        notes=tuple(notes),
+        provenance=provenance,
+        dropped=tuple(dropped),
+        translation=tuple(translation),
+        events=events,
+    )
 
 
 def speech_map(samples: np.ndarray) -> SpeechMap:

@@ -1,0 +1,179 @@
+"""Long inputs (issue 12): the streamed decode, Silero over windows, the batched engine, bounded memory."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from subpipe import media
+from subpipe.audiosource import ArraySource, FileSource, speech_timestamps, vad_probs
+from subpipe.longform import choose_engine, pack_contiguous, pack_windows
+
+from conftest import run_ffmpeg, shared
+
+
+@pytest.fixture(scope="module")
+def tone_file(tmp_path_factory, ffmpeg):
+    """Seven seconds of stereo 44.1 kHz tones and noise in AAC: resampling, downmix and a lossy decoder."""
+    p = tmp_path_factory.mktemp("lf") / "tones.m4a"
+    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "sine=f=440:r=44100:d=7", "-f", "lavfi",
+               "-i", "anoisesrc=r=44100:a=0.05:d=7:seed=3", "-filter_complex", "[0][1]amerge=inputs=2",
+               "-c:a", "aac", str(p))
+    return p
+
+
+def test_streamed_decode_equals_in_memory_decode(tone_file, tmp_path):
+    whole = media.extract_audio(tone_file).samples
+    audio = media.open_audio(tone_file, stream_min_ms=0, temp_dir=tmp_path)
+    assert isinstance(audio, media.StreamedAudio)
+    src = audio.source
+    assert src.n_samples == len(whole) > 6 * 16000
+    np.testing.assert_array_equal(src.materialize(), whole)  # sample for sample
+    np.testing.assert_array_equal(src.read(1000, 2500), whole[16000:40000])
+    assert len(src.read(6900, 99_000)) == len(whole) - 6900 * 16
+    got = [(a, len(x)) for a, x in src.windows(48000, 16000)]
+    assert got[0] == (0, 48000) and got[1][0] == 32000 and got[-1][0] + got[-1][1] == len(whole)
+    np.testing.assert_array_equal(np.concatenate([x[:32000] for _, x in src.windows(48000, 16000)])[:len(whole)],
+                                  whole)
+    path = src.path
+    assert path.parent == tmp_path and path.is_file()
+    audio.close()
+    assert not path.exists()  # the temp file goes with the source
+    short = media.open_audio(tone_file, temp_dir=tmp_path)  # short inputs stay in memory
+    assert isinstance(short, media.Audio)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_decode_leaves_no_temp_file(tmp_path):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF" + b"\0" * 100)
+    folder = tmp_path / "tmp"
+    with pytest.raises(media.MediaError):
+        media.open_audio(bad, stream_min_ms=0, temp_dir=folder)
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def _long_speech() -> np.ndarray:
+    """About 330 s of real speech (more than one 320 s VAD window), from ../shared/data."""
+    parts = []
+    for rel in ("mfa_spontaneous/acoustic_corpus.wav", "jfk/jfk.flac", "librispeech/2412-153948-0000.flac"):
+        parts.append(media.extract_audio(shared(rel)).samples)
+        parts.append(np.zeros(8000, dtype=np.float32))
+    x = np.concatenate(parts)
+    return np.tile(x, int(np.ceil(330 * 16000 / len(x))))[: 330 * 16000 + 123]
+
+
+def test_windowed_vad_equals_whole_file_vad():
+    from faster_whisper.vad import VadOptions, get_speech_timestamps, get_vad_model
+
+    x = _long_speech()
+    probs = vad_probs(ArraySource(x))
+    whole = get_vad_model()(np.pad(x, (0, 512 - len(x) % 512))).reshape(-1)
+    np.testing.assert_array_equal(probs, whole)  # bit-identical, across the 320 s window boundary
+    opts = VadOptions(min_silence_duration_ms=160, max_speech_duration_s=30, speech_pad_ms=800)
+    mine = speech_timestamps(probs, len(x), opts)
+    assert mine == get_speech_timestamps(x, opts)  # (each call runs Silero again: one is enough)
+    assert len(mine) > 5
+
+
+def test_packing_keeps_every_region_and_the_30_s_limit():
+    regions = [{"start": a * 16000, "end": (a + d) * 16000} for a, d in
+               [(0, 4), (5, 10), (16, 12), (29, 3), (40, 29), (70, 1)]]
+    for windows in (pack_windows(regions), pack_contiguous([dict(r) for r in regions])):
+        assert windows[0][0]["start"] == 0 and windows[-1][-1]["end"] == 71 * 16000
+        for w in windows:
+            assert sum(r["end"] - r["start"] for r in w) <= 30 * 16000
+            assert w[-1]["end"] - w[0]["start"] <= 30 * 16000 or len(w) > 1
+    contiguous = pack_contiguous([dict(r) for r in regions])
+    spans = [(w[0]["start"] // 16000, w[0]["end"] // 16000) for w in contiguous]
+    assert spans == [(0, 28), (29, 32), (40, 69), (70, 71)]
+
+
+def test_engine_choice():
+    assert choose_engine("auto", 60_000, "cpu") == "sequential"
+    assert choose_engine("auto", 600_000, "cpu") == "batched"
+    assert choose_engine("auto", 60_000, "cuda") == "batched"
+    assert choose_engine("sequential", 10**8, "cuda") == "sequential"
+    with pytest.raises(Exception, match="unknown engine"):
+        choose_engine("fast", 1, "cpu")
+
+
+def test_batched_gives_the_sequential_words_on_a_short_file(jfk_transcript):
+    """JFK (11 s): the batched engine writes the same words as the sequential one (punctuation may differ:
+    the batched decoder has no earlier text to condition on)."""
+    from subpipe.guards import normalise
+    from subpipe.transcribe import TranscribeOptions, transcribe_audio
+
+    x = media.extract_audio(shared("jfk/jfk.flac")).samples
+    t = transcribe_audio(x, TranscribeOptions(model="base", engine="batched"))
+    assert t.provenance["decoder"]["engine"] == "batched"
+    assert jfk_transcript.provenance["decoder"]["engine"] == "sequential"
+    words = [normalise(w.text) for w in t.words]
+    assert words == [normalise(w.text) for w in jfk_transcript.words]
+    assert all(a.start_ms <= b.start_ms for a, b in zip(t.words, t.words[1:], strict=False))
+    # the same source through a PCM temp file gives the same bytes
+    src = ArraySource(x)
+    t2 = transcribe_audio(src, TranscribeOptions(model="base", engine="batched"))
+    assert t2.words == t.words and t2.events == t.events
+
+
+_PEAK = textwrap.dedent("""
+    import sys
+    import numpy as np
+    from subpipe.audiosource import FileSource, vad_probs
+    from subpipe.sound import detect_music_source
+    minutes, path = int(sys.argv[1]), sys.argv[2]
+    rng = np.random.default_rng(0)
+    with open(path, "wb") as f:  # a raw PCM file as media.open_audio writes it (noise: no model needed)
+        for _ in range(minutes):
+            (rng.standard_normal(16000 * 60) * 0.02).astype("<f4").tofile(f)
+    src = FileSource(path, owned=True)
+    vad_probs(src)
+    detect_music_source(src)
+    src.close()
+    print([int(x.split()[1]) // 1024 for x in open("/proc/self/status") if x.startswith("VmHWM:")][0])
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_peak_memory_does_not_grow_with_length(tmp_path):
+    """Silero and the music features over 6 and 18 minutes read from a PCM file: the peak stays put
+    (holding the samples would add 46 MB for the 12 minutes more, several times over in a whole-file VAD;
+    measured here: 276 and 295 MiB, and 295 MiB at 36 minutes)."""
+    peaks = {}
+    for minutes in (6, 18):
+        out = subprocess.run([sys.executable, "-c", _PEAK, str(minutes), str(tmp_path / f"{minutes}.f32")],
+                             capture_output=True, text=True, check=True)
+        peaks[minutes] = int(out.stdout.strip().splitlines()[-1])
+    assert peaks[18] - peaks[6] < 40, peaks
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_file_source_pickles_by_path(tmp_path):
+    import pickle
+
+    p = tmp_path / "x.f32"
+    np.arange(10, dtype="<f4").tofile(p)
+    src = FileSource(p, owned=True)
+    copy = pickle.loads(pickle.dumps(src))
+    np.testing.assert_array_equal(copy.read_samples(2, 5), [2, 3, 4])
+    copy.close()
+    assert p.exists()  # only the owner deletes
+    src.close()
+    assert not p.exists()
+
+
+def test_stale_pcm_of_a_dead_run_is_swept(tone_file, tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    stale = tmp_path / f".subpipe-pcm.{dead}.abc.f32"
+    stale.write_bytes(b"\0" * 8)
+    audio = media.open_audio(tone_file, stream_min_ms=0, temp_dir=tmp_path)
+    assert not stale.exists()
+    audio.close()
