@@ -157,6 +157,7 @@ def output_options(f):
                      help="Re-time the transcribed words by aligning them to the audio (sharper cue in- and "
                           "out-times; costs about as much again as transcribing)."),
         *sdh_options(),
+        *separation_options(),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -173,6 +174,23 @@ def sdh_options() -> list:
     ]
 
 
+def _with(options: list, f):
+    for o in reversed(options):
+        f = o(f)
+    return f
+
+
+def separation_options() -> list:
+    return [
+        click.option("--separate", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+                     help="Isolate the dialogue from music and effects (Spleeter 2-stem on onnxruntime) before "
+                          "VAD and transcription: auto decides per 20 s stretch from the bed's measured level."),
+        click.option("--dialogue-stem", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                     help="Transcribe this dialogue stem (or 5.1 mix: its centre) instead, timed against the "
+                          "media; it must have the media's length."),
+    ]
+
+
 def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes, script, strict, audio_stream,
                dialogue, topts, *, executor="local", jobs=1, threads=0, address=None):
     import signal
@@ -182,11 +200,17 @@ def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes
 
     sdh, sdh_label = topts.pop("sdh", False), topts.pop("sdh_label", None)
     refine_times = topts.pop("refine_times", False)
+    separate, dialogue_stem = topts.pop("separate", "auto"), topts.pop("dialogue_stem", None)
     options = RunOptions(transcribe=_topts(**topts), profile=profile, fps=fps, audio_stream=audio_stream,
                          dialogue=dialogue, index=not no_index, force=force, shot_changes=shot_changes,
                          script=str(script) if script else None, strict=strict, refine_times=refine_times,
                          sdh=sdh, sdh_label=sdh_label)
+    from dataclasses import replace
+
+    options = replace(options, separate=separate, dialogue_stem=str(dialogue_stem) if dialogue_stem else None)
     items = batch.collect(inputs, options)
+    if dialogue_stem and len(items) > 1:
+        raise click.UsageError("--dialogue-stem goes with one media file")
     if script and len(items) > 1:
         raise click.UsageError("--script goes with one media file (for many, a manifest with a `script` column)")
     if not items:
@@ -353,6 +377,7 @@ def extract(media, out, list_streams, audio_stream, dialogue):
               help="Transcript JSON to write.")
 @transcribe_options
 @media_options
+@lambda f: _with(separation_options(), f)
 @click.pass_obj
 def transcribe(obj, media, out, audio_stream, dialogue, **topts):
     """Transcribe MEDIA into a transcript JSON (words with times, utterances, provenance).
@@ -364,7 +389,9 @@ def transcribe(obj, media, out, audio_stream, dialogue, **topts):
     from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
     from .pipeline import RunOptions, TranscribeJob, transcribe_job
 
-    options = RunOptions(transcribe=_topts(**topts), audio_stream=audio_stream, dialogue=dialogue)
+    separate, stem = topts.pop("separate", "auto"), topts.pop("dialogue_stem", None)
+    options = RunOptions(transcribe=_topts(**topts), audio_stream=audio_stream, dialogue=dialogue,
+                         separate=separate, dialogue_stem=str(stem) if stem else None)
     info = m.probe(media)
     ensure_writable_dir(out.parent if str(out.parent) else Path("."))
     audio = m.extract_audio(media, stream=audio_stream, dialogue=dialogue, info=info)

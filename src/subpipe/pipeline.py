@@ -49,6 +49,8 @@ class RunOptions:
     shot_changes: bool = False  # detect cuts in the video (ffmpeg scene score, cached) for the timing rules
     sdh: bool = False  # SDH: sound cues over music without speech, dashes for two known speakers (sdh.py)
     sdh_label: str | None = None  # the music cue's text (default "[MUSIC]"; "♪" for a note)
+    separate: str = "auto"  # dialogue isolation before VAD/transcription: auto | on | off (separate.py)
+    dialogue_stem: str | None = None  # transcribe this dialogue stem instead, timed against the media
 
 
 @dataclass
@@ -243,7 +245,14 @@ def _checkpoint_matches(t: Transcript, media_sha: str, opts: RunOptions) -> bool
         and p.get("script_file") == _script_stamp(opts)
         and bool(p.get("refined")) == (opts.refine_times and not opts.script)
         and (not opts.sdh or p.get("sound_events") is not None)  # made before sound events were detected
+        and _separation_matches(p, opts)
     )
+
+
+def _separation_matches(p: dict[str, Any], opts: RunOptions) -> bool:
+    from .separate import dialogue_stamp
+
+    return (p.get("separation") or {}).get("request") == dialogue_stamp(opts.separate, opts.dialogue_stem)
 
 
 def plan(media: Path, out_root: Path, options: RunOptions, *, name: str | None = None,
@@ -288,6 +297,10 @@ def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
     media = Path(job.media)
     if audio is None:
         audio = media_mod.extract_audio(media, stream=opts.audio_stream, dialogue=opts.dialogue)
+    from .separate import dialogue_audio
+
+    original = audio
+    audio, sep_notes, sep_prov = dialogue_audio(audio, opts, media)  # the samples VAD and Whisper hear
     load_model(opts.transcribe)  # loading is not transcription time
     t1 = time.perf_counter()
     if opts.script:
@@ -308,7 +321,12 @@ def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
     prov["audio"] = {"stream": audio.stream, "dialogue": opts.dialogue}
     if opts.script:
         prov["script_file"] = _script_stamp(opts)
-    t = replace(t, notes=tuple(audio.notes) + t.notes, provenance=prov)
+    prov["separation"] = sep_prov
+    if audio is not original:  # sound events (SDH) come from the soundtrack as heard, not the dialogue
+        from .sound import detect_music
+
+        t = replace(t, events=detect_music(original.samples, words=t.words))
+    t = replace(t, notes=tuple(audio.notes) + sep_notes + t.notes, provenance=prov)
     return tj.to_dict(t), seconds
 
 
