@@ -67,6 +67,10 @@ MASK_EPS = 1e-10
 FILTERS = (16, 32, 64, 128, 256, 512)
 STEMS = ("vocals", "accompaniment")
 ONNX_OPSET = 17
+# The vocal mask never goes below this: the bed is kept 20 dB down rather than cut to nothing. Whisper copes
+# with a little music better than with the holes a hard mask leaves (librispeech + JFK under the Tears of
+# Steel bed at 0 dB, base: mix 40.0 % WER, mask 47.1 %, mask floored at 0.1 36.4 %).
+MASK_FLOOR = 0.1
 
 
 # ------------------------------------------------------------------ the graph
@@ -200,7 +204,7 @@ def istft(spec: np.ndarray, length: int) -> np.ndarray:
 class Separator:
     """A loaded separation graph: ``vocals(samples)`` returns the dialogue estimate at 16 kHz."""
 
-    def __init__(self, onnx_bytes_or_path, *, threads: int = 0, batch: int = 2):
+    def __init__(self, onnx_bytes_or_path, *, threads: int = 0, batch: int = 2, mask_floor: float = MASK_FLOOR):
         import onnxruntime as ort
 
         so = ort.SessionOptions()
@@ -210,6 +214,7 @@ class Separator:
         src = onnx_bytes_or_path if isinstance(onnx_bytes_or_path, bytes) else str(onnx_bytes_or_path)
         self.session = ort.InferenceSession(src, so, providers=["CPUExecutionProvider"])
         self.batch = batch
+        self.mask_floor = mask_floor
 
     def mask(self, mag: np.ndarray) -> np.ndarray:
         """Vocal ratio mask [n, N_BINS] for magnitudes [n, N_BINS] (16 kHz STFT, not yet scaled)."""
@@ -228,7 +233,8 @@ class Separator:
         if not len(x):
             return x.copy()
         spec = stft(x)
-        return istft(spec * self.mask(np.abs(spec)), len(x))
+        mask = np.maximum(self.mask(np.abs(spec)), np.float32(self.mask_floor))
+        return istft(spec * mask, len(x))
 
 
 # ------------------------------------------------------------------ install, cache, verify
