@@ -94,16 +94,29 @@ def main(argv: list[str] | None = None) -> int:
     if not (a.data / BED).is_file():
         print(f"needs {a.data / BED}", file=sys.stderr)
         return 1
+    text = "\n".join(report(a.model, a.data, a.sets.split(","))) + "\n"
+    if a.out:
+        a.out.parent.mkdir(parents=True, exist_ok=True)
+        a.out.write_text(text, encoding="utf-8")
+        print(f"wrote {a.out}")
+    else:
+        print(text)
+    return 0
+
+
+def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tuple[str, ...] = ("tuned", "held-out"),
+           heading: str = "#") -> list[str]:
+    """The section's markdown lines (bench_trailer.py appends them to trailer.md)."""
     t_start = time.perf_counter()
-    opts = TranscribeOptions(model=a.model)
+    opts = TranscribeOptions(model=model)
     whisper = load_model(opts).whisper
     sep.load_separator()  # build/verify once, outside the timings
-    bed = media.extract_audio(a.data / BED).samples
+    bed = media.extract_audio(data / BED).samples
     lines: list[str] = []
     say = lines.append
-    say("# Speech under a real film's music-and-effects bed")
+    say(f"{heading} Speech under a real film's music-and-effects bed")
     say("")
-    say(f"Run {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, model `{a.model}`, {os.cpu_count()} CPUs, "
+    say(f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, model `{a.model}`, {os.cpu_count()} CPUs, "
         f"`python bench/bench_bed.py`. Bed: *Tears of Steel* (CC BY 3.0, (CC) Blender Foundation, "
         "mango.blender.org), from 3 s, looped to the speech's length. Separation: Spleeter 2-stem "
         f"(`{sep.WHEEL_PIN}`) as `{sep.MODEL_NAME}` on onnxruntime, `--separate auto`.")
@@ -113,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     say("|---|---|---|---|---|---|---|")
     cpu_total = audio_total = 0.0
     clean_times = {}
-    for name in a.sets.split(","):
-        speech, ref = speech_set(a.data, name)
+    for name in sets:
+        speech, ref = speech_set(data, name)
         minutes = len(speech) / 16000 / 60
         for ratio in (None, *RATIOS):
             if ratio is None:
@@ -155,22 +168,15 @@ def main(argv: list[str] | None = None) -> int:
     raw_vad = run_raw(whisper, bed)
     text, _, notes, n_words = run_ours(bed, opts, "auto")
     text_on, _, _, n_on = run_ours(bed, opts, "on")
-    say("## The bare bed (no speech: every word is invented)")
+    say(f"{heading}# The bare bed (no speech: every word is invented)")
     say("")
     say(f"- raw faster-whisper, VAD off: {len(raw_novad.split())} words: {raw_novad[:160]!r}")
     say(f"- raw faster-whisper, VAD on: {len(raw_vad.split())} words: {raw_vad[:160]!r}")
     say(f"- **subpipe (auto): {n_words} words**; notes: {list(notes)}")
     say(f"- subpipe `--separate on`: {n_on} words {text_on[:120]!r}")
     say("")
-    say(f"Total bench time {time.perf_counter() - t_start:.0f} s.")
-    text = "\n".join(lines) + "\n"
-    if a.out:
-        a.out.parent.mkdir(parents=True, exist_ok=True)
-        a.out.write_text(text, encoding="utf-8")
-        print(f"wrote {a.out}")
-    else:
-        print(text)
-    return 0
+    say(f"Section time {time.perf_counter() - t_start:.0f} s.")
+    return lines
 
 
 if __name__ == "__main__":

@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA
 from subpipe import separate as sep
 from subpipe.errors import MediaError, ModelIntegrityError
+
+from conftest import SHARED_DATA
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BED = "music_effects/tears-of-steel-battle-clip-medium.webm"
@@ -169,7 +170,6 @@ def test_isolate_dialogue_notes_and_records_each_stretch(separator, bed):
 @pytest.mark.slow
 def test_minus_5_db_mix_transcribes_better_with_separation(separator, bed):
     import jiwer
-
     from whisper_normalizer.english import EnglishTextNormalizer
 
     from subpipe.transcribe import TranscribeOptions, transcribe_audio
