@@ -116,7 +116,7 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
     say = lines.append
     say(f"{heading} Speech under a real film's music-and-effects bed")
     say("")
-    say(f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, model `{a.model}`, {os.cpu_count()} CPUs, "
+    say(f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, model `{model}`, {os.cpu_count()} CPUs, "
         f"`python bench/bench_bed.py`. Bed: *Tears of Steel* (CC BY 3.0, (CC) Blender Foundation, "
         "mango.blender.org), from 3 s, looped to the speech's length. Separation: Spleeter 2-stem "
         f"(`{sep.WHEEL_PIN}`) as `{sep.MODEL_NAME}` on onnxruntime, `--separate auto`.")
