@@ -49,7 +49,9 @@ class RunOptions:
     shot_changes: bool = False  # detect cuts in the video (ffmpeg scene score, cached) for the timing rules
     sdh: bool = False  # SDH: sound cues over music without speech, dashes for two known speakers (sdh.py)
     sdh_label: str | None = None  # the music cue's text (default "[MUSIC]"; "♪" for a note)
-    separate: str = "auto"  # dialogue isolation before VAD/transcription: auto | on | off (separate.py)
+    # dialogue isolation before VAD/transcription: off | auto | on (separate.py). Off by default: on the real film
+    # bed it cost more words than it saved at 0 and -5 dB (bench/results/trailer_bed.md).
+    separate: str = "off"
     dialogue_stem: str | None = None  # transcribe this dialogue stem instead, timed against the media
 
 
@@ -252,7 +254,10 @@ def _checkpoint_matches(t: Transcript, media_sha: str, opts: RunOptions) -> bool
 def _separation_matches(p: dict[str, Any], opts: RunOptions) -> bool:
     from .separate import dialogue_stamp
 
-    return (p.get("separation") or {}).get("request") == dialogue_stamp(opts.separate, opts.dialogue_stem)
+    want = dialogue_stamp(opts.separate, opts.dialogue_stem)
+    if "separation" not in p:  # made before separation existed: the mix, as --separate off would transcribe it
+        return want == dialogue_stamp("off", None)
+    return (p.get("separation") or {}).get("request") == want
 
 
 def plan(media: Path, out_root: Path, options: RunOptions, *, name: str | None = None,
