@@ -12,7 +12,7 @@ same stretch; ``separate.mix_under_bed``). Two speech sets:
   for a choice.
 
 In one run, with one loaded model: raw faster-whisper (``WhisperModel.transcribe`` with its Silero VAD on,
-word timestamps on), subpipe with ``--separate off`` and subpipe as a plain run (``--separate auto``):
+word timestamps on), subpipe as a plain run (``--separate off``, the default) and with ``--separate auto``:
 ``isolate_dialogue`` then ``transcribe_audio``, as ``pipeline.transcribe_job`` does. Also: CPU seconds of
 separation per audio minute, the auto decision's cost on clean speech, and words invented on the bare bed.
 
@@ -119,9 +119,10 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
     say(f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, model `{model}`, {os.cpu_count()} CPUs, "
         f"`python bench/bench_bed.py`. Bed: *Tears of Steel* (CC BY 3.0, (CC) Blender Foundation, "
         "mango.blender.org), from 3 s, looped to the speech's length. Separation: Spleeter 2-stem "
-        f"(`{sep.WHEEL_PIN}`) as `{sep.MODEL_NAME}` on onnxruntime, `--separate auto`.")
+        f"(`{sep.WHEEL_PIN}`) as `{sep.MODEL_NAME}` on onnxruntime.")
     say("")
-    say("| speech set | audio | raw faster-whisper (VAD on) | subpipe `--separate off` | **subpipe (auto)** | "
+    say("| speech set | audio | raw faster-whisper (VAD on) | subpipe (plain run: `--separate off`) | "
+        "**subpipe `--separate auto`** | "
         "stretches separated | separation CPU s / audio min |")
     say("|---|---|---|---|---|---|---|")
     cpu_total = audio_total = 0.0
@@ -168,11 +169,13 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
     raw_vad = run_raw(whisper, bed)
     text, _, notes, n_words = run_ours(bed, opts, "auto")
     text_on, _, _, n_on = run_ours(bed, opts, "on")
+    _, _, _, n_off = run_ours(bed, opts, "off")
     say(f"{heading}# The bare bed (no speech: every word is invented)")
     say("")
     say(f"- raw faster-whisper, VAD off: {len(raw_novad.split())} words: {raw_novad[:160]!r}")
     say(f"- raw faster-whisper, VAD on: {len(raw_vad.split())} words: {raw_vad[:160]!r}")
-    say(f"- **subpipe (auto): {n_words} words**; notes: {list(notes)}")
+    say(f"- subpipe (plain run, `--separate off`): {n_off} words")
+    say(f"- **subpipe `--separate auto`: {n_words} words**; notes: {list(notes)}")
     say(f"- subpipe `--separate on`: {n_on} words {text_on[:120]!r}")
     say("")
     say(f"Section time {time.perf_counter() - t_start:.0f} s.")
