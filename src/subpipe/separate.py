@@ -483,7 +483,9 @@ def dialogue_audio(audio, opts, media_path: Path):
         stem = Path(opts.dialogue_stem)
         if not stem.is_file():
             raise MediaError("no such dialogue stem", path=stem)
-        got = media_mod.extract_audio(stem, dialogue="centre")
+        info = media_mod.probe(stem)
+        centre = bool(info.audio_streams) and info.audio_streams[0].has_centre  # a 5.1 file: its centre
+        got = media_mod.extract_audio(stem, dialogue="centre" if centre else "mix", info=info)
         diff_ms = (len(got.samples) - len(audio.samples)) * 1000 / audio.sample_rate
         if abs(diff_ms) > STEM_TOLERANCE_MS:
             raise MediaError(
@@ -493,7 +495,7 @@ def dialogue_audio(audio, opts, media_path: Path):
         n = len(audio.samples)
         samples = np.zeros(n, np.float32)
         samples[:min(n, len(got.samples))] = got.samples[:n]
-        notes = (f"dialogue: transcribed from the stem {stem.name} ({'; '.join(got.notes) or 'downmixed'}), "
+        notes = (f"dialogue: transcribed from the stem {stem.name}{' (its centre channel)' if centre else ''}, "
                  f"timed against {media_path.name}",)
         if diff_ms:
             notes += (f"dialogue: the stem differs from the media by {diff_ms:+.0f} ms at the end; "
