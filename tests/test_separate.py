@@ -132,10 +132,12 @@ def test_stft_round_trip_is_exact():
 def test_separation_improves_si_sdr_of_speech_under_the_bed(separator, bed):
     speech = _load("librispeech/2412-153948-0000.flac")
     mix, clean = sep.mix_under_bed(speech, bed[30 * 16000:], -5)
-    vocals = separator.vocals(mix)
+    spec = sep.stft(mix)
+    raw = sep.istft(spec * separator.mask(np.abs(spec)), len(mix))  # the network's own mask, no floor
+    assert si_sdr(raw, clean) - si_sdr(mix, clean) > 4.0  # measured: about +8 dB
+    vocals = separator.vocals(mix)  # what the pipeline uses: the bed turned down by at most 6 dB
     assert len(vocals) == len(mix)
-    before, after = si_sdr(mix, clean), si_sdr(vocals, clean)
-    assert after - before > 4.0, (before, after)  # measured: about +8 dB
+    assert si_sdr(mix, clean) + 1.0 < si_sdr(vocals, clean) < si_sdr(raw, clean)
 
 
 def test_auto_separates_mixes_and_leaves_clean_speech_alone(bed):
@@ -169,8 +171,8 @@ def test_isolate_dialogue_notes_and_records_each_stretch(separator, bed):
 # ------------------------------------------------------------------ transcription (slow: two Whisper runs)
 @pytest.mark.slow
 def test_minus_10_db_mix_transcribes_better_with_separation(separator, bed):
-    """The bench's tuned set at -10 dB (bench_bed.py: off 95.7 %, separated 75.0 %). At 0 and -5 dB the
-    separation does not help on this bed (see bench/results/trailer_bed.md), so that is not asserted."""
+    """The bench's tuned set at -10 dB (bench_bed.py: off 95.7 %, separated 72.1 %). Short single clips at
+    -5 dB swing either way by a few words, so the larger set is the one asserted."""
     import jiwer
     from whisper_normalizer.english import EnglishTextNormalizer
 

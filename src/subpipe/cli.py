@@ -182,10 +182,9 @@ def _with(options: list, f):
 
 def separation_options() -> list:
     return [
-        click.option("--separate", type=click.Choice(["off", "auto", "on"]), default="off", show_default=True,
-                     help="Isolate the dialogue from music and effects (Spleeter 2-stem on onnxruntime) before "
-                          "VAD and transcription: auto decides per 20 s stretch from the bed's measured level. "
-                          "Measured to help only when the score is ~10 dB louder than the voices."),
+        click.option("--separate", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+                     help="Turn music and effects down under the dialogue (Spleeter 2-stem on onnxruntime) before "
+                          "VAD and transcription: auto decides per 20 s stretch from the bed's measured level."),
         click.option("--dialogue-stem", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
                      help="Transcribe this dialogue stem (or 5.1 mix: its centre) instead, timed against the "
                           "media; it must have the media's length."),
@@ -201,7 +200,7 @@ def _run_batch(obj, inputs, out, db, no_index, profile, fps, force, shot_changes
 
     sdh, sdh_label = topts.pop("sdh", False), topts.pop("sdh_label", None)
     refine_times = topts.pop("refine_times", False)
-    separate, dialogue_stem = topts.pop("separate", "off"), topts.pop("dialogue_stem", None)
+    separate, dialogue_stem = topts.pop("separate", "auto"), topts.pop("dialogue_stem", None)
     options = RunOptions(transcribe=_topts(**topts), profile=profile, fps=fps, audio_stream=audio_stream,
                          dialogue=dialogue, index=not no_index, force=force, shot_changes=shot_changes,
                          script=str(script) if script else None, strict=strict, refine_times=refine_times,
@@ -390,7 +389,7 @@ def transcribe(obj, media, out, audio_stream, dialogue, **topts):
     from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
     from .pipeline import RunOptions, TranscribeJob, transcribe_job
 
-    separate, stem = topts.pop("separate", "off"), topts.pop("dialogue_stem", None)
+    separate, stem = topts.pop("separate", "auto"), topts.pop("dialogue_stem", None)
     options = RunOptions(transcribe=_topts(**topts), audio_stream=audio_stream, dialogue=dialogue,
                          separate=separate, dialogue_stem=str(stem) if stem else None)
     info = m.probe(media)

@@ -49,9 +49,7 @@ class RunOptions:
     shot_changes: bool = False  # detect cuts in the video (ffmpeg scene score, cached) for the timing rules
     sdh: bool = False  # SDH: sound cues over music without speech, dashes for two known speakers (sdh.py)
     sdh_label: str | None = None  # the music cue's text (default "[MUSIC]"; "♪" for a note)
-    # dialogue isolation before VAD/transcription: off | auto | on (separate.py). Off by default: on the real film
-    # bed it cost more words than it saved at 0 and -5 dB (bench/results/trailer_bed.md).
-    separate: str = "off"
+    separate: str = "auto"  # dialogue isolation before VAD/transcription: auto | on | off (separate.py)
     dialogue_stem: str | None = None  # transcribe this dialogue stem instead, timed against the media
 
 
