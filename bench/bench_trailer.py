@@ -249,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default="base")
     ap.add_argument("--mixes", type=Path, default=None, help="build the mixes here (default: a temp folder)")
     ap.add_argument("--no-prefilter", action="store_true", help="skip the pre-filter comparison")
+    ap.add_argument("--no-bed", action="store_true", help="skip the real film bed with dialogue separation")
     a = ap.parse_args(argv)
     if not a.data.is_dir():
         print(f"no data at {a.data}", file=sys.stderr)
@@ -471,6 +472,11 @@ def main(argv: list[str] | None = None) -> int:
     say("")
     lines += vad_sweep(trailer + clean + [intro, mixed, music, silence])
     say("")
+    if not a.no_bed:  # the real film bed and dialogue separation (bench_bed.py)
+        import bench_bed
+
+        lines += bench_bed.report(a.model, a.data, heading="##")
+        say("")
     say(f"Total bench time {time.perf_counter() - t_start:.0f} s.")
     text = "\n".join(lines) + "\n"
     if a.out:

@@ -94,12 +94,13 @@ def extract(media: Path | str, output: Path | str, *, audio_stream: int | None =
 # ---------------------------------------------------------------- transcribe / align / conform
 def transcribe(media: Path | str, *, options: TranscribeOptions | None = None, output: Path | str | None = None,
                audio_stream: int | None = None, dialogue: str = "mix", speakers: str = "auto",
-               speaker_samples: Sequence[tuple[str, str]] = (),
-               progress: Progress | None = None) -> Transcript:
+               speaker_samples: Sequence[tuple[str, str]] = (), separate: str = "auto",
+               dialogue_stem: Path | str | None = None, progress: Progress | None = None) -> Transcript:
     """Transcribe ``media`` (words with times and speakers, utterances, provenance); write the transcript JSON
     to ``output`` if given. The file is the checkpoint ``run`` writes, so a later run reuses it.
     ``speakers``: "auto" (count estimated), a count "N", or "off"; ``speaker_samples``: (NAME, audio file)
-    pairs whose voices name the speakers they match."""
+    pairs whose voices name the speakers they match. ``separate``: dialogue isolation under a score ("auto"
+    decides per stretch, "on", "off"); ``dialogue_stem``: transcribe this stem instead, timed against ``media``."""
     from . import media as m
     from .formats import transcript_json as tj
     from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
@@ -107,7 +108,8 @@ def transcribe(media: Path | str, *, options: TranscribeOptions | None = None, o
 
     media = Path(media)
     run_opts = RunOptions(transcribe=options or TranscribeOptions(), audio_stream=audio_stream, dialogue=dialogue,
-                          speakers=speakers, speaker_samples=tuple((str(a), str(b)) for a, b in speaker_samples))
+                          speakers=speakers, speaker_samples=tuple((str(a), str(b)) for a, b in speaker_samples),
+                          separate=separate, dialogue_stem=str(dialogue_stem) if dialogue_stem else None)
     info = m.probe(media)
     if output is not None:
         ensure_writable_dir(_parent(Path(output)))
@@ -342,6 +344,8 @@ class BatchOptions:
     script_encoding: str | None = None  # the script's text encoding (default: a BOM, else UTF-8)
     speakers: str = "auto"  # speaker labels: "auto" (count estimated), a count "N", or "off"
     speaker_samples: tuple[tuple[str, str], ...] = ()  # (NAME, audio file): enrolled voices that name speakers
+    separate: str = "auto"  # dialogue isolation under a score: auto (per stretch) | on | off
+    dialogue_stem: Path | None = None  # transcribe this dialogue stem instead (one media file only)
     sdh: bool = False
     sdh_label: str | None = None
     audio_stream: int | None = None
@@ -360,7 +364,8 @@ class BatchOptions:
                           script=str(self.script) if self.script else None, strict=self.strict,
                           refine_times=self.refine_times, timing=self.timing, sdh=self.sdh,
                           sdh_label=self.sdh_label, script_encoding=self.script_encoding,
-                          speakers=self.speakers, speaker_samples=self.speaker_samples)
+                          speakers=self.speakers, speaker_samples=self.speaker_samples, separate=self.separate,
+                          dialogue_stem=str(self.dialogue_stem) if self.dialogue_stem else None)
 
     @property
     def db_path(self) -> Path | None:
@@ -400,6 +405,8 @@ def batch(inputs: Sequence[Path | str], options: BatchOptions | None = None, *,
     items = b.collect([Path(p) for p in inputs], opts.run_options())
     if opts.script and len(items) > 1:
         raise UsageError("--script goes with one media file (for many, a manifest with a `script` column)")
+    if opts.dialogue_stem and len(items) > 1:
+        raise UsageError("--dialogue-stem goes with one media file")
     if not items:
         raise SubpipeError("no media files found", hint="give media files, folders holding media, or a manifest")
     workers, threads = opts.workers()

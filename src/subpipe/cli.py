@@ -172,6 +172,7 @@ def output_options(f):
         click.option("--encoding", "script_encoding", default=None,
                      help="With --script: its text encoding (default: a BOM, else UTF-8), e.g. cp1252."),
         *speaker_options(),
+        *separation_options(),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -198,6 +199,24 @@ def speaker_options() -> list:
     ]
 
 
+def _with(options: list, f):
+    for o in reversed(options):
+        f = o(f)
+    return f
+
+
+def separation_options() -> list:
+    return [
+        click.option("--separate", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+                     help="Turn music and effects down under the dialogue (Spleeter 2-stem on onnxruntime) before "
+                          "VAD and transcription: auto decides per 20 s stretch from the bed's measured level."),
+        click.option("--dialogue-stem", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                     help="Transcribe this dialogue stem (or 5.1 mix: its centre) instead, timed against the "
+                          "media; it must have the media's length."),
+    ]
+
+
+
 def _speaker_run_options(topts: dict) -> dict:
     from .diarize import parse_mode, parse_samples
 
@@ -218,10 +237,12 @@ def _batch_options(out, db, no_index, profile, fps, force, shot_changes, script,
     if refine_times:
         log.warning("--refine-times is deprecated: accurate word times are the default now (--timing)")
     spk = _speaker_run_options(topts)
+    separate, dialogue_stem = topts.pop("separate", "auto"), topts.pop("dialogue_stem", None)
     return BatchOptions(output=out, db=db, index=not no_index, profile=profile, fps=fps, force=force,
                         shot_changes=shot_changes, script=script, strict=strict, refine_times=refine_times,
                         timing=timing, script_encoding=script_encoding,
                         sdh=sdh, sdh_label=sdh_label, audio_stream=audio_stream, dialogue=dialogue,
+                        separate=separate, dialogue_stem=dialogue_stem,
                         transcribe=_topts(**topts), **spk, **batch)
 
 
@@ -386,6 +407,7 @@ def extract(media, out, list_streams, audio_stream, dialogue):
 @media_options
 @speaker_options()[0]
 @speaker_options()[1]
+@lambda f: _with(separation_options(), f)
 @click.pass_obj
 def transcribe(obj, media, out, audio_stream, dialogue, **topts):
     """Transcribe MEDIA into a transcript JSON (words with times, utterances, provenance).
@@ -395,10 +417,11 @@ def transcribe(obj, media, out, audio_stream, dialogue, **topts):
     from . import api
 
     spk = _speaker_run_options(topts)
+    separate, stem = topts.pop("separate", "auto"), topts.pop("dialogue_stem", None)
     with _Bar(obj["quiet"]) as bar:
         bar.start(media.name)
         t = api.transcribe(media, options=_topts(**topts), output=out, audio_stream=audio_stream, dialogue=dialogue,
-                           progress=bar, **spk)
+                           progress=bar, separate=separate, dialogue_stem=stem, **spk)
     if not obj["quiet"]:
         click.echo(f"wrote {out}: {len(t.words)} words, {len(t.utterances)} utterances, language {t.language}")
         if t.speakers:

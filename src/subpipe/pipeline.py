@@ -53,6 +53,8 @@ class RunOptions:
     timing: str = "accurate"  # "accurate": word times re-timed on the acoustics (wordtiming.py); "fast": Whisper's
     speakers: str = "auto"  # diarization (diarize.py): "auto" (count estimated), "off", or a count "N"
     speaker_samples: tuple[tuple[str, str], ...] = ()  # enrolled voices (NAME, audio file) that name speakers
+    separate: str = "auto"  # dialogue isolation before VAD/transcription: auto | on | off (separate.py)
+    dialogue_stem: str | None = None  # transcribe this dialogue stem instead, timed against the media
 
 
 @dataclass
@@ -251,6 +253,7 @@ def _checkpoint_matches(t: Transcript, media_sha: str, opts: RunOptions) -> bool
         and (p.get("timing") or {}).get("method") == _timing_method(opts)
         and (not opts.sdh or p.get("sound_events") is not None)  # made before sound events were detected
         and _diarization_matches(p.get("diarization"), opts)
+        and _separation_matches(p, opts)
     )
 
 
@@ -264,6 +267,15 @@ def _diarization_matches(stamp: Any, opts: RunOptions) -> bool:
     from .diarize import provenance_matches
 
     return provenance_matches(stamp, _diarize_options(opts))
+
+
+def _separation_matches(p: dict[str, Any], opts: RunOptions) -> bool:
+    from .separate import dialogue_stamp
+
+    want = dialogue_stamp(opts.separate, opts.dialogue_stem)
+    if "separation" not in p:  # made before separation existed: the mix, as --separate off would transcribe it
+        return want == dialogue_stamp("off", None)
+    return (p.get("separation") or {}).get("request") == want
 
 
 def plan(media: Path, out_root: Path, options: RunOptions, *, name: str | None = None,
@@ -319,6 +331,10 @@ def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
 def _transcribe_job(job: TranscribeJob, progress: Progress | None, audio: Any) -> tuple[dict[str, Any], float]:
     opts = job.options
     media = Path(job.media)
+    from .separate import dialogue_audio
+
+    original = audio
+    audio, sep_notes, sep_prov = dialogue_audio(audio, opts, media)  # the samples VAD and Whisper hear
     load_model(opts.transcribe)  # loading is not transcription time
     t1 = time.perf_counter()
     if opts.script:
@@ -337,7 +353,12 @@ def _transcribe_job(job: TranscribeJob, progress: Progress | None, audio: Any) -
     prov["audio"] = {"stream": audio.stream, "dialogue": opts.dialogue}
     if opts.script:
         prov["script_file"] = _script_stamp(opts)
-    t = replace(t, notes=tuple(audio.notes) + t.notes, provenance=prov)
+    prov["separation"] = sep_prov
+    if audio is not original:  # sound events (SDH) come from the soundtrack as heard, not the dialogue
+        from .sound import detect_music
+
+        t = replace(t, events=detect_music(original.samples, words=t.words))
+    t = replace(t, notes=tuple(audio.notes) + sep_notes + t.notes, provenance=prov)
     from .diarize import label_speakers  # speaker labels (unless --speakers off); one per channel when so
 
     t = label_speakers(media, audio.samples, t, _diarize_options(opts), transcribe=None if opts.script else (

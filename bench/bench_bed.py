@@ -1,0 +1,186 @@
+#!/usr/bin/env python
+"""Speech under a real film's music-and-effects bed: subpipe (dialogue separation, auto) against raw faster-whisper.
+
+The bed is ../shared/data/music_effects (70 s of *Tears of Steel*: orchestral score, explosions, sweeps;
+CC BY 3.0, (CC) Blender Foundation, mango.blender.org). Speech from ../shared/data is laid under it at
+0, -5 and -10 dB speech-to-music (speech RMS over its active samples against the bed's RMS over the
+same stretch; ``separate.mix_under_bed``). Two speech sets:
+
+- ``tuned``: the four LibriSpeech utterances and JFK, the set the separation's mask floor and the
+  ``auto`` threshold were chosen on;
+- ``held-out``: the five LibriVox *Sense and Sensibility* sentences and the AMI meeting clip, never used
+  for a choice.
+
+In one run, with one loaded model: raw faster-whisper (``WhisperModel.transcribe`` with its Silero VAD on,
+word timestamps on), subpipe as a plain run (``--separate off``, the default) and with ``--separate auto``:
+``isolate_dialogue`` then ``transcribe_audio``, as ``pipeline.transcribe_job`` does. Also: CPU seconds of
+separation per audio minute, the auto decision's cost on clean speech, and words invented on the bare bed.
+
+Usage: python bench/bench_bed.py [--out bench/results/trailer_bed.md] [--model base]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from scoring import normalize_english, read_reference  # noqa: E402
+
+from subpipe import media  # noqa: E402
+from subpipe import separate as sep  # noqa: E402
+from subpipe.transcribe import TranscribeOptions, load_model, transcribe_audio  # noqa: E402
+
+DEFAULT_DATA = Path(os.environ.get("SUBPIPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+BED = "music_effects/tears-of-steel-battle-clip-medium.webm"
+BED_OFFSET_S = 3  # the bed's first seconds are a fade-in
+RATIOS = (0.0, -5.0, -10.0)
+GAP_S = 0.5
+
+
+def speech_set(data: Path, name: str) -> tuple[np.ndarray, str]:
+    if name == "tuned":
+        files = sorted((data / "librispeech").glob("*.flac")) + sorted((data / "librispeech").glob("*.wav"))
+        files.append(data / "jfk" / "jfk.flac")
+    else:
+        files = sorted((data / "librivox_sense_sensibility").glob("*.wav"))
+        files.append(data / "ami_meeting" / "ES2011a.Headset-0_40s-46s.wav")
+    gap = np.zeros(int(GAP_S * 16000), np.float32)
+    parts, refs = [], []
+    for f in files:
+        parts += [media.extract_audio(f).samples, gap]
+        refs.append(read_reference(f))
+    return np.concatenate(parts), " ".join(refs)
+
+
+def wer(ref: str, hyp: str) -> tuple[int, int]:
+    import jiwer
+
+    r, h = normalize_english(ref), normalize_english(hyp)
+    o = jiwer.process_words(r, h if h else "")
+    return o.substitutions + o.deletions + o.insertions, len(r.split())
+
+
+def run_raw(whisper, x: np.ndarray) -> str:
+    segs, _ = whisper.transcribe(x, vad_filter=True, word_timestamps=True, beam_size=5)
+    return " ".join(s.text for s in segs)
+
+
+def run_ours(x: np.ndarray, opts: TranscribeOptions, mode: str) -> tuple[str, float, tuple[str, ...], int]:
+    """(text, separation CPU seconds, notes, words) of a plain run's transcription step."""
+    c0 = time.process_time()
+    y, notes, _ = sep.isolate_dialogue(x, 16000, sep.SeparateOptions(mode=mode))
+    cpu = time.process_time() - c0
+    t = transcribe_audio(y, opts)
+    return " ".join(w.text for w in t.words), cpu, notes + t.notes, len(t.words)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--model", default="base")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--sets", default="tuned,held-out")
+    a = ap.parse_args(argv)
+    if not (a.data / BED).is_file():
+        print(f"needs {a.data / BED}", file=sys.stderr)
+        return 1
+    text = "\n".join(report(a.model, a.data, a.sets.split(","))) + "\n"
+    if a.out:
+        a.out.parent.mkdir(parents=True, exist_ok=True)
+        a.out.write_text(text, encoding="utf-8")
+        print(f"wrote {a.out}")
+    else:
+        print(text)
+    return 0
+
+
+def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tuple[str, ...] = ("tuned", "held-out"),
+           heading: str = "#") -> list[str]:
+    """The section's markdown lines (bench_trailer.py appends them to trailer.md)."""
+    t_start = time.perf_counter()
+    opts = TranscribeOptions(model=model)
+    whisper = load_model(opts).whisper
+    sep.load_separator()  # build/verify once, outside the timings
+    bed = media.extract_audio(data / BED).samples
+    lines: list[str] = []
+    say = lines.append
+    say(f"{heading} Speech under a real film's music-and-effects bed")
+    say("")
+    say(f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, model `{model}`, {os.cpu_count()} CPUs, "
+        f"`python bench/bench_bed.py`. Bed: *Tears of Steel* (CC BY 3.0, (CC) Blender Foundation, "
+        "mango.blender.org), from 3 s, looped to the speech's length. Separation: Spleeter 2-stem "
+        f"(`{sep.WHEEL_PIN}`) as `{sep.MODEL_NAME}` on onnxruntime.")
+    say("")
+    say("| speech set | audio | raw faster-whisper (VAD on) | subpipe (plain run: `--separate off`) | "
+        "**subpipe `--separate auto`** | "
+        "stretches separated | separation CPU s / audio min |")
+    say("|---|---|---|---|---|---|---|")
+    cpu_total = audio_total = 0.0
+    clean_times = {}
+    for name in sets:
+        speech, ref = speech_set(data, name)
+        minutes = len(speech) / 16000 / 60
+        for ratio in (None, *RATIOS):
+            if ratio is None:
+                x = speech
+                label = "clean"
+            else:
+                x, _ = sep.mix_under_bed(speech, bed[BED_OFFSET_S * 16000:], ratio)
+                label = f"{ratio:+.0f} dB"
+            raw = wer(ref, run_raw(whisper, x))
+            off_t0 = time.perf_counter()
+            off = wer(ref, run_ours(x, opts, "off")[0])
+            off_s = time.perf_counter() - off_t0
+            auto_t0 = time.perf_counter()
+            text, cpu, notes, _ = run_ours(x, opts, "auto")
+            auto_s = time.perf_counter() - auto_t0
+            ours = wer(ref, text)
+            n_sep = sum(1 for n in notes if n.startswith("separation: dialogue isolated"))
+            stretches = sep.measure(x)
+            done = sum(s.separated for s in stretches)
+            if ratio is None:
+                clean_times[name] = (off_s, auto_s, cpu)
+            else:
+                cpu_total += cpu
+                audio_total += minutes
+            say(f"| {name} ({minutes * 60:.0f} s) | {label} | {raw[0] / raw[1]:.1%} | {off[0] / off[1]:.1%} | "
+                f"**{ours[0] / ours[1]:.1%}** | {done}/{len(stretches)} ({n_sep} run(s)) | "
+                f"{cpu / minutes:.2f} |")
+    say("")
+    say(f"Separation cost over all mixes: **{cpu_total / max(audio_total, 1e-9):.2f} CPU s per audio minute** "
+        "(process time of `isolate_dialogue`: level measurement, STFT, network, inverse STFT).")
+    say("")
+    for name, (off_s, auto_s, cpu) in clean_times.items():
+        say(f"- clean `{name}`: transcription {off_s:.1f} s with `--separate off`, {auto_s:.1f} s with auto "
+            f"(auto's measurement {cpu:.2f} CPU s; no stretch separated means nothing else is spent).")
+    say("")
+    # ---- the bare bed
+    raw_novad = " ".join(s.text for s in whisper.transcribe(bed, vad_filter=False)[0])
+    raw_vad = run_raw(whisper, bed)
+    text, _, notes, n_words = run_ours(bed, opts, "auto")
+    text_on, _, _, n_on = run_ours(bed, opts, "on")
+    _, _, _, n_off = run_ours(bed, opts, "off")
+    say(f"{heading}# The bare bed (no speech: every word is invented)")
+    say("")
+    say(f"- raw faster-whisper, VAD off: {len(raw_novad.split())} words: {raw_novad[:160]!r}")
+    say(f"- raw faster-whisper, VAD on: {len(raw_vad.split())} words: {raw_vad[:160]!r}")
+    say(f"- subpipe (plain run, `--separate off`): {n_off} words")
+    say(f"- **subpipe `--separate auto`: {n_words} words**; notes: {list(notes)}")
+    say(f"- subpipe `--separate on`: {n_on} words {text_on[:120]!r}")
+    say("")
+    say(f"Section time {time.perf_counter() - t_start:.0f} s.")
+    return lines
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

