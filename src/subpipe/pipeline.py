@@ -371,7 +371,9 @@ def _timing_method(opts: RunOptions) -> str | None:
 
     if opts.timing not in ("accurate", "fast"):
         raise SubpipeError(f"unknown timing {opts.timing!r} (use accurate or fast)")
-    return METHOD if opts.timing == "accurate" and not opts.script else None
+    if opts.script:  # align() puts the script's words on the acoustics itself (align/core.py)
+        return METHOD
+    return METHOD if opts.timing == "accurate" else None
 
 
 def retime_for(opts: RunOptions, t: Transcript, audio: media_mod.Audio) -> Transcript:
