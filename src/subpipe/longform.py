@@ -345,8 +345,10 @@ def _decode_block(pipe: Any, source: Any, group: list[list[dict]], options: Any,
     del audio
     out: list[list[Segment]] = [[] for _ in group]
     for seg in restore_speech_timestamps(segments, flat, SAMPLE_RATE):
-        j = seeks.get(int(seg.seek), None)
-        if j is None:  # pragma: no cover - faster-whisper changed how it numbers windows
+        found = seeks.get(int(seg.seek), None)
+        if found is not None:
+            j = found
+        else:  # pragma: no cover - faster-whisper changed how it numbers windows
             j = min(range(len(group)), key=lambda k: abs(int(clips[k]["start"] * 100) - seg.seek))
         ws, prev = [], None
         for w in seg.words or ():

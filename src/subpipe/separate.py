@@ -363,7 +363,7 @@ def measure(samples: np.ndarray, options: SeparateOptions | None = None, sr: int
     level, _, _ = frame_features(samples, sr)
     duration_ms = len(samples) * 1000 // sr
     per = max(1, opts.stretch_ms // VAD_HOP_MS)
-    out = []
+    out: list[Stretch] = []
     for a in range(0, len(level), per):
         lv = level[a:a + per]
         start, end = a * VAD_HOP_MS, min((a + per) * VAD_HOP_MS, duration_ms)
@@ -497,7 +497,7 @@ def dialogue_audio(audio, opts, media_path: Path):
         n = len(audio.samples)
         samples = np.zeros(n, np.float32)
         samples[:min(n, len(got.samples))] = got.samples[:n]
-        notes = (f"dialogue: transcribed from the stem {stem.name}{' (its centre channel)' if centre else ''}, "
+        notes: tuple[str, ...] = (f"dialogue: transcribed from the stem {stem.name}{' (its centre channel)' if centre else ''}, "
                  f"timed against {media_path.name}",)
         if diff_ms:
             notes += (f"dialogue: the stem differs from the media by {diff_ms:+.0f} ms at the end; "

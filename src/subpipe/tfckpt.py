@@ -153,7 +153,7 @@ def read_checkpoint(prefix: Path) -> dict[str, np.ndarray]:
         raise ModelIntegrityError("multi-shard checkpoints are not supported", path=index)
     data_path = prefix.with_name(prefix.name + ".data-00000-of-00001")
     raw = data_path.read_bytes()
-    out = {}
+    out: dict[str, np.ndarray] = {}
     for name, e in sorted(entries.items()):
         dtype = _DTYPES.get(e.dtype)
         if dtype is None:
