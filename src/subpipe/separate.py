@@ -497,8 +497,9 @@ def dialogue_audio(audio, opts, media_path: Path):
         n = len(audio.samples)
         samples = np.zeros(n, np.float32)
         samples[:min(n, len(got.samples))] = got.samples[:n]
-        notes: tuple[str, ...] = (f"dialogue: transcribed from the stem {stem.name}{' (its centre channel)' if centre else ''}, "
-                 f"timed against {media_path.name}",)
+        centre_note = " (its centre channel)" if centre else ""
+        notes: tuple[str, ...] = (f"dialogue: transcribed from the stem {stem.name}{centre_note}, "
+                                  f"timed against {media_path.name}",)
         if diff_ms:
             notes += (f"dialogue: the stem differs from the media by {diff_ms:+.0f} ms at the end; "
                       f"{'cut' if diff_ms > 0 else 'padded with silence'} to the media's length",)
