@@ -114,12 +114,7 @@ class UsageError(SubpipeError):
 
 
 def _shown(path: str | Path) -> str:
-    """A path as printable text: bytes that are not UTF-8 shown as \\xNN (see fsio.display_name)."""
-    import os
+    """A path as printable text: bytes that are not UTF-8 shown as \\xNN (fsio.display_name's one rule)."""
+    from .fsio import display_name  # imported here: fsio imports this module
 
-    text = str(path)
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    return display_name(path)
