@@ -268,7 +268,15 @@ def transcribe_audio(
     if spans:
         langs = sorted({s.language for s in spans})
         notes.append(f"languages by utterance: {', '.join(langs)} ({len(spans)} stretch(es))")
-    provenance = {
+    provenance = _provenance(loaded, options, {"engine": engine}, spans, media_sha256, media_name)
+    events = detect_music(samples, words=words, speech=speech) if duration_ms else ()
+    return _assemble(words, language, duration_ms, notes, provenance, dropped, translation, events)
+
+
+
+def _provenance(loaded: LoadedModel, options: TranscribeOptions, decoder: dict[str, Any], spans: list,
+                media_sha256: str | None, media_name: str | None) -> dict[str, Any]:
+    provenance: dict[str, Any] = {
         "tool": "subpipe",
         "version": __version__,
         "model": {
@@ -287,7 +295,7 @@ def transcribe_audio(
             "reproducible": options.deterministic,
             "blas_threads": 1,
         },
-        "decoder": {"engine": engine},
+        "decoder": decoder,
     }
     if spans:
         provenance["language_spans"] = [
@@ -296,23 +304,7 @@ def transcribe_audio(
         ]
     if media_sha256:
         provenance["media"] = {"sha256": media_sha256, "name": media_name}
-    events = detect_music(samples, words=words, speech=speech) if duration_ms else ()
-    provenance["sound_events"] = SOUND_DETECTOR
-    utterances: tuple = ()
-    for lang, run in language_runs(words, language):
-        utterances += build_utterances(run, lang)
-    return Transcript(
-        words=tuple(words),
-        language=language,
-        duration_ms=duration_ms,
-        utterances=utterances,
-        notes=tuple(notes),
-        provenance=provenance,
-        dropped=tuple(dropped),
-        translation=tuple(translation),
-        events=events,
-    )
-
+    return provenance
 
 
 def _transcribe_long(loaded: LoadedModel, audio: Any, options: TranscribeOptions, engine: str, duration_ms: int,
@@ -361,30 +353,15 @@ def _transcribe_long(loaded: LoadedModel, audio: Any, options: TranscribeOptions
         decoder["batch_size"] = options.batch_size
         decoder["temperature"] = 0.0
         decoder.update(STATS)  # windows, and how many were decoded again sequentially or continued
-    provenance: dict[str, Any] = {
-        "tool": "subpipe",
-        "version": __version__,
-        "model": {
-            "name": loaded.resolved.name,
-            "sha256": loaded.resolved.sha256,
-            "source": loaded.resolved.source,
-            "verified": loaded.resolved.verified,
-        },
-        "device": loaded.device,
-        "compute_type": loaded.compute_type,
-        "options": options.provenance(),
-        "engine": _engine_versions(),
-        "decoder": decoder,
-    }
-    if spans:
-        provenance["language_spans"] = [
-            {"start_ms": s.start_ms, "end_ms": s.end_ms, "language": s.language, "probability": s.probability}
-            for s in spans
-        ]
-    if media_sha256:
-        provenance["media"] = {"sha256": media_sha256, "name": media_name}
+    provenance = _provenance(loaded, options, decoder, spans, media_sha256, media_name)
     speech = res.speech if res else None
     events = detect_music_source(source, words=words, speech=speech) if duration_ms else ()
+    return _assemble(words, language, duration_ms, notes, provenance, dropped, translation, events)
+
+
+def _assemble(words: list[Word], language: str | None, duration_ms: int, notes: list[str],
+              provenance: dict[str, Any], dropped: list[Dropped], translation: list[Word], events: tuple
+              ) -> Transcript:
     provenance["sound_events"] = SOUND_DETECTOR
     utterances: tuple = ()
     for lang, run in language_runs(words, language):
