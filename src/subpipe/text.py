@@ -8,11 +8,16 @@ Script classes (one set of ranges for the whole package):
 - ``BOPOMOFO``; ``HANGUL`` (Korean is written with spaces between words, so it is not *unspaced*);
 - ``UNSPACED`` = HAN + KANA + BOPOMOFO: scripts whose words are not separated by spaces, so each
   character is a token for matching and searching.
+- ``CHARWISE`` = UNSPACED + HANGUL: what the aligner compares character by character (see there why
+  Hangul is in it).
 
 Normalisers, named by what they are for (they differ on purpose):
 
 - :func:`normalise_for_matching`: NFKC, lower case, punctuation and symbols to spaces, spaces collapsed;
   for comparing two lines (the hallucination guards).
+- :func:`tokens_for_alignment`: :func:`normalise_for_matching` plus the aligner's own steps (5,000 ->
+  5000, apostrophes dropped, % and & spelled out, CHARWISE characters one token each); for pairing the
+  words of a script with the words heard.
 - :func:`fold_for_search`: diacritics removed and case folded exactly as SQLite FTS5's
   ``unicode61 remove_diacritics 2`` does, then Traditional Chinese folded to Simplified
   (:func:`fold_chinese`); for the quote index and its queries, so that 广州 finds 廣州.
@@ -31,12 +36,17 @@ KANA = "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"
 BOPOMOFO = "\u3100-\u312f\u31a0-\u31bf"
 HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
 UNSPACED = HAN + KANA + BOPOMOFO
+# The aligner's variant: Hangul too. Korean is written with spaces, but where a script and Whisper put
+# them disagrees often (spacing between a noun and its particle, compounds), so the aligner pairs Korean
+# syllable by syllable, as it does Chinese and Japanese characters. Only the aligner uses this.
+CHARWISE = UNSPACED + HANGUL
 
 _HAN = re.compile(f"[{HAN}]")
 _KANA = re.compile(f"[{KANA}]")
 _HANGUL = re.compile(f"[{HANGUL}]")
 _UNSPACED = re.compile(f"[{UNSPACED}]")
 _UNSPACED_CHAR = re.compile(f"([{UNSPACED}])")
+_CHARWISE = re.compile(f"[{CHARWISE}]")
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 
@@ -48,6 +58,11 @@ def is_unspaced(ch: str) -> bool:
 
 def has_unspaced(text: str) -> bool:
     return _UNSPACED.search(text) is not None
+
+
+def has_charwise(text: str) -> bool:
+    """Whether ``text`` holds a character the aligner compares on its own (CJK or Hangul)."""
+    return _CHARWISE.search(text) is not None
 
 
 def space_unspaced(text: str) -> str:
@@ -89,6 +104,29 @@ def normalise_for_matching(text: str) -> str:
     """Lower case, NFKC, punctuation and symbols to spaces, spaces collapsed: for comparing lines."""
     t = unicodedata.normalize("NFKC", text).lower().replace("_", " ")
     return " ".join(_NON_WORD.sub(" ", t).split())
+
+
+_THOUSANDS = re.compile(r"(?<=\d)[,.](?=\d{3}\b)")
+
+
+def tokens_for_alignment(word: str) -> list[str]:
+    """Comparable pieces of a written word, for the aligner: lower-case letters and digits, no punctuation.
+
+    On top of :func:`normalise_for_matching`: digit group separators go (5,000 -> 5000), apostrophes are
+    dropped rather than split on (I'm -> im, as Whisper writes it either way), % and & are spelled out
+    (Whisper writes "percent"/"and" as often as the sign), and CHARWISE characters are one token each.
+    """
+    w = unicodedata.normalize("NFKC", word).lower()
+    w = _THOUSANDS.sub("", w)
+    w = w.replace("\u2019", "'").replace("'", "")
+    w = w.replace("%", " percent ").replace("&", " and ")
+    toks: list[str] = []
+    for piece in normalise_for_matching(w).split():
+        if has_charwise(piece):
+            toks += list(piece)
+        else:
+            toks.append(piece)
+    return toks
 
 
 def fold_case(text: str) -> str:

@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 import difflib
-import re
-import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from .types import _CJK
-
+from ..text import tokens_for_alignment
 
 # ---------------------------------------------------------------- text normalisation and matching
-def norm_tokens(word: str) -> list[str]:
-    """Comparable pieces of a written word: lowercase letters and digits, no punctuation."""
-    w = unicodedata.normalize("NFKC", word).lower()
-    w = re.sub(r"(?<=\d)[,.](?=\d{3}\b)", "", w)  # 5,000 -> 5000
-    w = w.replace("’", "'").replace("'", "")
-    w = w.replace("%", " percent ").replace("&", " and ")
-    toks = []
-    for piece in re.split(r"[^\w]+|_", w):
-        if not piece:
-            continue
-        if _CJK.search(piece):
-            toks += [c for c in piece if c.strip()]
-        else:
-            toks.append(piece)
-    return toks
+# The aligner's normaliser is text.py's named variant (one rule for the package); the name stays here.
+norm_tokens = tokens_for_alignment
 
 
 def _flatten(texts: Sequence[str]) -> tuple[list[str], list[int]]:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ..errors import FormatError
 from ..model import CueTrack, Transcript
-from .types import _CJK, Script, ScriptWord
+from ..text import CHARWISE, has_charwise
+from .types import Script, ScriptWord
 
 
 # ---------------------------------------------------------------- scripts
@@ -73,10 +74,10 @@ def read_script(path: Path, kind: str | None = None, encoding: str | None = None
 def _split_words(text: str, group: int) -> list[ScriptWord]:
     out = []
     for token in text.split():
-        if _CJK.search(token):  # scripts without spaces: one word per character, punctuation attached
+        if has_charwise(token):  # scripts without spaces: one word per character, punctuation attached
             first = True
-            for ch in re.findall(_CJK.pattern + r"\W*|\w+\W*|\W+", token):
-                if out and not first and not _CJK.search(ch) and not re.search(r"\w", ch):
+            for ch in re.findall(f"[{CHARWISE}]" + r"\W*|\w+\W*|\W+", token):
+                if out and not first and not has_charwise(ch) and not re.search(r"\w", ch):
                     prev = out.pop()
                     out.append(ScriptWord(prev.text + ch, prev.space_before, group))
                 else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,6 @@ WINDOW_PAD_MS = 800  # audio kept around a slice's first and last word
 MAX_TOKENS = 400  # of the decoder's 448 positions, less the start sequence
 FAST_ANCHOR = "tiny.en"
 FILLERS = frozenset("uh um er erm ah eh hm hmm mm mhm uhm huh".split())
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
 # ---------------------------------------------------------------- options and results
