@@ -11,8 +11,6 @@ nearest frame at the profile's rate, so files written at ms precision by other t
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ from typing import Any
 from .errors import FormatError
 from .model import Cue, CueTrack, Span, Transcript, Word
 from .profiles import Profile
+from .text import guess_cjk_language, tokens_for_layout
 from .timecode import FrameRate, format_srt, frames_to_ms, ms_to_smpte, parse_time
 
 ERROR, WARNING = "error", "warning"
@@ -46,8 +45,6 @@ RULES: dict[str, tuple[str, str]] = {
     "no_cues": (ERROR, "the file has text but no cue could be read from it"),
 }
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
-_KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
 
 
 
@@ -137,15 +134,8 @@ def visible(line: str) -> str:
     return line
 
 
-def guess_language(text: str) -> str | None:
-    """'zh' or 'ja' when most letters are CJK (kana present: Japanese); None otherwise."""
-    letters = [c for c in text if not c.isspace() and unicodedata.category(c)[0] in "LN"]
-    if not letters:
-        return None
-    cjk = sum(1 for c in letters if _CJK.match(c))
-    if cjk * 2 < len(letters):
-        return None
-    return "ja" if _KANA.search(text) else "zh"
+# The script rules are text.py's (one classifier for the package); the names stay here.
+guess_language = guess_cjk_language
 
 
 def line_length(line: str, count_spaces: bool = True) -> int:
@@ -284,19 +274,7 @@ def _check_shots(cue: Cue, n: int, prof: Profile, cuts: Sequence[int], add) -> N
 
 
 # ---------------------------------------------------------------- fix
-def _tokens(line: str, unspaced: bool) -> list[tuple[str, bool]]:
-    """Words of a line with their spacing; unspaced scripts split into characters (runs of Latin letters
-    and digits stay whole)."""
-    out: list[tuple[str, bool]] = []
-    for chunk in line.split():
-        first = True
-        if unspaced and _CJK.search(chunk):
-            for piece in re.findall(r"[A-Za-z0-9]+|.", chunk):
-                out.append((piece, first))
-                first = False
-        else:
-            out.append((chunk, True))
-    return out
+_tokens = tokens_for_layout
 
 
 def track_words(track: CueTrack, unspaced: bool = False) -> tuple[list[Word], list[int], list[int]]:

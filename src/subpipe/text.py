@@ -18,6 +18,8 @@ Normalisers, named by what they are for (they differ on purpose):
 - :func:`tokens_for_alignment`: :func:`normalise_for_matching` plus the aligner's own steps (5,000 ->
   5000, apostrophes dropped, % and & spelled out, CHARWISE characters one token each); for pairing the
   words of a script with the words heard.
+- :func:`tokens_for_layout`: not a normaliser: a line cut into words with every character kept (the QC
+  fixer re-breaks cues without changing their text), unspaced scripts a character at a time.
 - :func:`fold_for_search`: diacritics removed and case folded exactly as SQLite FTS5's
   ``unicode61 remove_diacritics 2`` does, then Traditional Chinese folded to Simplified
   (:func:`fold_chinese`); for the quote index and its queries, so that 广州 finds 廣州.
@@ -127,6 +129,22 @@ def tokens_for_alignment(word: str) -> list[str]:
         else:
             toks.append(piece)
     return toks
+
+
+_LAYOUT_PIECE = re.compile(r"[A-Za-z0-9]+|.")
+
+
+def tokens_for_layout(line: str, unspaced: bool) -> list[tuple[str, bool]]:
+    """Words of a line with whether a space precedes each, every character kept (joined back with the
+    spaces they give the line's text). With ``unspaced``, a chunk holding Chinese/Japanese is cut into
+    characters (runs of ASCII letters and digits stay whole); otherwise words are what spaces separate."""
+    out: list[tuple[str, bool]] = []
+    for chunk in line.split():
+        if unspaced and has_unspaced(chunk):
+            out += [(piece, k == 0) for k, piece in enumerate(_LAYOUT_PIECE.findall(chunk))]
+        else:
+            out.append((chunk, True))
+    return out
 
 
 def fold_case(text: str) -> str:
