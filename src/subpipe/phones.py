@@ -6,7 +6,8 @@ offline) puts boundaries on a 10 ms grid against the acoustics. subpipe uses it 
 that Whisper already found (see align.py): every script word is first turned into dictionary words
 (numbers and symbols spelled out, unknown names given a letter-to-sound pronunciation).
 
-Pure helpers (``spoken_words``, ``number_words``, ``letter_phones``) have no dependencies.
+Pure helpers (``spoken_words``, ``number_words``, ``letter_phones``) need only ``num2words`` (numbers
+in words).
 """
 
 from __future__ import annotations
@@ -17,55 +18,35 @@ import threading
 from collections.abc import Sequence
 
 import numpy as np
+from num2words import num2words
 
 log = logging.getLogger("subpipe")
 
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-         "sixteen seventeen eighteen nineteen").split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-_SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hundred"))
-_ORDINAL = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-            "nine": "ninth", "twelve": "twelfth"}
 _SYMBOLS = {"&": "and", "%": "percent", "+": "plus", "@": "at", "=": "equals", "#": "number"}
 _CURRENCY = {"$": "dollars", "€": "euros", "£": "pounds", "¥": "yen"}
 
 
+def _said(text: str) -> list[str]:
+    """num2words' English as the dictionary's words: no commas or hyphens, and no "and" (Americans, and
+    the hand-written rules this replaced, say "one hundred twenty three")."""
+    return [w for w in re.split(r"[\s,\-]+", text) if w and w != "and"]
+
+
 def number_words(n: int) -> list[str]:
     """Cardinal number in words: 5000 -> five thousand."""
-    if n < 0:
-        return ["minus", *number_words(-n)]
-    if n < 20:
-        return [_ONES[n]]
-    if n < 100:
-        t, o = divmod(n, 10)
-        return [_TENS[t]] + ([_ONES[o]] if o else [])
-    for value, name in _SCALES:
-        if n >= value:
-            head, rest = divmod(n, value)
-            return number_words(head) + [name] + (number_words(rest) if rest else [])
-    raise AssertionError(n)  # pragma: no cover
+    try:
+        return _said(num2words(n))
+    except OverflowError:  # past num2words' largest scale name: the digits one by one
+        return (["minus"] if n < 0 else []) + [w for d in str(abs(n)) for w in _said(num2words(int(d)))]
 
 
 def year_words(n: int) -> list[str]:
     """How years are read: 1961 -> nineteen sixty one, 2011 -> twenty eleven, 2005 -> two thousand five."""
-    if 2000 <= n <= 2009 or n % 1000 == 0:
-        return number_words(n)
-    hi, lo = divmod(n, 100)
-    if lo == 0:
-        return number_words(hi) + ["hundred"]
-    return number_words(hi) + (["oh", _ONES[lo]] if lo < 10 else number_words(lo))
+    return _said(num2words(n, to="year"))
 
 
 def ordinal_words(n: int) -> list[str]:
-    words = number_words(n)
-    last = words[-1]
-    if last in _ORDINAL:
-        last = _ORDINAL[last]
-    elif last.endswith("y"):
-        last = last[:-1] + "ieth"
-    else:
-        last += "th"
-    return words[:-1] + [last]
+    return _said(num2words(n, to="ordinal"))
 
 
 _NUM = re.compile(r"^([$€£¥]?)(\d[\d,]*)(?:\.(\d+))?(st|nd|rd|th|s|%|k|m|bn)?$", re.I)
@@ -96,7 +77,7 @@ def spoken_words(word: str) -> list[str]:
         else:
             out = number_words(n)
             if frac:
-                out += ["point", *(_ONES[int(d)] for d in frac)]
+                out += ["point", *(w for d in frac for w in number_words(int(d)))]
             out += {"%": ["percent"], "k": ["thousand"], "m": ["million"], "bn": ["billion"]}.get(suffix, [])
         if cur:
             out.append(_CURRENCY[cur])
