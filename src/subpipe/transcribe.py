@@ -257,6 +257,16 @@ def transcribe_audio(
     words = _monotonic(words)
     translation = _monotonic(translation)
     dropped.sort(key=lambda d: (d.start_ms, d.end_ms))
+    notes += _summary_notes(options, words, dropped, spans)
+    provenance = _provenance(loaded, options, {"engine": engine}, spans, media_sha256, media_name)
+    events = detect_music(samples, words=words, speech=speech) if duration_ms else ()
+    return _assemble(words, language, duration_ms, notes, provenance, dropped, translation, events)
+
+
+
+def _summary_notes(options: TranscribeOptions, words: list, dropped: list, spans: list) -> list[str]:
+    """The notes every transcription ends with, on either engine: sampling, no speech, guard drops, languages."""
+    notes = []
     if not options.deterministic:
         notes.append(f"temperature fallback {list(options.temperatures)} samples at random: another run may "
                      f"give other words (the default, temperature 0 only, is reproducible)")
@@ -268,10 +278,7 @@ def transcribe_audio(
     if spans:
         langs = sorted({s.language for s in spans})
         notes.append(f"languages by utterance: {', '.join(langs)} ({len(spans)} stretch(es))")
-    provenance = _provenance(loaded, options, {"engine": engine}, spans, media_sha256, media_name)
-    events = detect_music(samples, words=words, speech=speech) if duration_ms else ()
-    return _assemble(words, language, duration_ms, notes, provenance, dropped, translation, events)
-
+    return notes
 
 
 def _provenance(loaded: LoadedModel, options: TranscribeOptions, decoder: dict[str, Any], spans: list,
@@ -338,14 +345,7 @@ def _transcribe_long(loaded: LoadedModel, audio: Any, options: TranscribeOptions
     spans = res.spans if res else []
     notes += res.notes if res else []
     language = majority_language(res.seen) if res and res.seen else options.language
-    if not words:
-        notes.append("no speech detected")
-    if dropped:
-        notes.append(f"guards dropped {len(dropped)} word(s) Whisper likely invented "
-                     f"({_count_reasons(dropped)}); see 'dropped' in the transcript JSON")
-    if spans:
-        langs = sorted({s.language for s in spans})
-        notes.append(f"languages by utterance: {', '.join(langs)} ({len(spans)} stretch(es))")
+    notes += _summary_notes(options, words, dropped, spans)
     decoder: dict[str, Any] = {"engine": engine}
     if engine == "batched":
         from .longform import STATS

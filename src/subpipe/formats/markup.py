@@ -232,12 +232,7 @@ def render_srt(cue: Cue) -> tuple[list[str], list[str]]:
                 notes.append("speaker voice (WebVTT <v>) is not kept in SRT")
             if s.color:
                 t = f'<font color="{color_hex(s.color)}">{t}</font>'
-            if s.underline:
-                t = f"<u>{t}</u>"
-            if s.italic:
-                t = f"<i>{t}</i>"
-            if s.bold:
-                t = f"<b>{t}</b>"
+            t = _styled(t, s)
             parts.append(t)
         out.append("".join(parts))
     an = placement_an(cue.placement)
@@ -335,12 +330,7 @@ def render_vtt(cue: Cue) -> tuple[list[str], list[str]]:
                     t = f"<c.{s.color}>{t}</c>"
                 else:
                     notes.append(f"colour {s.color} is not one of WebVTT's colour classes; dropped")
-            if s.underline:
-                t = f"<u>{t}</u>"
-            if s.italic:
-                t = f"<i>{t}</i>"
-            if s.bold:
-                t = f"<b>{t}</b>"
+            t = _styled(t, s)
             if s.voice is not None:
                 t = f"<v {s.voice}>{t}</v>" if s.voice else f"<v>{t}</v>"
             parts.append(t)
@@ -399,3 +389,14 @@ def parse_vtt_settings(text: str) -> tuple[Placement | None, list[str]]:
     align = {"start": "left", "left": "left", "end": "right", "right": "right"}.get(a or "", "center")
     return Placement(vertical=vertical, align=align, line=line, position=raw.get("position"),
                      size=raw.get("size"), vtt_align=a, region=raw.get("region")), notes
+
+
+def _styled(t: str, s) -> str:
+    """``t`` inside the underline / italic / bold tags SRT and WebVTT share, in the order both writers use."""
+    if s.underline:
+        t = f"<u>{t}</u>"
+    if s.italic:
+        t = f"<i>{t}</i>"
+    if s.bold:
+        t = f"<b>{t}</b>"
+    return t
