@@ -115,13 +115,25 @@ def decode_source(loaded: Any, source: Any, options: Any, *, engine: str, durati
                   guard: Callable[..., tuple[list[Word], list[Dropped]]],
                   non_latin: Callable[[Any], tuple[int, ...]]) -> Decoded:
     """Transcribe a source with ``engine`` (``batched`` or ``sequential``) in bounded memory."""
-    from .audiosource import bound_heap
+    from .audiosource import bound_heap, decoder_heap
 
     bound_heap()
     STATS.clear()
+    probs = vad_probs(source)
+    decoder_heap()  # Whisper from here on (language, windows); bound_heap() again when it is done
+    try:
+        return _decode_all(loaded, source, options, probs, engine=engine, duration_ms=duration_ms,
+                           progress=progress, decode_window=decode_window, guard=guard, non_latin=non_latin)
+    finally:
+        bound_heap()
+
+
+def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, engine: str, duration_ms: int,
+                progress: Progress | None, decode_window: Callable[..., tuple[list[Segment], str]],
+                guard: Callable[..., tuple[list[Word], list[Dropped]]],
+                non_latin: Callable[[Any], tuple[int, ...]]) -> Decoded:
     whisper = loaded.whisper
     n = source.n_samples
-    probs = vad_probs(source)
     speech = SpeechMap(probs) if options.guards else None
     notes: list[str] = []
     multilingual = bool(getattr(whisper.model, "is_multilingual", False))
