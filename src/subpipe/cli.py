@@ -86,7 +86,8 @@ def transcribe_options(f):
                      show_default=True,
                      help="batched: 30 s windows decoded together (faster on long files); auto: batched for "
                           "inputs of 3 minutes or more on CPU (30 s on CUDA). Recorded in provenance."),
-        click.option("--batch-size", type=int, default=8, show_default=True, help="Windows per batch (batched)."),
+        click.option("--batch-size", type=int, default=0, show_default=True,
+                     help="Windows per batch (batched); 0: by device (4 on CPU, 8 on CUDA)."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -101,7 +102,7 @@ def media_options(f):
 
 
 def _topts(model, device, compute_type, device_index, cpu_threads, language, task, glossary, beam_size, no_vad,
-           translate=False, languages="file", no_guards=False, engine="auto", batch_size=8):
+           translate=False, languages="file", no_guards=False, engine="auto", batch_size=0):
     from .transcribe import TranscribeOptions, read_glossary
 
     return TranscribeOptions(

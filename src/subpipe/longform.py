@@ -40,8 +40,19 @@ ENGINES = ("auto", "sequential", "batched")
 # decoder's context is worth more than the batch's speed), on CUDA for everything but the shortest clips.
 BATCHED_MIN_MS = {"cpu": 180_000, "cuda": 30_000}
 SEQUENTIAL_WINDOW_MS = 10 * 60 * 1000
+# windows per batch when the options say 0. CPU: 4 costs the same CPU time as 8 (the work is per window) and
+# peaks about 210 MiB lower (CTranslate2's encoder buffers scale with the batch), measured on the 4-minute
+# bench input (bench/results/long.md); CUDA keeps 8, the earlier default (not measured here).
+BATCH_SIZE = {"cpu": 4, "cuda": 8}
 CHUNK_S = 30  # Whisper's window
 BLOCK_BATCHES = 4  # windows per BatchedInferencePipeline call = batch_size x this (bounded features)
+
+
+def batch_size(options: Any, device: str) -> int:
+    """The batched engine's windows per batch: the options' own, or the device's default for 0."""
+    if options.batch_size and options.batch_size > 0:
+        return int(options.batch_size)
+    return BATCH_SIZE.get(device, BATCH_SIZE["cpu"])
 
 
 def choose_engine(engine: str, duration_ms: int, device: str) -> str:
@@ -119,6 +130,8 @@ def decode_source(loaded: Any, source: Any, options: Any, *, engine: str, durati
 
     bound_heap()
     STATS.clear()
+    if engine == "batched":
+        options = replace(options, batch_size=batch_size(options, loaded.device))
     probs = vad_probs(source)
     decoder_heap()  # Whisper from here on (language, windows); bound_heap() again when it is done
     try:

@@ -70,7 +70,7 @@ class TranscribeOptions:
     language_min_silence_ms: int = 300  # pauses that may separate two languages
     # long inputs (longform.py): "auto" picks batched from BATCHED_MIN_MS on (by device), else sequential
     engine: str = "auto"  # auto | sequential | batched
-    batch_size: int = 8  # windows decoded together by the batched engine
+    batch_size: int = 0  # windows decoded together by the batched engine; 0: by device (longform.BATCH_SIZE)
 
     def provenance(self) -> dict[str, Any]:
         d = asdict(self)
@@ -348,9 +348,9 @@ def _transcribe_long(loaded: LoadedModel, audio: Any, options: TranscribeOptions
     notes += _summary_notes(options, words, dropped, spans)
     decoder: dict[str, Any] = {"engine": engine}
     if engine == "batched":
-        from .longform import STATS
+        from .longform import STATS, batch_size
 
-        decoder["batch_size"] = options.batch_size
+        decoder["batch_size"] = batch_size(options, loaded.device)
         decoder["temperature"] = 0.0
         decoder.update(STATS)  # windows, and how many were decoded again sequentially or continued
     provenance = _provenance(loaded, options, decoder, spans, media_sha256, media_name)
