@@ -88,6 +88,8 @@ def transcribe_options(f):
                           "inputs of 3 minutes or more on CPU (30 s on CUDA). Recorded in provenance."),
         click.option("--batch-size", type=int, default=0, show_default=True,
                      help="Windows per batch (batched); 0: by device (4 on CPU, 8 on CUDA)."),
+        click.option("--batched-beam-size", type=int, default=1, show_default=True,
+                     help="Beam of the batched engine (windows it fails on are decoded again with --beam-size)."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -102,7 +104,7 @@ def media_options(f):
 
 
 def _topts(model, device, compute_type, device_index, cpu_threads, language, task, glossary, beam_size, no_vad,
-           translate=False, languages="file", no_guards=False, engine="auto", batch_size=0):
+           translate=False, languages="file", no_guards=False, engine="auto", batch_size=0, batched_beam_size=1):
     from .transcribe import TranscribeOptions, read_glossary
 
     return TranscribeOptions(
@@ -110,7 +112,7 @@ def _topts(model, device, compute_type, device_index, cpu_threads, language, tas
         cpu_threads=cpu_threads, language=language, task="translate" if translate else task, beam_size=beam_size,
         vad=not no_vad, languages=languages, guards=not no_guards,
         glossary=read_glossary(glossary) if glossary else (),
-        engine=engine, batch_size=batch_size,
+        engine=engine, batch_size=batch_size, batched_beam_size=batched_beam_size,
     )
 
 

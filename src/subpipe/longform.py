@@ -358,7 +358,7 @@ def _decode_block(pipe: Any, source: Any, group: list[list[dict]], options: Any,
         seeks[int(pos / SAMPLE_RATE * 100)] = j  # faster-whisper's segment.seek: the window's offset in frames
         pos += size
     kwargs: dict[str, Any] = dict(
-        language=lang, task=task, beam_size=options.beam_size, word_timestamps=True, vad_filter=False,
+        language=lang, task=task, beam_size=max(1, options.batched_beam_size), word_timestamps=True, vad_filter=False,
         clip_timestamps=clips, batch_size=bs, temperature=0.0, initial_prompt=options.initial_prompt,
         without_timestamps=True, log_progress=False,
     )

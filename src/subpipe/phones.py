@@ -168,6 +168,17 @@ class PhoneAligner:
                 cls._shared = cls()
             return cls._shared
 
+    _more: list[PhoneAligner] = []
+
+    @classmethod
+    def pool(cls, n: int) -> list[PhoneAligner]:
+        """``n`` decoders (the shared one first), made once per process, to align in ``n`` threads."""
+        first = cls.shared()
+        with cls._shared_lock:
+            while len(cls._more) < n - 1:
+                cls._more.append(cls())
+            return [first, *cls._more[:n - 1]]
+
     def _dict_word(self, w: str) -> str:
         """A dictionary entry for w (added with a letter-to-sound pronunciation when unknown)."""
         if w in self._known:
@@ -198,6 +209,10 @@ class PhoneAligner:
             pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
             d = self.decoder
             try:
+                # pocketsphinx's noise removal carries its estimate from one utterance to the next, so an
+                # alignment depended on what this decoder aligned before (another file, another -j worker):
+                # start every alignment from the fresh state (0.2 ms)
+                d.reinit_feat()
                 d.set_align_text(" ".join(flat))
                 d.start_utt()
                 d.process_raw(pcm, full_utt=True)
