@@ -135,3 +135,33 @@ def test_mandarin_is_retimed_on_the_sound_alone(mandarin_transcript):
     assert t.words[-1].end_ms <= t.duration_ms
     runs = speech_runs(samples)
     assert runs and t.words[0].start_ms == runs[0][0]  # the first character starts where the voice does
+
+
+def test_phone_alignment_does_not_depend_on_what_the_decoder_aligned_before():
+    """pocketsphinx carries its noise estimate across utterances: each alignment must start fresh, so a file's
+    times do not depend on the files (or groups) a worker's decoder aligned before, nor on how many decoders
+    share the groups (wordtiming.PHONE_THREADS)."""
+    from conftest import needs
+
+    needs("pocketsphinx")
+    from subpipe import phones, wordtiming
+
+    x = media.extract_audio(shared("jfk/jfk.flac")).samples
+    words = "and so my fellow americans ask not what your country can do for you".split()
+    fresh = phones.PhoneAligner().align(x[:16000 * 7], words)
+    used = phones.PhoneAligner()
+    used.align(x[16000 * 7:] * 4.0, "ask what you can do for your country".split())
+    used.align(np.random.default_rng(1).normal(0, 0.05, 16000 * 3).astype(np.float32), ["noise"])
+    assert used.align(x[:16000 * 7], words) == fresh
+    ws = [Word(t, 0, 0) for t in "and so my fellow americans ask not what your country can do".split()]
+    jobs = [[i, i + 1, i + 2] for i in range(0, 12, 3)] * 5
+    spans = [(k * 200, 4000 + k * 300) for k in range(len(jobs))]
+    read = array_reader(x)
+    one = wordtiming._align_groups(read, ws, jobs, spans)
+    old = wordtiming.PHONE_THREADS, wordtiming.PHONE_GROUPS_PER_THREAD
+    wordtiming.PHONE_THREADS, wordtiming.PHONE_GROUPS_PER_THREAD = 3, 1
+    try:
+        assert wordtiming._align_groups(read, ws, jobs, spans) == one
+    finally:
+        wordtiming.PHONE_THREADS, wordtiming.PHONE_GROUPS_PER_THREAD = old
+    assert any(r is not None for r in one)
