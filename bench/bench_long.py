@@ -141,14 +141,19 @@ def child(engine: str, media_path: str, threads: int, out_json: str, model: str)
     Path(out_json).write_text(json.dumps({"text": text, "seconds": time.perf_counter() - t0}))
 
 
+LAST_CPU = [0.0]
+
+
 def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MiB, exit code) of one child process."""
+    """(wall seconds, peak RSS MiB, exit code) of one child process; its CPU seconds (user + system) in
+    ``LAST_CPU`` (a steadier figure than wall time on a shared machine)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
     rc = os.waitstatus_to_exitcode(status)
+    LAST_CPU[0] = usage.ru_utime + usage.ru_stime
     if rc != 0:
         print(err[-2000:], file=sys.stderr)
     return wall, usage.ru_maxrss / 1024, rc
@@ -169,12 +174,12 @@ def run_engine(engine: str, media_path: Path, threads: int, work: Path, model: s
         tj = json.loads((folder / media_path.stem / f"{media_path.stem}.transcript.json").read_text())
         text = " ".join(u["text"] for u in tj.get("utterances", []))
         decoder = (tj.get("provenance") or {}).get("decoder", {})
-        return {"wall": wall, "rss": rss, "rc": rc, "text": text, "decoder": decoder}
+        return {"wall": wall, "rss": rss, "rc": rc, "text": text, "decoder": decoder, "cpu": LAST_CPU[0]}
     cmd = [sys.executable, __file__, "--child", engine, "--media", str(media_path), "--threads", str(threads),
            "--json", str(out), "--model", model]
     wall, rss, rc = measure(cmd, env)
     text = json.loads(out.read_text())["text"] if rc == 0 else ""
-    return {"wall": wall, "rss": rss, "rc": rc, "text": text}
+    return {"wall": wall, "rss": rss, "rc": rc, "text": text, "cpu": LAST_CPU[0]}
 
 
 def wer(ref: str, hyp: str) -> float:
@@ -219,10 +224,10 @@ def main() -> None:
             for engine in use:
                 r = run_engine(engine, path, a.threads, work, a.model)
                 r.update(input=name, minutes=seconds / 60, engine=engine, xrt=seconds / r["wall"],
-                         wer=wer(ref, r["text"]) if not sparse else None)
+                         wer=wer(ref, r["text"]) if not sparse else None, load=os.getloadavg()[0])
                 shown = None if r["wer"] is None else round(100 * r["wer"], 1)
-                print(f"  {engine}: {r['xrt']:.1f}x real time, WER {shown}, peak {r['rss']:.0f} MiB, rc {r['rc']}",
-                      file=sys.stderr)
+                print(f"  {engine}: {r['xrt']:.1f}x real time, WER {shown}, peak {r['rss']:.0f} MiB, rc {r['rc']}, "
+                      f"CPU {r['cpu']:.0f} s, load {r['load']:.1f}", file=sys.stderr)
                 rows.append(r)
             path.unlink()
     text = report(rows, a)
@@ -248,10 +253,12 @@ def report(rows: list[dict], a: argparse.Namespace) -> str:
         "((CC) Blender Foundation, mango.blender.org) at -26 dB under every fifth piece; `synth180` is 3 hours "
         "of the same speech spread out (2-4 minutes of bed between pieces), `synth60` the same for 1 hour: memory.",
         "",
-        "| input | minutes | engine | × real time | WER | peak RSS (MiB) | vs raw batched speed |",
-        "|---|---|---|---|---|---|---|",
+        "| input | minutes | engine | × real time | WER | peak RSS (MiB) | vs raw batched speed | CPU s "
+        "| vs raw batched CPU | load avg (1 min, at its end) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     batched = {r["input"]: r["xrt"] for r in rows if r["engine"] == "raw-batched"}
+    batched_cpu = {r["input"]: r["cpu"] for r in rows if r["engine"] == "raw-batched"}
     for r in rows:
         eng = r["engine"]
         if r.get("decoder"):
@@ -259,8 +266,9 @@ def report(rows: list[dict], a: argparse.Namespace) -> str:
         ratio = f"{r['xrt'] / batched[r['input']]:.2f}" if r["input"] in batched else "—"
         w = "—" if r["wer"] is None else f"{100 * r['wer']:.1f} %"
         fail = "" if r["rc"] == 0 else f" (exit {r['rc']})"
+        cpu_ratio = f"{batched_cpu[r['input']] / r['cpu']:.2f}" if r["input"] in batched_cpu else "—"
         lines.append(f"| {r['input']} | {r['minutes']:.1f} | {eng}{fail} | {r['xrt']:.1f}× | {w} | {r['rss']:.0f} "
-                     f"| {ratio} |")
+                     f"| {ratio} | {r['cpu']:.0f} | {cpu_ratio} | {r['load']:.1f} |")
     lines.append("")
     return "\n".join(lines)
 
