@@ -177,3 +177,13 @@ def test_stale_pcm_of_a_dead_run_is_swept(tone_file, tmp_path):
     audio = media.open_audio(tone_file, stream_min_ms=0, temp_dir=tmp_path)
     assert not stale.exists()
     audio.close()
+
+
+def test_batch_size_by_device_unless_given():
+    from subpipe.longform import batch_size
+    from subpipe.transcribe import TranscribeOptions
+
+    assert batch_size(TranscribeOptions(), "cpu") == 4
+    assert batch_size(TranscribeOptions(), "cuda") == 8
+    assert batch_size(TranscribeOptions(batch_size=6), "cpu") == 6
+    assert TranscribeOptions().batched_beam_size == 1 and TranscribeOptions().beam_size == 5
