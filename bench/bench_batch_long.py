@@ -11,7 +11,8 @@ and the quote index included). Measured per configuration:
 - peak RSS summed over the process tree (the driver and its workers), sampled from /proc every 0.2 s;
 - the words: every configuration must give the same transcripts (checked, reported).
 
-    python bench/bench_batch_long.py [--files 2] [--minutes 12] [--configs "1;2;auto"] [--out bench/results/batch.md]
+    python bench/bench_batch_long.py [--files 2] [--minutes 12] [--configs "1 --threads 2;2 --threads 1;auto"]
+        [--out bench/results/batch.md]
 
 The figures go into a "Long files" section of the output file (replaced on a rerun; the rest is kept).
 """
@@ -111,12 +112,31 @@ def run_config(files: list[Path], jobs: str, work: Path, model: str, extra: list
     return r
 
 
+def diff(a: dict, b: dict) -> str:
+    """How two runs' words differ, per file: words (text, start, end) not in the other run, and text only."""
+    import difflib
+
+    out = []
+    for name in sorted(set(a) | set(b)):
+        x, y = a.get(name, []), b.get(name, [])
+        if x == y:
+            continue
+        changed = sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in
+                      difflib.SequenceMatcher(None, x, y, autojunk=False).get_opcodes() if op != "equal")
+        tx, ty = [w[0] for w in x], [w[0] for w in y]
+        text = sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in
+                   difflib.SequenceMatcher(None, tx, ty, autojunk=False).get_opcodes() if op != "equal")
+        out.append(f"{name} {changed} of {len(x)} words ({text} in text)")
+    return "; ".join(out)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=2)
     ap.add_argument("--minutes", type=float, default=12.0)
     ap.add_argument("--model", default="base")
-    ap.add_argument("--configs", default="1;2;auto", help="-j values, ';'-separated ('1 --threads 2' allowed)")
+    ap.add_argument("--configs", default="1 --threads 2;2 --threads 1;auto",
+                    help="-j values, ';'-separated ('1 --threads 2' allowed)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "batch.md")
     a = ap.parse_args()
     from bench_long import build
@@ -160,7 +180,8 @@ def main() -> int:
         "|---|---|---:|---:|---:|---:|---|",
     ]
     for r in rows:
-        same = "yes" if r["words"] == ref and r["rc"] == 0 else ("failed" if r["rc"] else "**no**")
+        same = ("yes" if r["words"] == ref and r["rc"] == 0
+                else "failed" if r["rc"] else "**no**: " + diff(ref, r["words"]))
         lines.append(f"| `subpipe batch {r['label']}` | {r['workers']} x {r['threads'] or 'auto'} | {r['wall']:.1f} | "
                      f"{r['xrt']:.1f}× | {r['cpu'] / r['wall']:.2f} | {r['rss_sum']:.0f} | {same} |")
     autos = [r for r in rows if r["jobs"] == "auto" and r.get("plan")]

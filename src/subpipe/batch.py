@@ -224,32 +224,58 @@ def auto_workers(device: str, cores: int | None = None) -> tuple[int, int]:
     return cores // 2, 2
 
 
-# Long files with -j auto (issue 12; bench/bench_batch_long.py, bench/results/batch.md "Long files"): a file
-# of at least LONG_FILE_MS goes to the batched engine, whose batches of 30 s windows use several threads well,
-# while every worker holds its own model and a long file's buffers. See plan_workers.
-LONG_FILE_MS = 180_000  # longform.BATCHED_MIN_MS["cpu"]
+# Long files with -j auto (issue 12; bench/bench_batch_long.py, bench/results/batch.md "Long files"). On 2 cores,
+# 2 x 12-minute files: 2 workers x 1 thread and 1 worker x 2 threads spent the same CPU seconds per audio second
+# (338 and 348 s), but two workers kept more cores busy (0.97 against 0.57 cores on the shared machine) and
+# finished in 57 % of the time, at 1.7x the memory (2,066 against 1,203 MiB summed). So -j auto keeps one worker
+# per core on long files as on short ones, as long as the workers fit in memory: a worker on a long file peaks
+# at about LONG_WORKER_MB (bounded, not growing with the length), and when fewer fit in what is available,
+# fewer workers get more threads each (one model, batched, every core).
+LONG_FILE_MS = 180_000  # longform.BATCHED_MIN_MS["cpu"]: from here on a file is decoded in batches
 LONG_SHARE = 0.5  # the long files' share of the audio from which the long-file plan applies
+LONG_WORKER_MB = 1100  # peak RSS of one worker on a 12-minute file (1,033 MiB measured) plus a margin
+MEMORY_SHARE = 0.8  # of the memory available when the batch starts
+
+
+def available_mb() -> float | None:
+    """MemAvailable from /proc/meminfo (Linux), in MiB; None elsewhere."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def plan_workers(durations_ms: Sequence[int], workers: int, threads: int, device: str,
-                 cores: int | None = None) -> tuple[int, int, str]:
+                 cores: int | None = None, memory_mb: float | None = None) -> tuple[int, int, str]:
     """``-j auto`` once the files are known: (workers, threads per worker, why).
 
-    When long files (``LONG_FILE_MS`` or more, the batched engine) make up at least ``LONG_SHARE`` of the
-    audio on a CPU, one worker with every core's thread replaces ``workers`` single-thread workers: on
-    2 cores it was as fast within the noise on 2 x 12-minute files and used half the memory (one model,
-    one file's buffers) -- bench/results/batch.md, "Long files". Otherwise ``auto_workers``'s choice stands.
+    Short files, or a GPU: ``auto_workers``'s choice stands. Long files (``LONG_FILE_MS`` or more making up
+    ``LONG_SHARE`` of the audio) on a CPU: as many of those workers as fit in ``MEMORY_SHARE`` of the
+    available memory at ``LONG_WORKER_MB`` each, the cores shared out among them.
     """
     if cores is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     total = sum(durations_ms)
     long_ms = sum(d for d in durations_ms if d >= LONG_FILE_MS)
-    if device != "cpu" or not total or long_ms < LONG_SHARE * total or cores > 4:
-        return workers, threads, (f"{workers} worker(s) x {threads or 'default'} thread(s) "
-                                  f"(auto_workers: {device}, {cores} core(s))")
-    return 1, cores, (f"1 worker x {cores} threads: long files ({long_ms / 60000:.1f} of {total / 60000:.1f} min of "
-                      f"audio in files of {LONG_FILE_MS // 60000}+ min) decode in batches that use every core, with "
-                      f"one model in memory")
+    same = f"{workers} worker(s) x {threads or 'default'} thread(s) (auto_workers: {device}, {cores} core(s))"
+    if device != "cpu" or not total or long_ms < LONG_SHARE * total:
+        return workers, threads, same
+    if memory_mb is None:
+        memory_mb = available_mb()
+    what = f"long files ({long_ms / 60000:.1f} of {total / 60000:.1f} min of audio in files of 3+ min)"
+    if memory_mb is None:
+        return workers, threads, f"{same}; {what}; available memory unknown"
+    fit = max(1, int(memory_mb * MEMORY_SHARE // LONG_WORKER_MB))
+    if workers <= fit:
+        return workers, threads, (f"{same}; {what}: {memory_mb:.0f} MiB available fits {fit} worker(s) of "
+                                  f"~{LONG_WORKER_MB} MiB")
+    return fit, max(1, cores // fit), (f"{fit} worker(s) x {max(1, cores // fit)} thread(s): {what}; "
+                                       f"{memory_mb:.0f} MiB available fits {fit} worker(s) of ~{LONG_WORKER_MB} "
+                                       f"MiB, not {workers}")
 
 
 def _device_of(job: TranscribeJob) -> str:
