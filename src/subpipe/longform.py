@@ -42,7 +42,11 @@ ENGINES = ("auto", "sequential", "batched")
 BATCHED_MIN_MS = {"cpu": 180_000, "cuda": 30_000}
 SEQUENTIAL_WINDOW_MS = 10 * 60 * 1000
 CHUNK_S = 30  # Whisper's window
-BLOCK_BATCHES = 4  # windows per BatchedInferencePipeline call = batch_size x this (bounded features)
+# windows per BatchedInferencePipeline call = batch_size x this (bounded features). One batch per call: a call
+# carries state from batch to batch (faster-whisper's last_speech_timestamp, times on the call's own clock),
+# so the block is also the unit a Ray run hands to one actor (raysplit.py): one batch per block gives a
+# 12-minute file several blocks to spread, with the same words and times as here.
+BLOCK_BATCHES = 1
 
 
 def choose_engine(engine: str, duration_ms: int, device: str) -> str:
