@@ -154,3 +154,15 @@ bench-wild: setup
 	$(PY) -m pip download --quiet --no-deps --no-binary :all: -d $(WILD_HELD_OUT)/sdists pysrt==1.1.2 webvtt-py==0.6.0
 	for f in $(WILD_HELD_OUT)/sdists/*.tar.gz; do tar -xzf $$f -C $(WILD_HELD_OUT); done
 	$(PY) bench/bench_wild.py --out bench/results/wild.md --held-out $(WILD_HELD_OUT)
+
+
+# Issue 12, at scale: `subpipe batch` over 2 long files with -j 1 / -j 2 / -j auto (a section of
+# bench/results/batch.md), and one long file split across 2 Ray actors vs a local run (bench/results/ray.md).
+BATCH_LONG_ARGS ?= --files 2 --minutes 12
+RAY_ARGS ?= --minutes 12 --workers 2
+.PHONY: bench-batch-long bench-ray
+bench-batch-long: setup
+	$(PY) bench/bench_batch_long.py --out bench/results/batch.md $(BATCH_LONG_ARGS)
+
+bench-ray: setup
+	$(PY) bench/bench_ray.py --out bench/results/ray.md $(RAY_ARGS)

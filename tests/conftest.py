@@ -106,3 +106,17 @@ def wild_corpus() -> Path:
             pytest.fail(f"subtitles_wild corpus not found: {p} (CI=true needs ../shared/data)")
         pytest.skip(f"subtitles_wild corpus not found: {p} (../shared/data is absent)")
     return p
+
+
+def write_wav(path: Path, samples) -> Path:
+    """16 kHz mono 16-bit WAV from float samples in [-1, 1] (clipped)."""
+    import wave
+
+    import numpy as np
+
+    with wave.open(str(path), "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(16000)
+        f.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return path

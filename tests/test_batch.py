@@ -146,3 +146,21 @@ def test_parallel_workers_and_ray_match_serial(media_dir, tmp_path):
     con = sqlite3.connect(out / "quotes.db")
     assert con.execute("select count(distinct media_id) from utterances").fetchone()[0] == 2
     con.close()
+
+
+def test_auto_plan_for_long_files():
+    """-j auto once the files are known: on long files as many single-thread workers as fit in memory
+    (bench/results/batch.md, "Long files"), fewer with more threads each when they do not fit."""
+    from subpipe.batch import LONG_FILE_MS, LONG_WORKER_MB, plan_workers
+
+    long_, short, big = LONG_FILE_MS, 30_000, 64 * 1024
+    assert plan_workers([12 * 60_000] * 2, 2, 1, "cpu", cores=2, memory_mb=big)[:2] == (2, 1)
+    tight = 1.5 * LONG_WORKER_MB  # room for one worker only
+    assert plan_workers([12 * 60_000] * 2, 2, 1, "cpu", cores=2, memory_mb=tight)[:2] == (1, 2)
+    assert plan_workers([long_] * 8, 8, 2, "cpu", cores=16, memory_mb=4 * LONG_WORKER_MB)[:2] == (3, 5)
+    assert plan_workers([long_, short], 2, 1, "cpu", cores=2, memory_mb=tight)[:2] == (1, 2)  # mostly long
+    assert plan_workers([long_ - 1] * 3, 2, 1, "cpu", cores=2, memory_mb=tight)[:2] == (2, 1)  # short files
+    assert plan_workers([long_, *[short] * 10], 2, 1, "cpu", cores=2, memory_mb=tight)[:2] == (2, 1)
+    assert plan_workers([long_] * 2, 1, 0, "cuda", cores=2, memory_mb=tight)[:2] == (1, 0)
+    why = plan_workers([long_], 2, 1, "cpu", cores=2, memory_mb=tight)[2]
+    assert "long files" in why and "fits 1 worker" in why

@@ -356,6 +356,7 @@ class BatchOptions:
     executor: str = "local"  # local | ray
     address: str | None = None  # Ray cluster address
     threads: int = 0  # CPU threads per worker (0: automatic)
+    split_long: str = "auto"  # Ray: split a long file across the actors (auto | on | off; raysplit.py)
 
     def run_options(self) -> RunOptions:
         return RunOptions(transcribe=self.transcribe, profile=self.profile, fps=self.fps,
@@ -411,7 +412,9 @@ def batch(inputs: Sequence[Path | str], options: BatchOptions | None = None, *,
         raise SubpipeError("no media files found", hint="give media files, folders holding media, or a manifest")
     workers, threads = opts.workers()
     return b.run(items, opts.output, db=opts.db_path, executor=opts.executor, workers=workers, threads=threads,
-                 ray_address=opts.address, report_path=opts.report_path, listener=listener, progress=progress)
+                 ray_address=opts.address, report_path=opts.report_path, listener=listener, progress=progress,
+                 split=opts.split_long,
+                 auto_jobs=opts.jobs == "auto" and not (opts.threads or opts.transcribe.cpu_threads))
 
 
 def run(media: Sequence[Path | str], options: BatchOptions | None = None, *,

@@ -10,6 +10,8 @@ Executors:
 - ``local`` with ``-j N``: N worker processes, each loading the model once.
 - ``ray``: one Ray actor per worker with the model resident (``num_gpus=1`` each on CUDA); the driver
   decodes audio and ships samples through Ray's object store, so workers need no shared file system.
+  A long file can also be split across the actors (``split``; raysplit.py): the driver plans its windows and
+  the actors decode blocks of them, so one 60-minute file keeps every actor busy; same words as a local run.
 """
 
 from __future__ import annotations
@@ -177,6 +179,8 @@ class BatchReport:
     peak_rss_mb: float
     interrupted: bool = False
     report_error: SubpipeError | None = None  # the final run report could not be written
+    threads: int = 0  # CPU threads per worker (0: CTranslate2's default)
+    plan: dict[str, Any] = field(default_factory=dict)  # how workers were chosen; which files were split
 
     @property
     def failed(self) -> list[FileResult]:
@@ -188,6 +192,8 @@ class BatchReport:
             "subpipe": __version__,
             "executor": self.executor,
             "workers": self.workers,
+            "threads": self.threads,
+            "plan": self.plan,
             "interrupted": self.interrupted,
             "files": len(self.results),
             "ok": sum(r.ok for r in self.results),
@@ -216,6 +222,67 @@ def auto_workers(device: str, cores: int | None = None) -> tuple[int, int]:
     if cores <= 4:
         return max(1, cores), 1
     return cores // 2, 2
+
+
+# Long files with -j auto (issue 12; bench/bench_batch_long.py, bench/results/batch.md "Long files"). On 2 cores,
+# 2 x 12-minute files: 2 workers x 1 thread and 1 worker x 2 threads spent the same CPU seconds per audio second
+# (338 and 348 s), but two workers kept more cores busy (0.97 against 0.57 cores on the shared machine) and
+# finished in 57 % of the time, at 1.7x the memory (2,066 against 1,203 MiB summed). So -j auto keeps one worker
+# per core on long files as on short ones, as long as the workers fit in memory: a worker on a long file peaks
+# at about LONG_WORKER_MB (bounded, not growing with the length), and when fewer fit in what is available,
+# fewer workers get more threads each (one model, batched, every core).
+LONG_FILE_MS = 180_000  # longform.BATCHED_MIN_MS["cpu"]: from here on a file is decoded in batches
+LONG_SHARE = 0.5  # the long files' share of the audio from which the long-file plan applies
+LONG_WORKER_MB = 1100  # peak RSS of one worker on a 12-minute file (1,033 MiB measured) plus a margin
+MEMORY_SHARE = 0.8  # of the memory available when the batch starts
+
+
+def available_mb() -> float | None:
+    """MemAvailable from /proc/meminfo (Linux), in MiB; None elsewhere."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def plan_workers(durations_ms: Sequence[int], workers: int, threads: int, device: str,
+                 cores: int | None = None, memory_mb: float | None = None) -> tuple[int, int, str]:
+    """``-j auto`` once the files are known: (workers, threads per worker, why).
+
+    Short files, or a GPU: ``auto_workers``'s choice stands. Long files (``LONG_FILE_MS`` or more making up
+    ``LONG_SHARE`` of the audio) on a CPU: as many of those workers as fit in ``MEMORY_SHARE`` of the
+    available memory at ``LONG_WORKER_MB`` each, the cores shared out among them.
+    """
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    total = sum(durations_ms)
+    long_ms = sum(d for d in durations_ms if d >= LONG_FILE_MS)
+    same = f"{workers} worker(s) x {threads or 'default'} thread(s) (auto_workers: {device}, {cores} core(s))"
+    if device != "cpu" or not total or long_ms < LONG_SHARE * total:
+        return workers, threads, same
+    if memory_mb is None:
+        memory_mb = available_mb()
+    what = f"long files ({long_ms / 60000:.1f} of {total / 60000:.1f} min of audio in files of 3+ min)"
+    if memory_mb is None:
+        return workers, threads, f"{same}; {what}; available memory unknown"
+    fit = max(1, int(memory_mb * MEMORY_SHARE // LONG_WORKER_MB))
+    if workers <= fit:
+        return workers, threads, (f"{same}; {what}: {memory_mb:.0f} MiB available fits {fit} worker(s) of "
+                                  f"~{LONG_WORKER_MB} MiB")
+    return fit, max(1, cores // fit), (f"{fit} worker(s) x {max(1, cores // fit)} thread(s): {what}; "
+                                       f"{memory_mb:.0f} MiB available fits {fit} worker(s) of ~{LONG_WORKER_MB} "
+                                       f"MiB, not {workers}")
+
+
+def _device_of(job: TranscribeJob) -> str:
+    from .transcribe import resolve_device
+
+    t = job.options.transcribe
+    return resolve_device(t.device, t.compute_type)[0]
 
 
 # ------------------------------------------------------------------ executors
@@ -295,7 +362,10 @@ def _processes(work: Sequence[Work], workers: int, threads: int) -> Iterator[Out
     pool.shutdown(wait=True)
 
 
-def _ray(work: Sequence[Work], workers: int, threads: int, address: str | None) -> Iterator[Outcome]:
+def _ray(work: Sequence[Work], workers: int, threads: int, address: str | None, split: str = "off",
+         split_info: dict[str, Any] | None = None) -> Iterator[Outcome]:
+    """One file per actor task; the files ``raysplit.should_split`` picks are split across all the actors
+    instead (``split_info`` gets, per split file, how many blocks went to which actor)."""
     if not work:
         return
     try:
@@ -326,8 +396,23 @@ def _ray(work: Sequence[Work], workers: int, threads: int, address: str | None) 
             except Exception as exc:
                 return job.key, None, 0.0, _as_error(exc, job.media), _peak_rss_mb()
 
+        def decode_block(self, spec, group, audio):  # one block of a split file's windows (raysplit.py)
+            from .raysplit import decode_block
+
+            return decode_block(spec, group, audio)
+
     actor_opts: dict[str, Any] = {"num_cpus": max(threads, 1)}
-    n_actors = max(1, min(workers, len(work)))
+    from .longform import choose_engine
+    from .raysplit import should_split
+    from .transcribe import resolve_device
+
+    def engine_of(w: Work) -> str:
+        t = w[1].options.transcribe
+        return choose_engine(t.engine, w[0].info.duration_ms, resolve_device(t.device, t.compute_type)[0])
+
+    to_split = {w[1].key for w in work
+                if should_split(split, w[0].info.duration_ms, engine_of(w), len(work), workers)}
+    n_actors = max(1, min(workers, len(work) if not to_split else workers))
     if gpu:
         actor_opts["num_gpus"] = 1
         gpus = int(ray.cluster_resources().get("GPU", 0))
@@ -346,7 +431,28 @@ def _ray(work: Sequence[Work], workers: int, threads: int, address: str | None) 
         return actor.run.remote(job, audio)
 
     # map_unordered keeps every actor busy; results come back to the driver, which writes them.
-    yield from pool.map_unordered(submit, list(work))
+    whole = [w for w in work if w[1].key not in to_split]
+    if whole:
+        yield from pool.map_unordered(submit, whole)
+    for p, job in (w for w in work if w[1].key in to_split):
+        yield _split_file(p, job, actors, split_info)
+
+
+def _split_file(p: Plan, job: TranscribeJob, actors: list, split_info: dict[str, Any] | None) -> Outcome:
+    """One file transcribed here with its blocks of windows decoded on the actors (raysplit.py)."""
+    from .raysplit import ActorRunner, running_on
+
+    runner = ActorRunner(actors)
+    try:
+        audio = decode(p)  # a long input is streamed from a PCM temp file, read by window
+        with running_on(runner):
+            data, secs = transcribe_job(job, audio=audio)
+    except Exception as exc:
+        return job.key, None, 0.0, _as_error(exc, job.media), _peak_rss_mb()
+    if split_info is not None:
+        split_info[job.key] = runner.summary()
+    log.info("%s: %d block(s) of windows decoded on %d actor(s)", job.media, runner.blocks, len(actors))
+    return job.key, data, secs, None, _peak_rss_mb()
 
 
 # ------------------------------------------------------------------ the batch
@@ -362,8 +468,15 @@ def run(
     report_path: Path | None = None,
     listener: Listener | None = None,
     progress: Progress | None = None,
+    split: str = "auto",
+    auto_jobs: bool = False,
 ) -> BatchReport:
-    """Process every item; a bad file is reported and never stops the others. Safe to kill and rerun."""
+    """Process every item; a bad file is reported and never stops the others. Safe to kill and rerun.
+
+    ``split`` (Ray only; raysplit.py): auto | on | off, whether a long file is split across the actors.
+    ``auto_jobs``: ``workers``/``threads`` came from ``auto_workers``; once the files are planned,
+    ``plan_workers`` may change them for long files (the choice is recorded in the report's ``plan``).
+    """
     t0 = time.perf_counter()
     ensure_writable_dir(out_root)
     for folder in (out_root, out_root / ".subpipe"):  # a killed run's temp report, index or hash cache
@@ -375,6 +488,8 @@ def run(
     plans: dict[int, Plan] = {}
     first_output: list[float] = []
     peak = [_peak_rss_mb()]
+    run_plan: dict[str, Any] = {}
+    split_info: dict[str, Any] = {}
 
     def record(idx: int, res: FileResult) -> None:
         results[idx] = res
@@ -394,8 +509,11 @@ def run(
 
     def _report(interrupted: bool = False) -> BatchReport:
         ordered = [results[k] for k in sorted(results)]
+        if split_info:
+            run_plan["split"] = {k: dict(v) for k, v in sorted(split_info.items())}
         return BatchReport(ordered, totals, executor, workers, time.perf_counter() - t0,
-                           first_output[0] if first_output else None, max(peak), interrupted)
+                           first_output[0] if first_output else None, max(peak), interrupted,
+                           threads=threads, plan=dict(run_plan))
 
     work: list[tuple[int, Work]] = []
     try:
@@ -428,8 +546,15 @@ def run(
                 except SubpipeError:
                     pass  # each file reports it
         index_of = {w[1].key: idx for idx, w in work}
+        if auto_jobs and work and executor == "local":
+            workers, threads, why = plan_workers([w[0].info.duration_ms for _, w in work], workers, threads,
+                                                 _device_of(work[0][1][1]))
+            run_plan["workers"] = why
+            if threads:
+                work = [(i, (p, replace(j, options=replace(j.options, transcribe=replace(
+                    j.options.transcribe, cpu_threads=threads))))) for i, (p, j) in work]
         if executor == "ray":
-            outcomes = _ray([w for _, w in work], workers, threads, ray_address)
+            outcomes = _ray([w for _, w in work], workers, threads, ray_address, split, split_info)
         elif workers > 1 and len(work) > 1:
             outcomes = _processes([w for _, w in work], workers, threads)
         else:

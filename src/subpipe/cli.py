@@ -354,11 +354,14 @@ def run(obj, media, out, db, no_index, profile, fps, force, shot_changes, script
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="ray: one task per file on a Ray cluster (pip install 'subpipe[ray]').")
 @click.option("--address", default=None, help="Ray cluster address (auto, ray://host:10001); default: local Ray.")
+@click.option("--split-long", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+              help="Ray: split a long file's windows across the actors (same words as a local run). auto: files "
+                   "of 10 minutes or more, when fewer files need transcribing than there are actors.")
 @transcribe_options
 @media_options
 @click.pass_obj
 def batch_cmd(obj, inputs, out, db, no_index, profile, fps, force, shot_changes, script, strict, jobs, executor,
-              address, audio_stream, dialogue, **topts):
+              address, audio_stream, dialogue, split_long="auto", **topts):
     """Process many INPUTS (files, folders, CSV/JSON-lines manifests) into OUTPUT, resumably.
 
     Finished stages are skipped (content-addressed by media hash, model and options); a bad file is reported
@@ -373,7 +376,7 @@ def batch_cmd(obj, inputs, out, db, no_index, profile, fps, force, shot_changes,
             raise click.BadParameter(f"{jobs!r} is not a number or 'auto'", param_hint="-j/--jobs") from None
     _run_batch(obj, inputs, _batch_options(out, db, no_index, profile, fps, force, shot_changes, script, strict,
                                            audio_stream, dialogue, topts, executor=executor, jobs=jobs,
-                                           address=address))
+                                           address=address, split_long=split_long))
 
 
 # ---------------------------------------------------------------- extract

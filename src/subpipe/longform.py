@@ -19,8 +19,9 @@ sequential path; the caller (``transcribe.transcribe_audio``) builds the Transcr
 
 from __future__ import annotations
 
+import contextvars
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,7 +46,11 @@ SEQUENTIAL_WINDOW_MS = 10 * 60 * 1000
 # bench input (bench/results/long.md); CUDA keeps 8, the earlier default (not measured here).
 BATCH_SIZE = {"cpu": 4, "cuda": 8}
 CHUNK_S = 30  # Whisper's window
-BLOCK_BATCHES = 4  # windows per BatchedInferencePipeline call = batch_size x this (bounded features)
+# windows per BatchedInferencePipeline call = batch_size x this (bounded features). One batch per call: a call
+# carries state from batch to batch (faster-whisper's last_speech_timestamp, times on the call's own clock),
+# so the block is also the unit a Ray run hands to one actor (raysplit.py): one batch per block gives a
+# 12-minute file several blocks to spread, with the same words and times as here.
+BLOCK_BATCHES = 1
 
 
 def batch_size(options: Any, device: str) -> int:
@@ -278,10 +283,10 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
     windows = len(pending)
     for rnd in range(CONTINUE_ROUNDS + 1):
         later: list[list[dict]] = []
+        blocks = _blocks(pipe, source, pending, block, options, lang, task, duration_ms, tag, suppress, bs)
         for i in range(0, len(pending), block):
             group = pending[i:i + block]
-            for win, segs in zip(group, _decode_block(pipe, source, group, options, lang, task, duration_ms, tag,
-                                                      suppress, bs), strict=True):
+            for win, segs in zip(group, next(blocks), strict=True):
                 speech = sum(r["end"] - r["start"] for r in win)
                 if any(_failed(sg, options) for sg in segs) or (not segs and speech >= CONTINUE_MIN_SAMPLES):
                     # a loop, a low-confidence window or nothing from seconds of speech: the sequential decoder
@@ -339,6 +344,39 @@ def _remainder(win: list[dict], segs: list[Segment]) -> list[dict] | None:
     if sum(r["end"] - r["start"] for r in rest) < CONTINUE_MIN_SAMPLES:
         return None
     return rest
+
+
+# Where the blocks of windows are decoded. None: here, one block after the other, with this process's model.
+# batch.py's Ray executor (raysplit.py) sets a runner that decodes them on actors, each with its own model:
+# the same blocks of the same windows (planned here, from the audio alone), so the same words and times.
+BlockRunner = Callable[[Any, list[list[list[dict]]], "BlockSpec"], Iterator[list[list[Segment]]]]
+BLOCK_RUNNER: contextvars.ContextVar[BlockRunner | None] = contextvars.ContextVar("subpipe_block_runner",
+                                                                                   default=None)
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """What ``_decode_block`` needs besides the model and the audio (picklable: it travels to Ray actors)."""
+
+    options: Any
+    lang: str
+    task: str
+    duration_ms: int
+    tag: bool
+    suppress: tuple[int, ...]
+    batch_size: int
+
+
+def _blocks(pipe: Any, source: Any, pending: list[list[dict]], block: int, options: Any, lang: str, task: str,
+            duration_ms: int, tag: bool, suppress: tuple[int, ...], bs: int) -> Iterator[list[list[Segment]]]:
+    """The segments of each block of ``block`` windows of ``pending``, in order (``BLOCK_RUNNER`` or here)."""
+    groups = [pending[i:i + block] for i in range(0, len(pending), block)]
+    runner = BLOCK_RUNNER.get()
+    if runner is not None:
+        yield from runner(source, groups, BlockSpec(options, lang, task, duration_ms, tag, tuple(suppress), bs))
+        return
+    for group in groups:
+        yield _decode_block(pipe, source, group, options, lang, task, duration_ms, tag, suppress, bs)
 
 
 def _decode_block(pipe: Any, source: Any, group: list[list[dict]], options: Any, lang: str, task: str,
