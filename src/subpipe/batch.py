@@ -226,11 +226,13 @@ def auto_workers(device: str, cores: int | None = None) -> tuple[int, int]:
 
 # Long files with -j auto (issue 12; bench/bench_batch_long.py, bench/results/batch.md "Long files"). On 2 cores,
 # 2 x 12-minute files: 2 workers x 1 thread and 1 worker x 2 threads spent the same CPU seconds per audio second
-# (338 and 348 s), but two workers kept more cores busy (0.97 against 0.57 cores on the shared machine) and
-# finished in 57 % of the time, at 1.7x the memory (2,066 against 1,203 MiB summed). So -j auto keeps one worker
-# per core on long files as on short ones, as long as the workers fit in memory: a worker on a long file peaks
-# at about LONG_WORKER_MB (bounded, not growing with the length), and when fewer fit in what is available,
-# fewer workers get more threads each (one model, batched, every core).
+# (338 and 348 s; 330 and 350 s in a second run), at 1.7x the memory for two workers (2,066 against 1,203 MiB
+# summed). Wall time on the shared machine went either way (two workers 1.76x faster at load 4, 1 worker 1.1x
+# faster at load 10): it measures the other load more than the plan. With equal CPU cost, workers that each keep
+# a core busy through the single-threaded stages (VAD, word timing, music detection) are the better bet, so
+# -j auto keeps one worker per core on long files as on short ones, as long as the workers fit in memory: a
+# worker on a long file peaks at about LONG_WORKER_MB (bounded, not growing with the length), and when fewer
+# fit in what is available, fewer workers get more threads each (one model, batched, every core).
 LONG_FILE_MS = 180_000  # longform.BATCHED_MIN_MS["cpu"]: from here on a file is decoded in batches
 LONG_SHARE = 0.5  # the long files' share of the audio from which the long-file plan applies
 LONG_WORKER_MB = 1100  # peak RSS of one worker on a 12-minute file (1,033 MiB measured) plus a margin
