@@ -187,3 +187,16 @@ def test_batch_size_by_device_unless_given():
     assert batch_size(TranscribeOptions(), "cuda") == 8
     assert batch_size(TranscribeOptions(batch_size=6), "cpu") == 6
     assert TranscribeOptions().batched_beam_size == 1 and TranscribeOptions().beam_size == 5
+
+
+def test_speaker_features_of_a_pcm_source_equal_the_array_ones(tmp_path):
+    """Speaker labelling reads a long input block by block (diarize.log_mel over a FileSource): the same
+    features bit for bit as over the whole array, without loading the soundtrack."""
+    from subpipe.diarize import log_mel
+
+    x = np.random.default_rng(3).normal(0, 0.1, 16000 * 50 + 77).astype(np.float32)
+    p = tmp_path / "x.f32"
+    x.astype("<f4").tofile(p)
+    with FileSource(p) as src:
+        np.testing.assert_array_equal(log_mel(src), log_mel(x))
+    np.testing.assert_array_equal(log_mel(ArraySource(x[:300])), log_mel(x[:300]))

@@ -203,20 +203,39 @@ def _window() -> np.ndarray:
     return out.astype(np.float32)
 
 
-def log_mel(samples: np.ndarray) -> np.ndarray:
-    """(frames, 40) log10 mel energies; frame k covers samples [k*160, k*160+512)."""
-    x = np.asarray(samples, dtype=np.float32)
-    if len(x) < N_FFT:
-        x = np.pad(x, (0, N_FFT - len(x)))
-    n = 1 + (len(x) - N_FFT) // HOP
+def _array(samples: Any) -> np.ndarray:
+    return samples.materialize() if hasattr(samples, "read_samples") else samples
+
+
+def log_mel(samples: Any) -> np.ndarray:
+    """(frames, 40) log10 mel energies; frame k covers samples [k*160, k*160+512).
+
+    ``samples``: an array, or an AudioSource (a long input read block by block from its PCM file, the
+    same features bit for bit without holding the soundtrack)."""
+    source = samples if hasattr(samples, "read_samples") else None
+    if source is None or source.n_samples < N_FFT:
+        x = np.asarray(samples if source is None else source.materialize(), dtype=np.float32)
+        if len(x) < N_FFT:
+            x = np.pad(x, (0, N_FFT - len(x)))
+        source = None
+        total = len(x)
+    else:
+        total = source.n_samples
+    n = 1 + (total - N_FFT) // HOP
     out = np.empty((n, N_MELS), dtype=np.float32)
     fb, win = mel_basis(), _window()
     step = 4096
     # frame indices a block at a time: for the whole file they were 4 KiB per 10 ms (1.4 GiB for an hour)
     cols = np.arange(N_FFT)[None, :]
     for a in range(0, n, step):
-        idx = cols + HOP * np.arange(a, min(n, a + step))[:, None]
-        spec = np.fft.rfft(x[idx] * win, axis=1)
+        b = min(n, a + step)
+        if source is None:
+            idx = cols + HOP * np.arange(a, b)[:, None]
+            frames = x[idx]
+        else:
+            block = source.read_samples(a * HOP, (b - 1) * HOP + N_FFT)
+            frames = block[cols + HOP * np.arange(b - a)[:, None]]
+        spec = np.fft.rfft(frames * win, axis=1)
         power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
         out[a:a + step] = np.log10(power @ fb.T + 1e-10)
     return out
@@ -482,8 +501,9 @@ class Diarization:
 
 def diarize(samples: np.ndarray, options: DiarizeOptions, *, voices: Sequence[tuple[str, np.ndarray]] = (),
             words: Sequence[Word] = ()) -> Diarization:
-    samples = np.asarray(samples, dtype=np.float32)
-    regions = speech_regions(samples, words)
+    if not hasattr(samples, "read_samples"):  # an AudioSource is read by block (log_mel)
+        samples = np.asarray(samples, dtype=np.float32)
+    regions = speech_regions(samples if words else _array(samples), words)
     feats = log_mel(samples)
     atoms = _atoms(feats, regions)
     notes: list[str] = []

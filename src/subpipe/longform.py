@@ -275,7 +275,7 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
     from faster_whisper import BatchedInferencePipeline
 
     pipe = BatchedInferencePipeline(whisper)
-    bs = max(1, int(options.batch_size))
+    bs = batch_size(options, str(getattr(whisper.model, "device", "cpu")))  # 0: by device, for any caller
     block = bs * BLOCK_BATCHES
     pending = pack_contiguous(regions) if PACK == "contiguous" else pack_windows(regions)
     out: list[Segment] = []

@@ -361,7 +361,9 @@ def _transcribe_job(job: TranscribeJob, progress: Progress | None, audio: Any) -
     t = replace(t, notes=tuple(audio.notes) + sep_notes + t.notes, provenance=prov)
     from .diarize import label_speakers  # speaker labels (unless --speakers off); one per channel when so
 
-    t = label_speakers(media, audio.samples, t, _diarize_options(opts), transcribe=None if opts.script else (
+    # a long input's source is read by block (diarize.log_mel), not loaded whole
+    t = label_speakers(media, getattr(audio, "source", None) or audio.samples, t, _diarize_options(opts),
+                       transcribe=None if opts.script else (
         lambda s: transcribe_audio(s, opts.transcribe, media_sha256=job.media_sha, media_name=media.name)))
     return tj.to_dict(t), seconds
 
