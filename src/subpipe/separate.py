@@ -85,8 +85,11 @@ def _unet_names(stem: int) -> dict[str, list[str]]:
             "bn": seq("batch_normalization", 12 * stem, 12)}
 
 
-def build_onnx(weights: dict[str, np.ndarray]) -> bytes:
-    """Spleeter's two U-Nets and the ratio mask as one ONNX graph: magnitude [B,1,T,F] -> vocal mask [B,1,T,F]."""
+def build_onnx(weights: dict[str, np.ndarray], channels: int = 1) -> bytes:
+    """Spleeter's two U-Nets and the ratio mask as one ONNX graph: magnitude [B,C,T,F] -> vocal mask [B,C,T,F].
+
+    ``channels=1`` folds the stereo input of the network into one channel (exact for a mono input);
+    ``channels=2`` is Spleeter's own stereo network."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -137,7 +140,7 @@ def build_onnx(weights: dict[str, np.ndarray]) -> bytes:
         downs = []
         for i in range(6):
             kernel = w(f"{n['conv'][i]}/kernel")
-            if i == 0:  # two identical input channels -> one
+            if i == 0 and channels == 1:  # two identical input channels -> one
                 kernel = kernel.sum(axis=2, keepdims=True)
             c = conv(x, f"{p}.conv{i}", kernel, w(f"{n['conv'][i]}/bias"), stride=2, pads=same5)
             downs.append(c)
@@ -158,12 +161,14 @@ def build_onnx(weights: dict[str, np.ndarray]) -> bytes:
     total = op("Add", [total, const("eps", np.array(MASK_EPS))], "sum_eps")
     num = op("Add", [estimates[0], const("eps_half", np.array(MASK_EPS / len(STEMS)))], "num")
     ratio = op("Div", [num, total], "ratio")  # [B, 2, T, F]: one mask per (identical) stereo channel
-    nodes.append(helper.make_node("ReduceMean", ["ratio"], ["vocal_mask"], axes=[1], keepdims=1))
-    del ratio
+    if channels == 1:
+        nodes.append(helper.make_node("ReduceMean", [ratio], ["vocal_mask"], axes=[1], keepdims=1))
+    else:
+        nodes.append(helper.make_node("Identity", [ratio], ["vocal_mask"]))
     graph = helper.make_graph(
         nodes, MODEL_NAME,
-        [helper.make_tensor_value_info("mag", TensorProto.FLOAT, ["batch", 1, T, F])],
-        [helper.make_tensor_value_info("vocal_mask", TensorProto.FLOAT, ["batch", 1, T, F])],
+        [helper.make_tensor_value_info("mag", TensorProto.FLOAT, ["batch", channels, T, F])],
+        [helper.make_tensor_value_info("vocal_mask", TensorProto.FLOAT, ["batch", channels, T, F])],
         initializer=inits,
     )
     model = helper.make_model(graph, producer_name="subpipe", producer_version=MODEL_NAME,
