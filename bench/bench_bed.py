@@ -50,10 +50,15 @@ BED = "music_effects/tears-of-steel-battle-clip-medium.webm"
 BED_OFFSET_S = 3  # the bed's first seconds are a fade-in
 RATIOS = (0.0, -5.0, -10.0)
 GAP_S = 0.5
+SPEECH_DBFS = -24.0  # every speech file's active level before mixing
 
 
 def speech_set(data: Path, name: str) -> tuple[np.ndarray, str]:
-    """(speech at 44.1 kHz mono, reference) of one set, the files 0.5 s apart."""
+    """(speech at 44.1 kHz mono, reference) of one set, the files 0.5 s apart, each at the same active level.
+
+    The recordings differ by up to 18 dB (JFK -14 dBFS, the AMI clip -32 dBFS over their active samples): set
+    against the bed as one signal, the loudest file would be at the stated speech-to-music ratio and the
+    others 8-18 dB under it. Each file is scaled to SPEECH_DBFS first, as a film's dialogue is levelled."""
     if name == "tuned":
         files = sorted((data / "librispeech").glob("*.flac")) + sorted((data / "librispeech").glob("*.wav"))
         files += [data / "jfk" / "jfk.flac", data / "mfa_spontaneous" / "acoustic_corpus.wav",
@@ -65,7 +70,9 @@ def speech_set(data: Path, name: str) -> tuple[np.ndarray, str]:
     gap = np.zeros(int(GAP_S * sep.WIDE_RATE), np.float32)
     parts, refs = [], []
     for f in files:
-        parts += [media.extract_stereo(f, sample_rate=sep.WIDE_RATE).mean(axis=1), gap]
+        x = media.extract_stereo(f, sample_rate=sep.WIDE_RATE).mean(axis=1)
+        x = x * (10 ** (SPEECH_DBFS / 20) / max(sep.active_rms(x, sep.WIDE_RATE), 1e-9))
+        parts += [x.astype(np.float32), gap]
         refs.append(prepare_reference(read_reference(f), f.parent.name))
     return np.concatenate(parts), " ".join(refs)
 
