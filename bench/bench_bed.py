@@ -6,10 +6,14 @@ CC BY 3.0, (CC) Blender Foundation, mango.blender.org). Speech from ../shared/da
 0, -5 and -10 dB speech-to-music (speech RMS over its active samples against the bed's RMS over the
 same stretch; ``separate.mix_under_bed``). Two speech sets:
 
-- ``tuned``: the four LibriSpeech utterances and JFK, the set the separation's mask floor and the
-  ``auto`` threshold were chosen on;
-- ``held-out``: the five LibriVox *Sense and Sensibility* sentences and the AMI meeting clip, never used
-  for a choice.
+- ``tuned`` (about 100 s): the four LibriSpeech utterances, JFK and two MFA monologues (``acoustic_corpus``,
+  ``cold_corpus``), the set the separation's mask floor and the ``auto`` threshold were chosen on;
+- ``held-out`` (about 110 s): the five LibriVox *Sense and Sensibility* sentences, the AMI meeting clip, the MFA
+  monologue ``cold_corpus3`` and the two-person MFA conversation, never used for a choice.
+
+Each mix is made as a film's soundtrack is: 44.1 kHz stereo (the bed as it is, the speech in both channels),
+written to a WAV file and read back as the pipeline reads media: 16 kHz mono for VAD and Whisper
+(``media.extract_audio``) and, for the separation, 44.1 kHz stereo (``media.extract_stereo``).
 
 In one run, with one loaded model: raw faster-whisper (``WhisperModel.transcribe`` with its Silero VAD on,
 word timestamps on), subpipe as a plain run (``--separate off``, the default) and with ``--separate auto``:
@@ -25,6 +29,7 @@ import argparse
 import datetime as dt
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from scoring import normalize_english, read_reference  # noqa: E402
+from scoring import normalize_english, prepare_reference, read_reference  # noqa: E402
 
 from subpipe import media  # noqa: E402
 from subpipe import separate as sep  # noqa: E402
@@ -45,21 +50,49 @@ BED = "music_effects/tears-of-steel-battle-clip-medium.webm"
 BED_OFFSET_S = 3  # the bed's first seconds are a fade-in
 RATIOS = (0.0, -5.0, -10.0)
 GAP_S = 0.5
+SPEECH_DBFS = -24.0  # every speech file's active level before mixing
 
 
 def speech_set(data: Path, name: str) -> tuple[np.ndarray, str]:
+    """(speech at 44.1 kHz mono, reference) of one set, the files 0.5 s apart, each at the same active level.
+
+    The recordings differ by up to 18 dB (JFK -14 dBFS, the AMI clip -32 dBFS over their active samples): set
+    against the bed as one signal, the loudest file would be at the stated speech-to-music ratio and the
+    others 8-18 dB under it. Each file is scaled to SPEECH_DBFS first, as a film's dialogue is levelled."""
     if name == "tuned":
         files = sorted((data / "librispeech").glob("*.flac")) + sorted((data / "librispeech").glob("*.wav"))
-        files.append(data / "jfk" / "jfk.flac")
+        files += [data / "jfk" / "jfk.flac", data / "mfa_spontaneous" / "acoustic_corpus.wav",
+                  data / "mfa_spontaneous" / "cold_corpus.wav"]
     else:
         files = sorted((data / "librivox_sense_sensibility").glob("*.wav"))
-        files.append(data / "ami_meeting" / "ES2011a.Headset-0_40s-46s.wav")
-    gap = np.zeros(int(GAP_S * 16000), np.float32)
+        files += [data / "ami_meeting" / "ES2011a.Headset-0_40s-46s.wav",
+                  data / "mfa_spontaneous" / "cold_corpus3.wav", data / "mfa_spontaneous" / "michaelandsickmichael.wav"]
+    gap = np.zeros(int(GAP_S * sep.WIDE_RATE), np.float32)
     parts, refs = [], []
     for f in files:
-        parts += [media.extract_audio(f).samples, gap]
-        refs.append(read_reference(f))
+        x = media.extract_stereo(f, sample_rate=sep.WIDE_RATE).mean(axis=1)
+        x = x * (10 ** (SPEECH_DBFS / 20) / max(sep.active_rms(x, sep.WIDE_RATE), 1e-9))
+        parts += [x.astype(np.float32), gap]
+        refs.append(prepare_reference(read_reference(f), f.parent.name))
     return np.concatenate(parts), " ".join(refs)
+
+
+def write_wav(path: Path, stereo: np.ndarray, sr: int = sep.WIDE_RATE) -> Path:
+    import wave
+
+    pcm = (np.clip(stereo, -1, 1) * 32767).round().astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(sr)
+        w.writeframes(pcm.tobytes())
+    return path
+
+
+def as_media(stereo: np.ndarray, tmp: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(16 kHz mono, 44.1 kHz stereo) of a soundtrack, read back from a WAV file as the pipeline reads media."""
+    wav = write_wav(tmp / f"{name}.wav", stereo)
+    return media.extract_audio(wav).samples, media.extract_stereo(wav, sample_rate=sep.WIDE_RATE)
 
 
 def wer(ref: str, hyp: str) -> tuple[int, int]:
@@ -75,10 +108,11 @@ def run_raw(whisper, x: np.ndarray) -> str:
     return " ".join(s.text for s in segs)
 
 
-def run_ours(x: np.ndarray, opts: TranscribeOptions, mode: str) -> tuple[str, float, tuple[str, ...], int]:
+def run_ours(x: np.ndarray, opts: TranscribeOptions, mode: str, wide: np.ndarray | None = None
+             ) -> tuple[str, float, tuple[str, ...], int]:
     """(text, separation CPU seconds, notes, words) of a plain run's transcription step."""
     c0 = time.process_time()
-    y, notes, _ = sep.isolate_dialogue(x, 16000, sep.SeparateOptions(mode=mode))
+    y, notes, _ = sep.isolate_dialogue(x, 16000, sep.SeparateOptions(mode=mode), wide=wide)
     cpu = time.process_time() - c0
     t = transcribe_audio(y, opts)
     return " ".join(w.text for w in t.words), cpu, notes + t.notes, len(t.words)
@@ -112,6 +146,9 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
     whisper = load_model(opts).whisper
     sep.load_separator()  # build/verify once, outside the timings
     bed = media.extract_audio(data / BED).samples
+    bed_wide = media.extract_stereo(data / BED, sample_rate=sep.WIDE_RATE)
+    tmp_dir = tempfile.TemporaryDirectory(prefix="bench_bed.")
+    tmp = Path(tmp_dir.name)
     lines: list[str] = []
     say = lines.append
     say(f"{heading} Speech under a real film's music-and-effects bed")
@@ -119,7 +156,7 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
     say(f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, model `{model}`, {os.cpu_count()} CPUs, "
         f"`python bench/bench_bed.py`. Bed: *Tears of Steel* (CC BY 3.0, (CC) Blender Foundation, "
         "mango.blender.org), from 3 s, looped to the speech's length. Separation: Spleeter 2-stem "
-        f"(`{sep.WHEEL_PIN}`) as `{sep.MODEL_NAME}` on onnxruntime.")
+        f"(`{sep.WHEEL_PIN}`) as `{sep.MODEL_NAME}` on onnxruntime, reading the soundtrack at 44.1 kHz stereo.")
     say("")
     say("| speech set | audio | raw faster-whisper (VAD on) | subpipe (plain run: `--separate off`) | "
         "**subpipe `--separate auto`** | "
@@ -129,20 +166,21 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
     clean_times = {}
     for name in sets:
         speech, ref = speech_set(data, name)
-        minutes = len(speech) / 16000 / 60
+        minutes = len(speech) / sep.WIDE_RATE / 60
         for ratio in (None, *RATIOS):
             if ratio is None:
-                x = speech
+                x, wide = as_media(np.stack([speech, speech], axis=1), tmp, f"{name}-clean")
                 label = "clean"
             else:
-                x, _ = sep.mix_under_bed(speech, bed[BED_OFFSET_S * 16000:], ratio)
+                mixed, _ = sep.mix_under_bed(speech, bed_wide[BED_OFFSET_S * sep.WIDE_RATE:], ratio, sep.WIDE_RATE)
+                x, wide = as_media(mixed, tmp, f"{name}{ratio:+.0f}")
                 label = f"{ratio:+.0f} dB"
             raw = wer(ref, run_raw(whisper, x))
             off_t0 = time.perf_counter()
             off = wer(ref, run_ours(x, opts, "off")[0])
             off_s = time.perf_counter() - off_t0
             auto_t0 = time.perf_counter()
-            text, cpu, notes, _ = run_ours(x, opts, "auto")
+            text, cpu, notes, _ = run_ours(x, opts, "auto", wide)
             auto_s = time.perf_counter() - auto_t0
             ours = wer(ref, text)
             n_sep = sum(1 for n in notes if n.startswith("separation: dialogue isolated"))
@@ -167,8 +205,9 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
     # ---- the bare bed
     raw_novad = " ".join(s.text for s in whisper.transcribe(bed, vad_filter=False)[0])
     raw_vad = run_raw(whisper, bed)
-    text, _, notes, n_words = run_ours(bed, opts, "auto")
-    text_on, _, _, n_on = run_ours(bed, opts, "on")
+    text, _, notes, n_words = run_ours(bed, opts, "auto", bed_wide)
+    text_on, _, _, n_on = run_ours(bed, opts, "on", bed_wide)
+    tmp_dir.cleanup()
     _, _, _, n_off = run_ours(bed, opts, "off")
     say(f"{heading}# The bare bed (no speech: every word is invented)")
     say("")

@@ -510,6 +510,21 @@ def extract_channels(path: Path, *, stream: int | None = None, info: MediaInfo |
     return [samples[:, k].copy() for k in range(ch)]
 
 
+
+def extract_stereo(path: Path, *, stream: int | None = None, info: MediaInfo | None = None,
+                   sample_rate: int = 44_100) -> np.ndarray:
+    """One audio stream as float32 samples [n, 2] at ``sample_rate`` (dialogue separation, separate.py: the
+    network hears the full band and the stereo image). A mono stream gives two equal channels; more than two
+    are downmixed by ffmpeg."""
+    path = Path(path)
+    info = info or probe(path)
+    a, _, _ = _audio_graph(path, info, stream, "mix")
+    out = ffmpeg.output(a, "pipe:", format="f32le", acodec="pcm_f32le", ac=2, ar=sample_rate)
+    cmd = out.global_args("-nostdin", "-hide_banner", "-loglevel", "error").compile(cmd=ffmpeg_exe())
+    proc = _run(cmd, path=path, what="stereo extraction")
+    samples = np.frombuffer(proc.stdout, dtype=np.float32)
+    return samples[: len(samples) // 2 * 2].reshape(-1, 2).copy()
+
 # ---------------------------------------------------------------- long inputs: decode once to a file
 # Inputs at least this long are decoded to a PCM temp file and read by window (bounded memory); shorter
 # ones stay in memory, as before (no cost on short files).
