@@ -18,7 +18,7 @@ import pytest
 from subpipe import separate as sep
 from subpipe.errors import MediaError, ModelIntegrityError
 
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, write_wav
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BED = "music_effects/tears-of-steel-battle-clip-medium.webm"
@@ -295,30 +295,21 @@ def test_bare_bed_still_gives_no_words(separator, bed):
 
 
 # ------------------------------------------------------------------ --dialogue-stem
-def _wav(path: Path, x: np.ndarray) -> Path:
-    with wave.open(str(path), "wb") as f:
-        f.setnchannels(1)
-        f.setsampwidth(2)
-        f.setframerate(16000)
-        f.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
-
-
 def test_dialogue_stem_must_match_the_media_length(tmp_path):
     from subpipe import media
     from subpipe.pipeline import RunOptions
 
     rng = np.random.default_rng(1)
     tone = (0.1 * np.sin(np.arange(16000 * 3) * 2 * np.pi * 440 / 16000)).astype(np.float32)
-    film = _wav(tmp_path / "film.wav", tone + 0.01 * rng.standard_normal(len(tone)).astype(np.float32))
+    film = write_wav(tmp_path / "film.wav", tone + 0.01 * rng.standard_normal(len(tone)).astype(np.float32))
     audio = media.extract_audio(film)
-    good = _wav(tmp_path / "d.wav", tone[:-320])  # 20 ms short: within a frame
+    good = write_wav(tmp_path / "d.wav", tone[:-320])  # 20 ms short: within a frame
     out, notes, prov = sep.dialogue_audio(audio, RunOptions(dialogue_stem=str(good)), film)
     assert len(out.samples) == len(audio.samples)
     assert np.allclose(out.samples[:16000], tone[:16000], atol=1e-3)  # the stem, not the film
     assert "stem d.wav" in notes[0] and "padded with silence" in notes[1]
     assert prov["request"]["dialogue_stem"]["sha256"]
-    bad = _wav(tmp_path / "short.wav", tone[:-16000])  # a second short
+    bad = write_wav(tmp_path / "short.wav", tone[:-16000])  # a second short
     with pytest.raises(MediaError, match="1.000 s shorter"):
         sep.dialogue_audio(audio, RunOptions(dialogue_stem=str(bad)), film)
 
@@ -329,8 +320,8 @@ def test_cli_dialogue_stem_length_error_exits_1(tmp_path):
     from subpipe.cli import cli
 
     x = np.zeros(16000 * 2, np.float32)
-    film = _wav(tmp_path / "film.wav", x)
-    stem = _wav(tmp_path / "stem.wav", x[:8000])
+    film = write_wav(tmp_path / "film.wav", x)
+    stem = write_wav(tmp_path / "stem.wav", x[:8000])
     res = CliRunner().invoke(cli, ["run", str(film), "-o", str(tmp_path / "out"), "--no-index",
                                    "--dialogue-stem", str(stem)])
     assert res.exit_code == 1, res.output
