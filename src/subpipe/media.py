@@ -494,21 +494,26 @@ def scene_changes(path: Path, threshold: float = SCENE_THRESHOLD, *, cache: Path
     return cuts
 
 
+def _interleaved(path: Path, stream: int | None, info: MediaInfo | None, rate: int, what: str, *,
+                 channels: int | None = None, max_channels: int = 2) -> np.ndarray:
+    """One audio stream as float32 samples [n, ch] at ``rate``: ``channels`` (ffmpeg up- or downmixes), or
+    the stream's own up to ``max_channels``."""
+    path = Path(path)
+    info = info or probe(path)
+    a, n, _ = _audio_graph(path, info, stream, "mix")
+    ch = channels or max(1, min(info.audio_streams[n].channels or 1, max_channels))
+    out = ffmpeg.output(a, "pipe:", format="f32le", acodec="pcm_f32le", ac=ch, ar=rate)
+    cmd = out.global_args("-nostdin", "-hide_banner", "-loglevel", "error").compile(cmd=ffmpeg_exe())
+    samples = np.frombuffer(_run(cmd, path=path, what=what).stdout, dtype=np.float32)
+    return samples[: len(samples) // ch * ch].reshape(-1, ch)
+
+
 def extract_channels(path: Path, *, stream: int | None = None, info: MediaInfo | None = None,
                      max_channels: int = 2) -> list[np.ndarray]:
     """Each channel of one audio stream as 16 kHz float32 samples (for one-person-per-channel
     interviews, diarize.py); at most ``max_channels``, from the first. A mono stream gives one."""
-    path = Path(path)
-    info = info or probe(path)
-    a, n, _ = _audio_graph(path, info, stream, "mix")
-    ch = max(1, min(info.audio_streams[n].channels or 1, max_channels))
-    out = ffmpeg.output(a, "pipe:", format="f32le", acodec="pcm_f32le", ac=ch, ar=SAMPLE_RATE)
-    cmd = out.global_args("-nostdin", "-hide_banner", "-loglevel", "error").compile(cmd=ffmpeg_exe())
-    proc = _run(cmd, path=path, what="channel extraction")
-    samples = np.frombuffer(proc.stdout, dtype=np.float32)
-    samples = samples[: len(samples) // ch * ch].reshape(-1, ch)
-    return [samples[:, k].copy() for k in range(ch)]
-
+    samples = _interleaved(path, stream, info, SAMPLE_RATE, "channel extraction", max_channels=max_channels)
+    return [samples[:, k].copy() for k in range(samples.shape[1])]
 
 
 def extract_stereo(path: Path, *, stream: int | None = None, info: MediaInfo | None = None,
@@ -516,14 +521,8 @@ def extract_stereo(path: Path, *, stream: int | None = None, info: MediaInfo | N
     """One audio stream as float32 samples [n, 2] at ``sample_rate`` (dialogue separation, separate.py: the
     network hears the full band and the stereo image). A mono stream gives two equal channels; more than two
     are downmixed by ffmpeg."""
-    path = Path(path)
-    info = info or probe(path)
-    a, _, _ = _audio_graph(path, info, stream, "mix")
-    out = ffmpeg.output(a, "pipe:", format="f32le", acodec="pcm_f32le", ac=2, ar=sample_rate)
-    cmd = out.global_args("-nostdin", "-hide_banner", "-loglevel", "error").compile(cmd=ffmpeg_exe())
-    proc = _run(cmd, path=path, what="stereo extraction")
-    samples = np.frombuffer(proc.stdout, dtype=np.float32)
-    return samples[: len(samples) // 2 * 2].reshape(-1, 2).copy()
+    return _interleaved(path, stream, info, sample_rate, "stereo extraction", channels=2).copy()
+
 
 # ---------------------------------------------------------------- long inputs: decode once to a file
 # Inputs at least this long are decoded to a PCM temp file and read by window (bounded memory); shorter
