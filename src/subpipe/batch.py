@@ -34,6 +34,7 @@ from . import media as media_mod
 from .errors import SubpipeError, TranscriptionError
 from .formats import transcript_json as tj
 from .fsio import atomic_write_text, ensure_writable_dir, sweep_stale_parts
+from .longform import BATCHED_MIN_MS
 from .pipeline import (
     FileResult,
     HashCache,
@@ -233,7 +234,7 @@ def auto_workers(device: str, cores: int | None = None) -> tuple[int, int]:
 # -j auto keeps one worker per core on long files as on short ones, as long as the workers fit in memory: a
 # worker on a long file peaks at about LONG_WORKER_MB (bounded, not growing with the length), and when fewer
 # fit in what is available, fewer workers get more threads each (one model, batched, every core).
-LONG_FILE_MS = 180_000  # longform.BATCHED_MIN_MS["cpu"]: from here on a file is decoded in batches
+LONG_FILE_MS = BATCHED_MIN_MS["cpu"]  # from here on a file is decoded in batches
 LONG_SHARE = 0.5  # the long files' share of the audio from which the long-file plan applies
 LONG_WORKER_MB = 1100  # peak RSS of one worker on a 12-minute file (1,033 MiB measured) plus a margin
 MEMORY_SHARE = 0.8  # of the memory available when the batch starts
@@ -406,11 +407,9 @@ def _ray(work: Sequence[Work], workers: int, threads: int, address: str | None, 
     actor_opts: dict[str, Any] = {"num_cpus": max(threads, 1)}
     from .longform import choose_engine
     from .raysplit import should_split
-    from .transcribe import resolve_device
 
     def engine_of(w: Work) -> str:
-        t = w[1].options.transcribe
-        return choose_engine(t.engine, w[0].info.duration_ms, resolve_device(t.device, t.compute_type)[0])
+        return choose_engine(w[1].options.transcribe.engine, w[0].info.duration_ms, _device_of(w[1]))
 
     to_split = {w[1].key for w in work
                 if should_split(split, w[0].info.duration_ms, engine_of(w), len(work), workers)}
