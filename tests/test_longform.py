@@ -122,6 +122,36 @@ def test_batched_gives_the_sequential_words_on_a_short_file(jfk_transcript):
     assert t2.words == t.words and t2.events == t.events
 
 
+def test_decoder_replicas_share_out_the_threads(monkeypatch):
+    from subpipe import audiosource
+    from subpipe.longform import decoder_replicas
+
+    monkeypatch.setattr(audiosource, "usable_cores", lambda: 2)
+    assert decoder_replicas(0, "cpu") == (2, 1)  # automatic: one replica per core, one thread each
+    assert decoder_replicas(1, "cpu") == (1, 1)  # a -j worker with one thread: one replica
+    assert decoder_replicas(4, "cpu") == (2, 2)
+    assert decoder_replicas(2, "cuda") == (1, 2)  # one GPU: one replica, threads as given
+
+
+def test_blocks_on_two_replicas_give_the_words_of_one():
+    """Two CTranslate2 replicas decoding blocks at once write the same words and times as one replica
+    decoding them in turn (the blocks, not the replicas, decide the output)."""
+    from subpipe.transcribe import TranscribeOptions, model_for, transcribe_audio
+
+    x = np.concatenate([media.extract_audio(shared(f)).samples for f in
+                        ("jfk/jfk.flac", "librispeech/2412-153948-0000.flac", "librispeech/61-70968-0000.flac",
+                         "librispeech/2412-153948-0001.flac", "librispeech/1995-1837-0001.wav")])
+    one = TranscribeOptions(model="base", engine="batched", batch_size=1, cpu_threads=1)
+    two = TranscribeOptions(model="base", engine="batched", batch_size=1, cpu_threads=2)
+    assert model_for(one, 60_000)[0].whisper.model.num_workers == 1
+    assert model_for(two, 60_000)[0].whisper.model.num_workers == 2
+    t1, t2 = transcribe_audio(x, one), transcribe_audio(x, two)
+    assert t1.provenance["decoder"]["windows"] >= 2  # at least two blocks went to the replicas
+    assert len(t1.words) > 20
+    assert t2.words == t1.words
+    assert t2.provenance["decoder"] == t1.provenance["decoder"]
+
+
 _PEAK = textwrap.dedent("""
     import sys
     import numpy as np

@@ -47,6 +47,11 @@ def bound_heap() -> None:
     _heap_mode("blocks")
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask, not the machine's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def decoder_heap() -> None:
     """glibc only: while Whisper decodes, glibc's thresholds as they stand once its own dynamic rule has
     warmed up (mmap from 32 MiB, trim from 64 MiB). CTranslate2 allocates and frees buffers of 1-30 MiB
@@ -153,8 +158,9 @@ class ArraySource(_Base):
 
 
 class FileSource(_Base):
-    """Raw float32 little-endian mono PCM in a file, read with seek + read (no mmap: mapped pages would
-    count in the resident set as they are touched). ``owned``: delete the file on ``close``."""
+    """Raw float32 little-endian mono PCM in a file, read with ``pread`` (no mmap: mapped pages would
+    count in the resident set as they are touched; no shared file position: threads read at once, as the
+    batched engine's replicas do). ``owned``: delete the file on ``close``."""
 
     def __init__(self, path: Path, *, owned: bool = False):
         self.path = Path(path)
@@ -166,9 +172,15 @@ class FileSource(_Base):
         a, b = max(0, a), min(self.n_samples, b)
         if b <= a:
             return np.zeros(0, dtype=np.float32)
-        self._fh.seek(a * 4)
-        data = self._fh.read((b - a) * 4)
-        return np.frombuffer(data, dtype="<f4").astype(np.float32, copy=True)
+        want, parts, at = (b - a) * 4, [], a * 4
+        while want > 0:
+            chunk = os.pread(self._fh.fileno(), want, at)
+            if not chunk:  # the file shrank under us
+                break
+            parts.append(chunk)
+            want -= len(chunk)
+            at += len(chunk)
+        return np.frombuffer(b"".join(parts), dtype="<f4").astype(np.float32, copy=True)
 
     def close(self) -> None:
         if not self._fh.closed:

@@ -219,7 +219,9 @@ def auto_workers(device: str, cores: int | None = None) -> tuple[int, int]:
     if device == "cuda":
         return 1, 0
     if cores is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        from .audiosource import usable_cores
+
+        cores = usable_cores()
     if cores <= 4:
         return max(1, cores), 1
     return cores // 2, 2
@@ -261,7 +263,9 @@ def plan_workers(durations_ms: Sequence[int], workers: int, threads: int, device
     available memory at ``LONG_WORKER_MB`` each, the cores shared out among them.
     """
     if cores is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        from .audiosource import usable_cores
+
+        cores = usable_cores()
     total = sum(durations_ms)
     long_ms = sum(d for d in durations_ms if d >= LONG_FILE_MS)
     same = f"{workers} worker(s) x {threads or 'default'} thread(s) (auto_workers: {device}, {cores} core(s))"

@@ -45,6 +45,11 @@ SEQUENTIAL_WINDOW_MS = 10 * 60 * 1000
 # peaks about 210 MiB lower (CTranslate2's encoder buffers scale with the batch), measured on the 4-minute
 # bench input (bench/results/long.md); CUDA keeps 8, the earlier default (not measured here).
 BATCH_SIZE = {"cpu": 4, "cuda": 8}
+# The batched engine on a CPU decodes this many blocks at once, each on its own CTranslate2 replica with its
+# share of the threads (one set of weights): on a CPU one replica scales poorly across threads for a greedy
+# batch of 4 windows, two replicas with one thread each keep two cores busy (bench/results/long.md). The
+# blocks and their windows do not depend on it: the same words and times with 1 or 2 replicas.
+DECODER_REPLICAS = {"cpu": 2, "cuda": 1}
 CHUNK_S = 30  # Whisper's window
 # windows per BatchedInferencePipeline call = batch_size x this (bounded features). One batch per call: a call
 # carries state from batch to batch (faster-whisper's last_speech_timestamp, times on the call's own clock),
@@ -58,6 +63,19 @@ def batch_size(options: Any, device: str) -> int:
     if options.batch_size and options.batch_size > 0:
         return int(options.batch_size)
     return BATCH_SIZE.get(device, BATCH_SIZE["cpu"])
+
+
+def decoder_replicas(cpu_threads: int, device: str) -> tuple[int, int]:
+    """(replicas, threads each) for the batched engine: ``DECODER_REPLICAS`` of the device, no more than the
+    threads asked for (``cpu_threads``; 0: the usable cores), the threads shared out among them."""
+    from .audiosource import usable_cores
+
+    want = DECODER_REPLICAS.get(device, 1)
+    if want <= 1:
+        return 1, cpu_threads
+    cores = cpu_threads or usable_cores()
+    n = max(1, min(want, cores))
+    return n, (max(1, cores // n) if n > 1 else cpu_threads)
 
 
 def choose_engine(engine: str, duration_ms: int, device: str) -> str:
@@ -283,10 +301,9 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
     windows = len(pending)
     for rnd in range(CONTINUE_ROUNDS + 1):
         later: list[list[dict]] = []
-        blocks = _blocks(pipe, source, pending, block, options, lang, task, duration_ms, tag, suppress, bs)
-        for i in range(0, len(pending), block):
-            group = pending[i:i + block]
-            for win, segs in zip(group, next(blocks), strict=True):
+        for group, decoded in _blocks(pipe, source, pending, block, options, lang, task, duration_ms, tag,
+                                      suppress, bs):
+            for win, segs in zip(group, decoded, strict=True):
                 speech = sum(r["end"] - r["start"] for r in win)
                 if any(_failed(sg, options) for sg in segs) or (not segs and speech >= CONTINUE_MIN_SAMPLES):
                     # a loop, a low-confidence window or nothing from seconds of speech: the sequential decoder
@@ -368,15 +385,46 @@ class BlockSpec:
 
 
 def _blocks(pipe: Any, source: Any, pending: list[list[dict]], block: int, options: Any, lang: str, task: str,
-            duration_ms: int, tag: bool, suppress: tuple[int, ...], bs: int) -> Iterator[list[list[Segment]]]:
-    """The segments of each block of ``block`` windows of ``pending``, in order (``BLOCK_RUNNER`` or here)."""
+            duration_ms: int, tag: bool, suppress: tuple[int, ...], bs: int
+            ) -> Iterator[tuple[list[list[dict]], list[list[Segment]]]]:
+    """Each block of ``block`` windows of ``pending`` with its windows' segments, in order (decoded by the
+    ``BLOCK_RUNNER``, or here on the model's replicas)."""
     groups = [pending[i:i + block] for i in range(0, len(pending), block)]
     runner = BLOCK_RUNNER.get()
     if runner is not None:
-        yield from runner(source, groups, BlockSpec(options, lang, task, duration_ms, tag, tuple(suppress), bs))
+        yield from zip(groups, runner(source, groups, BlockSpec(options, lang, task, duration_ms, tag,
+                                                                 tuple(suppress), bs)), strict=True)
         return
-    for group in groups:
-        yield _decode_block(pipe, source, group, options, lang, task, duration_ms, tag, suppress, bs)
+    replicas = int(getattr(pipe.model.model, "num_workers", 1) or 1)
+    if replicas <= 1 or len(groups) <= 1:
+        for group in groups:
+            yield group, _decode_block(pipe, source, group, options, lang, task, duration_ms, tag, suppress, bs)
+        return
+    # blocks on the model's replicas at once, each thread with its own pipeline (it keeps per-call state),
+    # yielded in order; at most ``replicas`` blocks in flight (bounded memory)
+    import threading
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+    from itertools import islice
+
+    from faster_whisper import BatchedInferencePipeline
+
+    local = threading.local()
+
+    def decode(group: list[list[dict]]) -> list[list[Segment]]:
+        if not hasattr(local, "pipe"):
+            local.pipe = BatchedInferencePipeline(pipe.model)
+        return _decode_block(local.pipe, source, group, options, lang, task, duration_ms, tag, suppress, bs)
+
+    with ThreadPoolExecutor(replicas, thread_name_prefix="subpipe-block") as ex:
+        todo = iter(groups)
+        running = deque(ex.submit(decode, g) for g in islice(todo, replicas))
+        for group in groups:
+            done = running.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                running.append(ex.submit(decode, nxt))
+            yield group, done
 
 
 def _decode_block(pipe: Any, source: Any, group: list[list[dict]], options: Any, lang: str, task: str,

@@ -28,7 +28,7 @@ from .fsio import atomic_write_text, display_name, ensure_writable_dir, output_n
 from .languages import subtitle_view
 from .model import CueTrack, Transcript
 from .profiles import Profile, get_profile
-from .transcribe import Progress, TranscribeOptions, load_model, transcribe_audio
+from .transcribe import Progress, TranscribeOptions, load_model, model_for, transcribe_audio
 
 log = logging.getLogger("subpipe")
 
@@ -335,7 +335,11 @@ def _transcribe_job(job: TranscribeJob, progress: Progress | None, audio: Any) -
 
     original = audio
     audio, sep_notes, sep_prov = dialogue_audio(audio, opts, media)  # the samples VAD and Whisper hear
-    load_model(opts.transcribe)  # loading is not transcription time
+    if opts.script:  # loading is not transcription time
+        load_model(opts.transcribe)
+    else:  # the model the engine for this length runs on (transcribe.model_for)
+        n = getattr(getattr(audio, "source", None), "n_samples", None)
+        model_for(opts.transcribe, int((len(audio.samples) if n is None else n) * 1000 / media_mod.SAMPLE_RATE + 0.5))
     t1 = time.perf_counter()
     if opts.script:
         t = _align_job(job, audio, progress)

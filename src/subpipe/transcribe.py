@@ -135,13 +135,18 @@ _MODELS: dict[tuple, LoadedModel] = {}
 _MODELS_LOCK = threading.Lock()
 
 
-def load_model(options: TranscribeOptions) -> LoadedModel:
-    """Load (once per process) and return the Whisper model the options name."""
+def load_model(options: TranscribeOptions, *, replicas: int = 1) -> LoadedModel:
+    """Load (once per process) and return the Whisper model the options name.
+
+    ``replicas`` > 1: CTranslate2 runs that many copies of the decoder (one set of weights), each with
+    ``options.cpu_threads`` threads, so that many calls decode at once (the batched engine's blocks,
+    ``longform.decoder_replicas``)."""
     from faster_whisper import WhisperModel
 
     device, compute_type = resolve_device(options.device, options.compute_type)
     # verified once per process and cache folder: hashing 145 MB again for every file costs ~0.3 s
-    key = (options.model, str(cache_dir()), device, compute_type, options.device_index, options.cpu_threads)
+    key = (options.model, str(cache_dir()), device, compute_type, options.device_index, options.cpu_threads,
+           replicas)
     with _MODELS_LOCK:
         if key in _MODELS:
             return _MODELS[key]
@@ -154,6 +159,7 @@ def load_model(options: TranscribeOptions) -> LoadedModel:
                 device_index=options.device_index,
                 compute_type=compute_type,
                 cpu_threads=options.cpu_threads,
+                num_workers=replicas,
             )
         except SubpipeError:
             raise
@@ -187,6 +193,20 @@ def _single_thread_blas() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
+def model_for(options: TranscribeOptions, duration_ms: int) -> tuple[LoadedModel, str]:
+    """The engine for an input of ``duration_ms`` (``longform.choose_engine``) and the model it runs on:
+    the batched engine on a CPU decodes its blocks on ``longform.decoder_replicas`` replicas."""
+    from .longform import choose_engine, decoder_replicas
+
+    device, _ = resolve_device(options.device, options.compute_type)
+    engine = choose_engine(options.engine, duration_ms, device)
+    if engine == "batched":
+        replicas, threads = decoder_replicas(options.cpu_threads, device)
+        if replicas > 1:
+            return load_model(replace(options, cpu_threads=threads), replicas=replicas), engine
+    return load_model(options), engine
+
+
 def transcribe_audio(
     samples: Any,
     options: TranscribeOptions,
@@ -202,13 +222,10 @@ def transcribe_audio(
     transcribed in its own language; with ``task == "translate"`` the non-English parts are also translated
     into ``Transcript.translation`` while the words keep the original.
     """
-    loaded = load_model(options)
     source = samples if hasattr(samples, "read_samples") else None  # an AudioSource (audiosource.py)
     n_samples = source.n_samples if source is not None else len(samples)
     duration_ms = int(n_samples * 1000 / SAMPLE_RATE + 0.5)
-    from .longform import choose_engine
-
-    engine = choose_engine(options.engine, duration_ms, loaded.device)
+    loaded, engine = model_for(options, duration_ms)
     if source is not None or engine == "batched":
         return _transcribe_long(loaded, samples, options, engine, duration_ms, progress, media_sha256, media_name)
     notes: list[str] = []
