@@ -213,7 +213,7 @@ def test_batch_size_by_device_unless_given():
     from subpipe.longform import batch_size
     from subpipe.transcribe import TranscribeOptions
 
-    assert batch_size(TranscribeOptions(), "cpu") == 4
+    assert batch_size(TranscribeOptions(), "cpu") == 2
     assert batch_size(TranscribeOptions(), "cuda") == 8
     assert batch_size(TranscribeOptions(batch_size=6), "cpu") == 6
     assert TranscribeOptions().batched_beam_size == 1 and TranscribeOptions().beam_size == 5

@@ -87,7 +87,7 @@ def transcribe_options(f):
                      help="batched: 30 s windows decoded together (faster on long files); auto: batched for "
                           "inputs of 3 minutes or more on CPU (30 s on CUDA). Recorded in provenance."),
         click.option("--batch-size", type=int, default=0, show_default=True,
-                     help="Windows per batch (batched); 0: by device (4 on CPU, 8 on CUDA)."),
+                     help="Windows per batch (batched); 0: by device (2 on CPU, 8 on CUDA)."),
         click.option("--batched-beam-size", type=int, default=1, show_default=True,
                      help="Beam of the batched engine (windows it fails on are decoded again with --beam-size)."),
     ]

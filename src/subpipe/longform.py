@@ -41,13 +41,14 @@ ENGINES = ("auto", "sequential", "batched")
 # decoder's context is worth more than the batch's speed), on CUDA for everything but the shortest clips.
 BATCHED_MIN_MS = {"cpu": 180_000, "cuda": 30_000}
 SEQUENTIAL_WINDOW_MS = 10 * 60 * 1000
-# windows per batch when the options say 0. CPU: 4 costs the same CPU time as 8 (the work is per window) and
-# peaks about 210 MiB lower (CTranslate2's encoder buffers scale with the batch), measured on the 4-minute
-# bench input (bench/results/long.md); CUDA keeps 8, the earlier default (not measured here).
-BATCH_SIZE = {"cpu": 4, "cuda": 8}
+# windows per batch when the options say 0. CPU: 2, each batch on one of two replicas (DECODER_REPLICAS): on
+# long12 (bench/results/long.md, helpers held, 2 cores) 2 replicas x batch 2 ran in 71 s against 89 s for one
+# replica x batch 4 with 2 threads, at the same WER and about the same peak (765 against 670 MiB; 2 x batch 4:
+# 69 s but 1251 MiB: the encoder's attention buffers grow with the windows in flight). CUDA keeps 8.
+BATCH_SIZE = {"cpu": 2, "cuda": 8}
 # The batched engine on a CPU decodes this many blocks at once, each on its own CTranslate2 replica with its
 # share of the threads (one set of weights): on a CPU one replica scales poorly across threads for a greedy
-# batch of 4 windows, two replicas with one thread each keep two cores busy (bench/results/long.md). The
+# batch of windows, two replicas with one thread each keep two cores busy (bench/results/long.md). The
 # blocks and their windows do not depend on it: the same words and times with 1 or 2 replicas.
 DECODER_REPLICAS = {"cpu": 2, "cuda": 1}
 CHUNK_S = 30  # Whisper's window
