@@ -224,7 +224,10 @@ def _retime_region(words: Sequence[Word], times: list[tuple[int, int]], runs: li
     return out, unplaced
 
 
-PHONE_THREADS = 2  # pocketsphinx decoders aligning at once (it releases the GIL; each has its own decoder)
+# pocketsphinx decoders aligning at once, each its own. pocketsphinx holds the GIL for most of an alignment:
+# on JFK, 2 threads x 3 alignments took 1.35 s against 1.49 s for 6 on one (the Python around it overlaps);
+# processes would align at once but start the caller's __main__ again (multiprocessing spawn/forkserver).
+PHONE_THREADS = 2
 PHONE_GROUPS_PER_THREAD = 8  # fewer groups than this per decoder: one decoder (a second costs ~0.5 s to load)
 
 
