@@ -244,15 +244,17 @@ class Separator:
         _, n, nb = mags.shape
         k = min(nb, F)
         segs = -(-n // T)
-        x = np.zeros((segs, 2, T, F), np.float32)
-        for c in range(2):
-            x[:, c].reshape(segs * T, F)[:n, :k] = mags[c][:, :k] * scale
+        # Filled as [2, segs * T, F] and then cut into segments: ``x[:, c].reshape(...)`` of a [segs, 2, T, F]
+        # array is a copy once there are two segments or more, and writing into it would leave the network's
+        # input at zero (every mask 0.5) for anything longer than one segment (11.9 s).
+        flat = np.zeros((2, segs * T, F), np.float32)
+        flat[:, :n, :k] = mags[:, :, :k] * scale
+        x = np.ascontiguousarray(flat.reshape(2, segs, T, F).transpose(1, 0, 2, 3))
         out = np.empty_like(x)
         for a in range(0, segs, self.batch):
             out[a:a + self.batch] = self.session.run(None, {"mag": x[a:a + self.batch]})[0]
         res = np.zeros((2, n, nb), np.float32)  # Spleeter's mask extension above F: zeros
-        for c in range(2):
-            res[c][:, :k] = out[:, c].reshape(segs * T, F)[:n, :k]
+        res[:, :, :k] = out.transpose(1, 0, 2, 3).reshape(2, segs * T, F)[:, :n, :k]
         return res
 
     def mask(self, mag: np.ndarray) -> np.ndarray:
