@@ -338,8 +338,7 @@ def _transcribe_job(job: TranscribeJob, progress: Progress | None, audio: Any) -
     if opts.script:  # loading is not transcription time
         load_model(opts.transcribe)
     else:  # the model the engine for this length runs on (transcribe.model_for)
-        n = getattr(getattr(audio, "source", None), "n_samples", None)
-        model_for(opts.transcribe, int((len(audio.samples) if n is None else n) * 1000 / media_mod.SAMPLE_RATE + 0.5))
+        model_for(opts.transcribe, audio.duration_ms)
     t1 = time.perf_counter()
     if opts.script:
         t = _align_job(job, audio, progress)
