@@ -140,7 +140,7 @@ def test_mandarin_is_retimed_on_the_sound_alone(mandarin_transcript):
 def test_phone_alignment_does_not_depend_on_what_the_decoder_aligned_before():
     """pocketsphinx carries its noise estimate across utterances: each alignment must start fresh, so a file's
     times do not depend on the files (or groups) a worker's decoder aligned before, nor on how many decoders
-    share the groups (wordtiming.PHONE_THREADS)."""
+    share the groups (child processes, phones.AlignerProcess)."""
     from conftest import needs
 
     needs("pocketsphinx")
@@ -158,10 +158,13 @@ def test_phone_alignment_does_not_depend_on_what_the_decoder_aligned_before():
     spans = [(k * 200, 4000 + k * 300) for k in range(len(jobs))]
     read = array_reader(x)
     one = wordtiming._align_groups(read, ws, jobs, spans)
-    old = wordtiming.PHONE_THREADS, wordtiming.PHONE_GROUPS_PER_THREAD
-    wordtiming.PHONE_THREADS, wordtiming.PHONE_GROUPS_PER_THREAD = 3, 1
+    workers = [phones.AlignerProcess() for _ in range(2)]
     try:
-        assert wordtiming._align_groups(read, ws, jobs, spans) == one
+        assert wordtiming._align_groups(read, ws, jobs, spans, workers) == one
+        workers[1].proc.kill()  # a child that dies: its share is aligned here, to the same result
+        workers[1].proc.wait()
+        assert wordtiming._align_groups(read, ws, jobs, spans, workers) == one
     finally:
-        wordtiming.PHONE_THREADS, wordtiming.PHONE_GROUPS_PER_THREAD = old
+        for w in workers:
+            w.close()
     assert any(r is not None for r in one)

@@ -24,6 +24,7 @@ because it looks only at the sound:
 from __future__ import annotations
 
 import logging
+import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 
@@ -224,23 +225,24 @@ def _retime_region(words: Sequence[Word], times: list[tuple[int, int]], runs: li
     return out, unplaced
 
 
-# pocketsphinx decoders aligning at once, each its own. pocketsphinx holds the GIL for most of an alignment:
-# on JFK, 2 threads x 3 alignments took 1.35 s against 1.49 s for 6 on one (the Python around it overlaps);
-# processes would align at once but start the caller's __main__ again (multiprocessing spawn/forkserver).
-PHONE_THREADS = 2
-PHONE_GROUPS_PER_THREAD = 8  # fewer groups than this per decoder: one decoder (a second costs ~0.5 s to load)
+# pocketsphinx alignments at once, each in its own process (phones.AlignerProcess; pocketsphinx holds the GIL,
+# so threads would not help). A process costs about 0.8 CPU s and 120 MiB to start: only for files with at
+# least PHONE_PROC_MIN_WORDS words, and started before the acoustic pass so it loads while that runs.
+PHONE_PROCS = 2
+PHONE_PROC_MIN_WORDS = 400
 
 
 def _phone_refine(read: AudioReader, words: Sequence[Word], times: list[tuple[int, int]],
-                  groups: list[list[int]], o: RetimeOptions) -> int:
+                  groups: list[list[int]], o: RetimeOptions, workers: Sequence = ()) -> int:
     """English: boundaries inside a run from the pocketsphinx phone aligner; returns words moved.
 
     Each group's audio span and words come from its own words only (a group moves only its own words), so
-    the alignments are computed first, on up to ``PHONE_THREADS`` decoders at once (an alignment does not
-    depend on what a decoder aligned before), then applied in order: the same times as one by one."""
+    the alignments are computed first, on the ``workers`` (phones.AlignerProcess) at once or in this process
+    (an alignment does not depend on the decoder nor on what it aligned before), then applied in order: the
+    same times as one by one."""
     jobs = [idx for idx in groups if len(idx) >= 2]
     spans = [(max(0, times[idx[0]][0] - 50), times[idx[-1]][1] + 50) for idx in jobs]
-    results = _align_groups(read, words, jobs, spans)
+    results = _align_groups(read, words, jobs, spans, workers)
     moved = 0
     for idx, (pa, _), res in zip(jobs, spans, results, strict=True):
         if res is None:
@@ -262,30 +264,43 @@ def _phone_refine(read: AudioReader, words: Sequence[Word], times: list[tuple[in
 
 
 def _align_groups(read: AudioReader, words: Sequence[Word], jobs: list[list[int]],
-                  spans: list[tuple[int, int]]) -> list:
-    """pocketsphinx's alignment of every group (None where it failed), decoder k taking groups k, k+n, ..."""
-    import threading
-
+                  spans: list[tuple[int, int]], workers: Sequence = ()) -> list:
+    """pocketsphinx's alignment of every group (None where it failed): on the ``workers`` (each takes the
+    next group when it is free), or in this process when there are none or one stops working."""
     from . import phones
 
-    n = max(1, min(PHONE_THREADS, len(jobs) // PHONE_GROUPS_PER_THREAD))
-    aligners = phones.PhoneAligner.pool(n)
     out: list = [None] * len(jobs)
-    read_lock = threading.Lock()  # a FileSource reads with seek + read
-
-    def work(k: int) -> None:
-        for j in range(k, len(jobs), n):
-            with read_lock:
-                x = read(*spans[j])
-            out[j] = aligners[k].align(x, [words[i].text for i in jobs[j]])
-
-    if n == 1:
-        work(0)
+    if len(workers) < 2 or len(jobs) < 2:
+        local = phones.PhoneAligner.shared()
+        for j in range(len(jobs)):
+            out[j] = local.align(read(*spans[j]), [words[i].text for i in jobs[j]])
         return out
+    import itertools
+    import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(n) as ex:
-        for f in [ex.submit(work, k) for k in range(n)]:
+    todo = iter(range(len(jobs)))
+    lock = threading.Lock()  # the job counter and the reader (a FileSource may seek)
+
+    def work(worker) -> None:
+        while True:
+            with lock:
+                j = next(todo, None)
+                if j is None:
+                    return
+                x = read(*spans[j])
+            text = [words[i].text for i in jobs[j]]
+            try:
+                out[j] = worker.align(x, text)
+            except (OSError, EOFError, pickle.UnpicklingError) as exc:
+                # the child died (killed, out of memory): this and the rest of its share here (same result)
+                log.warning("timing: a phone aligner process stopped (%s); aligning in this process", exc)
+                local = phones.PhoneAligner.shared()
+                out[j] = local.align(x, text)
+                worker = local
+
+    with ThreadPoolExecutor(len(workers)) as ex:
+        for f in [ex.submit(work, w) for w in itertools.islice(workers, len(jobs))]:
             f.result()
     return out
 
@@ -317,15 +332,30 @@ def _use_phones(o: RetimeOptions, language: str | None) -> bool:
 
 # ---------------------------------------------------------------- the pass
 def retime_words(words: Sequence[Word], read: AudioReader, duration_ms: int, language: str | None,
-                 options: RetimeOptions | None = None) -> tuple[tuple[Word, ...], dict]:
-    """Words re-timed on the acoustics (text untouched); and stats for the provenance."""
+                 options: RetimeOptions | None = None, *, cores: int = 1) -> tuple[tuple[Word, ...], dict]:
+    """Words re-timed on the acoustics (text untouched); and stats for the provenance. ``cores``: how many
+    the phone alignment may use (processes; the times do not depend on it)."""
     o = options or RetimeOptions()
     words = tuple(words)
     stats = {"words": len(words), "moved": 0, "no_speech_found": 0, "phone_moved": 0, "regions": 0}
     if not words:
         return words, stats
-    times = [(w.start_ms, w.end_ms) for w in words]
     phones_on = _use_phones(o, language)
+    workers: list = []
+    if phones_on and len(words) >= PHONE_PROC_MIN_WORDS:
+        from .phones import AlignerProcess
+
+        workers = [AlignerProcess() for _ in range(max(0, min(cores, PHONE_PROCS)))] if cores > 1 else []
+    try:
+        return _retime_words(words, read, duration_ms, o, stats, phones_on, workers)
+    finally:
+        for w in workers:
+            w.close()
+
+
+def _retime_words(words: tuple[Word, ...], read: AudioReader, duration_ms: int, o: RetimeOptions, stats: dict,
+                  phones_on: bool, workers: list) -> tuple[tuple[Word, ...], dict]:
+    times = [(w.start_ms, w.end_ms) for w in words]
     groups: list[list[int]] = []
     for i0, i1 in _regions(words, o):
         lo = max(0, words[i0].start_ms - o.margin_ms)
@@ -348,19 +378,21 @@ def retime_words(words: Sequence[Word], read: AudioReader, duration_ms: int, lan
             groups += [v for _, v in sorted(by_run.items())]
     if phones_on and groups:
         times = monotonic_times(times, duration_ms)
-        stats["phone_moved"] = _phone_refine(read, words, times, groups, o)
+        stats["phone_moved"] = _phone_refine(read, words, times, groups, o, workers)
     times = monotonic_times(times, duration_ms)
     out = tuple(replace(w, start_ms=s, end_ms=e) for w, (s, e) in zip(words, times, strict=True))
     stats["moved"] = sum(1 for a, b in zip(words, out, strict=True) if (a.start_ms, a.end_ms) != (b.start_ms, b.end_ms))
     return out, stats
 
 
-def retime(transcript: Transcript, read: AudioReader, options: RetimeOptions | None = None) -> Transcript:
-    """The transcript with every word (and translation word) re-timed on the acoustics; method in provenance."""
+def retime(transcript: Transcript, read: AudioReader, options: RetimeOptions | None = None, *,
+           cores: int = 1) -> Transcript:
+    """The transcript with every word (and translation word) re-timed on the acoustics; method in provenance.
+    ``cores``: how many the phone alignment may use (the times do not depend on it)."""
     o = options or RetimeOptions()
     if not transcript.words:
         return replace(transcript, provenance={**transcript.provenance, "timing": {**o.provenance(), "stats": {}}})
-    words, stats = retime_words(transcript.words, read, transcript.duration_ms, transcript.language, o)
+    words, stats = retime_words(transcript.words, read, transcript.duration_ms, transcript.language, o, cores=cores)
     utterances, k = [], 0
     for u in transcript.utterances:  # utterances partition the words, in order
         n = len(u.words)
