@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -101,8 +103,47 @@ class AudioSource(Protocol):
     def read(self, start_ms: int, end_ms: int) -> np.ndarray: ...
 
 
+_MEMO_LOCK = threading.Lock()
+
+
 class _Base:
     n_samples: int
+
+    def memo(self, key: str, compute: Callable[[Any], Any]) -> Any:
+        """``compute(self)``, once per source and ``key`` (the samples never change), kept with the source;
+        when ``prefetch`` started it, its result is waited for (the same value, computed elsewhere)."""
+        with _MEMO_LOCK:
+            cache = self.__dict__.setdefault("_memo", {})
+            fut, mine = cache.get(key), False
+            if fut is None:
+                fut, mine = cache.setdefault(key, Future()), True
+        if mine:
+            _settle(fut, compute, self)
+        return fut.result()
+
+    def prefetch(self, key: str, compute: Callable[[Any], Any]) -> None:
+        """Start ``memo(key, compute)`` in a background thread at the lowest priority, so it takes only the
+        CPU the job leaves idle (the model loading, language detection, the decoder's Python gaps). A
+        failure is raised where the value is asked for, as without the prefetch."""
+        with _MEMO_LOCK:
+            cache = self.__dict__.setdefault("_memo", {})
+            if key in cache:
+                return
+            fut = cache[key] = Future()
+
+        def run() -> None:
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # Linux: this thread only
+            except (AttributeError, OSError):  # pragma: no cover - not Linux
+                pass
+            _settle(fut, compute, self)
+
+        threading.Thread(target=run, name=f"subpipe-prefetch-{key}", daemon=True).start()
+
+    def _settled(self) -> None:
+        """Wait for every prefetch of this source (before its file closes under them)."""
+        for fut in list(self.__dict__.get("_memo", {}).values()):
+            fut.exception()
 
     @property
     def duration_ms(self) -> int:
@@ -183,6 +224,7 @@ class FileSource(_Base):
         return np.frombuffer(b"".join(parts), dtype="<f4").astype(np.float32, copy=True)
 
     def close(self) -> None:
+        self._settled()
         if not self._fh.closed:
             self._fh.close()
         if self.owned:
@@ -210,6 +252,13 @@ class FileSource(_Base):
         self.__init__(Path(state["path"]), owned=False)  # type: ignore[misc]
 
 
+def _settle(fut: Future, compute: Callable[[Any], Any], source: Any) -> None:
+    try:
+        fut.set_result(compute(source))
+    except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the value
+        fut.set_exception(exc)
+
+
 def as_source(audio: Any) -> Any:
     """An AudioSource for a source or an array of samples."""
     if hasattr(audio, "read_samples"):
@@ -221,6 +270,12 @@ def as_source(audio: Any) -> Any:
 def vad_probs(source: Any) -> np.ndarray:
     """Silero speech probability for every 512 samples of the source, bit-identical to faster-whisper's
     whole-file ``get_vad_model()(padded_audio)`` but reading one 10,000-frame window (320 s) at a time."""
+    if isinstance(source, _Base):  # once per source: the pipeline runs it while the model loads
+        return source.memo("vad", _vad_probs)
+    return _vad_probs(source)
+
+
+def _vad_probs(source: Any) -> np.ndarray:
     from faster_whisper.vad import get_vad_model
 
     bound_heap()

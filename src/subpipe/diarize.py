@@ -504,7 +504,8 @@ def diarize(samples: np.ndarray, options: DiarizeOptions, *, voices: Sequence[tu
     if not hasattr(samples, "read_samples"):  # an AudioSource is read by block (log_mel)
         samples = np.asarray(samples, dtype=np.float32)
     regions = speech_regions(samples if words else _array(samples), words)
-    feats = log_mel(samples)
+    # a long input's features once per source (the pipeline may have prefetched them during decoding)
+    feats = samples.memo("diarize.log_mel", log_mel) if hasattr(samples, "memo") else log_mel(samples)
     atoms = _atoms(feats, regions)
     notes: list[str] = []
     if not atoms:

@@ -335,11 +335,24 @@ def _transcribe_job(job: TranscribeJob, progress: Progress | None, audio: Any) -
 
     original = audio
     audio, sep_notes, sep_prov = dialogue_audio(audio, opts, media)  # the samples VAD and Whisper hear
+    source = getattr(audio, "source", None)  # a long input, streamed from a PCM temp file
+    t1 = time.perf_counter()
     if opts.script:  # loading is not transcription time
         load_model(opts.transcribe)
+        t1 = time.perf_counter()
+    elif source is not None:  # the model loads on the other core while Silero reads the audio (it needs none)
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .audiosource import vad_probs
+
+        _prefetch(source, opts)
+        with ThreadPoolExecutor(1, thread_name_prefix="subpipe-load") as ex:
+            loading = ex.submit(model_for, opts.transcribe, audio.duration_ms)
+            vad_probs(source)  # kept on the source for the decoder (audiosource.vad_probs)
+            loading.result()
     else:  # the model the engine for this length runs on (transcribe.model_for)
         model_for(opts.transcribe, audio.duration_ms)
-    t1 = time.perf_counter()
+        t1 = time.perf_counter()
     if opts.script:
         t = _align_job(job, audio, progress)
         from .sound import DETECTOR, detect_music
@@ -348,7 +361,7 @@ def _transcribe_job(job: TranscribeJob, progress: Progress | None, audio: Any) -
                     provenance={**t.provenance, "sound_events": DETECTOR})
     else:
         # a long input streamed from a PCM temp file is read by window (bounded memory)
-        t = transcribe_audio(getattr(audio, "source", None) or audio.samples, opts.transcribe, progress=progress,
+        t = transcribe_audio(source or audio.samples, opts.transcribe, progress=progress,
                              media_sha256=job.media_sha, media_name=display_name(media.name))
         t = retime_for(opts, t, audio)
     seconds = time.perf_counter() - t1
@@ -369,6 +382,22 @@ def _transcribe_job(job: TranscribeJob, progress: Progress | None, audio: Any) -
                        transcribe=None if opts.script else (
         lambda s: transcribe_audio(s, opts.transcribe, media_sha256=job.media_sha, media_name=media.name)))
     return tj.to_dict(t), seconds
+
+
+# Features a long input's later stages need from the audio alone, computed in the background while the cores
+# are not both busy (model loading, language detection, the decoder's gaps): the same values, sooner. The
+# speaker features cost 16 KiB per second of audio (58 MiB an hour): held from the start only up to an hour.
+PREFETCH_SPEAKER_FEATURES_MAX_MS = 60 * 60 * 1000
+
+
+def _prefetch(source: Any, opts: RunOptions) -> None:
+    from .sound import frame_features_source
+
+    source.prefetch("sound.features", frame_features_source)  # music detection (sound.detect_music_source)
+    if opts.speakers != "off" and source.duration_ms <= PREFETCH_SPEAKER_FEATURES_MAX_MS:
+        from .diarize import log_mel
+
+        source.prefetch("diarize.log_mel", log_mel)
 
 
 def _timing_method(opts: RunOptions) -> str | None:
