@@ -317,6 +317,9 @@ def _serial(work: Sequence[Work], progress: Progress | None = None) -> Iterator[
 
 
 def _process_worker_init(threads: int) -> None:
+    from .audiosource import one_arena
+
+    one_arena()  # before the worker starts a thread (it imports the decoder only later)
     if threads > 0:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     _die_with_parent()
@@ -408,7 +411,10 @@ def _ray(work: Sequence[Work], workers: int, threads: int, address: str | None, 
 
             return decode_block(spec, group, audio)
 
-    actor_opts: dict[str, Any] = {"num_cpus": max(threads, 1)}
+    # one malloc arena in the actors (audiosource.one_arena): Ray's own threads start before ours, so only the
+    # environment at the worker's start can set it
+    actor_opts: dict[str, Any] = {"num_cpus": max(threads, 1),
+                                  "runtime_env": {"env_vars": {"MALLOC_ARENA_MAX": "1"}}}
     from .longform import choose_engine
     from .raysplit import should_split
 

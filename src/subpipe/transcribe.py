@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from .audiosource import one_arena
 from .errors import ModelNotAvailableError, SubpipeError, TranscriptionError
 from .guards import GuardOptions, Segment, SpeechMap, apply_guards
 from .languages import LanguageSpan, assign_languages, language_runs, majority_language
@@ -26,6 +27,9 @@ from .sound import detect_music
 from .utterances import build_utterances
 
 log = logging.getLogger("subpipe")
+# glibc counts the arenas it may make once, when a second thread first allocates: before any thread is started
+# (CTranslate2's replicas allocate in the main arena, so their buffers are reused: audiosource.one_arena)
+one_arena()
 
 Progress = Callable[[int, int], None]  # (done_ms, total_ms)
 SAMPLE_RATE = 16_000
