@@ -230,3 +230,44 @@ def test_speaker_features_of_a_pcm_source_equal_the_array_ones(tmp_path):
     with FileSource(p) as src:
         np.testing.assert_array_equal(log_mel(src), log_mel(x))
     np.testing.assert_array_equal(log_mel(ArraySource(x[:300])), log_mel(x[:300]))
+
+
+def test_decoder_buffers_are_reused_not_mapped_again():
+    """audiosource.one_arena + decoding(): a thread that allocates and frees a buffer larger than a thread
+    arena's heap (as CTranslate2's replicas do with the encoder attention, 72 MiB a window) gets it back from
+    the heap instead of a fresh mmap that is zero-filled page by page (page faults, kernel time)."""
+    script = textwrap.dedent("""
+        import ctypes, resource, threading
+        import subpipe.transcribe  # noqa: F401 - sets one arena before any thread starts
+        from subpipe.audiosource import decoding
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc.restype = ctypes.c_void_p
+        libc.free.argtypes = [ctypes.c_void_p]
+
+        def churn(out):  # plain malloc, as CTranslate2 allocates (numpy asks for huge pages itself)
+            f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            for _ in range(12):
+                p = libc.malloc(80 << 20)  # 80 MiB, every page touched
+                ctypes.memset(p, 1, 80 << 20)
+                libc.free(p)
+            out.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+
+        def in_thread():
+            out = []
+            t = threading.Thread(target=churn, args=(out,))
+            t.start(); t.join()
+            return out[0]
+
+        plain = in_thread()
+        with decoding():
+            reused = in_thread()
+        after = in_thread()  # the heap as it was: fresh mappings again
+        print(plain, reused, after)
+    """)
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    plain, reused, after = map(int, res.stdout.split())
+    pages = 12 * (80 << 20) // 4096
+    assert plain > pages // 2  # every buffer mapped and faulted in again
+    assert reused < pages // 6  # the first one only
+    assert after > pages // 2

@@ -18,6 +18,7 @@ over those probabilities (MIT, SYSTRAN/faster-whisper ``vad.py``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -89,6 +90,19 @@ def decoder_heap() -> None:
     _heap_mode("decoder")
 
 
+@contextlib.contextmanager
+def decoding() -> Iterator[None]:
+    """``decoder_heap`` for the block's duration, then the heap as it was (glibc's defaults when no mode was
+    set: a short file's in-memory path). Measured on a 52 s file: 1.1 million page faults and 5.4 of its
+    24.5 CPU seconds in the kernel before."""
+    before = _HEAP_MODE
+    decoder_heap()
+    try:
+        yield
+    finally:
+        _heap_mode(before or "default")
+
+
 def _heap_mode(mode: str) -> None:
     global _HEAP_MODE
     if _HEAP_MODE == mode:
@@ -98,9 +112,9 @@ def _heap_mode(mode: str) -> None:
         if mode == "decoder":
             libc.mallopt(_M_MMAP_MAX, 0)
             libc.mallopt(_M_TRIM_THRESHOLD, DECODER_TRIM_BYTES)
-        else:
+        else:  # "blocks" (bound_heap) or "default" (glibc's initial thresholds)
             libc.mallopt(_M_MMAP_MAX, _MMAP_MAX_DEFAULT)
-            libc.mallopt(_M_MMAP_THRESHOLD, 1 << 20)
+            libc.mallopt(_M_MMAP_THRESHOLD, 1 << 20 if mode == "blocks" else 128 << 10)
             libc.mallopt(_M_TRIM_THRESHOLD, 128 << 10)  # glibc's default
             if _HEAP_MODE == "decoder":
                 libc.malloc_trim(0)

@@ -242,7 +242,10 @@ def transcribe_audio(
     if duration_ms == 0:
         notes.append("no audio samples")
     else:
-        with loaded.lock:  # one CTranslate2 model serves one call at a time
+        from .audiosource import decoding
+
+        # one CTranslate2 model serves one call at a time; its buffers reused, not mapped again (audiosource)
+        with loaded.lock, decoding():
             try:
                 speech = speech_map(samples) if options.guards else None
                 multilingual = bool(getattr(loaded.whisper.model, "is_multilingual", False))
