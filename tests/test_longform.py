@@ -199,6 +199,21 @@ def test_file_source_pickles_by_path(tmp_path):
     assert not p.exists()
 
 
+def test_a_pcm_file_cut_short_under_a_source_is_an_error_not_fewer_samples(tmp_path):
+    from subpipe.errors import MediaError
+
+    p = tmp_path / "x.f32"
+    np.arange(10, dtype="<f4").tofile(p)
+    src = FileSource(p)
+    np.testing.assert_array_equal(src.read_samples(8, 10), [8, 9])
+    with open(p, "r+b") as f:
+        f.truncate(6 * 4)  # the disk filled, someone cleaned the temp folder...
+    with pytest.raises(MediaError, match="cut short"):
+        src.read_samples(4, 10)
+    np.testing.assert_array_equal(src.read_samples(20, 30), [])  # past the end it knew: nothing asked of the file
+    src.close()
+
+
 def test_stale_pcm_of_a_dead_run_is_swept(tone_file, tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
                           check=True).stdout.strip()

@@ -254,8 +254,12 @@ class FileSource(_Base):
         want, parts, at = (b - a) * 4, [], a * 4
         while want > 0:
             chunk = os.pread(self._fh.fileno(), want, at)
-            if not chunk:  # the file shrank under us
-                break
+            if not chunk:  # the file shrank under us: never hand back fewer samples than asked for
+                from .errors import MediaError
+
+                raise MediaError(f"the decoded audio ended at sample {at // 4}, not {b}: its temp file was cut "
+                                 "short while in use", path=self.path, hint="rerun; keep the output folder's "
+                                 "disk from filling up")
             parts.append(chunk)
             want -= len(chunk)
             at += len(chunk)
