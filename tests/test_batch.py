@@ -149,12 +149,15 @@ def test_parallel_workers_and_ray_match_serial(media_dir, tmp_path):
 
 
 def test_auto_plan_for_long_files():
-    """-j auto once the files are known: on long files as many single-thread workers as fit in memory
-    (bench/results/batch.md, "Long files"), fewer with more threads each when they do not fit."""
+    """-j auto once the files are known: on long files one worker per pair of cores (its two decoder replicas;
+    bench/results/batch.md, "Long files"), fewer with more threads each when they do not fit in memory."""
     from subpipe.batch import LONG_FILE_MS, LONG_WORKER_MB, plan_workers
 
     long_, short, big = LONG_FILE_MS, 30_000, 64 * 1024
-    assert plan_workers([12 * 60_000] * 2, 2, 1, "cpu", cores=2, memory_mb=big)[:2] == (2, 1)
+    assert plan_workers([12 * 60_000] * 2, 2, 1, "cpu", cores=2, memory_mb=big)[:2] == (1, 2)
+    assert plan_workers([12 * 60_000] * 4, 4, 1, "cpu", cores=4, memory_mb=big)[:2] == (2, 2)
+    assert plan_workers([12 * 60_000] * 8, 8, 2, "cpu", cores=16, memory_mb=big)[:2] == (8, 2)
+    assert plan_workers([12 * 60_000] * 2, 1, 2, "cpu", cores=2, memory_mb=big)[:2] == (1, 2)
     tight = 1.5 * LONG_WORKER_MB  # room for one worker only
     assert plan_workers([12 * 60_000] * 2, 2, 1, "cpu", cores=2, memory_mb=tight)[:2] == (1, 2)
     assert plan_workers([long_] * 8, 8, 2, "cpu", cores=16, memory_mb=4 * LONG_WORKER_MB)[:2] == (3, 5)

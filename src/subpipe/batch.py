@@ -227,18 +227,16 @@ def auto_workers(device: str, cores: int | None = None) -> tuple[int, int]:
     return cores // 2, 2
 
 
-# Long files with -j auto (issue 12; bench/bench_batch_long.py, bench/results/batch.md "Long files"). On 2 cores,
-# 2 x 12-minute files: 2 workers x 1 thread and 1 worker x 2 threads spent the same CPU seconds per audio second
-# (338 and 348 s; 330 and 350 s in a second run), at 1.7x the memory for two workers (2,066 against 1,203 MiB
-# summed). Wall time on the shared machine went either way (two workers 1.76x faster at load 4, 1 worker 1.1x
-# faster at load 10): it measures the other load more than the plan. With equal CPU cost, workers that each keep
-# a core busy through the single-threaded stages (VAD, word timing, music detection) are the better bet, so
-# -j auto keeps one worker per core on long files as on short ones, as long as the workers fit in memory: a
-# worker on a long file peaks at about LONG_WORKER_MB (bounded, not growing with the length), and when fewer
-# fit in what is available, fewer workers get more threads each (one model, batched, every core).
+# Long files with -j auto (issue 12; bench/bench_batch_long.py, bench/results/batch.md "Long files"). A worker
+# on a long file decodes on DECODER_REPLICAS (2) CTranslate2 replicas, one thread each, so one worker per pair of
+# cores keeps them busy. Measured on 2 cores, 2 x 12-minute files, quiet machine (2026-12-02): 1 worker x 2
+# threads 113.1 s, 1.67 cores busy, 866 MiB summed; 2 workers x 1 thread 103.3 s, 1.83 cores, 1,615 MiB. Two
+# workers buy 9 % for 1.9x the memory; the issue's rule is both cores busy without doubling memory, so -j auto
+# plans one worker per pair of cores on long files (-j 2 --threads 1 remains for whoever has the memory), and
+# fewer when they do not fit in memory at LONG_WORKER_MB each (bounded, not growing with the length).
 LONG_FILE_MS = BATCHED_MIN_MS["cpu"]  # from here on a file is decoded in batches
 LONG_SHARE = 0.5  # the long files' share of the audio from which the long-file plan applies
-LONG_WORKER_MB = 1100  # peak RSS of one worker on a 12-minute file (1,033 MiB measured) plus a margin
+LONG_WORKER_MB = 1000  # peak RSS of a 2-thread worker on long files: 679-886 MiB measured (long.md), plus a margin
 MEMORY_SHARE = 0.8  # of the memory available when the batch starts
 
 
@@ -276,7 +274,14 @@ def plan_workers(durations_ms: Sequence[int], workers: int, threads: int, device
     what = f"long files ({long_ms / 60000:.1f} of {total / 60000:.1f} min of audio in files of 3+ min)"
     if memory_mb is None:
         return workers, threads, f"{same}; {what}; available memory unknown"
+    from .longform import DECODER_REPLICAS
+
+    pairs = max(1, cores // DECODER_REPLICAS["cpu"])  # one worker per pair of cores (its decoder replicas)
     fit = max(1, int(memory_mb * MEMORY_SHARE // LONG_WORKER_MB))
+    if workers > pairs and pairs <= fit:
+        return pairs, max(1, cores // pairs), (f"{pairs} worker(s) x {max(1, cores // pairs)} thread(s): {what}; "
+                                               f"one worker per {DECODER_REPLICAS['cpu']} cores (its decoder "
+                                               f"replicas), {memory_mb:.0f} MiB available fits {fit} worker(s)")
     if workers <= fit:
         return workers, threads, (f"{same}; {what}: {memory_mb:.0f} MiB available fits {fit} worker(s) of "
                                   f"~{LONG_WORKER_MB} MiB")
