@@ -259,6 +259,7 @@ def test_decoder_buffers_are_reused_not_mapped_again():
         libc = ctypes.CDLL("libc.so.6")
         libc.malloc.restype = ctypes.c_void_p
         libc.free.argtypes = [ctypes.c_void_p]
+        libc.prctl(41, 1, 0, 0, 0)  # PR_SET_THP_DISABLE: 4 KiB pages whatever the machine's THP setting
 
         def churn(out):  # plain malloc, as CTranslate2 allocates (numpy asks for huge pages itself)
             f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
