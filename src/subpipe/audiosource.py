@@ -65,13 +65,14 @@ def usable_cores() -> int:
 
 
 def one_arena() -> None:
-    """glibc only: every thread allocates from the main arena from now on (call it before the decoder's
-    threads start: ``transcribe.load_model``). A thread's own arena is a heap of at most 64 MiB, so a
+    """glibc only: every thread allocates from the main arena. glibc fixes its arena limit when a second
+    thread first allocates, so ``subpipe.transcribe`` calls this when it is imported (and ``-j`` workers
+    when they start; Ray actors get ``MALLOC_ARENA_MAX=1``). A thread's own arena is a heap of at most 64 MiB, so a
     larger buffer there is always a fresh mmap, whatever ``decoder_heap`` says: Whisper's encoder
     attention alone is 72 MiB a window (8 heads x 1500 x 1500 floats). CTranslate2's replica threads freed
     and mapped those again for every layer of every window: on the 12-minute bench input 5 million page
     faults, 18 of the run's 103 CPU seconds in the kernel. In one arena with mmap off (``decoder_heap``)
-    they are reused: 0.5 million faults, 3 s in the kernel, 47 instead of 57 s, peak 735 instead of
+    they are reused: 0.5 million faults, 3-4 s in the kernel, 48-49 instead of 57 s, peak 744 instead of
     808 MiB. CTranslate2 allocates per operation, not per element, so one arena's lock costs nothing
     measurable."""
     try:
@@ -92,9 +93,10 @@ def decoder_heap() -> None:
 
 @contextlib.contextmanager
 def decoding() -> Iterator[None]:
-    """``decoder_heap`` for the block's duration, then the heap as it was (glibc's defaults when no mode was
-    set: a short file's in-memory path). Measured on a 52 s file: 1.1 million page faults and 5.4 of its
-    24.5 CPU seconds in the kernel before."""
+    """``decoder_heap`` for the block's duration, then the heap as it was (when no mode was set, a short
+    file's in-memory path: the thresholds glibc's own dynamic rule settles at, mmap from 32 MiB and trim
+    from 64 MiB; once set by hand glibc stops adjusting them). Measured on a 52 s file: 1.1 million page
+    faults and 5.4 of its 24.5 CPU seconds in the kernel before, 0.2 million and 2.6 s after."""
     before = _HEAP_MODE
     decoder_heap()
     try:
@@ -112,12 +114,16 @@ def _heap_mode(mode: str) -> None:
         if mode == "decoder":
             libc.mallopt(_M_MMAP_MAX, 0)
             libc.mallopt(_M_TRIM_THRESHOLD, DECODER_TRIM_BYTES)
-        else:  # "blocks" (bound_heap) or "default" (glibc's initial thresholds)
+        elif mode == "default":  # where glibc's dynamic thresholds settle (its DEFAULT_MMAP_THRESHOLD_MAX)
             libc.mallopt(_M_MMAP_MAX, _MMAP_MAX_DEFAULT)
-            libc.mallopt(_M_MMAP_THRESHOLD, 1 << 20 if mode == "blocks" else 128 << 10)
+            libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+            libc.mallopt(_M_TRIM_THRESHOLD, 64 << 20)
+        else:  # "blocks" (bound_heap)
+            libc.mallopt(_M_MMAP_MAX, _MMAP_MAX_DEFAULT)
+            libc.mallopt(_M_MMAP_THRESHOLD, 1 << 20)
             libc.mallopt(_M_TRIM_THRESHOLD, 128 << 10)  # glibc's default
-            if _HEAP_MODE == "decoder":
-                libc.malloc_trim(0)
+        if _HEAP_MODE == "decoder":  # the decoder's free heap back to the system
+            libc.malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing to do
         pass
     _HEAP_MODE = mode
