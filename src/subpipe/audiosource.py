@@ -173,7 +173,8 @@ class _Base:
             cache = self.__dict__.setdefault("_memo", {})
             if key in cache:
                 return
-            fut = cache[key] = Future()
+            fut: Future[Any] = Future()
+            cache[key] = fut
 
         def run() -> None:
             try:
