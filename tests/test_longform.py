@@ -131,6 +131,18 @@ def test_decoder_replicas_share_out_the_threads(monkeypatch):
     assert decoder_replicas(1, "cpu") == (1, 1)  # a -j worker with one thread: one replica
     assert decoder_replicas(4, "cpu") == (2, 2)
     assert decoder_replicas(2, "cuda") == (1, 2)  # one GPU: one replica, threads as given
+    monkeypatch.setattr(audiosource, "usable_cores", lambda: 1)
+    assert decoder_replicas(0, "cpu") == (1, 0)  # one core: one replica, CTranslate2's own thread default
+
+
+def test_job_cores_is_the_threads_asked_for_within_the_usable_cores(monkeypatch):
+    """One rule for how many cores a job keeps busy (decoder replicas, phone-aligner processes)."""
+    from subpipe import audiosource
+
+    monkeypatch.setattr(audiosource, "usable_cores", lambda: 2)
+    assert audiosource.job_cores(0) == 2  # automatic: every usable core
+    assert audiosource.job_cores(1) == 1  # a -j worker's share
+    assert audiosource.job_cores(4) == 2  # more threads than cores: the cores
 
 
 def test_blocks_on_two_replicas_give_the_words_of_one():

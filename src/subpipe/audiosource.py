@@ -64,6 +64,14 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def job_cores(cpu_threads: int) -> int:
+    """The cores one job may keep busy at once (the one rule for the decoder's replicas and the phone
+    aligner's processes): the threads asked for (a ``-j`` worker's share; 0: all), no more than this process
+    may run on."""
+    cores = usable_cores()
+    return min(cpu_threads, cores) if cpu_threads > 0 else cores
+
+
 def one_arena() -> None:
     """glibc only: every thread allocates from the main arena. glibc fixes its arena limit when a second
     thread first allocates, so ``subpipe.transcribe`` calls this when it is imported (and ``-j`` workers

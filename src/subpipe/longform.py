@@ -68,15 +68,15 @@ def batch_size(options: Any, device: str) -> int:
 
 def decoder_replicas(cpu_threads: int, device: str) -> tuple[int, int]:
     """(replicas, threads each) for the batched engine: ``DECODER_REPLICAS`` of the device, no more than the
-    threads asked for (``cpu_threads``; 0: the usable cores), the threads shared out among them."""
-    from .audiosource import usable_cores
+    cores the job may use (``audiosource.job_cores``), the threads asked for (``cpu_threads``; 0: those
+    cores) shared out among them."""
+    from .audiosource import job_cores
 
     want = DECODER_REPLICAS.get(device, 1)
     if want <= 1:
         return 1, cpu_threads
-    cores = cpu_threads or usable_cores()
-    n = max(1, min(want, cores))
-    return n, (max(1, cores // n) if n > 1 else cpu_threads)
+    n = max(1, min(want, job_cores(cpu_threads)))
+    return n, (max(1, (cpu_threads or job_cores(0)) // n) if n > 1 else cpu_threads)
 
 
 def choose_engine(engine: str, duration_ms: int, device: str) -> str:

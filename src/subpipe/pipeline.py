@@ -414,13 +414,12 @@ def retime_for(opts: RunOptions, t: Transcript, audio: media_mod.Audio) -> Trans
     """Word times on the acoustics unless ``timing`` is "fast" (the one place the pipeline re-times words)."""
     if _timing_method(opts) is None:
         return t
-    from .audiosource import usable_cores
+    from .audiosource import job_cores
     from .wordtiming import array_reader, retime
 
     source = getattr(audio, "source", None)  # a long input read by window from its PCM file (bounded memory)
-    threads = opts.transcribe.cpu_threads  # a -j worker's share of the cores (0: all this process may use)
-    cores = min(threads, usable_cores()) if threads else usable_cores()
-    return retime(t, source.read if source is not None else array_reader(audio.samples), cores=cores)
+    reader = source.read if source is not None else array_reader(audio.samples)
+    return retime(t, reader, cores=job_cores(opts.transcribe.cpu_threads))
 
 
 def _align_job(job: TranscribeJob, audio: media_mod.Audio, progress: Progress | None) -> Transcript:

@@ -270,7 +270,7 @@ def _align_groups(read: AudioReader, words: Sequence[Word], jobs: list[list[int]
     from . import phones
 
     out: list = [None] * len(jobs)
-    if len(workers) < 2 or len(jobs) < 2:
+    if not workers or len(jobs) < 2:
         local = phones.PhoneAligner.shared()
         for j in range(len(jobs)):
             out[j] = local.align(read(*spans[j]), [words[i].text for i in jobs[j]])
@@ -280,7 +280,7 @@ def _align_groups(read: AudioReader, words: Sequence[Word], jobs: list[list[int]
     from concurrent.futures import ThreadPoolExecutor
 
     todo = iter(range(len(jobs)))
-    lock = threading.Lock()  # the job counter and the reader (a FileSource may seek)
+    lock = threading.Lock()  # the job counter and the reader (any AudioReader; it need not be thread-safe)
 
     def work(worker) -> None:
         while True:
@@ -345,7 +345,7 @@ def retime_words(words: Sequence[Word], read: AudioReader, duration_ms: int, lan
     if phones_on and len(words) >= PHONE_PROC_MIN_WORDS:
         from .phones import AlignerProcess
 
-        workers = [AlignerProcess() for _ in range(max(0, min(cores, PHONE_PROCS)))] if cores > 1 else []
+        workers = [AlignerProcess() for _ in range(min(cores, PHONE_PROCS))] if cores > 1 else []
     try:
         return _retime_words(words, read, duration_ms, o, stats, phones_on, workers)
     finally:
