@@ -299,3 +299,28 @@ def test_decoder_buffers_are_reused_not_mapped_again():
     assert plain > pages // 2  # every buffer mapped and faulted in again
     assert reused < pages // 6  # the first one only
     assert after > pages // 2
+
+
+def test_a_source_computes_each_feature_once_and_a_failed_prefetch_raises_where_used():
+    """``memoised`` runs a function once per source, whether a prefetch started it or not; an array is not
+    memoised; a prefetch that failed raises where its value is asked for."""
+    from subpipe.audiosource import memoised
+
+    calls = []
+
+    def feature(source):
+        calls.append(source)
+        return len(calls)
+
+    src = ArraySource(np.zeros(16_000, dtype=np.float32))
+    src.prefetch(feature)
+    assert memoised(src, feature) == 1 and memoised(src, feature) == 1 and len(calls) == 1
+    samples = np.zeros(160, dtype=np.float32)
+    assert memoised(samples, feature) == 2 and memoised(samples, feature) == 3  # arrays: computed each time
+
+    def broken(source):
+        raise ValueError("no features")
+
+    src.prefetch(broken)
+    with pytest.raises(ValueError, match="no features"):
+        memoised(src, broken)

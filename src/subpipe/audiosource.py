@@ -161,28 +161,21 @@ _MEMO_LOCK = threading.Lock()
 class _Base:
     n_samples: int
 
-    def memo(self, key: str, compute: Callable[[Any], Any]) -> Any:
-        """``compute(self)``, once per source and ``key`` (the samples never change), kept with the source;
+    def memo(self, compute: Callable[[Any], Any]) -> Any:
+        """``compute(self)``, once per source and function (the samples never change), kept with the source;
         when ``prefetch`` started it, its result is waited for (the same value, computed elsewhere)."""
-        with _MEMO_LOCK:
-            cache = self.__dict__.setdefault("_memo", {})
-            fut, mine = cache.get(key), False
-            if fut is None:
-                fut, mine = cache.setdefault(key, Future()), True
+        fut, mine = self._slot(compute)
         if mine:
             _settle(fut, compute, self)
         return fut.result()
 
-    def prefetch(self, key: str, compute: Callable[[Any], Any]) -> None:
-        """Start ``memo(key, compute)`` in a background thread at the lowest priority, so it takes only the
-        CPU the job leaves idle (the model loading, language detection, the decoder's Python gaps). A
-        failure is raised where the value is asked for, as without the prefetch."""
-        with _MEMO_LOCK:
-            cache = self.__dict__.setdefault("_memo", {})
-            if key in cache:
-                return
-            fut: Future[Any] = Future()
-            cache[key] = fut
+    def prefetch(self, compute: Callable[[Any], Any]) -> None:
+        """Start ``memo(compute)`` in a background thread at the lowest priority, so it takes only the CPU
+        the job leaves idle (the model loading, language detection, the decoder's Python gaps). A failure
+        is raised where the value is asked for, as without the prefetch."""
+        fut, mine = self._slot(compute)
+        if not mine:
+            return
 
         def run() -> None:
             try:
@@ -191,7 +184,17 @@ class _Base:
                 pass
             _settle(fut, compute, self)
 
-        threading.Thread(target=run, name=f"subpipe-prefetch-{key}", daemon=True).start()
+        threading.Thread(target=run, name=f"subpipe-prefetch-{compute.__name__}", daemon=True).start()
+
+    def _slot(self, compute: Callable[[Any], Any]) -> tuple[Future[Any], bool]:
+        """The future holding ``compute``'s value for this source; True when the caller must compute it."""
+        with _MEMO_LOCK:
+            cache = self.__dict__.setdefault("_memo", {})
+            if compute in cache:
+                return cache[compute], False
+            fut: Future[Any] = Future()
+            cache[compute] = fut
+            return fut, True
 
     def _settled(self) -> None:
         """Wait for every prefetch of this source (before its file closes under them)."""
@@ -316,6 +319,12 @@ def _settle(fut: Future, compute: Callable[[Any], Any], source: Any) -> None:
         fut.set_exception(exc)
 
 
+def memoised(source: Any, compute: Callable[[Any], Any]) -> Any:
+    """``compute(source)``: once per source when it is an AudioSource (``_Base.memo``; the pipeline may have
+    prefetched it), else computed here (an array of samples)."""
+    return source.memo(compute) if isinstance(source, _Base) else compute(source)
+
+
 def as_source(audio: Any) -> Any:
     """An AudioSource for a source or an array of samples."""
     if hasattr(audio, "read_samples"):
@@ -327,9 +336,7 @@ def as_source(audio: Any) -> Any:
 def vad_probs(source: Any) -> np.ndarray:
     """Silero speech probability for every 512 samples of the source, bit-identical to faster-whisper's
     whole-file ``get_vad_model()(padded_audio)`` but reading one 10,000-frame window (320 s) at a time."""
-    if isinstance(source, _Base):  # once per source: the pipeline runs it while the model loads
-        return source.memo("vad", _vad_probs)
-    return _vad_probs(source)
+    return memoised(source, _vad_probs)  # once per source: the pipeline runs it while the model loads
 
 
 def _vad_probs(source: Any) -> np.ndarray:

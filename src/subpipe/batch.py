@@ -279,9 +279,10 @@ def plan_workers(durations_ms: Sequence[int], workers: int, threads: int, device
     pairs = max(1, cores // DECODER_REPLICAS["cpu"])  # one worker per pair of cores (its decoder replicas)
     fit = max(1, int(memory_mb * MEMORY_SHARE // LONG_WORKER_MB))
     if workers > pairs and pairs <= fit:
-        return pairs, max(1, cores // pairs), (f"{pairs} worker(s) x {max(1, cores // pairs)} thread(s): {what}; "
-                                               f"one worker per {DECODER_REPLICAS['cpu']} cores (its decoder "
-                                               f"replicas), {memory_mb:.0f} MiB available fits {fit} worker(s)")
+        each = max(1, cores // pairs)
+        return pairs, each, (f"{pairs} worker(s) x {each} thread(s): {what}; one worker per "
+                             f"{DECODER_REPLICAS['cpu']} cores (its decoder replicas), {memory_mb:.0f} MiB "
+                             f"available fits {fit} worker(s)")
     if workers <= fit:
         return workers, threads, (f"{same}; {what}: {memory_mb:.0f} MiB available fits {fit} worker(s) of "
                                   f"~{LONG_WORKER_MB} MiB")

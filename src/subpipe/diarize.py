@@ -505,7 +505,9 @@ def diarize(samples: np.ndarray, options: DiarizeOptions, *, voices: Sequence[tu
         samples = np.asarray(samples, dtype=np.float32)
     regions = speech_regions(samples if words else _array(samples), words)
     # a long input's features once per source (the pipeline may have prefetched them during decoding)
-    feats = samples.memo("diarize.log_mel", log_mel) if hasattr(samples, "memo") else log_mel(samples)
+    from .audiosource import memoised
+
+    feats = memoised(samples, log_mel)
     atoms = _atoms(feats, regions)
     notes: list[str] = []
     if not atoms:

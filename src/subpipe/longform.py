@@ -72,11 +72,11 @@ def decoder_replicas(cpu_threads: int, device: str) -> tuple[int, int]:
     cores) shared out among them."""
     from .audiosource import job_cores
 
-    want = DECODER_REPLICAS.get(device, 1)
-    if want <= 1:
+    cores = job_cores(cpu_threads)
+    n = min(DECODER_REPLICAS.get(device, 1), cores)
+    if n <= 1:
         return 1, cpu_threads
-    n = max(1, min(want, job_cores(cpu_threads)))
-    return n, (max(1, (cpu_threads or job_cores(0)) // n) if n > 1 else cpu_threads)
+    return n, max(1, (cpu_threads or cores) // n)
 
 
 def choose_engine(engine: str, duration_ms: int, device: str) -> str:

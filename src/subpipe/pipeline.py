@@ -393,11 +393,11 @@ PREFETCH_SPEAKER_FEATURES_MAX_MS = 60 * 60 * 1000
 def _prefetch(source: Any, opts: RunOptions) -> None:
     from .sound import frame_features_source
 
-    source.prefetch("sound.features", frame_features_source)  # music detection (sound.detect_music_source)
+    source.prefetch(frame_features_source)  # music detection (sound.detect_music_source)
     if opts.speakers != "off" and source.duration_ms <= PREFETCH_SPEAKER_FEATURES_MAX_MS:
         from .diarize import log_mel
 
-        source.prefetch("diarize.log_mel", log_mel)
+        source.prefetch(log_mel)
 
 
 def _timing_method(opts: RunOptions) -> str | None:

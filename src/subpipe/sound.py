@@ -138,8 +138,9 @@ def detect_music_source(source, *, words: Sequence[Word] = (), speech: SpeechMap
                         options: MusicOptions | None = None) -> tuple[SoundEvent, ...]:
     """``detect_music`` over an AudioSource, in bounded memory (same events)."""
     # once per source (the pipeline prefetches them while the model loads and detects the language)
-    level, flat, stable = (source.memo("sound.features", frame_features_source) if hasattr(source, "memo")
-                           else frame_features_source(source))
+    from .audiosource import memoised
+
+    level, flat, stable = memoised(source, frame_features_source)
     return _music(level, flat, stable, source.n_samples * 1000 // SAMPLE_RATE, words, speech,
                   options or MusicOptions())
 

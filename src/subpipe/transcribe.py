@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .audiosource import one_arena
+from .audiosource import decoding, one_arena
 from .errors import ModelNotAvailableError, SubpipeError, TranscriptionError
 from .guards import GuardOptions, Segment, SpeechMap, apply_guards
 from .languages import LanguageSpan, assign_languages, language_runs, majority_language
@@ -242,8 +242,6 @@ def transcribe_audio(
     if duration_ms == 0:
         notes.append("no audio samples")
     else:
-        from .audiosource import decoding
-
         # one CTranslate2 model serves one call at a time; its buffers reused, not mapped again (audiosource)
         with loaded.lock, decoding():
             try:
