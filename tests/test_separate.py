@@ -127,8 +127,13 @@ def test_stereo_network_on_equal_channels_is_the_folded_mono_network(checkpoint,
     x = np.zeros((segs, 1, sep.T, sep.F), np.float32)
     x.reshape(segs * sep.T, sep.F)[:len(mag), :sep.N_BINS] = mag * sep.MAG_SCALE
     m1 = mono.session.run(None, {"mag": x})[0].reshape(segs * sep.T, sep.F)[:len(mag), :sep.N_BINS]
-    assert np.abs((m2[0] + m2[1]) / 2 - m1).max() < 1e-4
-    assert np.abs(m2[0] - m2[1]).max() > 1e-3  # the two output channels are not copies of each other
+    # Tolerance: the masks lie in [0, 1] and both graphs run in float32, but the folded kernels sum the two input
+    # channels before the convolution instead of after it, so 26 convolution layers accumulate in another order.
+    # Measured max difference: 1.25e-4 with onnxruntime 1.32.0 (the lock), below 1e-4 with 1.2x (other conv kernels).
+    # 1e-3 allows that float32 spread with margin and stays 60x below how much the two channels differ (0.061).
+    diff = np.abs((m2[0] + m2[1]) / 2 - m1).max()
+    assert diff < 1e-3, diff
+    assert np.abs(m2[0] - m2[1]).max() > 1e-2  # the two output channels are not copies of each other
 
 
 def test_every_segment_of_a_long_input_reaches_the_network(separator):
