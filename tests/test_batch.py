@@ -8,7 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -100,19 +100,27 @@ def test_resume_after_kill_9(tmp_path):
     for k in range(5):
         shutil.copy(src, media / f"clip{k}.flac")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "subpipe.cli", "-q", "batch", str(media), "-o", str(out), "-m", "base"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline and not list(out.rglob("*.transcript.json")):
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    cmd = [sys.executable, "-m", "subpipe.cli", "batch", str(media), "-o", str(out), "-m", "tiny.en", "--no-index"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    guard = threading.Timer(300, proc.kill)  # a hung child cannot hang the suite
+    guard.start()
+    try:
+        # wait on the batch's own progress line for the first finished file, then kill -9 while the second runs
+        assert proc.stdout is not None
+        first = next((line for line in proc.stdout if line.startswith("[1/5] ")), None)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        guard.cancel()
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert first is not None, "the batch ended before it reported a finished file"
     done_before = mtimes(out, "*.transcript.json")
     assert 1 <= len(done_before) < 5, "the batch should have been killed part-way"
     # every file that exists under its final name is whole
     for p in out.rglob("*.transcript.json"):
         json.loads(p.read_text())
-    res = invoke("batch", media, "-o", out, "-m", "base")
+    res = invoke("batch", media, "-o", out, "-m", "tiny.en", "--no-index")
     assert res.exit_code == 0, res.output
     after = mtimes(out, "*.transcript.json")
     assert len(after) == 5

@@ -6,7 +6,6 @@ import os
 import shutil
 import socket
 import threading
-import time
 
 import pytest
 import webvtt
@@ -146,14 +145,18 @@ def server(site):
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(create_app(db, root), log_level="warning", ws="none", lifespan="off")
-    srv = uvicorn.Server(config)
+    ready = threading.Event()
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None):
+            await super().startup(sockets=sockets)
+            ready.set()  # the socket is being served: no polling
+
+    srv = Server(config)
     thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the web server did not start")
-        time.sleep(0.05)
+    if not ready.wait(60):
+        pytest.fail("the web server did not start")
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
     thread.join(10)

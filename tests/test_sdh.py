@@ -92,13 +92,12 @@ def test_real_speech_invents_no_music(rel):
     assert detect_music(x) == ()  # not even without the VAD or words: speech moves its spectrum
 
 
-def test_detection_is_cheap(beds):
-    import time
-
+def test_a_minute_of_score_is_one_event(beds):
+    """A long bed stays one event from end to end (its cost is measured in bench/, never timed in a test)."""
     x = np.tile(beds["score"], 8)  # 64 s
-    t0 = time.perf_counter()
-    detect_music(x)
-    assert time.perf_counter() - t0 < 2.0  # about 0.06 s per minute of audio when the machine is idle
+    events = detect_music(x)
+    assert len(events) == 1 and events[0].kind == "music"
+    assert events[0].start_ms <= 500 and events[0].end_ms >= 63_500
 
 
 # ------------------------------------------------------------------ transcript JSON
