@@ -78,9 +78,11 @@ subtitles: $(SUBTITLE_TARGETS)
 # `make test` runs every test, slow ones included (the README's command; .ci/run calls it). CI (CI=true) also
 # type-checks (mypy) and measures coverage, failing under COV_FLOOR per cent.
 COV_FLOOR ?= 80
+# Two worker processes, a test file per worker (module fixtures are made once): most tests keep one core busy.
+XDIST ?= -n 2 --dist loadfile
 test: setup browser
 	$(if $(CI),$(BIN)/mypy)
-	$(PY) -m pytest -m "slow or not slow" $(if $(CI),--cov=subpipe --cov-report=term:skip-covered --cov-fail-under=$(COV_FLOOR)) $(PYTEST_ARGS)
+	$(PY) -m pytest -m "slow or not slow" $(XDIST) $(if $(CI),--cov=subpipe --cov-report=term:skip-covered --cov-fail-under=$(COV_FLOOR)) $(PYTEST_ARGS)
 
 # the rule tests, no model and no media decoding: the edit loop (under a minute)
 test-fast: $(STAMP)
