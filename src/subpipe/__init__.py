@@ -1,7 +1,9 @@
 """subpipe: media -> Whisper -> delivery-ready subtitles, transcripts and a quote index.
 
-The public Python API (one function per CLI command) is :mod:`subpipe.api`; its names are also
-available here (``subpipe.transcribe``, ``subpipe.quotes_search``, ...), imported on first use.
+The public Python API (one function per CLI command) is :mod:`subpipe.api`; every one of its names is
+also available here (``subpipe.transcribe``, ``subpipe.align``, ``subpipe.quotes_search``, ...), imported
+on first use. The stage packages below the API, in data-flow order: ``audio``, ``asr``, ``alignment``,
+``speakers``, ``subtitling``, ``formats``; then ``quotes``, ``jobs`` and ``cli``.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -11,13 +13,13 @@ try:
 except PackageNotFoundError:  # running from a source tree without an install
     __version__ = "0.0.0+unknown"
 
-# the API's names that are not also submodules: subpipe.align, .batch, .conform, .models and .transcribe
-# stay modules, so those five functions are reached as subpipe.api.transcribe etc.
+# every name of subpipe.api (no stage package shares a name with an API function)
 _API = frozenset({
     "AlignOptions", "BatchOptions", "CheckResult", "ClipResult", "IndexedTranscript", "RetimeResult",
-    "SearchFilters", "TranscribeOptions", "audio_streams", "check", "clip", "convert", "extract", "fix", "quotes_add",
-    "quotes_export", "quotes_media", "quotes_search", "quotes_show", "read_glossary", "retime", "run", "serve",
-    "subtitles", "SpeakerRow", "speakers_list", "speakers_rename",
+    "SearchFilters", "TranscribeOptions", "align", "audio_streams", "batch", "check", "clip", "conform", "convert",
+    "extract", "fix", "models", "quotes_add", "quotes_export", "quotes_media", "quotes_search", "quotes_show",
+    "read_glossary", "retime", "run", "serve", "subtitles", "SpeakerRow", "speakers_list", "speakers_rename",
+    "transcribe",
 })
 
 __all__ = ["__version__", "api", *sorted(_API)]

@@ -40,21 +40,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .align import AlignOptions
+from .alignment import AlignOptions
+from .asr.transcribe import Progress, TranscribeOptions, read_glossary
 from .errors import AlignmentError, FormatError, QuoteIndexError, SubpipeError, UsageError
+from .jobs.pipeline import RunOptions
 from .model import CueTrack, Transcript
-from .pipeline import RunOptions
-from .transcribe import Progress, TranscribeOptions, read_glossary
 
 if TYPE_CHECKING:
-    from .align import Alignment
-    from .batch import BatchReport, Listener
-    from .conform import ConformResult
+    from .alignment import Alignment
+    from .asr.models import ModelStatus
+    from .audio.media import AudioStream
     from .formats import Conversion
-    from .media import AudioStream
-    from .models import ModelStatus
-    from .qc import FixResult, Report
-    from .quotes import Hit, MediaRow
+    from .jobs.batch import BatchReport, Listener
+    from .quotes.index import Hit, MediaRow
+    from .subtitling.conform import ConformResult
+    from .subtitling.qc import FixResult, Report
 
 __all__ = [
     "AlignOptions", "BatchOptions", "CheckResult", "ClipResult", "IndexedTranscript", "RetimeResult",
@@ -74,7 +74,7 @@ def _parent(out: Path) -> Path:
 # ---------------------------------------------------------------- extract
 def audio_streams(media: Path | str) -> list[AudioStream]:
     """The audio streams of ``media`` (``subpipe extract --list``)."""
-    from . import media as m
+    from .audio import media as m
 
     return list(m.probe(Path(media)).audio_streams)
 
@@ -82,7 +82,7 @@ def audio_streams(media: Path | str) -> list[AudioStream]:
 def extract(media: Path | str, output: Path | str, *, audio_stream: int | None = None,
             dialogue: str = "mix") -> Path:
     """16 kHz mono 16-bit WAV of ``media`` written atomically to ``output``; returns ``output``."""
-    from . import media as m
+    from .audio import media as m
     from .fsio import atomic_path
 
     out = Path(output)
@@ -101,10 +101,10 @@ def transcribe(media: Path | str, *, options: TranscribeOptions | None = None, o
     ``speakers``: "auto" (count estimated), a count "N", or "off"; ``speaker_samples``: (NAME, audio file)
     pairs whose voices name the speakers they match. ``separate``: dialogue isolation under a score ("auto"
     decides per stretch, "on", "off"); ``dialogue_stem``: transcribe this stem instead, timed against ``media``."""
-    from . import media as m
+    from .audio import media as m
     from .formats import transcript_json as tj
     from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
-    from .pipeline import TranscribeJob, transcribe_job
+    from .jobs.pipeline import TranscribeJob, transcribe_job
 
     media = Path(media)
     run_opts = RunOptions(transcribe=options or TranscribeOptions(), audio_stream=audio_stream, dialogue=dialogue,
@@ -127,13 +127,13 @@ def align(media: Path | str, script: Path | str, *, options: AlignOptions | None
           encoding: str | None = None) -> Alignment:
     """Time the words of ``script`` (text, SRT, WebVTT or transcript JSON) against ``media``.
 
-    Returns the :class:`~subpipe.align.Alignment` (``.transcript``, ``.mismatches``, ``.stats``) and writes
+    Returns the :class:`~subpipe.alignment.Alignment` (``.transcript``, ``.mismatches``, ``.stats``) and writes
     the transcript JSON to ``output`` if given. ``strict``: raise AlignmentError (nothing written) when the
     script and the audio differ.
     """
-    from . import media as m
-    from .align import align as align_audio
-    from .align import read_script
+    from .alignment import align as align_audio
+    from .alignment import read_script
+    from .audio import media as m
     from .formats import transcript_json as tj
     from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
 
@@ -160,14 +160,14 @@ def conform(old: Path | str, media: Path | str, *, options: AlignOptions | None 
             dialogue: str = "mix", progress: Progress | None = None, encoding: str | None = None) -> ConformResult:
     """Re-time the subtitles ``old`` (SRT/WebVTT) to a new cut ``media``, keeping every cue's text.
 
-    Returns the :class:`~subpipe.conform.ConformResult` (``.track``, ``.gone``, ``.partial``, ``.notes``);
+    Returns the :class:`~subpipe.subtitling.conform.ConformResult` (``.track``, ``.gone``, ``.partial``, ``.notes``);
     writes ``.track`` to ``output`` (format from its extension) if given. ``strict``: raise AlignmentError
     (nothing written) when cues are gone or changed.
     """
-    from . import media as m
-    from .conform import conform as conform_track
+    from .audio import media as m
     from .formats import SUBTITLE_FORMATS, format_for, read_subtitles
     from .fsio import atomic_write_text, ensure_writable_dir
+    from .subtitling.conform import conform as conform_track
 
     old, media = Path(old), Path(media)
     fmt_out = format_for(Path(output)) if output is not None else None
@@ -201,9 +201,9 @@ def subtitles(transcript: Transcript | Path | str, *, outputs: Sequence[Path | s
     """
     from .formats import SUBTITLE_FORMATS, format_for
     from .fsio import atomic_write_text
-    from .pipeline import load_transcript, make_subtitles
-    from .profiles import get_profile
-    from .rules import load_shot_changes
+    from .jobs.pipeline import load_transcript, make_subtitles
+    from .subtitling.profiles import get_profile
+    from .subtitling.rules import load_shot_changes
 
     t = transcript if isinstance(transcript, Transcript) else load_transcript(Path(transcript))
     outs = [Path(o) for o in outputs]
@@ -241,8 +241,8 @@ def check(files: Sequence[Path | str] | Path | str, *, profile: str = "netflix-e
     """Check subtitle files against a delivery profile: one :class:`CheckResult` per file, in order (a file
     that cannot be read has ``.error`` and the others are still checked)."""
     from .formats import source_notes
-    from .qc import check_track
-    from .rules import read_track, resolve
+    from .subtitling.qc import check_track
+    from .subtitling.rules import read_track, resolve
 
     paths = [Path(files)] if isinstance(files, str | Path) else [Path(f) for f in files]
     prof, duration, cuts = resolve(profile, fps, Path(media) if media else None, shot_changes, scene_threshold)
@@ -264,7 +264,7 @@ def fix(file: Path | str, output: Path | str, *, profile: str = "netflix-en", fp
     """Re-break and re-time ``file`` to a profile without changing its words; write it to ``output``.
     The result holds the track, the reports before and after, and notes on what could not be fixed."""
     from .formats import format_for
-    from .rules import fix_file, resolve
+    from .subtitling.rules import fix_file, resolve
 
     out = Path(output)
     format_for(out)  # fail on a bad extension before any work
@@ -285,8 +285,8 @@ def retime(file: Path | str, output: Path | str, *, offset: str | int | None = N
     """Shift ``file`` by ``offset`` (ms, or text such as '+1.5', '-2s', '250ms') or convert it from
     ``from_fps`` to ``to_fps``; write it to ``output``."""
     from .formats import format_for, source_notes
-    from .qc import change_fps, parse_offset, shift
-    from .rules import read_track, write_track
+    from .subtitling.qc import change_fps, parse_offset, shift
+    from .subtitling.rules import read_track, write_track
 
     if (offset is None) == (from_fps is None and to_fps is None):
         raise UsageError("give either an offset, or from_fps and to_fps")
@@ -320,7 +320,7 @@ def convert(file: Path | str, output: Path | str | None = None, *, to: str | Non
 def models(*, verify: bool = True) -> list[ModelStatus]:
     """The offline model names: installed, assembled, verified against their SHA-256 (``--no-verify``:
     ``verify=False``)."""
-    from . import models as mm
+    from .asr import models as mm
 
     return mm.status(verify=verify)
 
@@ -378,8 +378,8 @@ class BatchOptions:
 
     def workers(self) -> tuple[int, int]:
         """(workers, threads per worker): ``jobs="auto"`` picks by device and cores."""
-        from .batch import auto_workers
-        from .transcribe import resolve_device
+        from .asr.transcribe import resolve_device
+        from .jobs.batch import auto_workers
 
         threads = self.threads or self.transcribe.cpu_threads
         if self.jobs == "auto":
@@ -397,10 +397,10 @@ def batch(inputs: Sequence[Path | str], options: BatchOptions | None = None, *,
     """Process many inputs (media files, folders, CSV/JSON-lines manifests) into ``options.output``,
     resumably: transcript JSON, subtitles and the quote index per file, and ``run-report.json``.
 
-    A bad file is reported in the :class:`~subpipe.batch.BatchReport` and the rest complete; the report's
+    A bad file is reported in the :class:`~subpipe.jobs.batch.BatchReport` and the rest complete; the report's
     ``failed`` lists them. ``listener(kind, result, totals)`` hears each file as it finishes.
     """
-    from . import batch as b
+    from .jobs import batch as b
 
     opts = options or BatchOptions()
     items = b.collect([Path(p) for p in inputs], opts.run_options())
@@ -449,7 +449,7 @@ class SearchFilters:
 def open_index(db: Path | str, *, readonly: bool = True):
     """An existing quote index (QuoteIndexError when there is none at ``db``), opened read-only unless
     ``readonly=False``: reading never writes, so an index on read-only storage can be searched."""
-    from . import quotes as q
+    from .quotes import index as q
 
     db = Path(db)
     if not db.exists():
@@ -472,8 +472,8 @@ def quotes_add(transcripts: Sequence[Path | str] | Path | str, *, db: Path | str
     """Index transcript JSON files (re-indexing a media file replaces its rows). Each transcript's media is
     ``media`` or found by name under ``media_root``; its SHA-256 is the media id and must match the one
     the transcript recorded."""
-    from . import quotes as q
-    from .pipeline import load_transcript
+    from .jobs.pipeline import load_transcript
+    from .quotes import index as q
 
     paths = [Path(transcripts)] if isinstance(transcripts, str | Path) else [Path(p) for p in transcripts]
     if (media or title) and len(paths) > 1:
@@ -493,7 +493,7 @@ def quotes_add(transcripts: Sequence[Path | str] | Path | str, *, db: Path | str
 
 def media_for(tpath: Path, t: Transcript, media_path: Path | None, media_root: Path) -> tuple[str, str, str | None]:
     """(media id, media path, fps) for a transcript: its media's SHA-256 as the id."""
-    from . import media as m
+    from .audio import media as m
     from .fsio import sha256_file
 
     prov = (t.provenance or {}).get("media") or {}
@@ -522,7 +522,7 @@ def quotes_search(query: str, *, db: Path | str = DEFAULT_DB, limit: int = 20,
                   filters: SearchFilters | None = None) -> list[Hit]:
     """Utterances that hold ``query``'s words, verbatim and in order, best first (FTS5 bm25), each with
     in and out times of the matched words."""
-    from . import quotes as q
+    from .quotes import index as q
 
     con = open_index(db)
     try:
@@ -533,7 +533,7 @@ def quotes_search(query: str, *, db: Path | str = DEFAULT_DB, limit: int = 20,
 
 def quotes_show(quote_id: str, *, db: Path | str = DEFAULT_DB) -> Hit:
     """One quote by id (or a unique prefix of 6+ characters), with every word and its time (``.words``)."""
-    from . import quotes as q
+    from .quotes import index as q
 
     con = open_index(db)
     try:
@@ -547,8 +547,8 @@ def quotes_export(query: str | None = None, *, output: Path | str, ids: Sequence
                   limit: int = 50, filters: SearchFilters | None = None) -> list[Hit]:
     """Write a quote sheet (csv, md, json, docx; default from ``output``'s extension) for ``query``'s hits
     or for the quotes ``ids``; returns the hits written."""
-    from . import quotes as q
-    from . import quotesheet
+    from .quotes import index as q
+    from .quotes import sheets as quotesheet
 
     if bool(query) == bool(ids):
         raise UsageError("give a query or ids, not both")
@@ -569,7 +569,7 @@ def quotes_export(query: str | None = None, *, output: Path | str, ids: Sequence
 
 def quotes_media(*, db: Path | str = DEFAULT_DB) -> list[MediaRow]:
     """The media in the quote index."""
-    from . import quotes as q
+    from .quotes import index as q
 
     con = open_index(db)
     try:
@@ -605,10 +605,10 @@ def clip(quote_id: str, output: Path | str, *, db: Path | str = DEFAULT_DB, hand
          burn_in: bool = False, soft_subs: bool = False, audio_only: bool = False,
          media_root: Path | str | None = None, profile: str = "netflix-en") -> ClipResult:
     """Cut the media around a quote, frame-accurately, with its subtitles burnt in or muxed as a track."""
-    from . import media as m
-    from . import quotes as q
+    from .audio import media as m
     from .formats import srt
     from .fsio import atomic_path
+    from .quotes import index as q
 
     if burn_in and soft_subs:
         raise UsageError("burn_in and soft_subs exclude each other")
@@ -641,11 +641,11 @@ def serve(db: Path | str = DEFAULT_DB, *, media_root: Path | str = Path("media")
     """The quote search web page as an ASGI app (run it with uvicorn, as ``subpipe serve`` does). Requests whose
     Host header is not one of ``allowed_hosts`` (default: this machine's names) are refused."""
     try:
-        from .web import create_app
+        from .quotes.web import create_app
     except ImportError as exc:
         raise SubpipeError(f"the web page needs the 'web' extra ({exc.name} is missing)",
                            hint="pip install 'subpipe[web]'") from None
-    from .web import LOCAL_HOSTS
+    from .quotes.web import LOCAL_HOSTS
 
     open_index(db).close()
     return create_app(Path(db), Path(media_root),
@@ -670,8 +670,8 @@ def _is_db(path: Path) -> bool:
 
 def speakers_list(target: Path | str) -> list[SpeakerRow]:
     """The speakers of ``target``: a transcript JSON, or the quote index (a .db file), with speaking time."""
-    from .pipeline import load_transcript
-    from .speakers import index_speakers
+    from .jobs.pipeline import load_transcript
+    from .speakers.naming import index_speakers
 
     target = Path(target)
     if _is_db(target):
@@ -690,8 +690,8 @@ def speakers_rename(target: Path | str, old: str, new: str, *, media: str | None
     quote, or one ``media``; returns the quotes renamed). Nothing to rename is a FormatError."""
     from .formats import transcript_json as tj
     from .fsio import atomic_write_text
-    from .pipeline import load_transcript
-    from .speakers import rename_in_index, rename_transcript
+    from .jobs.pipeline import load_transcript
+    from .speakers.naming import rename_in_index, rename_transcript
 
     target = Path(target)
     if _is_db(target):
