@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from subpipe.asr.longform import choose_engine, pack_contiguous, pack_windows
+from subpipe.asr.engine import choose_engine
+from subpipe.asr.longform import pack_contiguous, pack_windows
 from subpipe.audio import media
 from subpipe.audio.source import ArraySource, FileSource, speech_timestamps, vad_probs
 
@@ -123,7 +124,7 @@ def test_batched_gives_the_sequential_words_on_a_short_file(jfk_transcript):
 
 
 def test_decoder_replicas_share_out_the_threads(monkeypatch):
-    from subpipe.asr.longform import decoder_replicas
+    from subpipe.asr.engine import decoder_replicas
     from subpipe.audio import source as audiosource
 
     monkeypatch.setattr(audiosource, "usable_cores", lambda: 2)

@@ -6,12 +6,7 @@ on first use. The stage packages below the API, in data-flow order: ``audio``, `
 ``speakers``, ``subtitling``, ``formats``; then ``quotes``, ``jobs`` and ``cli``.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("subpipe")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0+unknown"
+from ._version import __version__
 
 # every name of subpipe.api (no stage package shares a name with an API function)
 _API = frozenset({

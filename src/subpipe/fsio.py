@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import OutputError, display_name  # noqa: F401 (display_name: the one rule, in errors)
 
 
 def ensure_writable_dir(folder: Path) -> Path:
@@ -154,17 +154,6 @@ def _alive(pid: int) -> bool:
 
 # ---------------------------------------------------------------- names from the wild
 MAX_NAME_BYTES = 120  # an output stem this long leaves room for ".transcript.json" and a temp suffix (255 max)
-
-
-def display_name(value: object) -> str:
-    """A path or name as text that can be written anywhere (JSON, SQLite, a terminal): bytes that are not
-    UTF-8 (file names from other systems) are shown as ``\\xNN`` instead of breaking the writer."""
-    text = str(value)
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return os.fsencode(text).decode("utf-8", "backslashreplace")
 
 
 def output_name(stem: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..asr.transcribe import Progress, load_model
 from ..errors import AlignmentError
 from ..model import Transcript, Word

@@ -14,7 +14,8 @@ temp file) or whenever the engine is ``batched``. Nothing here holds more than a
   silences the VAD found (the decoder's text context restarts at each cut).
 
 Word timestamps, the hallucination guards, per-utterance languages and translation work as on the
-sequential path; the caller (``transcribe.transcribe_audio``) builds the Transcript.
+sequential path; the caller (``transcribe.transcribe_audio``) builds the Transcript. What both share
+(the engine choice, ``Decoded``, ``to_word``) is in ``engine.py``: nothing here imports ``transcribe``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import contextvars
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -30,74 +32,19 @@ import numpy as np
 from ..audio.source import SAMPLE_RATE, speech_timestamps, vad_probs
 from ..errors import SubpipeError
 from ..model import Dropped, Word
+from .engine import Decoded, Progress, batch_size, to_word
 from .guards import Segment, SpeechMap
 from .languages import LanguageSpan, assign_languages
 
 log = logging.getLogger("subpipe")
 
-Progress = Callable[[int, int], None]
-ENGINES = ("auto", "sequential", "batched")
-# auto: batched from this length on (CPU: measured in bench/bench_long.py; below it the sequential
-# decoder's context is worth more than the batch's speed), on CUDA for everything but the shortest clips.
-BATCHED_MIN_MS = {"cpu": 180_000, "cuda": 30_000}
 SEQUENTIAL_WINDOW_MS = 10 * 60 * 1000
-# windows per batch when the options say 0. CPU: 2, each batch on one of two replicas (DECODER_REPLICAS): on
-# long12 (bench/results/long.md, helpers held, 2 cores) 2 replicas x batch 2 ran in 71 s against 89 s for one
-# replica x batch 4 with 2 threads, at the same WER and about the same peak (765 against 670 MiB; 2 x batch 4:
-# 69 s but 1251 MiB: the encoder's attention buffers grow with the windows in flight). CUDA keeps 8.
-BATCH_SIZE = {"cpu": 2, "cuda": 8}
-# The batched engine on a CPU decodes this many blocks at once, each on its own CTranslate2 replica with its
-# share of the threads (one set of weights): on a CPU one replica scales poorly across threads for a greedy
-# batch of windows, two replicas with one thread each keep two cores busy (bench/results/long.md). The
-# blocks and their windows do not depend on it: the same words and times with 1 or 2 replicas.
-DECODER_REPLICAS = {"cpu": 2, "cuda": 1}
 CHUNK_S = 30  # Whisper's window
 # windows per BatchedInferencePipeline call = batch_size x this (bounded features). One batch per call: a call
 # carries state from batch to batch (faster-whisper's last_speech_timestamp, times on the call's own clock),
 # so the block is also the unit a Ray run hands to one actor (raysplit.py): one batch per block gives a
 # 12-minute file several blocks to spread, with the same words and times as here.
 BLOCK_BATCHES = 1
-
-
-def batch_size(options: Any, device: str) -> int:
-    """The batched engine's windows per batch: the options' own, or the device's default for 0."""
-    if options.batch_size and options.batch_size > 0:
-        return int(options.batch_size)
-    return BATCH_SIZE.get(device, BATCH_SIZE["cpu"])
-
-
-def decoder_replicas(cpu_threads: int, device: str) -> tuple[int, int]:
-    """(replicas, threads each) for the batched engine: ``DECODER_REPLICAS`` of the device, no more than the
-    cores the job may use (``audiosource.job_cores``), the threads asked for (``cpu_threads``; 0: those
-    cores) shared out among them."""
-    from ..audio.source import job_cores
-
-    cores = job_cores(cpu_threads)
-    n = min(DECODER_REPLICAS.get(device, 1), cores)
-    if n <= 1:
-        return 1, cpu_threads
-    return n, max(1, (cpu_threads or cores) // n)
-
-
-def choose_engine(engine: str, duration_ms: int, device: str) -> str:
-    if engine not in ENGINES:
-        raise SubpipeError(f"unknown engine {engine!r} (use {', '.join(ENGINES)})")
-    if engine != "auto":
-        return engine
-    return "batched" if duration_ms >= BATCHED_MIN_MS.get(device, BATCHED_MIN_MS["cpu"]) else "sequential"
-
-
-@dataclass
-class Decoded:
-    words: list[Word]
-    translation: list[Word]
-    dropped: list[Dropped]
-    language: str | None
-    spans: list[LanguageSpan]
-    speech: SpeechMap | None
-    notes: list[str]
-    seen: dict[str, int]
-    probs: np.ndarray
 
 
 def _vad(options: Any, **over: Any) -> Any:
@@ -153,7 +100,6 @@ def decode_source(loaded: Any, source: Any, options: Any, *, engine: str, durati
     from ..audio.source import bound_heap, decoder_heap
 
     bound_heap()
-    STATS.clear()
     if engine == "batched":
         options = replace(options, batch_size=batch_size(options, loaded.device))
     probs = vad_probs(source)
@@ -193,6 +139,7 @@ def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, en
     translation: list[Word] = []
     dropped: list[Dropped] = []
     seen: dict[str, int] = {}
+    stats: dict[str, int] = {}
     if engine == "batched":
         vad = _vad(options, min_silence_duration_ms=160, max_speech_duration_s=CHUNK_S)
         regions = (speech_timestamps(probs, n, vad) if options.vad
@@ -202,7 +149,7 @@ def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, en
         regions = speech_timestamps(probs, n, _vad(options)) if options.vad else [{"start": 0, "end": n}]
     for a, b, lang in chunks:
         inside = _clip_regions(regions, a * SAMPLE_RATE // 1000, b * SAMPLE_RATE // 1000)
-        run = _batched if engine == "batched" else _sequential
+        run = partial(_batched, stats=stats) if engine == "batched" else _sequential
         segs = run(whisper, source, inside, options, lang, "transcribe", duration_ms, progress, tag, decode_window,
                    ())
         seen[lang] = seen.get(lang, 0) + (b - a)
@@ -216,7 +163,7 @@ def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, en
             translation += [replace(w, language="en") for w in tkept]
             dropped += [replace(d, detail=d.detail + " (in the English translation)") for d in tgone]
     language = max(seen.items(), key=lambda kv: (kv[1], kv[0]))[0] if seen else options.language
-    return Decoded(words, translation, dropped, language, spans, speech, notes, seen, probs)
+    return Decoded(words, translation, dropped, language, spans, speech, notes, seen, probs, stats)
 
 
 def _clip_regions(regions: list[dict], a: int, b: int) -> list[dict]:
@@ -283,7 +230,7 @@ def _sequential(whisper: Any, source: Any, regions: list[dict], options: Any, la
 
 def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang: str, task: str,
              duration_ms: int, progress: Progress | None, tag: bool, decode_window: Callable,
-             suppress: tuple[int, ...]) -> list[Segment]:
+             suppress: tuple[int, ...], stats: dict[str, int] | None = None) -> list[Segment]:
     """BatchedInferencePipeline over the 30 s windows, one block of ``batch_size x BLOCK_BATCHES`` at a time.
 
     A batched decoder cannot seek: when Whisper stops early in a window (it often does on dense speech),
@@ -329,8 +276,9 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
         pending = later
     log.info("batched: %d window(s); %d decoded again sequentially (loop, low confidence or no words), "
              "%d continued after an early stop", windows, retried, continued)
-    STATS.update(windows=STATS.get("windows", 0) + windows, retried=STATS.get("retried", 0) + retried,
-                 continued=STATS.get("continued", 0) + continued)
+    if stats is not None:  # summed over the calls of one decode_source (transcription and translation)
+        for k, v in (("windows", windows), ("retried", retried), ("continued", continued)):
+            stats[k] = stats.get(k, 0) + v
     out.sort(key=lambda sg: (sg.start_ms, sg.end_ms))
     return out
 
@@ -348,7 +296,6 @@ def _failed(seg: Segment, options: Any) -> bool:
     return False
 
 
-STATS: dict[str, int] = {}  # counts of the last decode_source call (windows, retried, continued)
 CONTINUE_ROUNDS = 2
 CONTINUE_MIN_SAMPLES = 2 * SAMPLE_RATE  # at least this much VAD speech left after the last word
 
@@ -433,8 +380,6 @@ def _decode_block(pipe: Any, source: Any, group: list[list[dict]], options: Any,
     """One BatchedInferencePipeline call over a block of windows; the segments of each window."""
     from faster_whisper.transcribe import restore_speech_timestamps
 
-    from .transcribe import _to_word  # the one place Whisper's float seconds become integer ms
-
     flat = [r for w in group for r in w]
     audio = np.concatenate([source.read_samples(r["start"], r["end"]) for r in flat])
     clips, seeks, pos = [], {}, 0
@@ -464,7 +409,7 @@ def _decode_block(pipe: Any, source: Any, group: list[list[dict]], options: Any,
             j = min(range(len(group)), key=lambda k: abs(int(clips[k]["start"] * 100) - seg.seek))
         ws, prev = [], None
         for w in seg.words or ():
-            word = _to_word(w, prev, duration_ms, 0, lang if tag else None)
+            word = to_word(w, prev, duration_ms, 0, lang if tag else None)
             if word is not None:
                 ws.append(word)
                 prev = word
@@ -474,4 +419,4 @@ def _decode_block(pipe: Any, source: Any, group: list[list[dict]], options: Any,
     return out
 
 
-__all__ = ["BATCHED_MIN_MS", "ENGINES", "Decoded", "choose_engine", "decode_source", "pack_windows"]
+__all__ = ["decode_source", "pack_contiguous", "pack_windows"]

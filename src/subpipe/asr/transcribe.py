@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..audio.events import DETECTOR as SOUND_DETECTOR
 from ..audio.events import detect_music
 from ..audio.source import decoding, one_arena
 from ..errors import ModelNotAvailableError, SubpipeError, TranscriptionError
 from ..model import Dropped, Transcript, Word, seconds_to_ms
 from ..utterances import build_utterances
+from .engine import Progress, batch_size, choose_engine, decoder_replicas, to_word
 from .guards import GuardOptions, Segment, SpeechMap, apply_guards
 from .languages import LanguageSpan, assign_languages, language_runs, majority_language
 from .models import DEFAULT_MODEL, ResolvedModel, cache_dir, offline_help, resolve
@@ -31,7 +31,6 @@ log = logging.getLogger("subpipe")
 # (CTranslate2's replicas allocate in the main arena, so their buffers are reused: audiosource.one_arena)
 one_arena()
 
-Progress = Callable[[int, int], None]  # (done_ms, total_ms)
 SAMPLE_RATE = 16_000
 
 
@@ -74,7 +73,7 @@ class TranscribeOptions:
     language_min_silence_ms: int = 300  # pauses that may separate two languages
     # long inputs (longform.py): "auto" picks batched from BATCHED_MIN_MS on (by device), else sequential
     engine: str = "auto"  # auto | sequential | batched
-    batch_size: int = 0  # windows decoded together by the batched engine; 0: by device (longform.BATCH_SIZE)
+    batch_size: int = 0  # windows decoded together by the batched engine; 0: by device (engine.BATCH_SIZE)
     # the batched engine's beam. Greedy measured on the long bench inputs (bench/results/long.md): 18 % less CPU
     # than beam 5 and no worse (12 min: 21.4 % WER against 25.2 %; 4 min: 16.4 % against 16.0 %); the windows
     # it fails on (loops, low confidence, no words) are decoded again sequentially with ``beam_size``
@@ -144,7 +143,7 @@ def load_model(options: TranscribeOptions, *, replicas: int = 1) -> LoadedModel:
 
     ``replicas`` > 1: CTranslate2 runs that many copies of the decoder (one set of weights), each with
     ``options.cpu_threads`` threads, so that many calls decode at once (the batched engine's blocks,
-    ``longform.decoder_replicas``)."""
+    ``engine.decoder_replicas``)."""
     from faster_whisper import WhisperModel
 
     device, compute_type = resolve_device(options.device, options.compute_type)
@@ -198,10 +197,8 @@ def _single_thread_blas() -> None:
 
 
 def model_for(options: TranscribeOptions, duration_ms: int) -> tuple[LoadedModel, str]:
-    """The engine for an input of ``duration_ms`` (``longform.choose_engine``) and the model it runs on:
-    the batched engine on a CPU decodes its blocks on ``longform.decoder_replicas`` replicas."""
-    from .longform import choose_engine, decoder_replicas
-
+    """The engine for an input of ``duration_ms`` (``engine.choose_engine``) and the model it runs on:
+    the batched engine on a CPU decodes its blocks on ``engine.decoder_replicas`` replicas."""
     device, _ = resolve_device(options.device, options.compute_type)
     engine = choose_engine(options.engine, duration_ms, device)
     if engine == "batched":
@@ -374,12 +371,10 @@ def _transcribe_long(loaded: LoadedModel, audio: Any, options: TranscribeOptions
     notes += _summary_notes(options, words, dropped, spans)
     decoder: dict[str, Any] = {"engine": engine}
     if engine == "batched":
-        from .longform import STATS, batch_size
-
         decoder["batch_size"] = batch_size(options, loaded.device)
         decoder["beam_size"] = options.batched_beam_size
         decoder["temperature"] = 0.0
-        decoder.update(STATS)  # windows, and how many were decoded again sequentially or continued
+        decoder.update(res.stats if res else {})  # windows, and how many were decoded again sequentially or continued
     provenance = _provenance(loaded, options, decoder, spans, media_sha256, media_name)
     speech = res.speech if res else None
     events = detect_music_source(source, words=words, speech=speech) if duration_ms else ()
@@ -463,7 +458,7 @@ def _decode(whisper: Any, samples: np.ndarray, options: TranscribeOptions, *, la
     for seg in fw_segments:
         ws = []
         for w in seg.words or ():
-            word = _to_word(w, prev, duration_ms, offset_ms, lang if tag else None)
+            word = to_word(w, prev, duration_ms, offset_ms, lang if tag else None)
             if word is not None:
                 ws.append(word)
                 prev = word
@@ -528,20 +523,6 @@ def _count_reasons(dropped: list[Dropped]) -> str:
     for d in dropped:
         counts[d.reason] = counts.get(d.reason, 0) + 1
     return ", ".join(f"{n} {r}" for r, n in sorted(counts.items()))
-
-
-def _to_word(w: Any, prev: Word | None, duration_ms: int, offset_ms: int = 0, language: str | None = None
-             ) -> Word | None:
-    raw = w.word
-    text = raw.strip()
-    if not text:
-        return None
-    start = min(offset_ms + seconds_to_ms(w.start), duration_ms)
-    end = min(max(offset_ms + seconds_to_ms(w.end), start), duration_ms)
-    if prev is not None and start < prev.start_ms:  # keep starts non-decreasing
-        start = prev.start_ms
-        end = max(end, start)
-    return Word(text, start, end, round(float(w.probability), 4), space_before=raw[:1].isspace(), language=language)
 
 
 def _engine_versions() -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .. import __version__
+from .._version import __version__
 from ..errors import SubpipeError
 
 if TYPE_CHECKING:

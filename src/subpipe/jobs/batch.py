@@ -29,8 +29,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..asr.longform import BATCHED_MIN_MS
+from .._version import __version__
+from ..asr.engine import BATCHED_MIN_MS
 from ..asr.transcribe import Progress, read_glossary
 from ..audio import media as media_mod
 from ..errors import SubpipeError, TranscriptionError
@@ -274,7 +274,7 @@ def plan_workers(durations_ms: Sequence[int], workers: int, threads: int, device
     what = f"long files ({long_ms / 60000:.1f} of {total / 60000:.1f} min of audio in files of 3+ min)"
     if memory_mb is None:
         return workers, threads, f"{same}; {what}; available memory unknown"
-    from ..asr.longform import DECODER_REPLICAS
+    from ..asr.engine import DECODER_REPLICAS
 
     pairs = max(1, cores // DECODER_REPLICAS["cpu"])  # one worker per pair of cores (its decoder replicas)
     fit = max(1, int(memory_mb * MEMORY_SHARE // LONG_WORKER_MB))
@@ -421,7 +421,7 @@ def _ray(work: Sequence[Work], workers: int, threads: int, address: str | None, 
     # environment at the worker's start can set it
     actor_opts: dict[str, Any] = {"num_cpus": max(threads, 1),
                                   "runtime_env": {"env_vars": {"MALLOC_ARENA_MAX": "1"}}}
-    from ..asr.longform import choose_engine
+    from ..asr.engine import choose_engine
     from .raysplit import should_split
 
     def engine_of(w: Work) -> str:

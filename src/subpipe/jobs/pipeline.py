@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from ..asr.languages import subtitle_view
 from ..asr.transcribe import Progress, TranscribeOptions, load_model, model_for, transcribe_audio
 from ..audio import media as media_mod

@@ -10,7 +10,7 @@ the audio alone, never from how many actors there are. The same rounds follow (a
 continued in the next round, also on the actors); the few windows decoded again sequentially (a loop, low
 confidence) are decoded on the driver, with its model.
 
-Only the batched engine splits (``longform.choose_engine``: from 3 minutes on a CPU). A sequential decode
+Only the batched engine splits (``engine.choose_engine``: from 3 minutes on a CPU). A sequential decode
 conditions each window on the text before it and stays in one process.
 """
 

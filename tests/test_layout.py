@@ -1,0 +1,133 @@
+"""The house's layout (issue 24): stage packages, no import loops, nothing done to the process on import."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "subpipe"
+
+
+def _modules() -> dict[str, tuple[Path, bool]]:
+    out = {}
+    for p in sorted(SRC.rglob("*.py")):
+        parts = list(p.relative_to(SRC.parent).with_suffix("").parts)
+        is_pkg = parts[-1] == "__init__"
+        out[".".join(parts[:-1] if is_pkg else parts)] = (p, is_pkg)
+    return out
+
+
+def _type_checking(node: ast.If) -> bool:
+    t = node.test
+    return (isinstance(t, ast.Name) and t.id == "TYPE_CHECKING") or (
+        isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING")
+
+
+def _imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """Every import the module runs: at module level and inside functions (a deferred import that closes a
+    loop is still a loop); those under ``if TYPE_CHECKING:`` never run."""
+    found: list[ast.Import | ast.ImportFrom] = []
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                found.append(child)
+            elif isinstance(child, ast.If) and _type_checking(child):
+                for sub in child.orelse:
+                    visit(sub)
+            else:
+                visit(child)
+
+    visit(tree)
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    """subpipe module -> the subpipe modules it imports (``from pkg import mod`` counts as ``pkg.mod``)."""
+    mods = _modules()
+    graph: dict[str, set[str]] = {}
+    for name, (path, is_pkg) in mods.items():
+        pkg = name if is_pkg else name.rpartition(".")[0]
+        deps: set[str] = set()
+        for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                deps.update(a.name for a in node.names if a.name.split(".")[0] == "subpipe")
+                continue
+            if node.level:
+                base = pkg.split(".")[: len(pkg.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.split(".")[0] != "subpipe":
+                continue
+            for a in node.names:
+                sub = f"{target}.{a.name}"
+                deps.add(sub if sub in mods else target)
+        graph[name] = {d for d in deps if d in mods and d != name}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import loop as a path a -> b -> ... -> a, or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def dfs(v: str) -> list[str] | None:
+        state[v] = 1
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if state.get(w) == 1:
+                return stack[stack.index(w):] + [w]
+            if w not in state:
+                found = dfs(w)
+                if found:
+                    return found
+        stack.pop()
+        state[v] = 2
+        return None
+
+    for v in sorted(graph):
+        if v not in state:
+            found = dfs(v)
+            if found:
+                return found
+    return None
+
+
+def test_the_cycle_finder_finds_a_loop():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_import_loops():
+    graph = import_graph()
+    assert "subpipe.asr.transcribe" in graph and graph["subpipe.asr.longform"], "the graph was not read"
+    cycle = find_cycle(graph)
+    assert cycle is None, "import loop: " + " -> ".join(cycle or [])
+
+
+def test_asr_engines_meet_through_the_interface():
+    graph = import_graph()
+    assert "subpipe.asr.transcribe" not in graph["subpipe.asr.longform"]
+    assert "subpipe.asr.engine" in graph["subpipe.asr.longform"]
+    assert "subpipe.asr.engine" in graph["subpipe.asr.transcribe"]
+
+
+def test_stage_packages_and_a_small_core():
+    loose = sorted(p.name for p in SRC.glob("*.py"))
+    assert len(loose) <= 10, loose
+    for pkg in ("audio", "asr", "alignment", "speakers", "subtitling", "formats", "quotes", "jobs", "cli"):
+        init = SRC / pkg / "__init__.py"
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
+        assert doc and doc.strip(), f"{pkg}/__init__.py says what it owns"
+
+
+@pytest.mark.parametrize("name", ["transcribe", "align", "conform", "batch", "models", "run", "subtitles", "check",
+                                  "quotes_search", "speakers_list"])
+def test_every_command_is_reachable_from_the_package_root(name):
+    import subpipe
+    from subpipe import api
+
+    assert getattr(subpipe, name) is getattr(api, name) and callable(getattr(subpipe, name))
