@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -122,6 +125,70 @@ def test_stage_packages_and_a_small_core():
         init = SRC / pkg / "__init__.py"
         doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
         assert doc and doc.strip(), f"{pkg}/__init__.py says what it owns"
+
+
+_PROBE = r"""
+import json, os, sys
+import numpy, threadpoolctl  # numpy's BLAS loaded before, so its pool is compared
+def state():
+    return {"env": dict(os.environ), "pools": [(p["user_api"], p["internal_api"], p["num_threads"])
+                                               for p in threadpoolctl.threadpool_info()]}
+before = state()
+import subpipe, subpipe.api, subpipe.cli.app, subpipe.asr.transcribe, subpipe.asr.longform, subpipe.audio.source
+from subpipe.audio import source
+after = state()
+import ctypes, threading
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+t = threading.Thread(target=lambda: libc.free(libc.malloc(1000)))  # a thread's first allocation
+t.start(); t.join()
+libc.malloc_stats()  # to stderr: one "Arena N:" per arena
+print(json.dumps({"same_env": before["env"] == after["env"], "before": before["pools"], "after": after["pools"],
+                  "tuned": source.process_tuned(), "heap": source._HEAP_MODE,
+                  "models": len(subpipe.asr.transcribe._MODELS)}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_stats")
+def test_importing_subpipe_leaves_the_process_alone(tmp_path):
+    """A fresh interpreter: importing the library (API, CLI, the decoders) changes no environment variable
+    and no BLAS/OpenMP thread pool, loads no model and leaves glibc's arenas alone (a new thread gets its own
+    arena, as without subpipe; ``tune_process`` is the call that limits them to one)."""
+    out = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, cwd=tmp_path, check=True)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["same_env"]
+    # pools that importing numpy/ctranslate2 loads may appear; none that was there changed its thread count
+    before = {tuple(p[:2]): p[2] for p in got["before"]}
+    for api, internal, n in got["after"]:
+        if (api, internal) in before:
+            assert n == before[(api, internal)], (api, internal, n)
+    assert got["tuned"] is False and got["heap"] is None and got["models"] == 0
+    assert out.stderr.count("Arena ") >= 2, out.stderr
+
+
+
+def test_the_model_cache_is_bounded_and_can_be_emptied():
+    from subpipe import unload_models
+    from subpipe.asr import transcribe as tr
+
+    unload_models()
+    first = tr.load_model(tr.TranscribeOptions(model="tiny.en", cpu_threads=1))
+    assert tr.load_model(tr.TranscribeOptions(model="tiny.en", cpu_threads=1)) is first  # cached
+    for n in range(2, 2 + tr.MODEL_CACHE_SIZE):
+        tr.load_model(tr.TranscribeOptions(model="tiny.en", cpu_threads=n))
+    assert len(tr._MODELS) == tr.MODEL_CACHE_SIZE  # the least recently used went
+    assert tr.load_model(tr.TranscribeOptions(model="tiny.en", cpu_threads=1)) is not first
+    assert unload_models() == tr.MODEL_CACHE_SIZE and not tr._MODELS
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_stats")
+def test_tune_process_is_the_call_that_tunes_it(tmp_path):
+    code = _PROBE.split("before = state()")[0] + (
+        "import subpipe\nsubpipe.tune_process()\nfrom subpipe.audio import source\n"
+        "assert source.process_tuned()\n" + _PROBE.split("after = state()")[1].split("print(")[0])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert out.stderr.count("Arena ") == 1, out.stderr  # every thread in the main arena
 
 
 @pytest.mark.parametrize("name", ["transcribe", "align", "conform", "batch", "models", "run", "subtitles", "check",

@@ -261,13 +261,14 @@ def test_speaker_features_of_a_pcm_source_equal_the_array_ones(tmp_path):
 
 
 def test_decoder_buffers_are_reused_not_mapped_again():
-    """audiosource.one_arena + decoding(): a thread that allocates and frees a buffer larger than a thread
+    """tune_process (one_arena) + decoding(): a thread that allocates and frees a buffer larger than a thread
     arena's heap (as CTranslate2's replicas do with the encoder attention, 72 MiB a window) gets it back from
     the heap instead of a fresh mmap that is zero-filled page by page (page faults, kernel time)."""
     script = textwrap.dedent("""
         import ctypes, resource, threading
-        import subpipe.asr.transcribe  # noqa: F401 - sets one arena before any thread starts
-        from subpipe.audio.source import decoding
+        from subpipe.audio.source import decoding, tune_process
+
+        tune_process()  # one arena before any thread starts; the heap modes on
 
         libc = ctypes.CDLL("libc.so.6")
         libc.malloc.restype = ctypes.c_void_p

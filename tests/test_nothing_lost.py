@@ -344,10 +344,18 @@ def test_failed_file_leaves_no_empty_output_folder(tmp_path, tone, monkeypatch):
 
 def test_samples_give_the_same_features_whatever_the_blas_threads():
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    from subpipe.asr.transcribe import _single_thread_blas
+    from subpipe.asr.engine import one_blas_thread
 
-    _single_thread_blas()
-    assert all(i["num_threads"] == 1 for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas")
+    def blas() -> list[int]:
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+
+    host = blas()
+    with one_blas_thread():
+        assert all(n == 1 for n in blas())
+        with one_blas_thread():  # nested: still one
+            assert all(n == 1 for n in blas())
+        assert all(n == 1 for n in blas())
+    assert blas() == host  # the host's limits back when the outermost block ends
     assert np.float32(1).dtype == np.float32
 
 

@@ -4,6 +4,10 @@ The public Python API (one function per CLI command) is :mod:`subpipe.api`; ever
 also available here (``subpipe.transcribe``, ``subpipe.align``, ``subpipe.quotes_search``, ...), imported
 on first use. The stage packages below the API, in data-flow order: ``audio``, ``asr``, ``alignment``,
 ``speakers``, ``subtitling``, ``formats``; then ``quotes``, ``jobs`` and ``cli``.
+
+Importing subpipe changes nothing in the host process. ``subpipe.tune_process()`` is the one call that tunes it
+for speed (glibc's malloc arenas and heap thresholds; the CLI, its ``-j`` workers and Ray actors make it), and
+``subpipe.unload_models()`` empties the Whisper model cache (at most ``asr.transcribe.MODEL_CACHE_SIZE`` models).
 """
 
 from ._version import __version__
@@ -17,10 +21,18 @@ _API = frozenset({
     "transcribe",
 })
 
-__all__ = ["__version__", "api", *sorted(_API)]
+__all__ = ["__version__", "api", "tune_process", "unload_models", *sorted(_API)]
+
+
+# process-wide calls a host may make: tune_process (the CLI and its workers make it), unload_models
+_PROCESS = {"tune_process": ".audio.source", "unload_models": ".asr.transcribe"}
 
 
 def __getattr__(name: str):
+    if name in _PROCESS:
+        import importlib
+
+        return getattr(importlib.import_module(_PROCESS[name], __name__), name)
     if name in _API:
         from . import api
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
+from ..asr.engine import one_blas_thread
 from ..asr.transcribe import Progress, load_model
 from ..errors import AlignmentError
 from ..model import Transcript, Word
@@ -26,6 +27,7 @@ from .windows import _plan, plan_windows_count
 log = logging.getLogger("subpipe")
 
 
+@one_blas_thread()
 def align(
     samples: np.ndarray,
     script: Script | str,

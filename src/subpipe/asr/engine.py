@@ -10,7 +10,10 @@ one place Whisper's float seconds become integer milliseconds (``to_word``). ``t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +23,8 @@ from ..errors import SubpipeError
 from ..model import Dropped, Word, seconds_to_ms
 from .guards import SpeechMap
 from .languages import LanguageSpan
+
+log = logging.getLogger("subpipe")
 
 Progress = Callable[[int, int], None]  # (done_ms, total_ms)
 ENGINES = ("auto", "sequential", "batched")
@@ -96,3 +101,38 @@ def to_word(w: Any, prev: Word | None, duration_ms: int, offset_ms: int = 0, lan
         start = prev.start_ms
         end = max(end, start)
     return Word(text, start, end, round(float(w.probability), 4), space_before=raw[:1].isspace(), language=language)
+
+
+_BLAS_LOCK = threading.Lock()
+_BLAS_DEPTH = 0
+_BLAS_LIMITER: Any = None
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """One BLAS thread for the duration of the block (also a decorator), so Whisper's log-mel features are the
+    same bytes on every executor; the host's limits are restored when the outermost block ends.
+
+    faster-whisper multiplies the spectrogram by the mel filters with numpy (``@``: BLAS), and OpenBLAS sums
+    in an order that depends on its thread count: a Ray or ``-j`` worker (``OMP_NUM_THREADS=1``) got other
+    features, other word times and a cue a frame off from a serial run. The product is a few ms per file.
+    Blocks may nest and overlap across threads (a count: the limit holds until the last one ends).
+    """
+    global _BLAS_DEPTH, _BLAS_LIMITER
+    with _BLAS_LOCK:
+        if _BLAS_DEPTH == 0:
+            try:
+                from threadpoolctl import threadpool_limits
+            except ImportError:  # pragma: no cover - a declared dependency
+                log.warning("threadpoolctl is missing: transcripts may differ with the BLAS thread count")
+            else:
+                _BLAS_LIMITER = threadpool_limits(limits=1, user_api="blas")
+        _BLAS_DEPTH += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_DEPTH -= 1
+            if _BLAS_DEPTH == 0 and _BLAS_LIMITER is not None:
+                _BLAS_LIMITER.restore_original_limits()
+                _BLAS_LIMITER = None

@@ -1,13 +1,14 @@
 """The faster-whisper adapter: audio -> Transcript (words with times).
 
-Options travel in one dataclass; the model is loaded once per process and kept; faster-whisper's
-lazy segment generator is consumed here, with progress reported through a callback.
+Options travel in one dataclass; the model is loaded once and kept in a small cache (``unload_models``);
+faster-whisper's lazy segment generator is consumed here, with progress reported through a callback.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,19 +18,16 @@ import numpy as np
 from .._version import __version__
 from ..audio.events import DETECTOR as SOUND_DETECTOR
 from ..audio.events import detect_music
-from ..audio.source import decoding, one_arena
+from ..audio.source import decoding
 from ..errors import ModelNotAvailableError, SubpipeError, TranscriptionError
 from ..model import Dropped, Transcript, Word, seconds_to_ms
 from ..utterances import build_utterances
-from .engine import Progress, batch_size, choose_engine, decoder_replicas, to_word
+from .engine import Progress, batch_size, choose_engine, decoder_replicas, one_blas_thread, to_word
 from .guards import GuardOptions, Segment, SpeechMap, apply_guards
 from .languages import LanguageSpan, assign_languages, language_runs, majority_language
 from .models import DEFAULT_MODEL, ResolvedModel, cache_dir, offline_help, resolve
 
 log = logging.getLogger("subpipe")
-# glibc counts the arenas it may make once, when a second thread first allocates: before any thread is started
-# (CTranslate2's replicas allocate in the main arena, so their buffers are reused: audiosource.one_arena)
-one_arena()
 
 SAMPLE_RATE = 16_000
 
@@ -134,12 +132,15 @@ class LoadedModel:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-_MODELS: dict[tuple, LoadedModel] = {}
+# at most this many models stay loaded (least recently used out): an alignment holds its model and the fast
+# anchor model, the batched engine on a CPU its replicas' copy; ``unload_models`` empties the cache
+MODEL_CACHE_SIZE = 3
+_MODELS: OrderedDict[tuple, LoadedModel] = OrderedDict()
 _MODELS_LOCK = threading.Lock()
 
 
 def load_model(options: TranscribeOptions, *, replicas: int = 1) -> LoadedModel:
-    """Load (once per process) and return the Whisper model the options name.
+    """Load (once per process while it stays in the cache) and return the Whisper model the options name.
 
     ``replicas`` > 1: CTranslate2 runs that many copies of the decoder (one set of weights), each with
     ``options.cpu_threads`` threads, so that many calls decode at once (the batched engine's blocks,
@@ -152,6 +153,7 @@ def load_model(options: TranscribeOptions, *, replicas: int = 1) -> LoadedModel:
            replicas)
     with _MODELS_LOCK:
         if key in _MODELS:
+            _MODELS.move_to_end(key)
             return _MODELS[key]
         resolved = resolve(options.model)
         log.info("loading model %s (%s, %s)", resolved.name, device, compute_type)
@@ -177,23 +179,18 @@ def load_model(options: TranscribeOptions, *, replicas: int = 1) -> LoadedModel:
             raise ModelNotAvailableError(f"cannot load model {options.model!r}: {exc}") from exc
         loaded = LoadedModel(whisper, resolved, device, compute_type)
         _MODELS[key] = loaded
-        _single_thread_blas()
+        while len(_MODELS) > MODEL_CACHE_SIZE:  # the least recently used goes (its memory with its last user)
+            _MODELS.popitem(last=False)
         return loaded
 
 
-def _single_thread_blas() -> None:
-    """One BLAS thread in this process, so Whisper's log-mel features are the same bytes on every executor.
-
-    faster-whisper multiplies the spectrogram by the mel filters with numpy (``@``: BLAS), and OpenBLAS sums
-    in an order that depends on its thread count: a Ray or ``-j`` worker (``OMP_NUM_THREADS=1``) got other
-    features, other word times and a cue a frame off from a serial run. The product is a few ms per file.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - a declared dependency
-        log.warning("threadpoolctl is missing: transcripts may differ with the BLAS thread count")
-        return
-    threadpool_limits(limits=1, user_api="blas")
+def unload_models() -> int:
+    """Drop every cached model (``load_model``'s cache); returns how many. A model still in use stays alive
+    until its last user lets go; the next ``load_model`` loads (and verifies) it again."""
+    with _MODELS_LOCK:
+        n = len(_MODELS)
+        _MODELS.clear()
+    return n
 
 
 def model_for(options: TranscribeOptions, duration_ms: int) -> tuple[LoadedModel, str]:
@@ -208,6 +205,7 @@ def model_for(options: TranscribeOptions, duration_ms: int) -> tuple[LoadedModel
     return load_model(options), engine
 
 
+@one_blas_thread()
 def transcribe_audio(
     samples: Any,
     options: TranscribeOptions,

@@ -38,6 +38,7 @@ VAD_BATCH_FRAMES = 10_000  # faster-whisper's encoder_batch_size: windows on the
 
 
 _HEAP_MODE: str | None = None
+_TUNED = False  # tune_process() was called: the heap modes below act only then
 # glibc's mallopt parameters
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -3, -4, -8
 _MMAP_MAX_DEFAULT = 65536
@@ -72,9 +73,29 @@ def job_cores(cpu_threads: int) -> int:
     return min(cpu_threads, cores) if cpu_threads > 0 else cores
 
 
+def tune_process() -> None:
+    """Tune this process for subpipe's throughput (glibc's allocator); importing subpipe never does.
+
+    The CLI's ``main``, ``-j`` workers and Ray actors call it when they start; a library user may call it
+    once, early (before the process starts threads). It sets one malloc arena (``one_arena``) and lets the
+    decoders switch the heap's mmap and trim thresholds while they run (``decoder_heap``, ``bound_heap``,
+    ``decoding``): less memory and fewer page faults on long inputs, the same words and times. Without it
+    those switches do nothing and the allocator keeps the host's settings. Idempotent."""
+    global _TUNED
+    if _TUNED:
+        return
+    _TUNED = True
+    one_arena()
+
+
+def process_tuned() -> bool:
+    """Whether ``tune_process`` was called in this process."""
+    return _TUNED
+
+
 def one_arena() -> None:
     """glibc only: every thread allocates from the main arena. glibc fixes its arena limit when a second
-    thread first allocates, so ``subpipe.asr.transcribe`` calls this when it is imported (and ``-j`` workers
+    thread first allocates, so ``tune_process`` calls this first thing in the CLI's main (and ``-j`` workers
     when they start; Ray actors get ``MALLOC_ARENA_MAX=1``). A thread's own arena is a heap of at most 64 MiB, so a
     larger buffer there is always a fresh mmap, whatever ``decoder_heap`` says: Whisper's encoder
     attention alone is 72 MiB a window (8 heads x 1500 x 1500 floats). CTranslate2's replica threads freed
@@ -115,7 +136,7 @@ def decoding() -> Iterator[None]:
 
 def _heap_mode(mode: str) -> None:
     global _HEAP_MODE
-    if _HEAP_MODE == mode:
+    if not _TUNED or _HEAP_MODE == mode:  # the host's allocator settings unless tune_process() was called
         return
     try:
         libc = _libc()

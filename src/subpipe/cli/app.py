@@ -504,6 +504,9 @@ cli.add_command(_speakers_group)
 
 
 def main() -> None:
+    from ..audio.source import tune_process
+
+    tune_process()  # the CLI tunes its own process for speed (subpipe.tune_process); importing subpipe does not
     cli(prog_name="subpipe")
 
 

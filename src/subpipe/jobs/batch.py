@@ -323,9 +323,9 @@ def _serial(work: Sequence[Work], progress: Progress | None = None) -> Iterator[
 
 
 def _process_worker_init(threads: int) -> None:
-    from ..audio.source import one_arena
+    from ..audio.source import tune_process
 
-    one_arena()  # before the worker starts a thread (it imports the decoder only later)
+    tune_process()  # before the worker starts a thread (it imports the decoder only later)
     if threads > 0:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     _die_with_parent()
@@ -402,6 +402,11 @@ def _ray(work: Sequence[Work], workers: int, threads: int, address: str | None, 
     class Transcriber:
         """A resident model: loaded once per actor, reused for every file it gets."""
 
+        def __init__(self) -> None:
+            from ..audio.source import tune_process
+
+            tune_process()  # the heap modes; the arena limit comes from MALLOC_ARENA_MAX below
+
         def fail(self, key: str, exc: SubpipeError):
             return key, None, 0.0, exc, _peak_rss_mb()
 
@@ -417,7 +422,7 @@ def _ray(work: Sequence[Work], workers: int, threads: int, address: str | None, 
 
             return decode_block(spec, group, audio)
 
-    # one malloc arena in the actors (audiosource.one_arena): Ray's own threads start before ours, so only the
+    # one malloc arena in the actors (audio.source.one_arena): Ray's own threads start before ours, so only the
     # environment at the worker's start can set it
     actor_opts: dict[str, Any] = {"num_cpus": max(threads, 1),
                                   "runtime_env": {"env_vars": {"MALLOC_ARENA_MAX": "1"}}}

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
+from ..asr.engine import one_blas_thread
 from ..asr.languages import subtitle_view
 from ..asr.transcribe import Progress, TranscribeOptions, load_model, model_for, transcribe_audio
 from ..audio import media as media_mod
@@ -314,6 +315,7 @@ class TranscribeJob:
     key: str = ""  # the output name: how the driver matches a result to its file
 
 
+@one_blas_thread()
 def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
                    audio: media_mod.Audio | media_mod.StreamedAudio | None = None) -> tuple[dict[str, Any], float]:
     """Extract and transcribe one file; returns the transcript as a dict and seconds spent transcribing."""

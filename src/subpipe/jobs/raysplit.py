@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..asr.engine import one_blas_thread
 from ..asr.guards import Segment
 
 log = logging.getLogger("subpipe")
@@ -60,6 +61,7 @@ def block_audio(source: Any, group: list[list[dict]]) -> np.ndarray:
     return np.concatenate(parts).astype(np.float32, copy=False) if parts else np.zeros(0, dtype=np.float32)
 
 
+@one_blas_thread()
 def decode_block(spec: Any, group: list[list[dict]], audio: np.ndarray) -> list[list[Segment]]:
     """On an actor: one block of windows with this process's model (loaded once, kept)."""
     from faster_whisper import BatchedInferencePipeline
