@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -127,6 +128,14 @@ def test_stage_packages_and_a_small_core():
         assert doc and doc.strip(), f"{pkg}/__init__.py says what it owns"
 
 
+def _env() -> dict[str, str]:
+    """This checkout's subpipe first, whatever the working directory."""
+    import subpipe
+
+    src = str(Path(subpipe.__file__).resolve().parents[1])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
+
+
 _PROBE = r"""
 import json, os, sys
 import numpy, threadpoolctl  # numpy's BLAS loaded before, so its pool is compared
@@ -155,7 +164,8 @@ def test_importing_subpipe_leaves_the_process_alone(tmp_path):
     """A fresh interpreter: importing the library (API, CLI, the decoders) changes no environment variable
     and no BLAS/OpenMP thread pool, loads no model and leaves glibc's arenas alone (a new thread gets its own
     arena, as without subpipe; ``tune_process`` is the call that limits them to one)."""
-    out = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, cwd=tmp_path, check=True)
+    out = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, cwd=tmp_path, check=True,
+                         env=_env())
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got["same_env"]
     # pools that importing numpy/ctranslate2 loads may appear; none that was there changed its thread count
@@ -187,7 +197,8 @@ def test_tune_process_is_the_call_that_tunes_it(tmp_path):
     code = _PROBE.split("before = state()")[0] + (
         "import subpipe\nsubpipe.tune_process()\nfrom subpipe.audio import source\n"
         "assert source.process_tuned()\n" + _PROBE.split("after = state()")[1].split("print(")[0])
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True,
+                         env=_env())
     assert out.stderr.count("Arena ") == 1, out.stderr  # every thread in the main arena
 
 

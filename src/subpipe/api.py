@@ -45,6 +45,7 @@ from .asr.transcribe import Progress, TranscribeOptions, read_glossary
 from .errors import AlignmentError, FormatError, QuoteIndexError, SubpipeError, UsageError
 from .jobs.pipeline import RunOptions
 from .model import CueTrack, Transcript
+from .quotes.index import DEFAULT_DB
 
 if TYPE_CHECKING:
     from .alignment import Alignment
@@ -63,8 +64,6 @@ __all__ = [
     "read_glossary", "retime", "run", "serve", "SpeakerRow", "speakers_list", "speakers_rename", "subtitles",
     "transcribe",
 ]
-
-DEFAULT_DB = Path("outputs") / "quotes.db"
 
 
 def _parent(out: Path) -> Path:

@@ -31,10 +31,10 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from ..model import Transcript, Word
+from ..timecode import SAMPLE_RATE, ms_to_samples, samples_to_ms
 
 log = logging.getLogger("subpipe")
 
-SAMPLE_RATE = 16_000
 FRAME_MS = 10
 SILERO_MS = 32  # Silero VAD scores 512 samples (32 ms) at a time
 METHOD = "acoustic-onsets-v1"
@@ -118,7 +118,7 @@ def speech_runs(x: np.ndarray, options: RetimeOptions | None = None,
             mask[a:b] = True
     merged: list[list[int]] = []
     for a, b in _runs(mask):
-        a_ms, b_ms = a * SILERO_MS, min(b * SILERO_MS, len(x) * 1000 // SAMPLE_RATE)
+        a_ms, b_ms = a * SILERO_MS, min(b * SILERO_MS, samples_to_ms(len(x)))
         if merged and a_ms - merged[-1][1] < o.min_pause_ms:
             merged[-1][1] = b_ms
         else:
@@ -414,8 +414,8 @@ def retime(transcript: Transcript, read: AudioReader, options: RetimeOptions | N
 def array_reader(samples: np.ndarray) -> AudioReader:
     """A reader over 16 kHz mono samples held in memory."""
     def read(start_ms: int, end_ms: int) -> np.ndarray:
-        a = max(0, start_ms) * SAMPLE_RATE // 1000
-        b = max(0, end_ms) * SAMPLE_RATE // 1000
+        a = ms_to_samples(max(0, start_ms))
+        b = ms_to_samples(max(0, end_ms))
         return samples[a:b]
     return read
 

@@ -14,13 +14,14 @@ from ..asr.engine import one_blas_thread
 from ..asr.transcribe import Progress, load_model
 from ..errors import AlignmentError
 from ..model import Transcript, Word
+from ..timecode import samples_duration_ms
 from ..utterances import build_utterances
 from .acoustic import monotonic_times
 from .anchor import _anchor_model, _anchor_pass, _use_phones
 from .energy import voiced_frames
 from .phone_pass import _place_untimed, _refine_with_phones, _snap_to_pauses, _trim_to_voice
 from .script import _word_groups, parse_script
-from .types import SAMPLE_RATE, Alignment, AlignOptions, Script, ScriptWord
+from .types import Alignment, AlignOptions, Script, ScriptWord
 from .whisper_pass import _whisper_times
 from .windows import _plan, plan_windows_count
 
@@ -43,7 +44,7 @@ def align(
     options = options or AlignOptions()
     if isinstance(script, str):
         script = parse_script(script)
-    duration_ms = int(len(samples) * 1000 / SAMPLE_RATE + 0.5)
+    duration_ms = samples_duration_ms(len(samples))
     words = script.words
     if not words:
         raise AlignmentError("the script has no words")

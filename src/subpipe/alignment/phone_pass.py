@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..timecode import ms_to_samples, samples_to_ms
 from .energy import unvoiced_runs, voiced_ms
 from .matching import norm_tokens
 from .windows import _Plan
@@ -22,9 +23,9 @@ def _refine_with_phones(samples, words, times, plan: _Plan, voiced: np.ndarray):
     out = list(times)
     moved = 0
     done: set[int] = set()
-    total_ms = len(samples) // 16
+    total_ms = samples_to_ms(len(samples))
     for chunk, a, b in _phone_chunks(words, times, plan, voiced, total_ms):
-        res = aligner.align(samples[a * 16:b * 16], [words[i].text for i in chunk])
+        res = aligner.align(samples[ms_to_samples(a):ms_to_samples(b)], [words[i].text for i in chunk])
         if res is None:
             continue
         diffs = [abs(a + r[0] - times[i][0]) for i, r in zip(chunk, res, strict=True) if r is not None]

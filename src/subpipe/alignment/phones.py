@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 from num2words import num2words
 
+from ..timecode import SAMPLE_RATE
+
 log = logging.getLogger("subpipe")
 
 _SYMBOLS = {"&": "and", "%": "percent", "+": "plus", "@": "at", "=": "equals", "#": "number"}
@@ -162,7 +164,7 @@ class PhoneAligner:
     def __init__(self) -> None:
         from pocketsphinx import Decoder
 
-        self.decoder = Decoder(samprate=16000, bestpath=False, loglevel="FATAL")
+        self.decoder = Decoder(samprate=SAMPLE_RATE, bestpath=False, loglevel="FATAL")
         self.lock = threading.Lock()
         self._known: dict[str, str] = {}
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from ..asr.transcribe import TranscribeOptions
 from ..model import Transcript
+from ..timecode import SAMPLE_RATE  # noqa: F401 (the alignment modules take it from here)
 
-SAMPLE_RATE = 16_000
 WINDOW_MS = 30_000  # Whisper's receptive field
 MAX_WINDOW_MS = 29_000  # leave room for the padding frame
 WINDOW_PAD_MS = 800  # audio kept around a slice's first and last word

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..model import NO_SPACE_LANGUAGES
+from ..timecode import ms_to_samples
 from .matching import norm_tokens
 from .types import AlignOptions
 from .windows import _Plan, _Window, _windows
@@ -32,8 +33,8 @@ def _whisper_times(samples, words, plan: _Plan, loaded, language: str, options: 
         idx = [i for i in win.words if tokens[i] and norm_tokens(words[i].text)]
         if not idx:
             continue
-        a = win.start_ms * 16
-        b = max(win.end_ms * 16, a + 320)
+        a = ms_to_samples(win.start_ms)
+        b = max(ms_to_samples(win.end_ms), a + ms_to_samples(20))
         chunk = samples[a:b]
         feats = wm.feature_extractor(chunk)
         content = max(1, min(feats.shape[-1] - 1, 3000))

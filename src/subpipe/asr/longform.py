@@ -29,9 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from ..audio.source import SAMPLE_RATE, speech_timestamps, vad_probs
+from ..audio.source import speech_timestamps, vad_probs
 from ..errors import SubpipeError
 from ..model import Dropped, Word
+from ..timecode import SAMPLE_RATE, ms_to_samples, samples_to_ms
 from .engine import Decoded, Progress, batch_size, to_word
 from .guards import Segment, SpeechMap
 from .languages import LanguageSpan, assign_languages
@@ -148,7 +149,7 @@ def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, en
     else:
         regions = speech_timestamps(probs, n, _vad(options)) if options.vad else [{"start": 0, "end": n}]
     for a, b, lang in chunks:
-        inside = _clip_regions(regions, a * SAMPLE_RATE // 1000, b * SAMPLE_RATE // 1000)
+        inside = _clip_regions(regions, ms_to_samples(a), ms_to_samples(b))
         run = partial(_batched, stats=stats) if engine == "batched" else _sequential
         segs = run(whisper, source, inside, options, lang, "transcribe", duration_ms, progress, tag, decode_window,
                    ())
@@ -200,7 +201,7 @@ def _detect_languages(whisper: Any, source: Any, probs: np.ndarray, options: Any
     for r in regions:
         part = source.read_samples(r["start"], r["end"])
         _, _, lp = whisper.detect_language(audio=part)
-        detected.append((r["start"] * 1000 // SAMPLE_RATE, r["end"] * 1000 // SAMPLE_RATE, dict(lp)))
+        detected.append((samples_to_ms(r["start"]), samples_to_ms(r["end"]), dict(lp)))
     return assign_languages(detected, candidates=options.candidate_languages)
 
 
@@ -208,7 +209,7 @@ def _sequential(whisper: Any, source: Any, regions: list[dict], options: Any, la
                 duration_ms: int, progress: Progress | None, tag: bool, decode_window: Callable,
                 suppress: tuple[int, ...]) -> list[Segment]:
     """WhisperModel.transcribe over windows of at most 10 minutes, cut in silences between speech regions."""
-    limit = SEQUENTIAL_WINDOW_MS * SAMPLE_RATE // 1000
+    limit = ms_to_samples(SEQUENTIAL_WINDOW_MS)
     windows: list[tuple[int, int]] = []
     for r in regions:
         if windows and r["end"] - windows[-1][0] <= limit:
@@ -222,7 +223,7 @@ def _sequential(whisper: Any, source: Any, regions: list[dict], options: Any, la
     out: list[Segment] = []
     for a, b in windows:
         part = source.read_samples(a, b)
-        segs, _ = decode_window(whisper, part, options, language=lang, task=task, offset_ms=a * 1000 // SAMPLE_RATE,
+        segs, _ = decode_window(whisper, part, options, language=lang, task=task, offset_ms=samples_to_ms(a),
                                 duration_ms=duration_ms, progress=progress, tag=tag)
         out += segs
     return out
@@ -258,7 +259,7 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
                     # (temperature fallback and seeking), as faster-whisper itself would retry it
                     a, b = win[0]["start"], win[-1]["end"]
                     segs, _ = decode_window(whisper, source.read_samples(a, b), options, language=lang, task=task,
-                                            offset_ms=a * 1000 // SAMPLE_RATE, duration_ms=duration_ms,
+                                            offset_ms=samples_to_ms(a), duration_ms=duration_ms,
                                             progress=None, tag=tag)
                     retried += 1
                     out += segs
@@ -269,7 +270,7 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
                     later.append(rest)
                     continued += 1
             if progress and rnd == 0:
-                progress(min(group[-1][-1]["end"] * 1000 // SAMPLE_RATE, duration_ms), duration_ms)
+                progress(min(samples_to_ms(group[-1][-1]["end"]), duration_ms), duration_ms)
         if not later:
             break
         log.debug("batched: %d window(s) stopped early; decoding the rest (round %d)", len(later), rnd + 1)
@@ -304,7 +305,7 @@ def _remainder(win: list[dict], segs: list[Segment]) -> list[dict] | None:
     """The window's speech after its last decoded word, when there is enough of it to be words."""
     if not segs:
         return None
-    last = max(w.end_ms for sg in segs for w in sg.words) * SAMPLE_RATE // 1000
+    last = ms_to_samples(max(w.end_ms for sg in segs for w in sg.words))
     rest = _clip_regions(win, last, win[-1]["end"])
     if sum(r["end"] - r["start"] for r in rest) < CONTINUE_MIN_SAMPLES:
         return None

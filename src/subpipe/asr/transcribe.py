@@ -21,6 +21,7 @@ from ..audio.events import detect_music
 from ..audio.source import decoding
 from ..errors import ModelNotAvailableError, SubpipeError, TranscriptionError
 from ..model import Dropped, Transcript, Word, seconds_to_ms
+from ..timecode import SAMPLE_RATE, ms_to_samples, samples_duration_ms, samples_to_ms
 from ..utterances import build_utterances
 from .engine import Progress, batch_size, choose_engine, decoder_replicas, one_blas_thread, to_word
 from .guards import GuardOptions, Segment, SpeechMap, apply_guards
@@ -29,7 +30,6 @@ from .models import DEFAULT_MODEL, ResolvedModel, cache_dir, offline_help, resol
 
 log = logging.getLogger("subpipe")
 
-SAMPLE_RATE = 16_000
 
 
 @dataclass(frozen=True)
@@ -223,7 +223,7 @@ def transcribe_audio(
     """
     source = samples if hasattr(samples, "read_samples") else None  # an AudioSource (audiosource.py)
     n_samples = source.n_samples if source is not None else len(samples)
-    duration_ms = int(n_samples * 1000 / SAMPLE_RATE + 0.5)
+    duration_ms = samples_duration_ms(n_samples)
     loaded, engine = model_for(options, duration_ms)
     if source is not None or engine == "batched":
         return _transcribe_long(loaded, samples, options, engine, duration_ms, progress, media_sha256, media_name)
@@ -254,7 +254,7 @@ def transcribe_audio(
                     chunks = [(0, duration_ms, options.language)]
                 seen: dict[str, int] = {}
                 for a, b, lang in chunks:
-                    part = samples[a * SAMPLE_RATE // 1000: b * SAMPLE_RATE // 1000]
+                    part = samples[ms_to_samples(a): ms_to_samples(b)]
                     segs, lang = _decode(loaded.whisper, part, options, language=lang, task="transcribe",
                                          offset_ms=a, duration_ms=duration_ms, progress=progress,
                                          tag=options.languages == "utterance")
@@ -507,7 +507,7 @@ def detect_languages(whisper: Any, samples: np.ndarray, options: TranscribeOptio
     for r in regions:
         part = samples[r["start"]:r["end"]]
         _, _, probs = whisper.detect_language(audio=part)
-        detected.append((r["start"] * 1000 // SAMPLE_RATE, r["end"] * 1000 // SAMPLE_RATE, dict(probs)))
+        detected.append((samples_to_ms(r["start"]), samples_to_ms(r["end"]), dict(probs)))
     return assign_languages(detected, candidates=options.candidate_languages)
 
 

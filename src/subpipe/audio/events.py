@@ -25,8 +25,8 @@ import numpy as np
 
 from ..asr.guards import VAD_HOP_MS, SpeechMap
 from ..model import SoundEvent, Word
+from ..timecode import SAMPLE_RATE, samples_to_ms
 
-SAMPLE_RATE = 16_000
 DETECTOR = "music-v1"  # recorded in the transcript's provenance: which detector made the events
 
 
@@ -141,7 +141,7 @@ def detect_music_source(source, *, words: Sequence[Word] = (), speech: SpeechMap
     from .source import memoised
 
     level, flat, stable = memoised(source, frame_features_source)
-    return _music(level, flat, stable, source.n_samples * 1000 // SAMPLE_RATE, words, speech,
+    return _music(level, flat, stable, samples_to_ms(source.n_samples), words, speech,
                   options or MusicOptions())
 
 

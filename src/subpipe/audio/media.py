@@ -31,10 +31,10 @@ from ..errors import (
     NoAudioStreamError,
     OutputError,
 )
+from ..timecode import SAMPLE_RATE, samples_duration_ms
 
 log = logging.getLogger("subpipe")
 
-SAMPLE_RATE = 16_000
 MEDIA_EXTENSIONS = frozenset(
     ".mp4 .mov .mkv .mxf .avi .webm .m4v .mpg .mpeg .ts .m2ts .wmv .flv "
     ".wav .flac .mp3 .m4a .aac .ogg .opus .wma .aif .aiff".split()
@@ -294,7 +294,7 @@ def extract_audio(path: Path, *, stream: int | None = None, dialogue: str = "mix
     samples = np.frombuffer(proc.stdout, dtype=np.float32).copy()
     if samples.size == 0 and info.duration_ms > 0:
         raise CorruptMediaError("the audio stream decoded to nothing", path=path)
-    notes += decode_notes(info.duration_ms, int(samples.size * 1000 / SAMPLE_RATE + 0.5), proc.stderr)
+    notes += decode_notes(info.duration_ms, samples_duration_ms(samples.size), proc.stderr)
     for note in notes[-2:]:
         if note.startswith(("truncated", "ffmpeg reported")):
             log.warning("%s: %s", path, note)

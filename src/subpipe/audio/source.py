@@ -29,9 +29,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..timecode import SAMPLE_RATE, ms_to_samples, samples_duration_ms
+
 log = logging.getLogger("subpipe")
 
-SAMPLE_RATE = 16_000
 VAD_FRAME = 512  # samples per Silero probability (32 ms)
 VAD_CONTEXT = 64
 VAD_BATCH_FRAMES = 10_000  # faster-whisper's encoder_batch_size: windows on the same boundaries
@@ -158,10 +159,6 @@ def _heap_mode(mode: str) -> None:
     _HEAP_MODE = mode
 
 
-def ms_to_sample(ms: int) -> int:
-    return ms * SAMPLE_RATE // 1000
-
-
 class AudioSource(Protocol):
     """16 kHz mono float32 audio, read by time."""
 
@@ -224,11 +221,11 @@ class _Base:
 
     @property
     def duration_ms(self) -> int:
-        return int(self.n_samples * 1000 / SAMPLE_RATE + 0.5)
+        return samples_duration_ms(self.n_samples)
 
     def read(self, start_ms: int, end_ms: int) -> np.ndarray:
         """Samples in [start_ms, end_ms), clamped to the audio (a fresh float32 array)."""
-        return self.read_samples(ms_to_sample(max(0, start_ms)), ms_to_sample(max(0, end_ms)))
+        return self.read_samples(ms_to_samples(max(0, start_ms)), ms_to_samples(max(0, end_ms)))
 
     def read_samples(self, a: int, b: int) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError

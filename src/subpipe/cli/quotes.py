@@ -12,8 +12,7 @@ from pathlib import Path
 import click
 
 from ..errors import SubpipeError
-
-DEFAULT_DB = Path("outputs") / "quotes.db"
+from ..quotes.index import DEFAULT_DB
 
 _db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
                           show_default=True, help="The quote index.")

@@ -38,6 +38,7 @@ from ..timecode import FrameRate, ms_to_frames
 log = logging.getLogger("subpipe")
 
 SCHEMA_VERSION = 3
+DEFAULT_DB = Path("outputs") / "quotes.db"  # the index the commands use when no --db is given
 DEFAULT_FPS = "24"  # frames are counted at 24 fps when the media's frame rate is unknown (audio)
 MAX_QUERY_CHARS = 1000
 MODES = ("auto", "words", "substring")

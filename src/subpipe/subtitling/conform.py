@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
 from ..alignment import Alignment, AlignOptions, Script, ScriptWord, _split_words, align, norm_tokens
 from ..asr.transcribe import Progress
 from ..model import Cue, CueTrack
+from ..timecode import FrameRate, frames_to_ms, ms_to_frames
 
 log = logging.getLogger("subpipe")
 
@@ -140,10 +142,13 @@ def _run_shifts(status: list[str], offsets: list[int | None], fps: float | None)
         if not known:
             continue
         d = float(np.median(known))
-        if fps:
-            d = round(d * fps / 1000) * 1000 / fps
+        if fps:  # whole frames, by the project's one nearest-frame rule
+            fr = FrameRate.parse(fps)
+            shift = frames_to_ms(ms_to_frames(Fraction(d), fr), fr)
+        else:
+            shift = int(round(d))
         for x in run:
-            out[x] = int(round(d))
+            out[x] = shift
     return out
 
 

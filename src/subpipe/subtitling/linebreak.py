@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..text import CLOSERS, SENTENCE_END
+
 ARTICLES = frozenset("a an the this that these those my your his her its our their some any no every".split())
 PREPOSITIONS = frozenset(
     "of in on at by for with about against between into through during before after above below to from "
@@ -35,14 +37,12 @@ TITLES = frozenset(
 )
 ABBREVIATIONS = TITLES | frozenset("e.g. i.e. etc. vs. approx. dept. inc. ltd. co.".split())
 CLAUSE_PUNCT = (",", ";", ":", "—", "–", "-", "…", "，", "；", "：", "、")
-SENTENCE_PUNCT = (".", "?", "!", "。", "？", "！")
 NUMBER_WORDS = frozenset(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "
     "million billion trillion".split()
 )
 UNIT_WORDS = frozenset("percent per cent dollars dollar euros pounds am pm a.m. p.m. o'clock %".split())
-_CLOSERS = "\"'”’)]»"
 
 # Bit codes: how a word behaves on the left or the right of a break.
 SENT = 1  # ends a sentence
@@ -89,11 +89,13 @@ def word_code(text: str) -> int:
 def _compute_code(text: str) -> int:
     b = _bare(text)
     core = b.rstrip(".,;:!?…—–-，。；：、？！")
-    stripped = text.rstrip(_CLOSERS)
+    stripped = text.rstrip(CLOSERS)
     code = 0
     if b in TITLES:
         code |= TITLE
-    if stripped.endswith(SENTENCE_PUNCT) and b not in ABBREVIATIONS and not stripped.endswith(".."):
+    # an ellipsis (... or …) trails off: clause punctuation here, not a sentence end
+    if (stripped.endswith(SENTENCE_END) and b not in ABBREVIATIONS
+            and not stripped.endswith(("..", "\u2026"))):
         code |= SENT
     elif stripped.endswith(CLAUSE_PUNCT) or stripped.endswith(".."):
         code |= CLAUSE

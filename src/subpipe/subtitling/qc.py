@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import FormatError
 from ..model import Cue, CueTrack, Span, Transcript, Word
 from ..text import guess_cjk_language, tokens_for_layout
-from ..timecode import FrameRate, format_srt, frames_to_ms, ms_to_smpte, parse_time
+from ..timecode import FrameRate, format_srt, frames_to_ms, ms_to_frames, ms_to_smpte, parse_time
 from .profiles import Profile
 
 ERROR, WARNING = "error", "warning"
@@ -147,13 +147,8 @@ def cue_chars(cue: Cue, count_spaces: bool = True) -> int:
     return sum(line_length(x, count_spaces) for x in cue.lines)
 
 
-def _frames(ms: int, rate: Fraction) -> int:
-    """Nearest frame to a time in ms."""
-    return round(Fraction(ms) * rate / 1000)
-
-
 def _on_frame(ms: int, fr: FrameRate) -> bool:
-    return abs(frames_to_ms(_frames(ms, fr.rate), fr) - ms) <= 1
+    return abs(frames_to_ms(ms_to_frames(ms, fr), fr) - ms) <= 1
 
 
 def profile_for_track(track: CueTrack, profile: Profile) -> Profile:
@@ -172,10 +167,9 @@ def check_track(
     """Every violation of the profile's rules in the track, cue by cue (cues numbered from 1)."""
     prof = profile_for_track(track, profile)
     fr = prof.fps
-    rate = fr.rate
     out: list[Violation] = []
     cs = prof.count_spaces
-    cuts = sorted({_frames(c, rate) for c in (shot_changes_ms or ())}) if prof.shot_changes else []
+    cuts = sorted({ms_to_frames(c, fr) for c in (shot_changes_ms or ())}) if prof.shot_changes else []
 
     def add(rule: str, n: int, cue: Cue, value, limit, message: str) -> None:
         out.append(Violation(rule, n, cue.start_ms, cue.end_ms, value, limit, message))
@@ -213,7 +207,7 @@ def check_track(
                 f"ends at {format_srt(cue.end_ms)}, media ends at {format_srt(media_duration_ms)}")
         if prev is not None:
             gap_ms = cue.start_ms - prev.end_ms
-            gap = _frames(gap_ms, rate)
+            gap = ms_to_frames(gap_ms, fr)
             if gap_ms < 0:
                 add("overlap", n, cue, -gap_ms, 0, f"overlaps cue {n - 1} by {-gap_ms} ms")
             elif gap < prof.min_gap_frames:
@@ -254,8 +248,7 @@ def _reader_violations(track: CueTrack) -> list[Violation]:
 def _check_shots(cue: Cue, n: int, prof: Profile, cuts: Sequence[int], add) -> None:
     import bisect
 
-    rate = prof.rate
-    st, en = _frames(cue.start_ms, rate), _frames(cue.end_ms, rate)
+    st, en = ms_to_frames(cue.start_ms, prof.fps), ms_to_frames(cue.end_ms, prof.fps)
     zone = prof.shot_zone_frames
     k = bisect.bisect_left(cuts, st)
     if k < len(cuts) and 1 <= cuts[k] - st < prof.shot_in_lead_frames:

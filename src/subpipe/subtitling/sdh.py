@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ..model import Cue, CueTrack, SoundEvent, Transcript
-from ..timecode import frames_to_ms
+from ..timecode import frames_to_ms, ms_to_frames
 from .linebreak import text_length
 from .profiles import Profile
 
@@ -36,17 +36,13 @@ def _frame_ceil(ms: int, profile: Profile) -> int:
     return -int(-ms * profile.rate // 1000)
 
 
-def _nearest_frame(ms: int, profile: Profile) -> int:
-    return round(ms * profile.rate / 1000)
-
-
 def sound_cues(events: Sequence[SoundEvent], dialogue: Sequence[Cue], profile: Profile, *,
                media_end_ms: int | None = None, label: str | None = None) -> list[Cue]:
     """The sound cues for ``events`` that fit between the ``dialogue`` cues (sorted, non-overlapping)."""
     fr = profile.fps
     gap, chain = profile.min_gap_frames, profile.chain_gap_frames
     min_f, max_f = profile.min_duration_frames, profile.max_duration_frames
-    spans = sorted((_nearest_frame(c.start_ms, profile), _nearest_frame(c.end_ms, profile)) for c in dialogue)
+    spans = sorted((ms_to_frames(c.start_ms, fr), ms_to_frames(c.end_ms, fr)) for c in dialogue)
     end_limit = _frame_floor(media_end_ms, profile) if media_end_ms else None
     out: list[Cue] = []
     last_end: int | None = None  # the previous sound cue's end frame
