@@ -135,9 +135,10 @@ def test_bad_options_are_usage_errors():
 
 def test_embedder_is_verified(monkeypatch):
     from subpipe.errors import ModelIntegrityError
+    from subpipe.speakers import embedder
 
     assert dz.embedder_path().is_file()
-    monkeypatch.setattr(dz, "EMBEDDER_SHA256", "0" * 64)
+    monkeypatch.setattr(embedder, "EMBEDDER_SHA256", "0" * 64)
     with pytest.raises(ModelIntegrityError):
         dz.embedder_path()
 
@@ -314,7 +315,7 @@ def test_stereo_interview_is_split_by_channel_and_overlap_kept():
     assert any("overlap" in n for n in out.notes) and any("per channel" in n for n in out.notes)
     assert out.provenance["diarization"]["channels"] == ev
     # the two voices overlap in time: their cues overlap too, each holding one speaker
-    from subpipe.speakers.diarize import cues_by_speaker
+    from subpipe.subtitling.cues import cues_by_speaker
 
     track = cues_by_speaker(out, get_profile("netflix-en"))
     assert all(len({w.speaker for w in c.words}) == 1 for c in track.cues)

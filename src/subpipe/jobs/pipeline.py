@@ -145,7 +145,7 @@ def make_subtitles(transcript: Transcript, profile: Profile, *, shot_changes_ms=
                    sdh_label: str | None = None) -> CueTrack:
     # with a translation: English subtitles for the foreign parts, the original words everywhere else
     view = subtitle_view(transcript)
-    from ..speakers.diarize import cues_by_speaker  # make_cues, or per speaker where two speak at once (per channel)
+    from ..subtitling.cues import cues_by_speaker  # make_cues, or per speaker where two speak at once (per channel)
 
     track = cues_by_speaker(view, profile, shot_changes_ms=shot_changes_ms)
     if sdh:

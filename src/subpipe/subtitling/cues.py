@@ -2,6 +2,8 @@
 
 ``make_cues`` is pure: the same transcript, profile and cut times always give the same track. The
 profile (after its language variant is chosen) and the recipe are recorded in the track's metadata.
+``cues_by_speaker`` makes each speaker's cues on their own where two people talk at once (a transcript
+merged from one per channel, speakers/channels.py): the speakers stage labels words, this one builds cues.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -183,3 +187,30 @@ def cues_from_bounds(
         for s, e, ls, i, j in zip(starts_ms.tolist(), ends_ms.tolist(), lines, gi.tolist(), gj.tolist(),
                                   strict=True)
     ]
+
+
+# ---------------------------------------------------------------- speakers who talk at once (one per channel)
+def speaker_streams_overlap(t: Transcript) -> bool:
+    """Whether two speakers' utterances overlap in time (per-channel transcripts keep overlapped speech)."""
+    last_end: dict[str | None, int] = {}
+    for u in sorted(t.utterances, key=lambda u: u.start_ms):
+        if any(spk != u.speaker and end > u.start_ms for spk, end in last_end.items()):
+            return True
+        last_end[u.speaker] = max(last_end.get(u.speaker, 0), u.end_ms)
+    return False
+
+
+def cues_by_speaker(t: Transcript, profile: Profile, **kw: Any) -> CueTrack:
+    """Cues for a transcript whose speakers overlap: each speaker's words made into cues on their own
+    (so one voice's timing never squeezes the other's), then one track sorted by time; where two people
+    speak at once their cues overlap, as the speech does. Otherwise the ordinary ``make_cues``."""
+    if not speaker_streams_overlap(t):
+        return make_cues(t, profile, **kw)
+    tracks = []
+    for spk in sorted({u.speaker or "" for u in t.utterances}):
+        us = tuple(u for u in t.utterances if (u.speaker or "") == spk)
+        sub = replace(t, words=tuple(w for u in us for w in u.words), utterances=us)
+        tracks.append(make_cues(sub, profile, **kw))
+    meta = dict(tracks[0].metadata)
+    meta["overlapped_speakers"] = True
+    return CueTrack.of([c for tr in tracks for c in tr.cues], language=t.language, metadata=meta)
