@@ -119,6 +119,21 @@ def test_asr_engines_meet_through_the_interface():
     assert "subpipe.asr.engine" in graph["subpipe.asr.transcribe"]
 
 
+# the stages in data-flow order; a module imports only from its own stage, earlier ones, the formats at the edge
+# and the core (the loose modules)
+STAGES = ("formats", "audio", "asr", "alignment", "speakers", "subtitling", "quotes", "jobs", "api", "cli")
+
+
+def test_each_stage_imports_only_from_earlier_stages():
+    def rank(module: str) -> int:
+        parts = module.split(".")
+        return STAGES.index(parts[1]) + 1 if len(parts) > 2 or (len(parts) == 2 and parts[1] in STAGES) else 0
+
+    upward = [f"{a} -> {b}" for a, deps in import_graph().items() if a != "subpipe"
+              for b in deps if rank(b) > rank(a)]
+    assert upward == []
+
+
 def test_stage_packages_and_a_small_core():
     loose = sorted(p.name for p in SRC.glob("*.py"))
     assert len(loose) <= 10, loose

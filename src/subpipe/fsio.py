@@ -187,3 +187,12 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def cache_dir() -> Path:
+    """``$SUBPIPE_CACHE``, else ``$XDG_CACHE_HOME/subpipe``, else ``~/.cache/subpipe``."""
+    env = os.environ.get("SUBPIPE_CACHE")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "subpipe"

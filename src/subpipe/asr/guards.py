@@ -16,37 +16,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
+from ..audio.source import VAD_HOP_MS, SpeechMap  # noqa: F401 (the VAD evidence the guards weigh)
 from ..model import Dropped, Word, join_words
 from ..text import normalise_for_matching
 
+
 # --------------------------------------------------------------------------- speech evidence
-VAD_HOP_MS = 32  # Silero VAD: one probability per 512 samples at 16 kHz
-
-
-@dataclass(frozen=True)
-class SpeechMap:
-    """Speech probability per frame (Silero VAD), ``hop_ms`` apart from the start of the audio."""
-
-    probs: np.ndarray
-    hop_ms: int = VAD_HOP_MS
-
-    def window(self, start_ms: int, end_ms: int) -> np.ndarray:
-        a = max(0, start_ms // self.hop_ms)
-        b = max(a + 1, -(-end_ms // self.hop_ms))  # at least one frame
-        return self.probs[a:b]
-
-    def fraction(self, start_ms: int, end_ms: int, threshold: float = 0.5) -> float:
-        """Share of the frames in [start, end) whose speech probability is at least ``threshold``."""
-        w = self.window(start_ms, end_ms)
-        return float(np.mean(w >= threshold)) if len(w) else 0.0
-
-    def peak(self, start_ms: int, end_ms: int) -> float:
-        w = self.window(start_ms, end_ms)
-        return float(w.max()) if len(w) else 0.0
-
-
 # --------------------------------------------------------------------------- segments
 @dataclass(frozen=True, slots=True)
 class Segment:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ModelIntegrityError, ModelNotAvailableError
-from ..fsio import sha256_file
+from ..fsio import cache_dir, sha256_file  # noqa: F401 (cache_dir: the one cache folder, in fsio)
 
 log = logging.getLogger("subpipe")
 
@@ -79,15 +79,6 @@ PACKAGED: dict[str, PackagedModel] = {
 }
 
 DEFAULT_MODEL = "base"
-
-
-def cache_dir() -> Path:
-    """``$SUBPIPE_CACHE``, else ``$XDG_CACHE_HOME/subpipe``, else ``~/.cache/subpipe``."""
-    env = os.environ.get("SUBPIPE_CACHE")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "subpipe"
 
 
 @dataclass(frozen=True)

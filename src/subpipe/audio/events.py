@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..asr.guards import VAD_HOP_MS, SpeechMap
 from ..model import SoundEvent, Word
 from ..timecode import SAMPLE_RATE, samples_to_ms
+from .source import VAD_HOP_MS, SpeechMap
 
 DETECTOR = "music-v1"  # recorded in the transcript's provenance: which detector made the events
 

@@ -453,8 +453,7 @@ def scene_changes(path: Path, threshold: float = SCENE_THRESHOLD, *, cache: Path
     """
     import json
 
-    from ..asr.models import cache_dir
-    from ..fsio import atomic_write_text, sha256_file
+    from ..fsio import atomic_write_text, cache_dir, sha256_file
 
     path = _check_file(Path(path))
     if not 0 < threshold < 1:

@@ -24,6 +24,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,8 +35,33 @@ from ..timecode import SAMPLE_RATE, ms_to_samples, samples_duration_ms
 log = logging.getLogger("subpipe")
 
 VAD_FRAME = 512  # samples per Silero probability (32 ms)
+VAD_HOP_MS = 32  # Silero VAD: one probability per 512 samples at 16 kHz
 VAD_CONTEXT = 64
 VAD_BATCH_FRAMES = 10_000  # faster-whisper's encoder_batch_size: windows on the same boundaries
+
+
+@dataclass(frozen=True)
+class SpeechMap:
+    """Speech probability per frame (Silero VAD), ``hop_ms`` apart from the start of the audio."""
+
+    probs: np.ndarray
+    hop_ms: int = VAD_HOP_MS
+
+    def window(self, start_ms: int, end_ms: int) -> np.ndarray:
+        a = max(0, start_ms // self.hop_ms)
+        b = max(a + 1, -(-end_ms // self.hop_ms))  # at least one frame
+        return self.probs[a:b]
+
+    def fraction(self, start_ms: int, end_ms: int, threshold: float = 0.5) -> float:
+        """Share of the frames in [start, end) whose speech probability is at least ``threshold``."""
+        w = self.window(start_ms, end_ms)
+        return float(np.mean(w >= threshold)) if len(w) else 0.0
+
+    def peak(self, start_ms: int, end_ms: int) -> float:
+        w = self.window(start_ms, end_ms)
+        return float(w.max()) if len(w) else 0.0
+
+
 
 
 _HEAP_MODE: str | None = None

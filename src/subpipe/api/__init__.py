@@ -4,8 +4,9 @@ Every function takes paths and option values (option groups as dataclasses: :cla
 :class:`AlignOptions`, :class:`BatchOptions`, :class:`SearchFilters`), returns the model objects
 (:class:`~subpipe.model.Transcript`, :class:`~subpipe.model.CueTrack`, check reports, search hits) and
 never prints; errors are :class:`~subpipe.errors.SubpipeError` and its children. Progress comes through
-an optional ``progress(done_ms, total_ms)`` callback. The CLI (cli.py, cli_align.py, cli_quotes.py,
-cli_rules.py) parses its options, calls one of these, and renders the result.
+an optional ``progress(done_ms, total_ms)`` callback. The CLI (``subpipe.cli``: app, align, quotes,
+rules, speakers) parses its options, calls one of these, and renders the result. The twins of the quote index
+commands (quotes, clip, serve, speakers) are in ``api/quotes.py``; every name is here too.
 
 ======================  ============================================
 CLI command             function
@@ -32,30 +33,44 @@ See docs/api.md for examples (each one is run by tests/test_api.py).
 
 from __future__ import annotations
 
-import glob
-import hashlib
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .alignment import AlignOptions
-from .asr.transcribe import Progress, TranscribeOptions, read_glossary
-from .errors import AlignmentError, FormatError, QuoteIndexError, SubpipeError, UsageError
-from .jobs.pipeline import RunOptions
-from .model import CueTrack, Transcript
-from .quotes.index import DEFAULT_DB
+from ..alignment import AlignOptions
+from ..asr.transcribe import Progress, TranscribeOptions, read_glossary
+from ..errors import AlignmentError, FormatError, SubpipeError, UsageError
+from ..jobs.pipeline import RunOptions
+from ..model import CueTrack, Transcript
+from ..quotes.index import DEFAULT_DB  # noqa: F401 (api.DEFAULT_DB: the index the commands use)
+from .quotes import (  # noqa: F401 (re-exported: every API name is subpipe.api.<name>)
+    ClipResult,
+    IndexedTranscript,
+    SearchFilters,
+    SpeakerRow,
+    clip,
+    media_for,
+    open_index,
+    quotes_add,
+    quotes_export,
+    quotes_media,
+    quotes_search,
+    quotes_show,
+    resolve_media,
+    serve,
+    speakers_list,
+    speakers_rename,
+)
 
 if TYPE_CHECKING:
-    from .alignment import Alignment
-    from .asr.models import ModelStatus
-    from .audio.media import AudioStream
-    from .formats import Conversion
-    from .jobs.batch import BatchReport, Listener
-    from .quotes.index import Hit, MediaRow
-    from .subtitling.conform import ConformResult
-    from .subtitling.qc import FixResult, Report
+    from ..alignment import Alignment
+    from ..asr.models import ModelStatus
+    from ..audio.media import AudioStream
+    from ..formats import Conversion
+    from ..jobs.batch import BatchReport, Listener
+    from ..subtitling.conform import ConformResult
+    from ..subtitling.qc import FixResult, Report
 
 __all__ = [
     "AlignOptions", "BatchOptions", "CheckResult", "ClipResult", "IndexedTranscript", "RetimeResult",
@@ -73,7 +88,7 @@ def _parent(out: Path) -> Path:
 # ---------------------------------------------------------------- extract
 def audio_streams(media: Path | str) -> list[AudioStream]:
     """The audio streams of ``media`` (``subpipe extract --list``)."""
-    from .audio import media as m
+    from ..audio import media as m
 
     return list(m.probe(Path(media)).audio_streams)
 
@@ -81,8 +96,8 @@ def audio_streams(media: Path | str) -> list[AudioStream]:
 def extract(media: Path | str, output: Path | str, *, audio_stream: int | None = None,
             dialogue: str = "mix") -> Path:
     """16 kHz mono 16-bit WAV of ``media`` written atomically to ``output``; returns ``output``."""
-    from .audio import media as m
-    from .fsio import atomic_path
+    from ..audio import media as m
+    from ..fsio import atomic_path
 
     out = Path(output)
     with atomic_path(out, suffix=".wav") as tmp:  # ffmpeg writes the temp file itself: removed on failure
@@ -100,10 +115,10 @@ def transcribe(media: Path | str, *, options: TranscribeOptions | None = None, o
     ``speakers``: "auto" (count estimated), a count "N", or "off"; ``speaker_samples``: (NAME, audio file)
     pairs whose voices name the speakers they match. ``separate``: dialogue isolation under a score ("auto"
     decides per stretch, "on", "off"); ``dialogue_stem``: transcribe this stem instead, timed against ``media``."""
-    from .audio import media as m
-    from .formats import transcript_json as tj
-    from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
-    from .jobs.pipeline import TranscribeJob, transcribe_job
+    from ..audio import media as m
+    from ..formats import transcript_json as tj
+    from ..fsio import atomic_write_text, ensure_writable_dir, sha256_file
+    from ..jobs.pipeline import TranscribeJob, transcribe_job
 
     media = Path(media)
     run_opts = RunOptions(transcribe=options or TranscribeOptions(), audio_stream=audio_stream, dialogue=dialogue,
@@ -130,11 +145,11 @@ def align(media: Path | str, script: Path | str, *, options: AlignOptions | None
     the transcript JSON to ``output`` if given. ``strict``: raise AlignmentError (nothing written) when the
     script and the audio differ.
     """
-    from .alignment import align as align_audio
-    from .alignment import read_script
-    from .audio import media as m
-    from .formats import transcript_json as tj
-    from .fsio import atomic_write_text, ensure_writable_dir, sha256_file
+    from ..alignment import align as align_audio
+    from ..alignment import read_script
+    from ..audio import media as m
+    from ..formats import transcript_json as tj
+    from ..fsio import atomic_write_text, ensure_writable_dir, sha256_file
 
     media = Path(media)
     words = read_script(Path(script), None if script_format in (None, "auto") else script_format, encoding)
@@ -163,10 +178,10 @@ def conform(old: Path | str, media: Path | str, *, options: AlignOptions | None 
     writes ``.track`` to ``output`` (format from its extension) if given. ``strict``: raise AlignmentError
     (nothing written) when cues are gone or changed.
     """
-    from .audio import media as m
-    from .formats import SUBTITLE_FORMATS, format_for, read_subtitles
-    from .fsio import atomic_write_text, ensure_writable_dir
-    from .subtitling.conform import conform as conform_track
+    from ..audio import media as m
+    from ..formats import SUBTITLE_FORMATS, format_for, read_subtitles
+    from ..fsio import atomic_write_text, ensure_writable_dir
+    from ..subtitling.conform import conform as conform_track
 
     old, media = Path(old), Path(media)
     fmt_out = format_for(Path(output)) if output is not None else None
@@ -198,11 +213,11 @@ def subtitles(transcript: Transcript | Path | str, *, outputs: Sequence[Path | s
     ``shot_changes``: a media file (ffmpeg scene score) or a file listing cut times. With ``sdh`` on a
     transcript made before sound-event detection, the track's ``metadata["notes"]`` says so.
     """
-    from .formats import SUBTITLE_FORMATS, format_for
-    from .fsio import atomic_write_text
-    from .jobs.pipeline import load_transcript, make_subtitles
-    from .subtitling.profiles import get_profile
-    from .subtitling.rules import load_shot_changes
+    from ..formats import SUBTITLE_FORMATS, format_for
+    from ..fsio import atomic_write_text
+    from ..jobs.pipeline import load_transcript, make_subtitles
+    from ..subtitling.profiles import get_profile
+    from ..subtitling.rules import load_shot_changes
 
     t = transcript if isinstance(transcript, Transcript) else load_transcript(Path(transcript))
     outs = [Path(o) for o in outputs]
@@ -239,9 +254,9 @@ def check(files: Sequence[Path | str] | Path | str, *, profile: str = "netflix-e
           encoding: str | None = None) -> list[CheckResult]:
     """Check subtitle files against a delivery profile: one :class:`CheckResult` per file, in order (a file
     that cannot be read has ``.error`` and the others are still checked)."""
-    from .formats import source_notes
-    from .subtitling.qc import check_track
-    from .subtitling.rules import read_track, resolve
+    from ..formats import source_notes
+    from ..subtitling.qc import check_track
+    from ..subtitling.rules import read_track, resolve
 
     paths = [Path(files)] if isinstance(files, str | Path) else [Path(f) for f in files]
     prof, duration, cuts = resolve(profile, fps, Path(media) if media else None, shot_changes, scene_threshold)
@@ -262,8 +277,8 @@ def fix(file: Path | str, output: Path | str, *, profile: str = "netflix-en", fp
         encoding: str | None = None) -> FixResult:
     """Re-break and re-time ``file`` to a profile without changing its words; write it to ``output``.
     The result holds the track, the reports before and after, and notes on what could not be fixed."""
-    from .formats import format_for
-    from .subtitling.rules import fix_file, resolve
+    from ..formats import format_for
+    from ..subtitling.rules import fix_file, resolve
 
     out = Path(output)
     format_for(out)  # fail on a bad extension before any work
@@ -283,9 +298,9 @@ def retime(file: Path | str, output: Path | str, *, offset: str | int | None = N
            to_fps: str | None = None, encoding: str | None = None) -> RetimeResult:
     """Shift ``file`` by ``offset`` (ms, or text such as '+1.5', '-2s', '250ms') or convert it from
     ``from_fps`` to ``to_fps``; write it to ``output``."""
-    from .formats import format_for, source_notes
-    from .subtitling.qc import change_fps, parse_offset, shift
-    from .subtitling.rules import read_track, write_track
+    from ..formats import format_for, source_notes
+    from ..subtitling.qc import change_fps, parse_offset, shift
+    from ..subtitling.rules import read_track, write_track
 
     if (offset is None) == (from_fps is None and to_fps is None):
         raise UsageError("give either an offset, or from_fps and to_fps")
@@ -310,7 +325,7 @@ def convert(file: Path | str, output: Path | str | None = None, *, to: str | Non
     breaks, styling and placement wherever the target can hold them. Returns the
     :class:`~subpipe.formats.Conversion` (``.track``, ``.text``, ``.fmt``, ``.notes`` on what was dropped);
     writes ``output`` atomically if given."""
-    from .formats import convert as convert_file
+    from ..formats import convert as convert_file
 
     return convert_file(file, output, to=to, fps=fps, encoding=encoding)
 
@@ -319,7 +334,7 @@ def convert(file: Path | str, output: Path | str | None = None, *, to: str | Non
 def models(*, verify: bool = True) -> list[ModelStatus]:
     """The offline model names: installed, assembled, verified against their SHA-256 (``--no-verify``:
     ``verify=False``)."""
-    from .asr import models as mm
+    from ..asr import models as mm
 
     return mm.status(verify=verify)
 
@@ -377,8 +392,8 @@ class BatchOptions:
 
     def workers(self) -> tuple[int, int]:
         """(workers, threads per worker): ``jobs="auto"`` picks by device and cores."""
-        from .asr.transcribe import resolve_device
-        from .jobs.batch import auto_workers
+        from ..asr.transcribe import resolve_device
+        from ..jobs.batch import auto_workers
 
         threads = self.threads or self.transcribe.cpu_threads
         if self.jobs == "auto":
@@ -399,7 +414,7 @@ def batch(inputs: Sequence[Path | str], options: BatchOptions | None = None, *,
     A bad file is reported in the :class:`~subpipe.jobs.batch.BatchReport` and the rest complete; the report's
     ``failed`` lists them. ``listener(kind, result, totals)`` hears each file as it finishes.
     """
-    from .jobs import batch as b
+    from ..jobs import batch as b
 
     opts = options or BatchOptions()
     items = b.collect([Path(p) for p in inputs], opts.run_options())
@@ -427,282 +442,3 @@ def run(media: Sequence[Path | str], options: BatchOptions | None = None, *,
                  progress=progress)
 
 
-# ---------------------------------------------------------------- quotes
-@dataclass(frozen=True)
-class SearchFilters:
-    """The filters of ``quotes search`` and ``quotes export`` (times in ms)."""
-
-    media: str | None = None
-    speaker: str | None = None
-    language: str | None = None
-    since_ms: int | None = None
-    until_ms: int | None = None
-    mode: str = "auto"  # auto | words | substring
-    raw: bool = False
-
-    def kwargs(self) -> dict[str, Any]:
-        return {"media": self.media, "speaker": self.speaker, "language": self.language,
-                "since_ms": self.since_ms, "until_ms": self.until_ms, "mode": self.mode, "raw": self.raw}
-
-
-def open_index(db: Path | str, *, readonly: bool = True):
-    """An existing quote index (QuoteIndexError when there is none at ``db``), opened read-only unless
-    ``readonly=False``: reading never writes, so an index on read-only storage can be searched."""
-    from .quotes import index as q
-
-    db = Path(db)
-    if not db.exists():
-        raise QuoteIndexError("no quote index here", path=db,
-                              hint="run `subpipe run` or `subpipe quotes add` first, or give --db")
-    return q.connect(db, readonly=readonly)
-
-
-@dataclass(frozen=True)
-class IndexedTranscript:
-    transcript: Path
-    media_path: str
-    media_id: str
-    utterances: int
-
-
-def quotes_add(transcripts: Sequence[Path | str] | Path | str, *, db: Path | str = DEFAULT_DB,
-               media: Path | str | None = None, media_root: Path | str = Path("media"), title: str | None = None,
-               fps: str | None = None) -> list[IndexedTranscript]:
-    """Index transcript JSON files (re-indexing a media file replaces its rows). Each transcript's media is
-    ``media`` or found by name under ``media_root``; its SHA-256 is the media id and must match the one
-    the transcript recorded."""
-    from .jobs.pipeline import load_transcript
-    from .quotes import index as q
-
-    paths = [Path(transcripts)] if isinstance(transcripts, str | Path) else [Path(p) for p in transcripts]
-    if (media or title) and len(paths) > 1:
-        raise UsageError("media and title apply to one transcript at a time")
-    con = q.connect(Path(db))
-    out = []
-    try:
-        for tpath in paths:
-            t = load_transcript(tpath)
-            media_id, path, media_fps = media_for(tpath, t, Path(media) if media else None, Path(media_root))
-            n = q.add_transcript(con, t, media_id=media_id, path=path, title=title, fps=fps or media_fps)
-            out.append(IndexedTranscript(tpath, path, media_id, n))
-    finally:
-        con.close()
-    return out
-
-
-def media_for(tpath: Path, t: Transcript, media_path: Path | None, media_root: Path) -> tuple[str, str, str | None]:
-    """(media id, media path, fps) for a transcript: its media's SHA-256 as the id."""
-    from .audio import media as m
-    from .fsio import sha256_file
-
-    prov = (t.provenance or {}).get("media") or {}
-    found = media_path
-    if found is None and prov.get("name"):
-        cand = sorted(media_root.rglob(glob.escape(prov["name"]))) if media_root.is_dir() else []
-        found = cand[0] if cand else None
-    fps = None
-    if found is not None:
-        if not found.exists():
-            raise SubpipeError("no such media file", path=found)
-        sha = sha256_file(found)
-        if prov.get("sha256") and prov["sha256"] != sha:
-            raise SubpipeError("the media file does not match the transcript (SHA-256 differs)", path=found,
-                               hint="give the media file the transcript was made from with --media")
-        try:
-            fps = m.fps_label(m.probe(found).video_fps)
-        except SubpipeError:
-            fps = None
-        return sha, str(found), fps
-    media_id = prov.get("sha256") or hashlib.sha256(tpath.read_bytes()).hexdigest()
-    return media_id, prov.get("name") or tpath.name.removesuffix(".transcript.json"), fps
-
-
-def quotes_search(query: str, *, db: Path | str = DEFAULT_DB, limit: int = 20,
-                  filters: SearchFilters | None = None) -> list[Hit]:
-    """Utterances that hold ``query``'s words, verbatim and in order, best first (FTS5 bm25), each with
-    in and out times of the matched words."""
-    from .quotes import index as q
-
-    con = open_index(db)
-    try:
-        return q.search(con, query, limit=limit, **(filters or SearchFilters()).kwargs())
-    finally:
-        con.close()
-
-
-def quotes_show(quote_id: str, *, db: Path | str = DEFAULT_DB) -> Hit:
-    """One quote by id (or a unique prefix of 6+ characters), with every word and its time (``.words``)."""
-    from .quotes import index as q
-
-    con = open_index(db)
-    try:
-        return q.get(con, quote_id)
-    finally:
-        con.close()
-
-
-def quotes_export(query: str | None = None, *, output: Path | str, ids: Sequence[str] = (),
-                  format: str | None = None, title: str | None = None, db: Path | str = DEFAULT_DB,
-                  limit: int = 50, filters: SearchFilters | None = None) -> list[Hit]:
-    """Write a quote sheet (csv, md, json, docx; default from ``output``'s extension) for ``query``'s hits
-    or for the quotes ``ids``; returns the hits written."""
-    from .quotes import index as q
-    from .quotes import sheets as quotesheet
-
-    if bool(query) == bool(ids):
-        raise UsageError("give a query or ids, not both")
-    out = Path(output)
-    fmt = quotesheet.format_for(out, format)
-    con = open_index(db)
-    try:
-        if ids:
-            hits = q.get_many(con, [i for chunk in ids for i in chunk.split(",") if i.strip()])
-        else:
-            assert query is not None
-            hits = q.search(con, query, limit=limit, **(filters or SearchFilters()).kwargs())
-    finally:
-        con.close()
-    quotesheet.write(hits, out, fmt, heading=title or (f"Quotes: {query}" if query else None))
-    return hits
-
-
-def quotes_media(*, db: Path | str = DEFAULT_DB) -> list[MediaRow]:
-    """The media in the quote index."""
-    from .quotes import index as q
-
-    con = open_index(db)
-    try:
-        return q.media_list(con)
-    finally:
-        con.close()
-
-
-# ---------------------------------------------------------------- clip
-@dataclass(frozen=True)
-class ClipResult:
-    output: Path
-    quote: Hit
-    media: Path
-    start_ms: int  # the clip's bounds in the media, on frame boundaries
-    end_ms: int
-
-
-def resolve_media(path: str, media_root: Path | None) -> Path:
-    """An indexed media path as a file here: as stored, else under ``media_root`` (by relative path or name)."""
-    p = Path(path)
-    cands = [p]
-    if media_root is not None:
-        cands += [media_root / p, media_root / p.name]
-    for c in cands:
-        if c.is_file():
-            return c
-    raise SubpipeError("the media file of this quote is not here", path=path,
-                       hint="give --media-root with the folder that holds it")
-
-
-def clip(quote_id: str, output: Path | str, *, db: Path | str = DEFAULT_DB, handles_ms: int = 0,
-         burn_in: bool = False, soft_subs: bool = False, audio_only: bool = False,
-         media_root: Path | str | None = None, profile: str = "netflix-en") -> ClipResult:
-    """Cut the media around a quote, frame-accurately, with its subtitles burnt in or muxed as a track."""
-    from .audio import media as m
-    from .formats import srt
-    from .fsio import atomic_path
-    from .quotes import index as q
-
-    if burn_in and soft_subs:
-        raise UsageError("burn_in and soft_subs exclude each other")
-    if audio_only and (burn_in or soft_subs):
-        raise UsageError("an audio-only clip has no subtitles")
-    out = Path(output)
-    con = open_index(db)
-    try:
-        h = q.get(con, quote_id)
-        src = resolve_media(h.media_path, Path(media_root) if media_root else None)
-        track = q.media_subtitles(con, h.media_id, profile) if (burn_in or soft_subs) else None
-    finally:
-        con.close()
-    info = m.probe(src)
-    start, end = m.clip_bounds(h.start_ms - handles_ms, h.end_ms + handles_ms,
-                               fps=None if audio_only else info.video_fps, duration_ms=info.duration_ms or None)
-    with tempfile.TemporaryDirectory(prefix="subpipe-clip-") as tmpdir, atomic_path(out) as tmp:
-        subs = None
-        if track is not None:
-            subs = Path(tmpdir) / "clip.srt"
-            subs.write_text(srt.dumps(q.window(track, start, end)), encoding="utf-8")
-        start, end = m.cut_clip(src, tmp, start, end, subtitles=subs, burn_in=burn_in, audio_only=audio_only,
-                                language=h.language, info=info, ext=out.suffix)
-    return ClipResult(out, h, src, start, end)
-
-
-# ---------------------------------------------------------------- serve
-def serve(db: Path | str = DEFAULT_DB, *, media_root: Path | str = Path("media"),
-          allowed_hosts: Sequence[str] | None = None) -> Callable[..., Any]:
-    """The quote search web page as an ASGI app (run it with uvicorn, as ``subpipe serve`` does). Requests whose
-    Host header is not one of ``allowed_hosts`` (default: this machine's names) are refused."""
-    try:
-        from .quotes.web import create_app
-    except ImportError as exc:
-        raise SubpipeError(f"the web page needs the 'web' extra ({exc.name} is missing)",
-                           hint="pip install 'subpipe[web]'") from None
-    from .quotes.web import LOCAL_HOSTS
-
-    open_index(db).close()
-    return create_app(Path(db), Path(media_root),
-                      allowed_hosts=LOCAL_HOSTS if allowed_hosts is None else tuple(allowed_hosts))
-
-
-# ---------------------------------------------------------------- speakers
-@dataclass(frozen=True)
-class SpeakerRow:
-    """One speaker of a transcript or of the quote index."""
-
-    label: str
-    speaking_ms: int
-    utterances: int | None = None  # in the index: how many quotes
-    name: str | None = None  # a transcript's enrolled-voice name, when one matched
-    similarity: float | None = None
-
-
-def _is_db(path: Path) -> bool:
-    return path.suffix.lower() in (".db", ".sqlite", ".sqlite3")
-
-
-def speakers_list(target: Path | str) -> list[SpeakerRow]:
-    """The speakers of ``target``: a transcript JSON, or the quote index (a .db file), with speaking time."""
-    from .jobs.pipeline import load_transcript
-    from .speakers.naming import index_speakers
-
-    target = Path(target)
-    if _is_db(target):
-        con = open_index(target)
-        try:
-            return [SpeakerRow(spk, ms, utterances=n) for spk, n, ms in index_speakers(con)]
-        finally:
-            con.close()
-    t = load_transcript(target)
-    return [SpeakerRow(sp.label, sp.speaking_ms, name=sp.name, similarity=sp.similarity) for sp in t.speakers]
-
-
-def speakers_rename(target: Path | str, old: str, new: str, *, media: str | None = None) -> int:
-    """Rename speaker ``old`` (e.g. "S2") to ``new`` in ``target``: a transcript JSON (rewritten atomically;
-    subtitles made from it afterwards carry the name; returns its words renamed) or the quote index .db (every
-    quote, or one ``media``; returns the quotes renamed). Nothing to rename is a FormatError."""
-    from .formats import transcript_json as tj
-    from .fsio import atomic_write_text
-    from .jobs.pipeline import load_transcript
-    from .speakers.naming import rename_in_index, rename_transcript
-
-    target = Path(target)
-    if _is_db(target):
-        con = open_index(target, readonly=False)
-        try:
-            n = rename_in_index(con, old, new, media_id=media)
-        finally:
-            con.close()
-        if n == 0:
-            raise FormatError(f"no quote in the index is spoken by {old!r}", path=target)
-        return n
-    t = load_transcript(target)
-    renamed = rename_transcript(t, old, new)
-    atomic_write_text(target, tj.dumps(renamed))
-    return sum(1 for w in t.words if w.speaker == old)
