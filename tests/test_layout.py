@@ -134,6 +134,12 @@ def test_each_stage_imports_only_from_earlier_stages():
     assert upward == []
 
 
+def test_no_file_over_650_lines():
+    long = {str(p.relative_to(SRC)): n for p in SRC.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 650}
+    assert long == {}
+
+
 def test_stage_packages_and_a_small_core():
     loose = sorted(p.name for p in SRC.glob("*.py"))
     assert len(loose) <= 10, loose

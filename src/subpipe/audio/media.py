@@ -51,13 +51,14 @@ def ffmpeg_exe() -> str:
     found = shutil.which("ffmpeg")
     if found:
         return found
-    try:
+    try:  # the ffmpeg extra: a bundled binary
         import imageio_ffmpeg
 
         return imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception as exc:  # pragma: no cover - depends on the machine
+    except Exception as exc:  # no imageio-ffmpeg, or it has no binary for this machine
         raise FFmpegNotFoundError(
-            "no ffmpeg found", hint="install ffmpeg (apt-get install ffmpeg) or set FFMPEG_PATH"
+            "no ffmpeg found (not in FFMPEG_PATH, not on PATH, and no bundled one: the ffmpeg extra)",
+            hint="install ffmpeg (apt-get install ffmpeg), set FFMPEG_PATH, or pip install 'subpipe[ffmpeg]'",
         ) from exc
 
 

@@ -8,7 +8,7 @@ import logging
 
 import numpy as np
 
-from ..errors import ModelIntegrityError
+from ..errors import ModelIntegrityError, ModelNotAvailableError
 
 log = logging.getLogger("subpipe")
 
@@ -37,8 +37,13 @@ def build_onnx(weights: dict[str, np.ndarray], channels: int = 1) -> bytes:
 
     ``channels=1`` folds the stereo input of the network into one channel (exact for a mono input);
     ``channels=2`` is Spleeter's own stereo network."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    try:  # the setup extra
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError:
+        raise ModelNotAvailableError("building the separation model needs the onnx package (the setup extra)",
+                                     hint="pip install 'subpipe[setup]' and run `make separation-model` "
+                                          "(or pass --separate off)") from None
 
     nodes: list = []
     inits: list = []

@@ -102,8 +102,9 @@ def _markdown(rows: Sequence[SheetRow], heading: str | None) -> str:
 def _docx(rows: Sequence[SheetRow], heading: str | None) -> bytes:
     try:
         import docx
-    except ImportError:  # pragma: no cover - a dependency
-        raise SubpipeError("python-docx is not installed", hint="pip install python-docx") from None
+    except ImportError:  # the docx extra
+        raise SubpipeError("quote sheets as .docx need python-docx (the docx extra), which is not installed",
+                           hint="pip install 'subpipe[docx]', or export csv, md or json") from None
     doc = docx.Document()
     doc.add_heading(heading or "Quote sheet", level=1)
     doc.add_paragraph(f"{len(rows)} quotes; timecode at each media's frame rate (';' marks drop-frame). "
