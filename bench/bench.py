@@ -123,7 +123,7 @@ ENGINE_LABEL = {
 
 
 def discover(data: Path, folders: tuple[str, ...]) -> list[Item]:
-    from subpipe import media
+    from subpipe.audio import media
 
     items = []
     for folder, lang in FOLDERS:
@@ -141,7 +141,7 @@ def discover(data: Path, folders: tuple[str, ...]) -> list[Item]:
 
 
 def english_only(model: str) -> bool:
-    from subpipe.models import PACKAGED
+    from subpipe.asr.models import PACKAGED
 
     if model in PACKAGED:
         return not PACKAGED[model].multilingual
@@ -187,9 +187,9 @@ def log(msg: str) -> None:
 def bench_model(name: str, items: list[Item], args, data: Path, workdir: Path) -> ModelResult:
     from faster_whisper import BatchedInferencePipeline, WhisperModel
 
-    from subpipe.models import resolve
-    from subpipe.pipeline import RunOptions, load_transcript, process_media, transcript_path
-    from subpipe.transcribe import TranscribeOptions, load_model, transcribe_audio
+    from subpipe.asr.models import resolve
+    from subpipe.asr.transcribe import TranscribeOptions, load_model, transcribe_audio
+    from subpipe.jobs.pipeline import RunOptions, load_transcript, process_media, transcript_path
 
     opts = TranscribeOptions(model=name, device=args.device, compute_type=args.compute_type)
     run_opts = RunOptions(transcribe=opts, formats=("srt", "vtt"), index=False, force=True)
@@ -285,7 +285,7 @@ def machine_info() -> list[str]:
     except OSError:
         pass
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    from subpipe.media import ffmpeg_exe
+    from subpipe.audio.media import ffmpeg_exe
 
     return [
         f"CPU: {cpu}; {os.cpu_count()} logical CPUs, {usable} usable by this process",
@@ -327,7 +327,7 @@ def render(results: list[ModelResult], items: list[Item], *, quick: bool, starte
         "where each file went through all three back to back."
     )
     if results:
-        from subpipe.transcribe import TranscribeOptions
+        from subpipe.asr.transcribe import TranscribeOptions
 
         d = TranscribeOptions()
         L.append(f"- device {results[0].device}, compute type {results[0].compute_type}, beam size {d.beam_size}, "

@@ -20,9 +20,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from subpipe import media  # noqa: E402
-from subpipe.align import AlignOptions, align, match_tokens, norm_tokens, parse_script, refine_transcript  # noqa: E402,E501
-from subpipe.transcribe import TranscribeOptions, transcribe_audio  # noqa: E402
+from subpipe.alignment import AlignOptions, align, match_tokens, norm_tokens, parse_script, refine_transcript  # noqa: E402,E501
+from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio  # noqa: E402
+from subpipe.audio import media  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 FPS = 24

@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import scoring  # noqa: E402
 
-from subpipe import media  # noqa: E402
+from subpipe.asr.models import resolve  # noqa: E402
+from subpipe.asr.transcribe import TranscribeOptions  # noqa: E402
+from subpipe.audio import media  # noqa: E402
 from subpipe.fsio import atomic_write_text  # noqa: E402
-from subpipe.models import resolve  # noqa: E402
-from subpipe.transcribe import TranscribeOptions  # noqa: E402
 
 DATA = Path(os.environ.get("SUBPIPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 

@@ -98,7 +98,7 @@ def measure(cmd: list[str], env: dict) -> dict:
 def run_config(files: list[Path], jobs: str, work: Path, model: str, extra: list[str]) -> dict:
     out = work / f"out-j{jobs}"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
-    cmd = [sys.executable, "-c", "import sys; from subpipe.cli import main; sys.argv[0] = 'subpipe'; main()",
+    cmd = [sys.executable, "-c", "import sys; from subpipe.cli.app import main; sys.argv[0] = 'subpipe'; main()",
            "-q", "batch", *map(str, files), "-o", str(out), "-m", model, "-j", jobs, *extra]
     r = measure(cmd, env)
     rep = json.loads((out / "run-report.json").read_text()) if r["rc"] == 0 else {}
@@ -141,8 +141,8 @@ def main() -> int:
     a = ap.parse_args()
     from bench_long import build
 
+    from subpipe.asr.models import resolve
     from subpipe.fsio import atomic_write_text
-    from subpipe.models import resolve
 
     resolve(a.model)
     rows = []

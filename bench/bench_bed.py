@@ -41,9 +41,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from scoring import normalize_english, prepare_reference, read_reference  # noqa: E402
 
-from subpipe import media  # noqa: E402
-from subpipe import separate as sep  # noqa: E402
-from subpipe.transcribe import TranscribeOptions, load_model, transcribe_audio  # noqa: E402
+from subpipe.asr.transcribe import TranscribeOptions, load_model, transcribe_audio  # noqa: E402
+from subpipe.audio import media  # noqa: E402
+from subpipe.audio import separate as sep  # noqa: E402
 
 DEFAULT_DATA = Path(os.environ.get("SUBPIPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 BED = "music_effects/tears-of-steel-battle-clip-medium.webm"

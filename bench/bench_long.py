@@ -55,7 +55,7 @@ BED_DB = -26.0
 
 # ------------------------------------------------------------------------------------------- inputs
 def speech_pool() -> list[tuple[str, np.ndarray, str]]:
-    from subpipe import media
+    from subpipe.audio import media
 
     pool = []
     for folder in FOLDERS:
@@ -73,7 +73,7 @@ def speech_pool() -> list[tuple[str, np.ndarray, str]]:
 
 
 def music_bed() -> np.ndarray:
-    from subpipe import media
+    from subpipe.audio import media
 
     f = next(p for p in sorted((DATA / BED).iterdir()) if p.suffix.lower() in media.MEDIA_EXTENSIONS)
     x = media.extract_audio(f).samples
@@ -122,7 +122,7 @@ def build(path: Path, minutes: float, *, seed: int, sparse: bool = False) -> tup
 # ------------------------------------------------------------------------------------------- children
 def child(engine: str, media_path: str, threads: int, out_json: str, model: str) -> None:
     """One engine in this (child) process; writes {'text': ...} to out_json."""
-    from subpipe.models import resolve
+    from subpipe.asr.models import resolve
 
     t0 = time.perf_counter()
     if engine in ("raw-seq", "raw-batched"):
@@ -167,7 +167,7 @@ def run_engine(engine: str, media_path: Path, threads: int, work: Path, model: s
         folder = work / f"out-{engine}-{media_path.stem}"
         # the CLI from this tree (ROOT/src first on the path), so a copied tree benchmarks its own code
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
-        cmd = [sys.executable, "-c", "import sys; from subpipe.cli import main; sys.argv[0] = 'subpipe'; main()",
+        cmd = [sys.executable, "-c", "import sys; from subpipe.cli.app import main; sys.argv[0] = 'subpipe'; main()",
                "-q", "run", str(media_path), "-o", str(folder),
                "-m", model, "--threads", str(threads), "--force", *(extra or [])]
         wall, rss, rc = measure(cmd, env)

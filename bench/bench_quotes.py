@@ -32,8 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from subpipe import quotes as q  # noqa: E402
 from subpipe.model import Transcript, Utterance, Word  # noqa: E402
+from subpipe.quotes import index as q  # noqa: E402
 
 SHARED = Path(os.environ.get("SUBPIPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 FPS = ("23.976", "24", "25", "29.97")

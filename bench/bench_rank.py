@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, os.environ.get("SUBPIPE_SRC") or str(ROOT / "src"))
 
-from subpipe import quotes as q  # noqa: E402
 from subpipe.model import Transcript, Utterance, Word  # noqa: E402
+from subpipe.quotes import index as q  # noqa: E402
 
 COMMON = ("the and to of a in that it is was i you he for on we they be with this have but not at said "
           "what all there so one out about up if just like when know can time people go no could").split()

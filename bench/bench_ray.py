@@ -49,13 +49,13 @@ def main() -> int:
     from bench_batch_long import measure
     from bench_long import build
 
+    from subpipe.asr.models import resolve
     from subpipe.fsio import atomic_write_text
-    from subpipe.models import resolve
 
     resolve(a.model)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
                RAY_AUTH_MODE="disabled")
-    cli = [sys.executable, "-c", "import sys; from subpipe.cli import main; sys.argv[0] = 'subpipe'; main()"]
+    cli = [sys.executable, "-c", "import sys; from subpipe.cli.app import main; sys.argv[0] = 'subpipe'; main()"]
     rows = []
     with tempfile.TemporaryDirectory(prefix="subpipe-bench-ray-") as tmp:
         work = Path(tmp)

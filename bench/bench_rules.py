@@ -27,11 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from subpipe.cues import make_cues  # noqa: E402
 from subpipe.formats import transcript_json as tj  # noqa: E402
 from subpipe.model import CueTrack, Transcript, Word  # noqa: E402
-from subpipe.profiles import Profile, get_profile  # noqa: E402
-from subpipe.qc import Report, check_track  # noqa: E402
+from subpipe.subtitling.cues import make_cues  # noqa: E402
+from subpipe.subtitling.profiles import Profile, get_profile  # noqa: E402
+from subpipe.subtitling.qc import Report, check_track  # noqa: E402
 
 DEFAULT_DATA = Path(os.environ.get("SUBPIPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 TARGET_WPS = 200_000
@@ -47,10 +47,10 @@ def manifest_audio(data: Path, quick: bool) -> list[Path]:
 
 
 def transcript_for(audio: Path, model: str) -> Transcript:
-    from subpipe import media
+    from subpipe.asr.models import cache_dir
+    from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.audio import media
     from subpipe.fsio import atomic_write_text, sha256_file
-    from subpipe.models import cache_dir
-    from subpipe.transcribe import TranscribeOptions, transcribe_audio
 
     sha = sha256_file(audio)
     cached = cache_dir() / "bench-rules" / f"{sha[:16]}-{model}.transcript.json"

@@ -28,8 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from subpipe import media  # noqa: E402
-from subpipe.diarize import (  # noqa: E402
+from subpipe.asr.transcribe import TranscribeOptions, load_model, transcribe_audio  # noqa: E402
+from subpipe.audio import media  # noqa: E402
+from subpipe.speakers.diarize import (  # noqa: E402
     DiarizeOptions,
     apply,
     diarize,
@@ -37,7 +38,6 @@ from subpipe.diarize import (  # noqa: E402
     speech_regions,
     voice_embedding,
 )
-from subpipe.transcribe import TranscribeOptions, load_model, transcribe_audio  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 SR = 16000
@@ -191,7 +191,7 @@ def run_overhead(samples: np.ndarray, model: str) -> dict:
     import tempfile
     import wave
 
-    from subpipe.pipeline import RunOptions, process_media
+    from subpipe.jobs.pipeline import RunOptions, process_media
 
     out: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -227,7 +227,7 @@ def stereo_case(model: str) -> dict:
     import jiwer
     from scoring import normalize_english
 
-    from subpipe.diarize import label_speakers
+    from subpipe.speakers.diarize import label_speakers
 
     src = DATA / STEREO
     opts = TranscribeOptions(model=model)
@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-stereo", action="store_true", help="skip the one-person-per-channel case")
     ap.add_argument("--render", type=Path, default=None, help="only write --out again from a --json of a run")
     a = ap.parse_args(argv)
-    from subpipe.diarize import CLUSTER_THRESHOLD
+    from subpipe.speakers.diarize import CLUSTER_THRESHOLD
 
     thr = a.threshold if a.threshold is not None else CLUSTER_THRESHOLD
     # the mixes hold Mandarin turns among English ones: each speech region in its own language

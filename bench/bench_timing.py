@@ -38,11 +38,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_align import human_words, load, match_words, read_textgrid  # noqa: E402
 
-from subpipe import media  # noqa: E402
-from subpipe.pipeline import make_subtitles  # noqa: E402
-from subpipe.profiles import get_profile  # noqa: E402
-from subpipe.transcribe import TranscribeOptions, transcribe_audio  # noqa: E402
-from subpipe.wordtiming import array_reader, retime  # noqa: E402
+from subpipe.alignment.acoustic import array_reader, retime  # noqa: E402
+from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio  # noqa: E402
+from subpipe.audio import media  # noqa: E402
+from subpipe.jobs.pipeline import make_subtitles  # noqa: E402
+from subpipe.subtitling.profiles import get_profile  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 FPS = 24

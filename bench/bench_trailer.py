@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import make_trailer_mixes as mk  # noqa: E402
 
-from subpipe import media  # noqa: E402
-from subpipe.transcribe import TranscribeOptions, load_model, transcribe_audio  # noqa: E402
+from subpipe.asr.transcribe import TranscribeOptions, load_model, transcribe_audio  # noqa: E402
+from subpipe.audio import media  # noqa: E402
 
 DEFAULT_DATA = Path(os.environ.get("SUBPIPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 NEAR_SPEECH_MS = 500  # a word this close to real speech is not counted as invented
@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         f"timings are noisy.")
     say("")
     say("raw = faster-whisper `WhisperModel.transcribe(audio)` with its default options (no VAD, no word "
-        "timestamps, one language per file); ours = `subpipe.transcribe.transcribe_audio` with subpipe's "
+        "timestamps, one language per file); ours = `subpipe.asr.transcribe.transcribe_audio` with subpipe's "
         "defaults (VAD padded 800 ms, Whisper thresholds, `hallucination_silence_threshold=2`, guards). "
         "Same model object, same audio, same run.")
     say("")

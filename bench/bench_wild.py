@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT / "src"))
 from subpipe.errors import FormatError  # noqa: E402
 from subpipe.formats import decode, format_for, read_subtitles, suggest_encoding, write_subtitles  # noqa: E402
 from subpipe.formats.markup import styled_lines  # noqa: E402
-from subpipe.profiles import get_profile  # noqa: E402
-from subpipe.qc import check_track, shift  # noqa: E402
+from subpipe.subtitling.profiles import get_profile  # noqa: E402
+from subpipe.subtitling.qc import check_track, shift  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "data" / "subtitles_wild"
 EXTS = (".srt", ".vtt", ".ttml", ".dfxp", ".xml", ".scc")
@@ -120,7 +120,7 @@ def independent_words(path: Path, fmt: str, encoding: str | None) -> list[str] |
 
 
 def evaluate(path: Path, work: Path, profile: str = "netflix-en", targets=TARGETS) -> dict:
-    from subpipe.rules import fix_file
+    from subpipe.subtitling.rules import fix_file
 
     r: dict = {"file": str(path), "fmt": None, "refused": None, "traceback": None}
     prof = get_profile(profile)

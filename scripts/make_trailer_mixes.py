@@ -97,7 +97,7 @@ BEDS = {
 
 
 def ffmpeg_exe() -> str:
-    from subpipe.media import ffmpeg_exe as exe
+    from subpipe.audio.media import ffmpeg_exe as exe
 
     return exe()
 
@@ -127,7 +127,7 @@ def room_tone(seconds: float, level_dbfs: float = -65.0, seed: int = 0) -> np.nd
 
 # ------------------------------------------------------------------ speech
 def load_speech(path: Path) -> np.ndarray:
-    from subpipe.media import extract_audio
+    from subpipe.audio.media import extract_audio
 
     return extract_audio(path).samples
 

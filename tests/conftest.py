@@ -50,7 +50,7 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def ffmpeg() -> str:
-    from subpipe.media import ffmpeg_exe
+    from subpipe.audio.media import ffmpeg_exe
 
     return ffmpeg_exe()
 
@@ -63,8 +63,8 @@ def run_ffmpeg(ffmpeg: str, *args: str) -> None:
 @pytest.fixture(scope="session")
 def jfk_transcript(tmp_path_factory):
     """The JFK clip transcribed once per session with `base` (the default model)."""
-    from subpipe import media
-    from subpipe.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.audio import media
 
     src = shared("jfk/jfk.flac")
     audio = media.extract_audio(src)
@@ -101,8 +101,8 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def mandarin_transcript():
     """One AISHELL-1 utterance (BAC009) transcribed once per session with `base`, language zh."""
-    from subpipe import media
-    from subpipe.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.audio import media
 
     src = shared("mandarin/BAC009S0724W0121.wav")
     audio = media.extract_audio(src)

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from subpipe import media
-from subpipe.align import AlignOptions, align, parse_script
-from subpipe.cli import cli
-from subpipe.transcribe import TranscribeOptions
+from subpipe.alignment import AlignOptions, align, parse_script
+from subpipe.asr.transcribe import TranscribeOptions
+from subpipe.audio import media
+from subpipe.cli.app import cli
 
 # isort: off
 from conftest import SHARED_DATA, missing, run_ffmpeg, shared
@@ -115,7 +115,7 @@ def test_jfk_script_times_numbers_punctuation_and_all(jfk_aligned):
 
 
 def test_jfk_words_start_where_the_voice_starts(jfk_aligned, jfk_samples):
-    from subpipe.align import voiced_frames
+    from subpipe.alignment import voiced_frames
 
     voiced = voiced_frames(jfk_samples)
     words = jfk_aligned.transcript.words

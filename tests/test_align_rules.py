@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from subpipe.align import (
+from subpipe.alignment import (
     MAX_WINDOW_MS,
     ScriptWord,
     _monotonic,
@@ -18,10 +18,10 @@ from subpipe.align import (
     parse_script,
     voiced_frames,
 )
-from subpipe.conform import _no_overlaps, _run_shifts
+from subpipe.alignment.phones import letter_phones, number_words, spoken_words, year_words
 from subpipe.errors import FormatError
 from subpipe.model import Cue
-from subpipe.phones import letter_phones, number_words, spoken_words, year_words
+from subpipe.subtitling.conform import _no_overlaps, _run_shifts
 
 # isort: off
 from strategies import script_texts
@@ -202,7 +202,7 @@ def test_script_word_defaults():
 
 
 def test_script_language_spots_plain_english_only():
-    from subpipe.align import script_language
+    from subpipe.alignment import script_language
 
     assert script_language(parse_script("And so, my fellow Americans: ask not what your country can do").words) == "en"
     assert script_language(parse_script("Und so, meine lieben Mitbürger, fragt nicht").words) is None

@@ -14,7 +14,7 @@ import pytest
 
 import subpipe
 from subpipe import api
-from subpipe.cli import cli
+from subpipe.cli.app import cli
 from subpipe.errors import SubpipeError, UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +98,7 @@ def _examples() -> list[str]:
 def test_docs_api_examples_run(tmp_path, capfd, monkeypatch):
     """Every example in docs/api.md, in order, from a folder holding the sample media; the examples may
     print, the library must not (stdout stays empty with print() silenced)."""
-    from subpipe.models import installed
+    from subpipe.asr.models import installed
 
     if not installed("tiny.en"):
         if os.environ.get("CI"):

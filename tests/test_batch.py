@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from subpipe.cli import cli
+from subpipe.cli.app import cli
 
 from conftest import needs, shared
 
@@ -159,7 +159,7 @@ def test_parallel_workers_and_ray_match_serial(media_dir, tmp_path):
 def test_auto_plan_for_long_files():
     """-j auto once the files are known: on long files one worker per pair of cores (its two decoder replicas;
     bench/results/batch.md, "Long files"), fewer with more threads each when they do not fit in memory."""
-    from subpipe.batch import LONG_FILE_MS, LONG_WORKER_MB, plan_workers
+    from subpipe.jobs.batch import LONG_FILE_MS, LONG_WORKER_MB, plan_workers
 
     long_, short, big = LONG_FILE_MS, 30_000, 64 * 1024
     assert plan_workers([12 * 60_000] * 2, 2, 1, "cpu", cores=2, memory_mb=big)[:2] == (1, 2)

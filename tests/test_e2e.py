@@ -16,7 +16,7 @@ import srt as srt_lib
 import webvtt
 from click.testing import CliRunner
 
-from subpipe.cli import cli
+from subpipe.cli.app import cli
 from subpipe.formats import transcript_json as tj
 
 from conftest import missing, run_ffmpeg, shared

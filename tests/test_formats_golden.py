@@ -14,7 +14,7 @@ import srt as srt_lib
 import webvtt
 from click.testing import CliRunner
 
-from subpipe.cli import cli
+from subpipe.cli.app import cli
 from subpipe.formats import SUBTITLE_FORMATS, read_subtitles, scc, srt, ttml, vtt
 from subpipe.formats import transcript_json as tj
 from subpipe.model import Transcript, Utterance, Word

@@ -93,8 +93,8 @@ def test_markup_is_never_shown_as_text():
 def test_escaped_angle_brackets_are_text_not_markup():
     track = vtt.loads("WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n&lt;LAUGHING&gt;\n")
     assert track.cues[0].lines == ("<LAUGHING>",)
-    from subpipe.profiles import get_profile
-    from subpipe.qc import check_track
+    from subpipe.subtitling.profiles import get_profile
+    from subpipe.subtitling.qc import check_track
 
     report = check_track(track, get_profile("netflix-en"))
     assert "empty" not in report.summary()
@@ -154,7 +154,7 @@ def test_ttml_timing_on_spans_and_seq():
 
 
 def test_retime_offset_zero_keeps_a_cue_at_zero_and_keeps_styling():
-    from subpipe.qc import shift
+    from subpipe.subtitling.qc import shift
 
     track = srt.loads("1\n00:00:00,000 --> 00:00:00,000\nzero\n\n2\n00:00:01,000 --> 00:00:02,000\n<i>x</i>\n")
     moved, dropped = shift(track, 0)
@@ -163,8 +163,8 @@ def test_retime_offset_zero_keeps_a_cue_at_zero_and_keeps_styling():
 
 
 def test_fix_keeps_styles_on_the_words_and_never_splits_inside_a_tag(tmp_path):
-    from subpipe.profiles import get_profile
-    from subpipe.rules import fix_file
+    from subpipe.subtitling.profiles import get_profile
+    from subpipe.subtitling.rules import fix_file
 
     src = tmp_path / "in.srt"
     src.write_text("1\n00:00:01,000 --> 00:00:12,000\n<i>one two three four five six seven eight</i> nine "
@@ -185,7 +185,7 @@ def test_fix_keeps_styles_on_the_words_and_never_splits_inside_a_tag(tmp_path):
 def test_check_fails_on_what_it_could_not_read_and_convert_keeps_markup(tmp_path):
     from click.testing import CliRunner
 
-    from subpipe.cli import cli
+    from subpipe.cli.app import cli
 
     bad = tmp_path / "notes.srt"
     bad.write_text("these are my notes\nnot subtitles\n", encoding="utf-8")

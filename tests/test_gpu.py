@@ -3,8 +3,8 @@
 import jiwer
 import pytest
 
-from subpipe import media
-from subpipe.transcribe import TranscribeOptions, load_model, resolve_device, transcribe_audio
+from subpipe.asr.transcribe import TranscribeOptions, load_model, resolve_device, transcribe_audio
+from subpipe.audio import media
 
 from conftest import shared
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from subpipe import media
-from subpipe.audiosource import ArraySource, FileSource, speech_timestamps, vad_probs
-from subpipe.longform import choose_engine, pack_contiguous, pack_windows
+from subpipe.asr.engine import choose_engine
+from subpipe.asr.longform import pack_contiguous, pack_windows
+from subpipe.audio import media
+from subpipe.audio.source import ArraySource, FileSource, speech_timestamps, vad_probs
 
 from conftest import run_ffmpeg, shared
 
@@ -106,8 +107,8 @@ def test_engine_choice():
 def test_batched_gives_the_sequential_words_on_a_short_file(jfk_transcript):
     """JFK (11 s): the batched engine writes the same words as the sequential one (punctuation may differ:
     the batched decoder has no earlier text to condition on)."""
-    from subpipe.guards import normalise
-    from subpipe.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.asr.guards import normalise
+    from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio
 
     x = media.extract_audio(shared("jfk/jfk.flac")).samples
     t = transcribe_audio(x, TranscribeOptions(model="base", engine="batched"))
@@ -123,8 +124,8 @@ def test_batched_gives_the_sequential_words_on_a_short_file(jfk_transcript):
 
 
 def test_decoder_replicas_share_out_the_threads(monkeypatch):
-    from subpipe import audiosource
-    from subpipe.longform import decoder_replicas
+    from subpipe.asr.engine import decoder_replicas
+    from subpipe.audio import source as audiosource
 
     monkeypatch.setattr(audiosource, "usable_cores", lambda: 2)
     assert decoder_replicas(0, "cpu") == (2, 1)  # automatic: one replica per core, one thread each
@@ -137,7 +138,7 @@ def test_decoder_replicas_share_out_the_threads(monkeypatch):
 
 def test_job_cores_is_the_threads_asked_for_within_the_usable_cores(monkeypatch):
     """One rule for how many cores a job keeps busy (decoder replicas, phone-aligner processes)."""
-    from subpipe import audiosource
+    from subpipe.audio import source as audiosource
 
     monkeypatch.setattr(audiosource, "usable_cores", lambda: 2)
     assert audiosource.job_cores(0) == 2  # automatic: every usable core
@@ -148,7 +149,7 @@ def test_job_cores_is_the_threads_asked_for_within_the_usable_cores(monkeypatch)
 def test_blocks_on_two_replicas_give_the_words_of_one():
     """Two CTranslate2 replicas decoding blocks at once write the same words and times as one replica
     decoding them in turn (the blocks, not the replicas, decide the output)."""
-    from subpipe.transcribe import TranscribeOptions, model_for, transcribe_audio
+    from subpipe.asr.transcribe import TranscribeOptions, model_for, transcribe_audio
 
     x = np.concatenate([media.extract_audio(shared(f)).samples for f in
                         ("jfk/jfk.flac", "librispeech/2412-153948-0000.flac", "librispeech/61-70968-0000.flac",
@@ -167,8 +168,8 @@ def test_blocks_on_two_replicas_give_the_words_of_one():
 _PEAK = textwrap.dedent("""
     import sys
     import numpy as np
-    from subpipe.audiosource import FileSource, vad_probs
-    from subpipe.sound import detect_music_source
+    from subpipe.audio.source import FileSource, vad_probs
+    from subpipe.audio.events import detect_music_source
     minutes, path = int(sys.argv[1]), sys.argv[2]
     rng = np.random.default_rng(0)
     with open(path, "wb") as f:  # a raw PCM file as media.open_audio writes it (noise: no model needed)
@@ -237,8 +238,8 @@ def test_stale_pcm_of_a_dead_run_is_swept(tone_file, tmp_path):
 
 
 def test_batch_size_by_device_unless_given():
-    from subpipe.longform import batch_size
-    from subpipe.transcribe import TranscribeOptions
+    from subpipe.asr.longform import batch_size
+    from subpipe.asr.transcribe import TranscribeOptions
 
     assert batch_size(TranscribeOptions(), "cpu") == 2
     assert batch_size(TranscribeOptions(), "cuda") == 8
@@ -249,7 +250,7 @@ def test_batch_size_by_device_unless_given():
 def test_speaker_features_of_a_pcm_source_equal_the_array_ones(tmp_path):
     """Speaker labelling reads a long input block by block (diarize.log_mel over a FileSource): the same
     features bit for bit as over the whole array, without loading the soundtrack."""
-    from subpipe.diarize import log_mel
+    from subpipe.speakers.diarize import log_mel
 
     x = np.random.default_rng(3).normal(0, 0.1, 16000 * 50 + 77).astype(np.float32)
     p = tmp_path / "x.f32"
@@ -260,13 +261,14 @@ def test_speaker_features_of_a_pcm_source_equal_the_array_ones(tmp_path):
 
 
 def test_decoder_buffers_are_reused_not_mapped_again():
-    """audiosource.one_arena + decoding(): a thread that allocates and frees a buffer larger than a thread
+    """tune_process (one_arena) + decoding(): a thread that allocates and frees a buffer larger than a thread
     arena's heap (as CTranslate2's replicas do with the encoder attention, 72 MiB a window) gets it back from
     the heap instead of a fresh mmap that is zero-filled page by page (page faults, kernel time)."""
     script = textwrap.dedent("""
         import ctypes, resource, threading
-        import subpipe.transcribe  # noqa: F401 - sets one arena before any thread starts
-        from subpipe.audiosource import decoding
+        from subpipe.audio.source import decoding, tune_process
+
+        tune_process()  # one arena before any thread starts; the heap modes on
 
         libc = ctypes.CDLL("libc.so.6")
         libc.malloc.restype = ctypes.c_void_p
@@ -304,7 +306,7 @@ def test_decoder_buffers_are_reused_not_mapped_again():
 def test_a_source_computes_each_feature_once_and_a_failed_prefetch_raises_where_used():
     """``memoised`` runs a function once per source, whether a prefetch started it or not; an array is not
     memoised; a prefetch that failed raises where its value is asked for."""
-    from subpipe.audiosource import memoised
+    from subpipe.audio.source import memoised
 
     calls = []
 

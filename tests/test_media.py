@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from subpipe import media
+from subpipe.audio import media
 from subpipe.errors import CorruptMediaError, MediaError, MediaNotFoundError, NoAudioStreamError
 
 from conftest import run_ffmpeg

@@ -7,10 +7,10 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from subpipe import models
-from subpipe.cli import cli
+from subpipe.asr import models
+from subpipe.asr.transcribe import TranscribeOptions, load_model
+from subpipe.cli.app import cli
 from subpipe.errors import ModelIntegrityError, ModelNotAvailableError
-from subpipe.transcribe import TranscribeOptions, load_model
 
 from conftest import shared
 

@@ -19,15 +19,18 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from subpipe import batch, fsio, quotes, quotesheet
-from subpipe import media as media_mod
-from subpipe.cli import cli
+from subpipe import fsio
+from subpipe.asr.transcribe import TranscribeOptions, whisper_kwargs
+from subpipe.audio import media as media_mod
+from subpipe.cli.app import cli
 from subpipe.errors import FormatError, OutputError, SubpipeError
 from subpipe.formats import spotting, timecoded
+from subpipe.jobs import batch
+from subpipe.jobs.pipeline import RunOptions, finish, plan
 from subpipe.model import Cue, CueTrack, Transcript, Word
-from subpipe.pipeline import RunOptions, finish, plan
+from subpipe.quotes import index as quotes
+from subpipe.quotes import sheets as quotesheet
 from subpipe.timecode import FrameRate, frames_to_smpte, ms_to_frames, ms_to_smpte, parse_time
-from subpipe.transcribe import TranscribeOptions, whisper_kwargs
 from subpipe.utterances import build_utterances
 
 from conftest import run_ffmpeg
@@ -193,7 +196,7 @@ def test_search_writes_nothing_and_works_read_only(index):
 def test_search_page_writes_nothing_and_checks_the_host(index, tmp_path):
     from starlette.testclient import TestClient
 
-    from subpipe.web import create_app
+    from subpipe.quotes.web import create_app
 
     before = _snapshot(index.parent)
     local = TestClient(create_app(index, tmp_path), base_url="http://localhost:8765")
@@ -225,7 +228,7 @@ def test_index_errors_name_the_index(tmp_path):
 
 # ------------------------------------------------------------------ 8. --encoding
 def test_script_encoding_is_an_option_where_the_hint_names_it(tmp_path):
-    from subpipe.align import read_script
+    from subpipe.alignment import read_script
 
     script = tmp_path / "script.txt"
     script.write_bytes("Café crème, s'il vous plaît.\n".encode("cp1252"))
@@ -305,8 +308,8 @@ def test_one_time_grammar(text, ms):
 
 
 def test_time_grammar_signs_smpte_and_errors():
-    from subpipe.cli_quotes import parse_time as cli_parse_time
-    from subpipe.qc import parse_offset, parse_shot_changes
+    from subpipe.cli.quotes import parse_time as cli_parse_time
+    from subpipe.subtitling.qc import parse_offset, parse_shot_changes
 
     assert parse_time("-1.5", signed=True) == -1500 and parse_time("+250ms", signed=True) == 250
     assert parse_time("00:00:01:12", fps="24") == 1500
@@ -321,7 +324,7 @@ def test_time_grammar_signs_smpte_and_errors():
 
 # ------------------------------------------------------------------ 11. smaller things
 def test_models_exits_1_when_a_model_fails_verification(monkeypatch):
-    from subpipe import models as mm
+    from subpipe.asr import models as mm
 
     monkeypatch.setattr(mm, "status", lambda verify=True: [mm.ModelStatus("base", True, True, False, "pypi", "bad")])
     res = CliRunner().invoke(cli, ["models"])
@@ -341,10 +344,18 @@ def test_failed_file_leaves_no_empty_output_folder(tmp_path, tone, monkeypatch):
 
 def test_samples_give_the_same_features_whatever_the_blas_threads():
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    from subpipe.transcribe import _single_thread_blas
+    from subpipe.asr.engine import one_blas_thread
 
-    _single_thread_blas()
-    assert all(i["num_threads"] == 1 for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas")
+    def blas() -> list[int]:
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+
+    host = blas()
+    with one_blas_thread():
+        assert all(n == 1 for n in blas())
+        with one_blas_thread():  # nested: still one
+            assert all(n == 1 for n in blas())
+        assert all(n == 1 for n in blas())
+    assert blas() == host  # the host's limits back when the outermost block ends
     assert np.float32(1).dtype == np.float32
 
 
@@ -352,7 +363,7 @@ def test_samples_give_the_same_features_whatever_the_blas_threads():
 @pytest.mark.slow
 def test_speech_said_twice_is_kept_and_the_same_every_run():
     """`ffmpeg -stream_loop 1` of a LibriSpeech line: some runs dropped all 60 words as a "compression" loop."""
-    from subpipe.transcribe import transcribe_audio
+    from subpipe.asr.transcribe import transcribe_audio
 
     from conftest import shared
 

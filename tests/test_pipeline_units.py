@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from subpipe import models
-from subpipe.batch import read_manifest
+from subpipe.asr import models
+from subpipe.asr.transcribe import TranscribeOptions
 from subpipe.errors import OutputError, SubpipeError
 from subpipe.fsio import atomic_write_text, sweep_stale_parts
-from subpipe.pipeline import RunOptions, _comparable, unique_names
-from subpipe.transcribe import TranscribeOptions
+from subpipe.jobs.batch import read_manifest
+from subpipe.jobs.pipeline import RunOptions, _comparable, unique_names
 
 
 def test_unique_names_never_collide():

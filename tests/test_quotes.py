@@ -12,12 +12,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from subpipe import quotes as q
-from subpipe import quotesheet
-from subpipe.cli import cli
+from subpipe.cli.app import cli
 from subpipe.errors import QueryError, QuoteIndexError
 from subpipe.fsio import sha256_file
 from subpipe.model import Transcript, Word
+from subpipe.quotes import index as q
+from subpipe.quotes import sheets as quotesheet
 from subpipe.timecode import ms_to_smpte
 from subpipe.utterances import build_utterances
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from subpipe import media as m
-from subpipe import quotes as q
-from subpipe.cli import cli
+from subpipe.audio import media as m
+from subpipe.cli.app import cli
 from subpipe.errors import MediaError
 from subpipe.fsio import sha256_file
+from subpipe.quotes import index as q
 
 from conftest import missing, run_ffmpeg, shared
 

@@ -8,9 +8,9 @@ import sqlite3
 
 import pytest
 
-from subpipe import quotes as q
 from subpipe import text as tx
 from subpipe.model import Transcript, Utterance, Word
+from subpipe.quotes import index as q
 
 
 def _utt(text: str, t0: int, cjk: bool = False) -> Utterance:

@@ -11,16 +11,16 @@ import pytest
 import webvtt
 from click.testing import CliRunner
 
-from subpipe import quotes as q
-from subpipe.cli import cli
+from subpipe.cli.app import cli
 from subpipe.fsio import sha256_file
+from subpipe.quotes import index as q
 
 from conftest import missing, needs, run_ffmpeg
 
 needs("starlette", "the 'web' extra is not installed")
 from starlette.testclient import TestClient  # noqa: E402
 
-from subpipe.web import create_app  # noqa: E402
+from subpipe.quotes.web import create_app  # noqa: E402
 
 PHRASE = "ask not what your country"
 

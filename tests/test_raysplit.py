@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from subpipe import media
-from subpipe.raysplit import RegionSource, should_split
+from subpipe.audio import media
+from subpipe.jobs.raysplit import RegionSource, should_split
 
 from conftest import needs, shared, write_wav
 

@@ -4,8 +4,8 @@ import json
 
 from click.testing import CliRunner
 
-from subpipe.cli import cli
-from subpipe.wordtiming import METHOD
+from subpipe.alignment.acoustic import METHOD
+from subpipe.cli.app import cli
 
 from conftest import shared
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from subpipe import regroup
-from subpipe.cues import RECIPE, make_cues
 from subpipe.errors import SubpipeError
 from subpipe.model import Transcript, Word
-from subpipe.profiles import get_profile
-from subpipe.segment import segment_bounds, word_arrays
+from subpipe.subtitling import regroup
+from subpipe.subtitling.cues import RECIPE, make_cues
+from subpipe.subtitling.profiles import get_profile
+from subpipe.subtitling.segment import segment_bounds, word_arrays
 from subpipe.utterances import build_utterances
 
 from strategies import word_streams

@@ -7,10 +7,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from subpipe.cli import cli
+from subpipe.cli.app import cli
 from subpipe.model import Cue, CueTrack
-from subpipe.profiles import get_profile
-from subpipe.qc import RULES, change_fps, check_track, fix_track, parse_offset, parse_shot_changes, shift
+from subpipe.subtitling.profiles import get_profile
+from subpipe.subtitling.qc import RULES, change_fps, check_track, fix_track, parse_offset, parse_shot_changes, shift
 from subpipe.timecode import FrameRate, format_srt, format_vtt, frames_to_ms
 
 FPS24 = FrameRate.parse("24")

@@ -7,12 +7,12 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from subpipe import media
-from subpipe.cli import cli
-from subpipe.cues import make_cues
+from subpipe.audio import media
+from subpipe.cli.app import cli
 from subpipe.formats import transcript_json
-from subpipe.profiles import get_profile
-from subpipe.qc import check_track
+from subpipe.subtitling.cues import make_cues
+from subpipe.subtitling.profiles import get_profile
+from subpipe.subtitling.qc import check_track
 
 from conftest import run_ffmpeg
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from subpipe.cues import make_cues
-from subpipe.linebreak import text_length
-from subpipe.profiles import PROFILES, get_profile
-from subpipe.qc import check_track
+from subpipe.subtitling.cues import make_cues
+from subpipe.subtitling.linebreak import text_length
+from subpipe.subtitling.profiles import PROFILES, get_profile
+from subpipe.subtitling.qc import check_track
 from subpipe.timecode import frames_to_ms
 
 from strategies import shot_changes, word_streams

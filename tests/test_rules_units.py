@@ -9,9 +9,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from subpipe.cues import make_cues
 from subpipe.errors import SubpipeError
-from subpipe.linebreak import (
+from subpipe.model import Transcript, Utterance, Word
+from subpipe.subtitling.cues import make_cues
+from subpipe.subtitling.linebreak import (
     FORBIDDEN,
     boundary_penalty,
     break_lines,
@@ -20,11 +21,10 @@ from subpipe.linebreak import (
     two_line_splits,
     word_code,
 )
-from subpipe.model import Transcript, Utterance, Word
-from subpipe.profiles import COMMON_FPS, PROFILES, get_profile, load_profile
-from subpipe.segment import segment, word_arrays
+from subpipe.subtitling.profiles import COMMON_FPS, PROFILES, get_profile, load_profile
+from subpipe.subtitling.segment import segment, word_arrays
+from subpipe.subtitling.timing import frames_to_ms_np, ms_to_frames_np, time_arrays
 from subpipe.timecode import FrameRate, frame_containing, frames_to_ms
-from subpipe.timing import frames_to_ms_np, ms_to_frames_np, time_arrays
 
 from strategies import VOCAB
 

@@ -4,7 +4,7 @@ import json
 
 from click.testing import CliRunner
 
-from subpipe.cli import cli
+from subpipe.cli.app import cli
 
 from conftest import shared
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from subpipe import media
+from subpipe.audio import media
 
 from conftest import IN_CI, needs
 
@@ -104,7 +104,7 @@ def test_make_sample_script_is_valid_bash():
 def test_base_model_transcribes_the_narration(samples):
     """Whisper `base` on the espeak-ng narration: WER under 10 % against the reference (0 % when measured)."""
     jiwer = needs("jiwer")
-    from subpipe.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio
 
     t = transcribe_audio(samples, TranscribeOptions(model="base"))
     hyp = " ".join(w.text for w in t.words)

@@ -15,16 +15,16 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from subpipe import media
-from subpipe.cli import cli
-from subpipe.cues import make_cues
+from subpipe.asr.transcribe import speech_map
+from subpipe.audio import media
+from subpipe.audio.events import detect_music
+from subpipe.cli.app import cli
 from subpipe.formats import transcript_json as tj
 from subpipe.model import Cue, SoundEvent, Transcript, Utterance, Word
-from subpipe.profiles import PROFILES, get_profile
-from subpipe.qc import check_track
-from subpipe.sdh import add_sound_cues, dash_speakers, sound_cues
-from subpipe.sound import detect_music
-from subpipe.transcribe import speech_map
+from subpipe.subtitling.cues import make_cues
+from subpipe.subtitling.profiles import PROFILES, get_profile
+from subpipe.subtitling.qc import check_track
+from subpipe.subtitling.sdh import add_sound_cues, dash_speakers, sound_cues
 
 from conftest import ROOT, shared
 from strategies import sound_events, word_streams
@@ -234,7 +234,7 @@ def test_without_sdh_no_sound_cues_and_speech_cues_unchanged(intro_run, tmp_path
 
 
 def test_features_do_not_depend_on_the_block_size(monkeypatch):
-    from subpipe import sound
+    from subpipe.audio import events as sound
 
     x = (np.random.default_rng(0).standard_normal(SR * 3) * np.sin(np.arange(SR * 3) / 300)).astype(np.float32)
     whole = sound.frame_features(x)

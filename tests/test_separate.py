@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from subpipe import separate as sep
+from subpipe.audio import separate as sep
 from subpipe.errors import MediaError, ModelIntegrityError
 
 from conftest import SHARED_DATA, write_wav
@@ -60,13 +60,13 @@ def separator(wheel):
 
 @pytest.fixture(scope="session")
 def bed() -> np.ndarray:
-    from subpipe import media
+    from subpipe.audio import media
 
     return media.extract_audio(data(BED)).samples
 
 
 def _load(rel: str) -> np.ndarray:
-    from subpipe import media
+    from subpipe.audio import media
 
     return media.extract_audio(data(rel)).samples
 
@@ -79,7 +79,7 @@ def si_sdr(est: np.ndarray, ref: np.ndarray) -> float:
 
 # ------------------------------------------------------------------ checkpoint and graph
 def test_checkpoint_reader_reads_every_unet_tensor(checkpoint):
-    from subpipe.tfckpt import read_checkpoint, read_index
+    from subpipe.audio.tfckpt import read_checkpoint, read_index
 
     index = read_index(checkpoint.with_name("model.index"))
     assert len(index) == 149  # 2 U-Nets x (7 conv + 6 deconv) x 2 + 2 x 12 BN x 4 + global_step
@@ -92,7 +92,7 @@ def test_checkpoint_reader_reads_every_unet_tensor(checkpoint):
 
 
 def test_checkpoint_reader_refuses_a_damaged_index(checkpoint, tmp_path):
-    from subpipe.tfckpt import read_index
+    from subpipe.audio.tfckpt import read_index
 
     bad = tmp_path / "model.index"
     raw = bytearray(checkpoint.with_name("model.index").read_bytes())
@@ -118,7 +118,7 @@ def test_onnx_graph_shapes_and_recorded_hash(wheel, tmp_path):
 def test_stereo_network_on_equal_channels_is_the_folded_mono_network(checkpoint, separator, bed):
     """The 16 kHz emulation feeds the stereo graph one signal twice; folding the first convolution's kernels
     over their two input channels (and averaging the two output masks) is the same network for that input."""
-    from subpipe.tfckpt import read_checkpoint
+    from subpipe.audio.tfckpt import read_checkpoint
 
     mono = sep.Separator(sep.build_onnx(read_checkpoint(checkpoint), channels=1))
     mag = np.abs(sep.stft(bed[30 * 16000:36 * 16000]))
@@ -178,7 +178,7 @@ def test_stft_round_trip_is_exact():
 
 def _wide_mix(rel: str, bed_from_s: int, db: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(44.1 kHz stereo mix, its 16 kHz mono, the speech in it at 16 kHz): as a film's soundtrack is made."""
-    from subpipe import media
+    from subpipe.audio import media
 
     speech = media.extract_stereo(data(rel), sample_rate=sep.WIDE_RATE).mean(axis=1)
     bed = media.extract_stereo(data(BED), sample_rate=sep.WIDE_RATE)[bed_from_s * sep.WIDE_RATE:]
@@ -244,8 +244,8 @@ def test_isolate_dialogue_notes_and_records_each_stretch(separator, bed):
 def test_pipeline_separates_from_the_media_read_at_44k_stereo(separator, tmp_path):
     """dialogue_audio reads the media again at 44.1 kHz stereo for the stretches it separates; the output is
     on the 16 kHz clock, the clean stretch is the input's own samples, provenance says what was read."""
-    from subpipe import media
-    from subpipe.pipeline import RunOptions
+    from subpipe.audio import media
+    from subpipe.jobs.pipeline import RunOptions
 
     jfk = media.extract_stereo(data("jfk/jfk.flac"), sample_rate=sep.WIDE_RATE)
     speech = np.zeros(25 * sep.WIDE_RATE, np.float32)
@@ -280,8 +280,8 @@ def test_minus_10_db_mix_transcribes_better_with_separation(separator):
     import jiwer
     from whisper_normalizer.english import EnglishTextNormalizer
 
-    from subpipe import media
-    from subpipe.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.audio import media
 
     norm = EnglishTextNormalizer()
     rels = ["librispeech/2412-153948-0000.flac", "librispeech/2412-153948-0001.flac",
@@ -306,8 +306,8 @@ def test_minus_10_db_mix_transcribes_better_with_separation(separator):
 
 @pytest.mark.slow
 def test_bare_bed_still_gives_no_words(separator, bed):
-    from subpipe import media
-    from subpipe.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.audio import media
 
     wide = media.extract_stereo(data(BED), sample_rate=sep.WIDE_RATE)
     x, _, prov = sep.isolate_dialogue(bed, wide=wide)  # a plain run: --separate auto, from the stereo track
@@ -318,8 +318,8 @@ def test_bare_bed_still_gives_no_words(separator, bed):
 
 # ------------------------------------------------------------------ --dialogue-stem
 def test_dialogue_stem_must_match_the_media_length(tmp_path):
-    from subpipe import media
-    from subpipe.pipeline import RunOptions
+    from subpipe.audio import media
+    from subpipe.jobs.pipeline import RunOptions
 
     rng = np.random.default_rng(1)
     tone = (0.1 * np.sin(np.arange(16000 * 3) * 2 * np.pi * 440 / 16000)).astype(np.float32)
@@ -339,7 +339,7 @@ def test_dialogue_stem_must_match_the_media_length(tmp_path):
 def test_cli_dialogue_stem_length_error_exits_1(tmp_path):
     from click.testing import CliRunner
 
-    from subpipe.cli import cli
+    from subpipe.cli.app import cli
 
     x = np.zeros(16000 * 2, np.float32)
     film = write_wav(tmp_path / "film.wav", x)

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from subpipe import diarize as dz
-from subpipe.cues import make_cues
 from subpipe.formats import transcript_json as tj
 from subpipe.model import SpeakerInfo, Transcript, Utterance, Word
-from subpipe.profiles import get_profile
+from subpipe.speakers import diarize as dz
+from subpipe.subtitling.cues import make_cues
+from subpipe.subtitling.profiles import get_profile
 
 from conftest import shared
 
@@ -114,7 +114,7 @@ def test_transcript_json_keeps_speakers():
 
 
 def test_quote_index_filters_by_speaker(tmp_path):
-    from subpipe import quotes
+    from subpipe.quotes import index as quotes
 
     con = quotes.connect(tmp_path / "q.db")
     quotes.add_transcript(con, _two_speaker_transcript(), media_id="m1", path="/x/m1.wav")
@@ -135,9 +135,10 @@ def test_bad_options_are_usage_errors():
 
 def test_embedder_is_verified(monkeypatch):
     from subpipe.errors import ModelIntegrityError
+    from subpipe.speakers import embedder
 
     assert dz.embedder_path().is_file()
-    monkeypatch.setattr(dz, "EMBEDDER_SHA256", "0" * 64)
+    monkeypatch.setattr(embedder, "EMBEDDER_SHA256", "0" * 64)
     with pytest.raises(ModelIntegrityError):
         dz.embedder_path()
 
@@ -151,7 +152,7 @@ def test_features_match_librosa_mel_filterbank_shape():
 
 # ------------------------------------------------------------------ real voices
 def _voice(rel: str, seconds: float) -> np.ndarray:
-    from subpipe import media
+    from subpipe.audio import media
 
     s = media.extract_audio(shared(rel)).samples[: int(seconds * 16000)]
     return (s / (np.sqrt(np.mean(s ** 2)) + 1e-9) * 0.05).astype(np.float32)
@@ -187,7 +188,7 @@ def test_three_real_voices_are_told_apart():
 
 # ------------------------------------------------------------------ SDH speaker IDs and renaming
 def test_sdh_ids_for_named_speakers_when_they_appear_or_change():
-    from subpipe.sdh import speaker_ids
+    from subpipe.subtitling.sdh import speaker_ids
 
     t = _two_speaker_transcript()
     prof = get_profile("netflix-en")
@@ -202,9 +203,9 @@ def test_sdh_ids_for_named_speakers_when_they_appear_or_change():
 
 
 def test_rename_in_transcript_and_index(tmp_path):
-    from subpipe import quotes
     from subpipe.errors import FormatError
-    from subpipe.speakers import index_speakers, rename_in_index, rename_transcript
+    from subpipe.quotes import index as quotes
+    from subpipe.speakers.naming import index_speakers, rename_in_index, rename_transcript
 
     t = _two_speaker_transcript()
     r = rename_transcript(t, "S1", "Reporter")
@@ -223,7 +224,7 @@ def test_rename_in_transcript_and_index(tmp_path):
 def test_cli_rename_transcript(tmp_path):
     from click.testing import CliRunner
 
-    from subpipe.cli import cli
+    from subpipe.cli.app import cli
 
     p = tmp_path / "a.transcript.json"
     p.write_text(tj.dumps(_two_speaker_transcript()), encoding="utf-8")
@@ -238,9 +239,9 @@ def test_web_page_filters_and_names_a_speaker_once(tmp_path):
     pytest.importorskip("starlette", reason="the 'web' extra is not installed")
     from starlette.testclient import TestClient
 
-    from subpipe import quotes
-    from subpipe.speakers import apply_names
-    from subpipe.web import create_app
+    from subpipe.quotes import index as quotes
+    from subpipe.quotes.web import create_app
+    from subpipe.speakers.naming import apply_names
 
     db = tmp_path / "q.db"
     t = _two_speaker_transcript()
@@ -283,7 +284,7 @@ def test_spotting_list_names_who_speaks_and_reads_back():
 
 # ------------------------------------------------------------------ one person per channel
 def test_stereo_interview_is_split_by_channel_and_overlap_kept():
-    from subpipe import media
+    from subpipe.audio import media
 
     src = shared("stereo_two_speakers/stereo_diarization.wav")
     chans = media.extract_channels(src)
@@ -314,7 +315,7 @@ def test_stereo_interview_is_split_by_channel_and_overlap_kept():
     assert any("overlap" in n for n in out.notes) and any("per channel" in n for n in out.notes)
     assert out.provenance["diarization"]["channels"] == ev
     # the two voices overlap in time: their cues overlap too, each holding one speaker
-    from subpipe.diarize import cues_by_speaker
+    from subpipe.subtitling.cues import cues_by_speaker
 
     track = cues_by_speaker(out, get_profile("netflix-en"))
     assert all(len({w.speaker for w in c.words}) == 1 for c in track.cues)
@@ -322,7 +323,7 @@ def test_stereo_interview_is_split_by_channel_and_overlap_kept():
 
 
 def test_one_voice_is_one_speaker_and_labels_are_deterministic(jfk_transcript):
-    from subpipe import media
+    from subpipe.audio import media
 
     samples = media.extract_audio(shared("jfk/jfk.flac")).samples
     a = dz.diarize_transcript(samples, jfk_transcript, dz.DiarizeOptions())
@@ -339,7 +340,7 @@ def test_one_voice_is_one_speaker_and_labels_are_deterministic(jfk_transcript):
 def test_run_labels_speakers_after_transcription_and_reuses_the_checkpoint(tmp_path, monkeypatch):
     """`subpipe run`'s one hook: speakers in the checkpoint; a rerun with the same --speakers reuses it,
     another value transcribes again. (Whisper is replaced by a stub: the hook is under test, not Whisper.)"""
-    from subpipe import pipeline
+    from subpipe.jobs import pipeline
 
     src = shared("stereo_two_speakers/stereo_diarization.wav")
     calls = []

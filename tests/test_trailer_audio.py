@@ -17,9 +17,9 @@ import pytest
 import srt as srt_lib
 from click.testing import CliRunner
 
-from subpipe import media
-from subpipe.cli import cli
-from subpipe.transcribe import TranscribeOptions, transcribe_audio
+from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio
+from subpipe.audio import media
+from subpipe.cli.app import cli
 
 from conftest import ROOT, SHARED_DATA, shared
 

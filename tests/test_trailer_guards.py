@@ -9,8 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from subpipe.formats import transcript_json as tj
-from subpipe.guards import (
+from subpipe.asr.guards import (
     Segment,
     SpeechMap,
     apply_guards,
@@ -19,7 +18,8 @@ from subpipe.guards import (
     is_sound_label,
     phantom_rule,
 )
-from subpipe.languages import assign_languages, language_runs, subtitle_view
+from subpipe.asr.languages import assign_languages, language_runs, subtitle_view
+from subpipe.formats import transcript_json as tj
 from subpipe.model import Dropped, Transcript, Word
 from subpipe.utterances import build_utterances
 

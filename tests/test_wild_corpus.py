@@ -108,7 +108,7 @@ def test_each_reader_agrees_with_an_independent_reader(results):
 
 def test_netflix_retime_keeps_every_italic_and_setting(wild_corpus, tmp_path):
     from subpipe.formats import read_subtitles, write_subtitles
-    from subpipe.qc import shift
+    from subpipe.subtitling.qc import shift
 
     src = read_subtitles(wild_corpus / "glut23__webvtt-py" / "netflix_chicas_del_cable.vtt")
     moved, dropped = shift(src, 0)

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from subpipe import media
-from subpipe.cli import cli
+from subpipe.alignment.acoustic import METHOD, RetimeOptions, _assign, _retime_region, array_reader, retime, speech_runs
+from subpipe.audio import media
+from subpipe.cli.app import cli
 from subpipe.model import Transcript, Word
-from subpipe.wordtiming import METHOD, RetimeOptions, _assign, _retime_region, array_reader, retime, speech_runs
 
 from conftest import shared
 
@@ -76,12 +76,12 @@ def _timit():
 
 def test_timit_word_starts_within_tolerance():
     """TIMIT LDC93S1 (human word boundaries): median start error <= 30 ms, first word within 2 frames."""
-    from subpipe.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio
 
     samples, ref = _timit()
     raw = transcribe_audio(samples, TranscribeOptions(model="base"))
     t = retime(raw, array_reader(samples))
-    from subpipe.align import match_tokens
+    from subpipe.alignment import match_tokens
 
     pairs = match_tokens([r for r, _, _ in ref], [w.text.strip(".,").lower() for w in t.words])
     matched = [(i, j) for i, j in enumerate(pairs) if j is not None]
@@ -144,7 +144,8 @@ def test_phone_alignment_does_not_depend_on_what_the_decoder_aligned_before():
     from conftest import needs
 
     needs("pocketsphinx")
-    from subpipe import phones, wordtiming
+    from subpipe.alignment import acoustic as wordtiming
+    from subpipe.alignment import phones
 
     x = media.extract_audio(shared("jfk/jfk.flac")).samples
     words = "and so my fellow americans ask not what your country can do for you".split()

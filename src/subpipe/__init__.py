@@ -1,29 +1,38 @@
 """subpipe: media -> Whisper -> delivery-ready subtitles, transcripts and a quote index.
 
-The public Python API (one function per CLI command) is :mod:`subpipe.api`; its names are also
-available here (``subpipe.transcribe``, ``subpipe.quotes_search``, ...), imported on first use.
+The public Python API (one function per CLI command) is :mod:`subpipe.api`; every one of its names is
+also available here (``subpipe.transcribe``, ``subpipe.align``, ``subpipe.quotes_search``, ...), imported
+on first use. The stage packages below the API, in data-flow order: ``audio``, ``asr``, ``alignment``,
+``speakers``, ``subtitling``, ``formats``; then ``quotes``, ``jobs`` and ``cli``.
+
+Importing subpipe changes nothing in the host process. ``subpipe.tune_process()`` is the one call that tunes it
+for speed (glibc's malloc arenas and heap thresholds; the CLI, its ``-j`` workers and Ray actors make it), and
+``subpipe.unload_models()`` empties the Whisper model cache (at most ``asr.transcribe.MODEL_CACHE_SIZE`` models).
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from ._version import __version__
 
-try:
-    __version__ = version("subpipe")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0+unknown"
-
-# the API's names that are not also submodules: subpipe.align, .batch, .conform, .models and .transcribe
-# stay modules, so those five functions are reached as subpipe.api.transcribe etc.
+# every name of subpipe.api (no stage package shares a name with an API function)
 _API = frozenset({
     "AlignOptions", "BatchOptions", "CheckResult", "ClipResult", "IndexedTranscript", "RetimeResult",
-    "SearchFilters", "TranscribeOptions", "audio_streams", "check", "clip", "convert", "extract", "fix", "quotes_add",
-    "quotes_export", "quotes_media", "quotes_search", "quotes_show", "read_glossary", "retime", "run", "serve",
-    "subtitles", "SpeakerRow", "speakers_list", "speakers_rename",
+    "SearchFilters", "TranscribeOptions", "align", "audio_streams", "batch", "check", "clip", "conform", "convert",
+    "extract", "fix", "models", "quotes_add", "quotes_export", "quotes_media", "quotes_search", "quotes_show",
+    "read_glossary", "retime", "run", "serve", "subtitles", "SpeakerRow", "speakers_list", "speakers_rename",
+    "transcribe",
 })
 
-__all__ = ["__version__", "api", *sorted(_API)]
+__all__ = ["__version__", "api", "tune_process", "unload_models", *sorted(_API)]
+
+
+# process-wide calls a host may make: tune_process (the CLI and its workers make it), unload_models
+_PROCESS = {"tune_process": ".audio.source", "unload_models": ".asr.transcribe"}
 
 
 def __getattr__(name: str):
+    if name in _PROCESS:
+        import importlib
+
+        return getattr(importlib.import_module(_PROCESS[name], __name__), name)
     if name in _API:
         from . import api
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -16,7 +17,7 @@ class SubpipeError(Exception):
     def __init__(self, message: str, *, path: str | Path | None = None, hint: str | None = None):
         super().__init__(message)
         self.message = message
-        self.path = _shown(path) if path is not None else None
+        self.path = display_name(path) if path is not None else None
         self.hint = hint
 
     def __str__(self) -> str:
@@ -113,8 +114,13 @@ class UsageError(SubpipeError):
     exit_code = 2
 
 
-def _shown(path: str | Path) -> str:
-    """A path as printable text: bytes that are not UTF-8 shown as \\xNN (fsio.display_name's one rule)."""
-    from .fsio import display_name  # imported here: fsio imports this module
-
-    return display_name(path)
+def display_name(value: object) -> str:
+    """A path or name as text that can be written anywhere (JSON, SQLite, a terminal, an error message): bytes
+    that are not UTF-8 (file names from other systems) are shown as ``\\xNN`` instead of breaking the writer.
+    The one display rule (``fsio`` re-exports it)."""
+    text = str(value)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import OutputError, display_name  # noqa: F401 (display_name: the one rule, in errors)
 
 
 def ensure_writable_dir(folder: Path) -> Path:
@@ -156,17 +156,6 @@ def _alive(pid: int) -> bool:
 MAX_NAME_BYTES = 120  # an output stem this long leaves room for ".transcript.json" and a temp suffix (255 max)
 
 
-def display_name(value: object) -> str:
-    """A path or name as text that can be written anywhere (JSON, SQLite, a terminal): bytes that are not
-    UTF-8 (file names from other systems) are shown as ``\\xNN`` instead of breaking the writer."""
-    text = str(value)
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return os.fsencode(text).decode("utf-8", "backslashreplace")
-
-
 def output_name(stem: str) -> str:
     """A file-system-safe output stem for a media file's stem: valid UTF-8, no more than MAX_NAME_BYTES bytes
     (a 250-character media name cannot have a 266-character transcript beside it), unique by a short hash of
@@ -198,3 +187,12 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def cache_dir() -> Path:
+    """``$SUBPIPE_CACHE``, else ``$XDG_CACHE_HOME/subpipe``, else ``~/.cache/subpipe``."""
+    env = os.environ.get("SUBPIPE_CACHE")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "subpipe"

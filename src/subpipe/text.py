@@ -32,6 +32,11 @@ import threading
 import unicodedata
 from functools import cache
 
+# The one sentence-end set: utterances end on it, line breaking prefers breaks after it, the timecoded transcript
+# starts a paragraph after it; closing quotes and brackets after the mark do not hide it.
+SENTENCE_END = (".", "?", "!", "\u2026", "\u3002", "\uff1f", "\uff01")  # . ? ! … 。 ？ ！
+CLOSERS = "\"'\u201d\u2019)]\u00bb\u300d\u300f"  # " ' ” ’ ) ] » 」 』
+
 HAN = ("\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
        "\U00020000-\U0003134f")
 KANA = "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"

@@ -87,14 +87,36 @@ class FrameRate:
         return base + ("df" if self.drop_frame else "")
 
 
-# ---------------------------------------------------------------- ms <-> frames (one rule for the project)
-def ms_to_frames(ms: int, fr: FrameRate) -> int:
-    """The frame boundary nearest to ``ms``, halves rounded up: THE ms -> frame rule for showing a time.
+# ---------------------------------------------------------------- ms <-> samples (one rate for the project)
+SAMPLE_RATE = 16_000  # what ffmpeg decodes every input to (audio.media) and every model hears
 
-    Every writer (spotting lists, timecoded transcripts, TTML frames, SCC), the quote index and its quote
-    sheets use it, so one time is one label everywhere. A frame start stored in whole ms (``frames_to_ms``)
-    is within half a millisecond of its boundary, so it maps back to its own frame. (The timing rules decide
-    where a cue starts with ``frame_containing``: that is a rule about speech, not a way to show a time.)
+
+def ms_to_samples(ms: int) -> int:
+    """The sample at time ``ms`` (16 per ms: exact for whole ms)."""
+    return ms * SAMPLE_RATE // 1000
+
+
+def samples_to_ms(n: int) -> int:
+    """The time of sample ``n``, in whole ms (rounded down: the ms the sample falls in)."""
+    return n * 1000 // SAMPLE_RATE
+
+
+def samples_duration_ms(n: int) -> int:
+    """The duration of ``n`` samples, to the nearest ms (halves up): a file's or a buffer's length."""
+    return (n * 1000 + SAMPLE_RATE // 2) // SAMPLE_RATE
+
+
+# ---------------------------------------------------------------- ms <-> frames (one rule for the project)
+def ms_to_frames(ms: int | Fraction | float, fr: FrameRate) -> int:
+    """The frame boundary nearest to ``ms``, a tie (exactly half a frame) going to the later frame
+    (``floor(x + 1/2)``, negative times too): THE nearest-frame rule of the project.
+
+    Every writer (spotting lists, timecoded transcripts, TTML frames, SCC), QC's frame checks, SDH's sound
+    cues, conform's whole-frame shifts, the quote index and its quote sheets use it, so one time is one frame
+    everywhere (at 25 fps 20 ms is frame 1 and 100 ms frame 3 for all of them). A frame start stored in whole
+    ms (``frames_to_ms``) is within half a millisecond of its boundary, so it maps back to its own frame.
+    (The timing rules decide where a cue starts with ``frame_containing``: that is a rule about speech, not a
+    way to show a time.)
     """
     return math.floor(Fraction(ms) * fr.rate / 1000 + Fraction(1, 2))
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .model import Utterance, Word
+from .text import CLOSERS, SENTENCE_END
 
-SENTENCE_END = (".", "?", "!", "…", "。", "？", "！")
-CLOSERS = "\"'”’)]»」』"
 MAX_PAUSE_MS = 1500  # a pause this long ends an utterance even without punctuation
 
 

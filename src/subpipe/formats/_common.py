@@ -9,7 +9,8 @@ import re
 from collections.abc import Iterator, Sequence
 
 from ..model import CueTrack
-from ..timecode import FrameRate, ms_to_frames
+from ..timecode import FrameRate
+from ..timecode import ms_to_frames as nearest_frame  # noqa: F401 (the one nearest-frame rule, for writers)
 
 log = logging.getLogger("subpipe")
 
@@ -27,12 +28,6 @@ def frame_rate_for(track: CueTrack, fps: str | float | FrameRate | None, default
     if fps is not None:
         return FrameRate.parse(fps)
     return FrameRate.parse(track_fps(track) or default)
-
-
-def nearest_frame(ms: int, fr: FrameRate) -> int:
-    """The frame boundary nearest to ``ms``: ``timecode.ms_to_frames``, the project's one rule for showing a
-    time as a frame."""
-    return ms_to_frames(ms, fr)
 
 
 def shown_lines(lines: Sequence[str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""SubRip (.srt): written through pysrt, read by a small line-numbered parser.
+"""SubRip (.srt): written through pysrt (``pysrt.SubRipItem``), read by a small line-numbered parser.
 
 SubRip has no formal spec; we follow what players accept (and cdown/srt's reading of it): blocks of an
 optional index, ``HH:MM:SS,mmm --> HH:MM:SS,mmm`` (a dot is accepted too, position fields after the end
@@ -7,7 +7,9 @@ ends, missing indices, extra blank lines and a missing blank line before the nex
 other block it cannot read fails with its line number.
 
 pysrt is not used for reading: it reports the blank line after a bad block rather than the bad line,
-and reads digits out of broken timestamps (``00:0x:04`` is taken as 00:00:04).
+and reads digits out of broken timestamps (``00:0x:04`` is taken as 00:00:04); this reader stays in front
+and says which line it skipped and why. ``tests/test_formats_roundtrip.py`` re-reads what we write with
+pysrt's reader as well as with the independent ``srt`` library.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from fractions import Fraction
 
 from ..errors import FormatError
 from ..model import Cue, CueTrack
-from ..timecode import format_srt
 from ._common import ReadLog
 from .markup import make_cue, parse_srt, render_srt
 
@@ -31,13 +32,19 @@ log = logging.getLogger("subpipe")
 def write(track: CueTrack) -> tuple[str, list[str]]:
     """SRT with ``\n`` line ends and the notes on what SubRip could not carry. Styling becomes
     ``<i> <b> <u> <font color>`` and a placement other than bottom centre ``{\\anN}``; blank lines
-    inside a cue are dropped (they would end it)."""
+    inside a cue are dropped (they would end it). Each block is pysrt's ``SubRipItem`` (its clock format
+    and block layout); the markup and the notes are ours (``markup.render_srt``)."""
+    from pysrt import SubRipItem, SubRipTime
+
     out: list[str] = []
     notes: list[str] = []
     for n, cue in enumerate(track.cues, start=1):
         lines, dropped = render_srt(cue)
         notes += [f"cue {n}: {d}" for d in dict.fromkeys(dropped)]
-        out.append(f"{n}\n{format_srt(cue.start_ms)} --> {format_srt(cue.end_ms)}\n" + "".join(x + "\n" for x in lines))
+        item = SubRipItem(index=n, start=SubRipTime(milliseconds=cue.start_ms),
+                          end=SubRipTime(milliseconds=cue.end_ms), text="\n".join(lines))
+        block = str(item)  # "n\nstart --> end\ntext\n"
+        out.append(block if lines else block[:-1])  # a cue with no lines: no empty text line
     return "".join(x + "\n" for x in out), notes
 
 

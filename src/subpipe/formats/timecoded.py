@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 
 from ..model import CueTrack, Transcript
+from ..text import CLOSERS, SENTENCE_END
 from ..timecode import FrameRate, frames_to_smpte
 from ._common import frame_rate_for, nearest_frame, one_line
 from .txt import joiner
@@ -24,7 +25,7 @@ NAME = "timecoded"
 EXTENSIONS = (".timecoded.txt", ".tc.txt")
 DEFAULT_FPS = "24"
 
-_SENTENCE_END = re.compile(r"[.?!\u2026\u3002\uff1f\uff01][\"'\u201d\u2019)\]\u300d]*$")
+_SENTENCE_END = re.compile(f"[{re.escape(''.join(SENTENCE_END))}][{re.escape(CLOSERS)}]*$")
 
 
 def stamp(ms: int, fr: FrameRate) -> str:

@@ -1,0 +1,138 @@
+"""What the two decoding paths share, so that neither imports the other.
+
+``transcribe.py`` (the adapter: options, the model cache, the sequential decoder for audio in memory, the
+Transcript) and ``longform.py`` (bounded-memory decoding of long sources, batched or by window) meet here:
+the engine choice and its sizes, the result of a long decode (``Decoded``, with its statistics) and the
+one place Whisper's float seconds become integer milliseconds (``to_word``). ``transcribe`` calls
+``longform.decode_source`` and hands it its own window decoder, guards and token list as callables;
+``longform`` imports nothing from ``transcribe``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import SubpipeError
+from ..model import Dropped, Word, seconds_to_ms
+from .guards import SpeechMap
+from .languages import LanguageSpan
+
+log = logging.getLogger("subpipe")
+
+Progress = Callable[[int, int], None]  # (done_ms, total_ms)
+ENGINES = ("auto", "sequential", "batched")
+# auto: batched from this length on (CPU: measured in bench/bench_long.py; below it the sequential
+# decoder's context is worth more than the batch's speed), on CUDA for everything but the shortest clips.
+BATCHED_MIN_MS = {"cpu": 180_000, "cuda": 30_000}
+# windows per batch when the options say 0. CPU: 2, each batch on one of two replicas (DECODER_REPLICAS): on
+# long12 (bench/results/long.md, helpers held, 2 cores) 2 replicas x batch 2 ran in 71 s against 89 s for one
+# replica x batch 4 with 2 threads, at the same WER and about the same peak (765 against 670 MiB; 2 x batch 4:
+# 69 s but 1251 MiB: the encoder's attention buffers grow with the windows in flight). CUDA keeps 8.
+BATCH_SIZE = {"cpu": 2, "cuda": 8}
+# The batched engine on a CPU decodes this many blocks at once, each on its own CTranslate2 replica with its
+# share of the threads (one set of weights): on a CPU one replica scales poorly across threads for a greedy
+# batch of windows, two replicas with one thread each keep two cores busy (bench/results/long.md). The
+# blocks and their windows do not depend on it: the same words and times with 1 or 2 replicas.
+DECODER_REPLICAS = {"cpu": 2, "cuda": 1}
+
+
+def batch_size(options: Any, device: str) -> int:
+    """The batched engine's windows per batch: the options' own, or the device's default for 0."""
+    if options.batch_size and options.batch_size > 0:
+        return int(options.batch_size)
+    return BATCH_SIZE.get(device, BATCH_SIZE["cpu"])
+
+
+def decoder_replicas(cpu_threads: int, device: str) -> tuple[int, int]:
+    """(replicas, threads each) for the batched engine: ``DECODER_REPLICAS`` of the device, no more than the
+    cores the job may use (``audio.source.job_cores``), the threads asked for (``cpu_threads``; 0: those
+    cores) shared out among them."""
+    from ..audio.source import job_cores
+
+    cores = job_cores(cpu_threads)
+    n = min(DECODER_REPLICAS.get(device, 1), cores)
+    if n <= 1:
+        return 1, cpu_threads
+    return n, max(1, (cpu_threads or cores) // n)
+
+
+def choose_engine(engine: str, duration_ms: int, device: str) -> str:
+    if engine not in ENGINES:
+        raise SubpipeError(f"unknown engine {engine!r} (use {', '.join(ENGINES)})")
+    if engine != "auto":
+        return engine
+    return "batched" if duration_ms >= BATCHED_MIN_MS.get(device, BATCHED_MIN_MS["cpu"]) else "sequential"
+
+
+@dataclass
+class Decoded:
+    """What ``longform.decode_source`` returns; ``stats``: the batched engine's counts for this call
+    (windows, and how many were decoded again sequentially or continued after an early stop)."""
+
+    words: list[Word]
+    translation: list[Word]
+    dropped: list[Dropped]
+    language: str | None
+    spans: list[LanguageSpan]
+    speech: SpeechMap | None
+    notes: list[str]
+    seen: dict[str, int]
+    probs: np.ndarray
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+def to_word(w: Any, prev: Word | None, duration_ms: int, offset_ms: int = 0, language: str | None = None
+            ) -> Word | None:
+    """A faster-whisper word as a :class:`Word`: the one place Whisper's float seconds become integer ms."""
+    raw = w.word
+    text = raw.strip()
+    if not text:
+        return None
+    start = min(offset_ms + seconds_to_ms(w.start), duration_ms)
+    end = min(max(offset_ms + seconds_to_ms(w.end), start), duration_ms)
+    if prev is not None and start < prev.start_ms:  # keep starts non-decreasing
+        start = prev.start_ms
+        end = max(end, start)
+    return Word(text, start, end, round(float(w.probability), 4), space_before=raw[:1].isspace(), language=language)
+
+
+_BLAS_LOCK = threading.Lock()
+_BLAS_DEPTH = 0
+_BLAS_LIMITER: Any = None
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """One BLAS thread for the duration of the block (also a decorator), so Whisper's log-mel features are the
+    same bytes on every executor; the host's limits are restored when the outermost block ends.
+
+    faster-whisper multiplies the spectrogram by the mel filters with numpy (``@``: BLAS), and OpenBLAS sums
+    in an order that depends on its thread count: a Ray or ``-j`` worker (``OMP_NUM_THREADS=1``) got other
+    features, other word times and a cue a frame off from a serial run. The product is a few ms per file.
+    Blocks may nest and overlap across threads (a count: the limit holds until the last one ends).
+    """
+    global _BLAS_DEPTH, _BLAS_LIMITER
+    with _BLAS_LOCK:
+        if _BLAS_DEPTH == 0:
+            try:
+                from threadpoolctl import threadpool_limits
+            except ImportError:  # pragma: no cover - a declared dependency
+                log.warning("threadpoolctl is missing: transcripts may differ with the BLAS thread count")
+            else:
+                _BLAS_LIMITER = threadpool_limits(limits=1, user_api="blas")
+        _BLAS_DEPTH += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_DEPTH -= 1
+            if _BLAS_DEPTH == 0 and _BLAS_LIMITER is not None:
+                _BLAS_LIMITER.restore_original_limits()
+                _BLAS_LIMITER = None

@@ -1,0 +1,423 @@
+"""Long inputs in bounded memory: VAD over windows, then batched (or windowed sequential) decoding.
+
+``decode_source`` is what ``transcribe_audio`` runs for an ``AudioSource`` (a long file decoded to a PCM
+temp file) or whenever the engine is ``batched``. Nothing here holds more than a block of audio:
+
+- Silero runs once over the source by window (``audiosource.vad_probs``, bit-identical to the whole-file
+  call); its probabilities are both the guards' ``SpeechMap`` and the source of every VAD cut.
+- ``batched``: the speech regions (VAD with a 30 s maximum and 160 ms minimum silence, as
+  ``BatchedInferencePipeline`` cuts them) are packed into 30 s windows exactly as faster-whisper's
+  ``collect_chunks`` packs them, and handed to ``BatchedInferencePipeline`` a block of windows at a time
+  through ``clip_timestamps`` (so it never runs its own whole-file VAD nor stacks features for the whole
+  file). Temperature 0 only: deterministic, no random fallback.
+- ``sequential``: ``WhisperModel.transcribe`` over windows of at most ``SEQUENTIAL_WINDOW_MS`` cut in
+  silences the VAD found (the decoder's text context restarts at each cut).
+
+Word timestamps, the hallucination guards, per-utterance languages and translation work as on the
+sequential path; the caller (``transcribe.transcribe_audio``) builds the Transcript. What both share
+(the engine choice, ``Decoded``, ``to_word``) is in ``engine.py``: nothing here imports ``transcribe``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from ..audio.source import speech_timestamps, vad_probs
+from ..errors import SubpipeError
+from ..model import Dropped, Word
+from ..timecode import SAMPLE_RATE, ms_to_samples, samples_to_ms
+from .engine import Decoded, Progress, batch_size, to_word
+from .guards import Segment, SpeechMap
+from .languages import LanguageSpan, assign_languages
+
+log = logging.getLogger("subpipe")
+
+SEQUENTIAL_WINDOW_MS = 10 * 60 * 1000
+CHUNK_S = 30  # Whisper's window
+# windows per BatchedInferencePipeline call = batch_size x this (bounded features). One batch per call: a call
+# carries state from batch to batch (faster-whisper's last_speech_timestamp, times on the call's own clock),
+# so the block is also the unit a Ray run hands to one actor (raysplit.py): one batch per block gives a
+# 12-minute file several blocks to spread, with the same words and times as here.
+BLOCK_BATCHES = 1
+
+
+def _vad(options: Any, **over: Any) -> Any:
+    from faster_whisper.vad import VadOptions
+
+    kw = dict(threshold=options.vad_threshold, min_silence_duration_ms=options.vad_min_silence_ms,
+              speech_pad_ms=options.vad_speech_pad_ms)
+    kw.update(over)
+    return VadOptions(**kw)
+
+
+def pack_windows(regions: list[dict], max_samples: int = CHUNK_S * SAMPLE_RATE) -> list[list[dict]]:
+    """Speech regions packed into windows of at most 30 s of speech, as faster-whisper's ``collect_chunks``
+    packs them (a region that would overflow the window starts the next one)."""
+    out: list[list[dict]] = []
+    cur: list[dict] = []
+    dur = 0
+    for r in regions:
+        n = r["end"] - r["start"]
+        if dur + n > max_samples:
+            if cur:
+                out.append(cur)
+            cur, dur = [r], n
+        else:
+            cur.append(r)
+            dur += n
+    if cur:
+        out.append(cur)
+    return out
+
+
+def pack_contiguous(regions: list[dict], max_samples: int = CHUNK_S * SAMPLE_RATE) -> list[list[dict]]:
+    """Speech regions grouped into windows of contiguous audio of at most 30 s (the pauses between the
+    regions of a window kept, windows cut in the pauses): what Whisper was trained on, unlike speech
+    spliced together across cut-out pauses. Each window is one region [first start, last end)."""
+    out: list[list[dict]] = []
+    for r in regions:
+        if out and r["end"] - out[-1][0]["start"] <= max_samples:
+            out[-1][0]["end"] = r["end"]
+        else:
+            out.append([{"start": r["start"], "end": r["end"]}])
+    return out
+
+
+PACK = "contiguous"
+
+
+def decode_source(loaded: Any, source: Any, options: Any, *, engine: str, duration_ms: int,
+                  progress: Progress | None, decode_window: Callable[..., tuple[list[Segment], str]],
+                  guard: Callable[..., tuple[list[Word], list[Dropped]]],
+                  non_latin: Callable[[Any], tuple[int, ...]]) -> Decoded:
+    """Transcribe a source with ``engine`` (``batched`` or ``sequential``) in bounded memory."""
+    from ..audio.source import bound_heap, decoder_heap
+
+    bound_heap()
+    if engine == "batched":
+        options = replace(options, batch_size=batch_size(options, loaded.device))
+    probs = vad_probs(source)
+    decoder_heap()  # Whisper from here on (language, windows); bound_heap() again when it is done
+    try:
+        return _decode_all(loaded, source, options, probs, engine=engine, duration_ms=duration_ms,
+                           progress=progress, decode_window=decode_window, guard=guard, non_latin=non_latin)
+    finally:
+        bound_heap()
+
+
+def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, engine: str, duration_ms: int,
+                progress: Progress | None, decode_window: Callable[..., tuple[list[Segment], str]],
+                guard: Callable[..., tuple[list[Word], list[Dropped]]],
+                non_latin: Callable[[Any], tuple[int, ...]]) -> Decoded:
+    whisper = loaded.whisper
+    n = source.n_samples
+    speech = SpeechMap(probs) if options.guards else None
+    notes: list[str] = []
+    multilingual = bool(getattr(whisper.model, "is_multilingual", False))
+    spans: list[LanguageSpan] = []
+    if options.languages not in ("file", "utterance"):
+        raise SubpipeError(f"unknown languages mode {options.languages!r} (use file or utterance)")
+    if options.languages == "utterance" and options.language is None and multilingual:
+        spans = _detect_languages(whisper, source, probs, options)
+        chunks = [(s.start_ms, s.end_ms, s.language) for s in spans]
+    else:
+        if options.languages == "utterance" and options.language is None:
+            notes.append(f"languages by utterance need a multilingual model; {loaded.resolved.name} "
+                         f"is English-only, so the file was transcribed as one language")
+        lang = options.language
+        if lang is None:
+            lang = _file_language(whisper, source, probs, options) if multilingual else "en"
+        chunks = [(0, duration_ms, lang)]
+    tag = options.languages == "utterance"
+    words: list[Word] = []
+    translation: list[Word] = []
+    dropped: list[Dropped] = []
+    seen: dict[str, int] = {}
+    stats: dict[str, int] = {}
+    if engine == "batched":
+        vad = _vad(options, min_silence_duration_ms=160, max_speech_duration_s=CHUNK_S)
+        regions = (speech_timestamps(probs, n, vad) if options.vad
+                   else [{"start": a, "end": min(n, a + CHUNK_S * SAMPLE_RATE)}
+                         for a in range(0, n, CHUNK_S * SAMPLE_RATE)])
+    else:
+        regions = speech_timestamps(probs, n, _vad(options)) if options.vad else [{"start": 0, "end": n}]
+    for a, b, lang in chunks:
+        inside = _clip_regions(regions, ms_to_samples(a), ms_to_samples(b))
+        run = partial(_batched, stats=stats) if engine == "batched" else _sequential
+        segs = run(whisper, source, inside, options, lang, "transcribe", duration_ms, progress, tag, decode_window,
+                   ())
+        seen[lang] = seen.get(lang, 0) + (b - a)
+        kept, gone = guard(segs, speech, options)
+        words += kept
+        dropped += gone
+        if options.task == "translate" and lang != "en" and kept:
+            tsegs = run(whisper, source, inside, options, lang, "translate", duration_ms, None, False,
+                        decode_window, non_latin(whisper))
+            tkept, tgone = guard(tsegs, speech, options)
+            translation += [replace(w, language="en") for w in tkept]
+            dropped += [replace(d, detail=d.detail + " (in the English translation)") for d in tgone]
+    language = max(seen.items(), key=lambda kv: (kv[1], kv[0]))[0] if seen else options.language
+    return Decoded(words, translation, dropped, language, spans, speech, notes, seen, probs, stats)
+
+
+def _clip_regions(regions: list[dict], a: int, b: int) -> list[dict]:
+    out = []
+    for r in regions:
+        s, e = max(r["start"], a), min(r["end"], b)
+        if e > s:
+            out.append({"start": s, "end": e})
+    return out
+
+
+def _file_language(whisper: Any, source: Any, probs: np.ndarray, options: Any) -> str:
+    """The file's language from its first 30 s of speech (as faster-whisper detects it after VAD)."""
+    regions = speech_timestamps(probs, source.n_samples, _vad(options)) if options.vad else []
+    parts, total = [], 0
+    for r in regions or [{"start": 0, "end": source.n_samples}]:
+        take = min(r["end"] - r["start"], CHUNK_S * SAMPLE_RATE - total)
+        parts.append(source.read_samples(r["start"], r["start"] + take))
+        total += take
+        if total >= CHUNK_S * SAMPLE_RATE:
+            break
+    audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    if len(audio) < SAMPLE_RATE // 10:
+        return "en"
+    lang, _, _ = whisper.detect_language(audio=audio)
+    return lang
+
+
+def _detect_languages(whisper: Any, source: Any, probs: np.ndarray, options: Any) -> list[LanguageSpan]:
+    """``transcribe.detect_languages`` over a source: the language of every speech region, read one by one."""
+    regions = speech_timestamps(probs, source.n_samples, _vad(options, min_silence_duration_ms=
+                                                              options.language_min_silence_ms))
+    detected = []
+    for r in regions:
+        part = source.read_samples(r["start"], r["end"])
+        _, _, lp = whisper.detect_language(audio=part)
+        detected.append((samples_to_ms(r["start"]), samples_to_ms(r["end"]), dict(lp)))
+    return assign_languages(detected, candidates=options.candidate_languages)
+
+
+def _sequential(whisper: Any, source: Any, regions: list[dict], options: Any, lang: str, task: str,
+                duration_ms: int, progress: Progress | None, tag: bool, decode_window: Callable,
+                suppress: tuple[int, ...]) -> list[Segment]:
+    """WhisperModel.transcribe over windows of at most 10 minutes, cut in silences between speech regions."""
+    limit = ms_to_samples(SEQUENTIAL_WINDOW_MS)
+    windows: list[tuple[int, int]] = []
+    for r in regions:
+        if windows and r["end"] - windows[-1][0] <= limit:
+            windows[-1] = (windows[-1][0], r["end"])
+        else:
+            start = r["start"]
+            while r["end"] - start > limit:  # one region longer than a window: cut it (VAD found no pause)
+                windows.append((start, start + limit))
+                start += limit
+            windows.append((start, r["end"]))
+    out: list[Segment] = []
+    for a, b in windows:
+        part = source.read_samples(a, b)
+        segs, _ = decode_window(whisper, part, options, language=lang, task=task, offset_ms=samples_to_ms(a),
+                                duration_ms=duration_ms, progress=progress, tag=tag)
+        out += segs
+    return out
+
+
+def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang: str, task: str,
+             duration_ms: int, progress: Progress | None, tag: bool, decode_window: Callable,
+             suppress: tuple[int, ...], stats: dict[str, int] | None = None) -> list[Segment]:
+    """BatchedInferencePipeline over the 30 s windows, one block of ``batch_size x BLOCK_BATCHES`` at a time.
+
+    A batched decoder cannot seek: when Whisper stops early in a window (it often does on dense speech),
+    raw ``BatchedInferencePipeline`` loses the rest of the window (faster-whisper #1179, #1351). Here the
+    speech the VAD found after a window's last word becomes a new window, decoded in the next round (at
+    most ``CONTINUE_ROUNDS``), as the sequential decoder would seek to it.
+    """
+    from faster_whisper import BatchedInferencePipeline
+
+    pipe = BatchedInferencePipeline(whisper)
+    bs = batch_size(options, str(getattr(whisper.model, "device", "cpu")))  # 0: by device, for any caller
+    block = bs * BLOCK_BATCHES
+    pending = pack_contiguous(regions) if PACK == "contiguous" else pack_windows(regions)
+    out: list[Segment] = []
+    retried = continued = 0
+    windows = len(pending)
+    for rnd in range(CONTINUE_ROUNDS + 1):
+        later: list[list[dict]] = []
+        for group, decoded in _blocks(pipe, source, pending, block, options, lang, task, duration_ms, tag,
+                                      suppress, bs):
+            for win, segs in zip(group, decoded, strict=True):
+                speech = sum(r["end"] - r["start"] for r in win)
+                if any(_failed(sg, options) for sg in segs) or (not segs and speech >= CONTINUE_MIN_SAMPLES):
+                    # a loop, a low-confidence window or nothing from seconds of speech: the sequential decoder
+                    # (temperature fallback and seeking), as faster-whisper itself would retry it
+                    a, b = win[0]["start"], win[-1]["end"]
+                    segs, _ = decode_window(whisper, source.read_samples(a, b), options, language=lang, task=task,
+                                            offset_ms=samples_to_ms(a), duration_ms=duration_ms,
+                                            progress=None, tag=tag)
+                    retried += 1
+                    out += segs
+                    continue
+                out += segs
+                rest = _remainder(win, segs)
+                if rest:
+                    later.append(rest)
+                    continued += 1
+            if progress and rnd == 0:
+                progress(min(samples_to_ms(group[-1][-1]["end"]), duration_ms), duration_ms)
+        if not later:
+            break
+        log.debug("batched: %d window(s) stopped early; decoding the rest (round %d)", len(later), rnd + 1)
+        pending = later
+    log.info("batched: %d window(s); %d decoded again sequentially (loop, low confidence or no words), "
+             "%d continued after an early stop", windows, retried, continued)
+    if stats is not None:  # summed over the calls of one decode_source (transcription and translation)
+        for k, v in (("windows", windows), ("retried", retried), ("continued", continued)):
+            stats[k] = stats.get(k, 0) + v
+    out.sort(key=lambda sg: (sg.start_ms, sg.end_ms))
+    return out
+
+
+def _failed(seg: Segment, options: Any) -> bool:
+    """faster-whisper's own fallback test: a compressible (looping) text, or a low log-probability that
+    the no-speech probability does not explain."""
+    cr = options.compression_ratio_threshold
+    lp = options.log_prob_threshold
+    if cr is not None and seg.compression_ratio > cr:
+        return True
+    if lp is not None and seg.avg_logprob < lp:
+        ns = options.no_speech_threshold
+        return not (ns is not None and seg.no_speech_prob > ns)
+    return False
+
+
+CONTINUE_ROUNDS = 2
+CONTINUE_MIN_SAMPLES = 2 * SAMPLE_RATE  # at least this much VAD speech left after the last word
+
+
+def _remainder(win: list[dict], segs: list[Segment]) -> list[dict] | None:
+    """The window's speech after its last decoded word, when there is enough of it to be words."""
+    if not segs:
+        return None
+    last = ms_to_samples(max(w.end_ms for sg in segs for w in sg.words))
+    rest = _clip_regions(win, last, win[-1]["end"])
+    if sum(r["end"] - r["start"] for r in rest) < CONTINUE_MIN_SAMPLES:
+        return None
+    return rest
+
+
+# Where the blocks of windows are decoded. None: here, one block after the other, with this process's model.
+# batch.py's Ray executor (raysplit.py) sets a runner that decodes them on actors, each with its own model:
+# the same blocks of the same windows (planned here, from the audio alone), so the same words and times.
+BlockRunner = Callable[[Any, list[list[list[dict]]], "BlockSpec"], Iterator[list[list[Segment]]]]
+BLOCK_RUNNER: contextvars.ContextVar[BlockRunner | None] = contextvars.ContextVar("subpipe_block_runner",
+                                                                                   default=None)
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """What ``_decode_block`` needs besides the model and the audio (picklable: it travels to Ray actors)."""
+
+    options: Any
+    lang: str
+    task: str
+    duration_ms: int
+    tag: bool
+    suppress: tuple[int, ...]
+    batch_size: int
+
+
+def _blocks(pipe: Any, source: Any, pending: list[list[dict]], block: int, options: Any, lang: str, task: str,
+            duration_ms: int, tag: bool, suppress: tuple[int, ...], bs: int
+            ) -> Iterator[tuple[list[list[dict]], list[list[Segment]]]]:
+    """Each block of ``block`` windows of ``pending`` with its windows' segments, in order (decoded by the
+    ``BLOCK_RUNNER``, or here on the model's replicas)."""
+    groups = [pending[i:i + block] for i in range(0, len(pending), block)]
+    runner = BLOCK_RUNNER.get()
+    if runner is not None:
+        yield from zip(groups, runner(source, groups, BlockSpec(options, lang, task, duration_ms, tag,
+                                                                 tuple(suppress), bs)), strict=True)
+        return
+    replicas = int(getattr(pipe.model.model, "num_workers", 1) or 1)
+    if replicas <= 1 or len(groups) <= 1:
+        for group in groups:
+            yield group, _decode_block(pipe, source, group, options, lang, task, duration_ms, tag, suppress, bs)
+        return
+    # blocks on the model's replicas at once, each thread with its own pipeline (it keeps per-call state),
+    # yielded in order; at most ``replicas`` blocks in flight (bounded memory)
+    import threading
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+    from itertools import islice
+
+    from faster_whisper import BatchedInferencePipeline
+
+    local = threading.local()
+
+    def decode(group: list[list[dict]]) -> list[list[Segment]]:
+        if not hasattr(local, "pipe"):
+            local.pipe = BatchedInferencePipeline(pipe.model)
+        return _decode_block(local.pipe, source, group, options, lang, task, duration_ms, tag, suppress, bs)
+
+    with ThreadPoolExecutor(replicas, thread_name_prefix="subpipe-block") as ex:
+        todo = iter(groups)
+        running = deque(ex.submit(decode, g) for g in islice(todo, replicas))
+        for group in groups:
+            done = running.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                running.append(ex.submit(decode, nxt))
+            yield group, done
+
+
+def _decode_block(pipe: Any, source: Any, group: list[list[dict]], options: Any, lang: str, task: str,
+                  duration_ms: int, tag: bool, suppress: tuple[int, ...], bs: int) -> list[list[Segment]]:
+    """One BatchedInferencePipeline call over a block of windows; the segments of each window."""
+    from faster_whisper.transcribe import restore_speech_timestamps
+
+    flat = [r for w in group for r in w]
+    audio = np.concatenate([source.read_samples(r["start"], r["end"]) for r in flat])
+    clips, seeks, pos = [], {}, 0
+    for j, w in enumerate(group):
+        size = sum(r["end"] - r["start"] for r in w)
+        # +0.25 sample: faster-whisper turns seconds back into samples with int(), never one short
+        clips.append({"start": (pos + 0.25) / SAMPLE_RATE, "end": (pos + size + 0.25) / SAMPLE_RATE})
+        seeks[int(pos / SAMPLE_RATE * 100)] = j  # faster-whisper's segment.seek: the window's offset in frames
+        pos += size
+    kwargs: dict[str, Any] = dict(
+        language=lang, task=task, beam_size=max(1, options.batched_beam_size), word_timestamps=True, vad_filter=False,
+        clip_timestamps=clips, batch_size=bs, temperature=0.0, initial_prompt=options.initial_prompt,
+        without_timestamps=True, log_progress=False,
+    )
+    if suppress:
+        kwargs["suppress_tokens"] = [-1, *suppress]
+    if options.glossary:
+        kwargs["hotwords"] = ", ".join(options.glossary)
+    segments, _info = pipe.transcribe(audio, **kwargs)
+    del audio
+    out: list[list[Segment]] = [[] for _ in group]
+    for seg in restore_speech_timestamps(segments, flat, SAMPLE_RATE):
+        found = seeks.get(int(seg.seek), None)
+        if found is not None:
+            j = found
+        else:  # pragma: no cover - faster-whisper changed how it numbers windows
+            j = min(range(len(group)), key=lambda k: abs(int(clips[k]["start"] * 100) - seg.seek))
+        ws, prev = [], None
+        for w in seg.words or ():
+            word = to_word(w, prev, duration_ms, 0, lang if tag else None)
+            if word is not None:
+                ws.append(word)
+                prev = word
+        if ws:
+            out[j].append(Segment(tuple(ws), float(seg.avg_logprob), float(seg.no_speech_prob),
+                                  float(seg.compression_ratio), float(seg.temperature or 0.0)))
+    return out
+
+
+__all__ = ["decode_source", "pack_contiguous", "pack_windows"]

@@ -1,0 +1,1 @@
+"""Running work: one media file stage by stage (pipeline), many files (batch), Ray (raysplit)."""

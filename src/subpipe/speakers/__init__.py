@@ -1,0 +1,1 @@
+"""Who speaks: diarization (embed, change points, cluster) and speaker naming."""

@@ -1,0 +1,106 @@
+"""Naming speakers after the fact: ``subpipe speakers rename`` on a transcript JSON or on the quote index.
+
+Pure renaming over the transcript (words, utterances, the ``speakers`` list) and one UPDATE on the index,
+so a person identified later is named once for every quote, without running diarization again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+
+from ..errors import FormatError
+from ..model import SpeakerInfo, Transcript
+
+
+def rename_transcript(t: Transcript, old: str, new: str) -> Transcript:
+    """``old`` (a label such as S2, or a name) becomes ``new`` everywhere in the transcript.
+
+    Raises FormatError when no word, utterance or speaker carries ``old``; renaming onto a label that
+    exists merges the two (their speaking time is added up)."""
+    new = new.strip()
+    if not new:
+        raise FormatError("a speaker's new name cannot be empty")
+    if not any(s.label == old for s in t.speakers) and not any(u.speaker == old for u in t.utterances):
+        known = ", ".join(s.label for s in t.speakers) or "none"
+        raise FormatError(f"no speaker {old!r} in this transcript (speakers: {known})")
+    words = tuple(replace(w, speaker=new) if w.speaker == old else w for w in t.words)
+    by_pos = {id(w): n for n, w in enumerate(t.words)}
+    utts = []
+    for u in t.utterances:
+        ws = tuple(words[by_pos[id(w)]] if id(w) in by_pos else (replace(w, speaker=new) if w.speaker == old else w)
+                   for w in u.words)
+        utts.append(replace(u, words=ws, speaker=new if u.speaker == old else u.speaker))
+    merged: dict[str, SpeakerInfo] = {}
+    for s in t.speakers:
+        label = new if s.label == old else s.label
+        name = new if s.label == old else s.name
+        sim = s.similarity if s.label != old else None
+        if label in merged:
+            m = merged[label]
+            merged[label] = replace(m, speaking_ms=m.speaking_ms + s.speaking_ms)
+        else:
+            merged[label] = SpeakerInfo(label, s.speaking_ms, name, sim)
+    return replace(t, words=words, utterances=tuple(utts), speakers=tuple(merged.values()))
+
+
+# Names given in the index outlive re-indexing: a re-run of `subpipe run` writes the diarization's labels
+# again, and the names recorded here are put back over them (apply_names, called after indexing).
+_NAMES = """CREATE TABLE IF NOT EXISTS speaker_names (
+    media_id TEXT NOT NULL,
+    label TEXT NOT NULL,      -- the label diarization gave (S1, S2...) or an earlier name
+    name TEXT NOT NULL,
+    named_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    PRIMARY KEY (media_id, label)
+)"""
+
+
+def _names_table(con: sqlite3.Connection) -> None:
+    con.execute(_NAMES)
+
+
+def rename_in_index(con: sqlite3.Connection, old: str, new: str, *, media_id: str | None = None) -> int:
+    """Rename a speaker in the quote index (in one media file, or in every one); returns the rows changed.
+
+    The name is remembered per media file, so indexing the file again keeps it."""
+    new = new.strip()
+    if not new:
+        raise FormatError("a speaker's new name cannot be empty")
+    sql = "UPDATE utterances SET speaker = ? WHERE speaker = ?"
+    args: list[object] = [new, old]
+    if media_id:
+        sql += " AND media_id IN (SELECT id FROM media WHERE id = ? OR path = ? OR title = ?)"
+        args += [media_id, media_id, media_id]
+    with con:
+        _names_table(con)
+        pick = sql.replace("UPDATE utterances SET speaker = ? WHERE", "SELECT DISTINCT media_id FROM utterances WHERE")
+        media_ids = [r[0] for r in con.execute(pick, args[1:])]
+        n = con.execute(sql, args).rowcount
+        for mid in media_ids:
+            # a label first named A then renamed B: every row that pointed at A now says B
+            con.execute("UPDATE speaker_names SET name = ? WHERE media_id = ? AND name = ?", (new, mid, old))
+            con.execute("INSERT INTO speaker_names(media_id, label, name) VALUES (?, ?, ?) "
+                        "ON CONFLICT(media_id, label) DO UPDATE SET name = excluded.name", (mid, old, new))
+    return n
+
+
+def apply_names(con: sqlite3.Connection, media_id: str) -> int:
+    """Put the names given earlier in the index back on a freshly indexed media file's rows."""
+    with con:
+        _names_table(con)
+        names = con.execute("SELECT label, name FROM speaker_names WHERE media_id = ?", (media_id,)).fetchall()
+        n = 0
+        for label, name in names:
+            n += con.execute("UPDATE utterances SET speaker = ? WHERE media_id = ? AND speaker = ?",
+                             (name, media_id, label)).rowcount
+    return n
+
+
+def index_speakers(con: sqlite3.Connection) -> list[tuple[str, int, int]]:
+    """(speaker, utterances, ms spoken) for every speaker in the index, most heard first."""
+    rows = con.execute("SELECT speaker, COUNT(*), SUM(end_ms - start_ms) FROM utterances WHERE speaker IS NOT NULL "
+                       "GROUP BY speaker ORDER BY 3 DESC, 1").fetchall()
+    return [(r[0], int(r[1]), int(r[2] or 0)) for r in rows]
+
+
+__all__ = ["apply_names", "index_speakers", "rename_in_index", "rename_transcript"]
