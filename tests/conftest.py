@@ -74,10 +74,11 @@ def jfk_transcript(tmp_path_factory):
 # The rule tests: no Whisper model, no media decoding, no browser. Every other module's tests are marked `model`,
 # so `make test-fast` (-m "not model and not slow") is the edit loop; `make test` runs everything.
 RULE_MODULES = frozenset({
-    "test_align_rules.py", "test_bench.py", "test_docs.py", "test_formats_golden.py", "test_formats_markup.py",
-    "test_formats_readers.py", "test_formats_roundtrip.py", "test_formats_scc.py", "test_pipeline_units.py",
-    "test_quotes_rank.py", "test_regroup.py", "test_rules_check.py", "test_rules_properties.py",
-    "test_rules_units.py", "test_timecode.py", "test_trailer_guards.py", "test_wild_corpus.py",
+    "test_align_rules.py", "test_bench.py", "test_docs.py", "test_extras.py", "test_formats_golden.py",
+    "test_formats_markup.py", "test_formats_pysrt.py", "test_formats_readers.py", "test_formats_roundtrip.py",
+    "test_formats_scc.py", "test_frame_rule.py", "test_pipeline_units.py", "test_quotes_rank.py", "test_regroup.py",
+    "test_rules_check.py", "test_rules_properties.py", "test_rules_units.py", "test_timecode.py",
+    "test_trailer_guards.py", "test_wild_corpus.py",
 })
 
 
