@@ -169,6 +169,75 @@ def _nearest_teletext(color: str) -> tuple[int, bool]:
     return code, False
 
 
+def _encode_row(runs, enc, bad_chars: set, approx: list) -> tuple[bytes, bool]:
+    """One row's runs as TF bytes. Teletext attributes are spacing: each code takes a character cell and
+    shows as a space, so a change is written at the start of the row or in place of a space, one code a
+    gap (readers see one word gap per code); a change inside a word waits for the next gap."""
+    out = bytearray()
+    italic = underline = False
+    color = 0x07
+    moved = False
+    started = False
+    chars: list[tuple[str, tuple[bool, bool, int]]] = []
+    for run in runs:
+        code = 0x07
+        if run.color:
+            code, exact = _nearest_teletext(run.color)
+            if not exact:
+                approx.append(1)
+        for ch in run.text.replace("\u00a0", " "):
+            chars.append((ch, (run.italic, run.underline, code)))
+    # one space between words: a second space next to a code would hide the gap from readers
+    squeezed = [x for i, x in enumerate(chars) if not (x[0] == " " and i and chars[i - 1][0] == " ")]
+    for i, (ch, style) in enumerate(squeezed):
+        # at a gap, the style wanted is the next word's: its codes go in place of the space
+        want = next((st for c2, st in squeezed[i:] if c2 != " "), style) if ch == " " else style
+        pending = _codes(want, italic, underline, color)
+        if not started:
+            if ch == " ":
+                continue
+            for c in pending:
+                out.append(c)
+            italic, underline, color = want
+            started = True
+        elif ch == " " and pending:
+            out.append(pending[0])  # in place of the space
+            if pending[0] < 0x08:
+                color = want[2]
+            elif pending[0] in (0x80, 0x81):
+                italic = want[0]
+            else:
+                underline = want[1]
+            moved = moved or len(pending) > 1
+            continue
+        elif pending and ch != " ":
+            moved = True
+        try:
+            out += enc(ch)
+        except UnicodeEncodeError:
+            bad_chars.add(ch)
+            out += enc(_fallback(ch))
+    while out and out[-1] == 0x20:
+        out.pop()
+    if italic:
+        out.append(0x81)
+    if underline:
+        out.append(0x83)
+    return bytes(out), moved
+
+
+def _codes(want: tuple[bool, bool, int], italic: bool, underline: bool, color: int) -> list[int]:
+    """The attribute codes that take the state to ``want``: colour first, then italic, then underline."""
+    c = []
+    if want[2] != color:
+        c.append(want[2])
+    if want[0] != italic:
+        c.append(0x80 if want[0] else 0x81)
+    if want[1] != underline:
+        c.append(0x82 if want[1] else 0x83)
+    return c
+
+
 def _rate(track: CueTrack, fps) -> tuple[FrameRate, list[str]]:
     fr = frame_rate_for(track, fps, "25")
     if fr.rate in _DFC:
@@ -188,7 +257,7 @@ def write(track: CueTrack, *, fps: str | float | FrameRate | None = None) -> tup
     cues = [(n, c, rows) for n, c, rows in cues if rows]
     cct, enc = _encoder(["".join(s.text for r in rows for s in r) for _, _, rows in cues])
     bad_chars: set[str] = set()
-    long_rows, bold, approx, voices, many_rows = [], [], [], [], []
+    long_rows, bold, approx, voices, many_rows, shifted = [], [], [], [], [], []
     blocks: list[bytes] = []
     if len(cues) > 0xFFFF:
         raise FormatError("EBU-STL numbers subtitles with 16 bits: more than 65,535 cues cannot be written")
@@ -200,38 +269,17 @@ def write(track: CueTrack, *, fps: str | float | FrameRate | None = None) -> tup
             if k:
                 tf += b"\x8a\x8a"
             tf += b"\x0d\x0b\x0b"
-            width = 0
-            italic = underline = False
-            color = 0x07
-            for run in runs:
-                if run.color and _nearest_teletext(run.color)[0] != color or (not run.color and color != 0x07):
-                    code, exact = _nearest_teletext(run.color) if run.color else (0x07, True)
-                    if not exact:
-                        approx.append(n)
-                    tf.append(code)  # a spacing attribute: it takes the place of a space
-                    color = code
-                    width += 1
-                if run.italic != italic:
-                    tf.append(0x80 if run.italic else 0x81)
-                    italic = run.italic
-                if run.underline != underline:
-                    tf.append(0x82 if run.underline else 0x83)
-                    underline = run.underline
-                if run.bold:
-                    bold.append(n)
-                if run.voice:
-                    voices.append(n)
-                for ch in run.text.replace("\u00a0", " "):
-                    try:
-                        tf += enc(ch)
-                    except UnicodeEncodeError:
-                        bad_chars.add(ch)
-                        tf += enc(_fallback(ch))
-                    width += 1
-            if italic:
-                tf.append(0x81)
-            if underline:
-                tf.append(0x83)
+            row, moved = _encode_row(runs, enc, bad_chars, approx_flag := [])
+            tf += row
+            if moved:
+                shifted.append(n)
+            if approx_flag:
+                approx.append(n)
+            if any(r.bold for r in runs):
+                bold.append(n)
+            if any(r.voice for r in runs):
+                voices.append(n)
+            width = sum(1 for c in row if 0x20 <= c <= 0x7F or 0xA0 <= c < 0xC1 or 0xD0 <= c or c < 0x08)
             tf += b"\x0a\x0a"
             if width > COLUMNS - 4:
                 long_rows.append(n)
@@ -258,7 +306,9 @@ def write(track: CueTrack, *, fps: str | float | FrameRate | None = None) -> tup
                         ("bold is not held by EBU-STL", bold),
                         ("colours written as the nearest teletext colour", approx),
                         ("speaker voices are not held by EBU-STL", voices),
-                        ("more than 11 rows: the rows after the 11th are dropped", many_rows)):
+                        ("more than 11 rows: the rows after the 11th are dropped", many_rows),
+                        ("a style change inside a word (or two at one gap) moved to the next word gap, as teletext "
+                         "attributes take a space", shifted)):
         if which:
             which = sorted(set(which))
             notes.append(f"{what}: {len(which)} cue(s) (cue {', '.join(map(str, which[:8]))}"
