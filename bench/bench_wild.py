@@ -33,9 +33,18 @@ from subpipe.profiles import get_profile  # noqa: E402
 from subpipe.qc import check_track, shift  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "data" / "subtitles_wild"
-EXTS = (".srt", ".vtt", ".ttml", ".dfxp", ".xml", ".scc")
+EXTS = (".srt", ".vtt", ".ttml", ".dfxp", ".xml", ".scc", ".stl", ".ass", ".ssa")
 TARGETS = ("srt", "vtt", "ttml", "scc")
-EXT_OF = {"srt": ".srt", "vtt": ".vtt", "ttml": ".ttml", "scc": ".scc"}
+EXT_OF = {"srt": ".srt", "vtt": ".vtt", "ttml": ".ttml", "scc": ".scc", "ass": ".ass", "ssa": ".ssa", "stl": ".stl",
+          "itt": ".itt"}
+
+
+def _save(path: Path, text: str | bytes) -> None:
+    """A writer's output to a file: text as UTF-8, an EBU-STL writer's bytes as they are."""
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
 # what markup looks like when it leaks into the text a viewer reads
 MARKUP = re.compile(r"</?(?:i|b|u|s|font|c|v|span|br)\b[^>]*>|\{\\[^}]*\}|&(?:lt|gt|amp|nbsp);|\(/an\d\)",
                     re.IGNORECASE)
@@ -160,7 +169,7 @@ def evaluate(path: Path, work: Path, profile: str = "netflix-en", targets=TARGET
         moved, _ = shift(track, 1000)
         text, _ = write_subtitles(moved, fmt)
         rpath = work / f"retimed{EXT_OF.get(fmt, path.suffix)}"
-        rpath.write_text(text, encoding="utf-8")
+        _save(rpath, text)
         rback = read_subtitles(rpath)
         rw = ["".join(words(rback))] if fmt == "scc" else words(rback)
         r.update(retime_words_kept=rw == (scc_words(src_words) if fmt == "scc" else src_words),
@@ -177,7 +186,7 @@ def evaluate(path: Path, work: Path, profile: str = "netflix-en", targets=TARGET
                     continue
                 raise
             cpath = work / f"conv{EXT_OF[tgt]}"
-            cpath.write_text(text, encoding="utf-8")
+            _save(cpath, text)
             cback = read_subtitles(cpath)
             want = scc_words(src_words) if tgt == "scc" else src_words
             got = ["".join(words(cback))] if tgt == "scc" else words(cback)

@@ -441,7 +441,7 @@ def transcribe(obj, media, out, audio_stream, dialogue, **topts):
 @click.argument("transcript", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "outs", multiple=True, required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Subtitle file(s) to write; the format comes from the extension (.srt, .vtt, .ttml, .scc, "
-                   ".txt, .timecoded.txt, .csv spotting list). Repeatable.")
+                   ".txt, .timecoded.txt, .csv spotting list, .ass, .ssa, .stl EBU-STL, .itt). Repeatable.")
 @click.option("--profile", default="netflix-en", show_default=True, help="Delivery profile.")
 @click.option("--fps", default=None, help="Frame rate for frame rules (default 24).")
 @click.option("--shot-changes", default=None,

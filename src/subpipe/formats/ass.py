@@ -32,12 +32,14 @@ from .markup import an_placement, color_hex, make_cue, norm_color, placement_an,
 NAME = "ass"
 EXTENSIONS = (".ass",)
 SUBFORMAT = "ass"
+MAX_MS = 35_999_990  # 9:59:59.99, the largest time an ASS file can hold
 
 log = logging.getLogger("subpipe")
 
 _BLOCK = re.compile(r"\{([^{}]*)\}")
 _TAG = re.compile(r"\\(1c|2c|3c|4c|1a|2a|3a|4a|[a-zA-Z]+)(\([^)]*\)|[^\\]*)")
 _LEGACY_A = {1: 1, 2: 2, 3: 3, 5: 7, 6: 8, 7: 9, 9: 4, 10: 5, 11: 6}  # SSA {\aN} -> numpad
+_NUMPAD_TO_SSA = {v: k for k, v in _LEGACY_A.items()}
 _IGNORED_SILENTLY = {"1a", "2c", "3c", "4c", "2a", "3a", "4a", "alpha", "bord", "shad", "xbord", "ybord",
                      "xshad", "yshad", "q"}  # outline/shadow looks: no viewer loses words or meaning
 
@@ -219,10 +221,11 @@ def write(track: CueTrack, *, subformat: str | None = None) -> tuple[str, list[s
     rounded = 0
     braces = False
     voices: set[int] = set()
+    clamped: list[int] = []
     for n, cue in enumerate(track.cues, start=1):
         parts = []
         an = placement_an(cue.placement)
-        head = f"{{\\an{an}}}" if an else ""
+        head = (f"{{\\a{_NUMPAD_TO_SSA[an]}}}" if fmt == "ssa" else f"{{\\an{an}}}") if an else ""
         speakers = {s.voice for r in styled_lines(cue) for s in r if s.voice}
         prev = None  # override tags hold across \\N to the end of the event
         for runs in styled_lines(cue):
@@ -238,8 +241,15 @@ def write(track: CueTrack, *, subformat: str | None = None) -> tuple[str, list[s
         if len(speakers) > 1:
             voices.add(n)
         rounded += cue.start_ms % 10 != 0 or cue.end_ms % 10 != 0
-        subs.events.append(pysubs2.SSAEvent(start=cue.start_ms, end=cue.end_ms, text=head + "\\N".join(parts),
+        start, end = min(cue.start_ms, MAX_MS), min(cue.end_ms, MAX_MS)
+        if end != cue.end_ms:
+            clamped.append(n)
+        subs.events.append(pysubs2.SSAEvent(start=start, end=end, text=head + "\\N".join(parts),
                                             name=next(iter(speakers)) if len(speakers) == 1 else ""))
+    if clamped:
+        notes.append(f"ASS times end at 9:59:59.99: {len(clamped)} cue(s) later than that are written there "
+                     f"(cue {', '.join(map(str, clamped[:8]))}{', ...' if len(clamped) > 8 else ''}); shift the "
+                     "track first (`retime --offset`) to keep their times")
     if rounded:
         notes.append(f"ASS holds centiseconds: {rounded} cue(s) had times rounded to the nearest 10 ms")
     if voices:

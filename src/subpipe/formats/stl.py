@@ -32,7 +32,7 @@ from ttconv.stl.reader import to_model as stl_to_model
 from ttconv.time_code import SmpteTimeCode
 
 from ..errors import FormatError
-from ..model import CueTrack
+from ..model import Cue, CueTrack
 from ..timecode import FrameRate
 from ._common import ReadLog, captured_logs, frame_rate_for, nearest_frame
 from .markup import color_hex, styled_lines
@@ -249,11 +249,45 @@ def _timecode(ms: int, fr: FrameRate) -> SmpteTimeCode:
     return SmpteTimeCode.from_frames(max(0, nearest_frame(ms, fr)), fr.rate)
 
 
+def screen_states(cues: tuple[Cue, ...] | list[Cue]) -> list[Cue]:
+    """Cues that overlap as one subtitle per change of what is on screen (their rows stacked in start
+    order): an STL subtitle replaces the one before, and readers drop or cut one that overlaps it."""
+    out: list[Cue] = []
+    group: list[Cue] = []
+    group_end = -1
+
+    def flush() -> None:
+        if len(group) == 1:
+            out.append(group[0])
+            return
+        points = sorted({t for c in group for t in (c.start_ms, c.end_ms)})
+        for a, b in zip(points, points[1:], strict=False):
+            shown = [c for c in group if c.start_ms <= a and c.end_ms >= b and c.end_ms > c.start_ms]
+            if shown:
+                rows = [r for c in shown for r in styled_lines(c)]
+                out.append(Cue(a, b, tuple("".join(x.text for x in r) for r in rows),
+                               spans=tuple(tuple(r) for r in rows), placement=shown[0].placement))
+
+    for c in sorted(cues, key=lambda c: (c.start_ms, c.end_ms)):
+        if group and c.start_ms >= group_end:
+            flush()
+            group = []
+        group.append(c)
+        group_end = max(group_end, c.end_ms) if len(group) > 1 else c.end_ms
+    if group:
+        flush()
+    return out
+
+
 def write(track: CueTrack, *, fps: str | float | FrameRate | None = None) -> tuple[bytes, list[str]]:
     """The track as an EBU-STL file (teletext level 1, double height) and the notes on what it could not keep."""
     fr, notes = _rate(track, fps)
+    states = screen_states(track.cues)
+    if len(states) != len(track.cues) or any(a is not b for a, b in zip(states, track.cues, strict=False)):
+        notes.append(f"overlapping cues are written as one subtitle per change of what is on screen "
+                     f"({len(track.cues)} cues, {len(states)} subtitles): STL shows one subtitle at a time")
     cues = [(n, c, [r for r in styled_lines(c) if "".join(s.text for s in r).strip()])
-            for n, c in enumerate(track.cues, start=1)]
+            for n, c in enumerate(states, start=1)]
     cues = [(n, c, rows) for n, c, rows in cues if rows]
     cct, enc = _encoder(["".join(s.text for r in rows for s in r) for _, _, rows in cues])
     bad_chars: set[str] = set()
