@@ -144,15 +144,20 @@ def _encoder(texts: list[str]) -> tuple[str, object]:
                 raise UnicodeEncodeError("iso6937", s, 0, 1, f"{ch!r}")
         return bytes(out)
 
-    joined = "".join(texts)
-    for cct, codec in _CCT_CODECS:
-        enc = latin if codec is None else (lambda s, c=codec: s.encode(c))
-        try:
-            enc(joined)
-        except UnicodeEncodeError:
-            continue
-        return cct, enc
-    return "00", latin
+    chars = set("".join(texts))
+
+    def held(enc) -> int:
+        n = 0
+        for ch in chars:
+            try:
+                enc(ch)
+                n += 1
+            except UnicodeEncodeError:
+                pass
+        return n
+
+    tables = [(cct, latin if codec is None else (lambda s, c=codec: s.encode(c))) for cct, codec in _CCT_CODECS]
+    return max(tables, key=lambda t: held(t[1]))  # the first (Latin) of those that hold the most
 
 
 def _fallback(ch: str) -> str:
@@ -279,15 +284,29 @@ def screen_states(cues: tuple[Cue, ...] | list[Cue]) -> list[Cue]:
     return out
 
 
+def subtitles(track: CueTrack, fr: FrameRate, notes: list[str] | None = None) -> list[Cue]:
+    """The subtitles an STL file of ``track`` holds: each cue at least one frame long (a reader drops a
+    subtitle whose out-time is not after its in-time), then overlaps as screen states."""
+    notes = notes if notes is not None else []
+    frame = -(-1000 * fr.rate.denominator // fr.rate.numerator)  # one frame in ms, rounded up
+    longer = [c if c.end_ms - c.start_ms >= frame or not "".join(c.lines).strip() else
+              c.with_times(c.start_ms, c.start_ms + frame) for c in track.cues]
+    short = [n for n, (a, b) in enumerate(zip(longer, track.cues, strict=True), start=1) if a is not b]
+    if short:
+        notes.append(f"{len(short)} cue(s) shorter than a frame written one frame long (cue "
+                     f"{', '.join(map(str, short[:8]))}{', ...' if len(short) > 8 else ''})")
+    states = screen_states(longer)
+    if len(states) != len(longer) or any(a is not b for a, b in zip(states, longer, strict=False)):
+        notes.append(f"overlapping cues are written as one subtitle per change of what is on screen "
+                     f"({len(track.cues)} cues, {len(states)} subtitles): STL shows one subtitle at a time")
+    return states
+
+
 def write(track: CueTrack, *, fps: str | float | FrameRate | None = None) -> tuple[bytes, list[str]]:
     """The track as an EBU-STL file (teletext level 1, double height) and the notes on what it could not keep."""
     fr, notes = _rate(track, fps)
-    states = screen_states(track.cues)
-    if len(states) != len(track.cues) or any(a is not b for a, b in zip(states, track.cues, strict=False)):
-        notes.append(f"overlapping cues are written as one subtitle per change of what is on screen "
-                     f"({len(track.cues)} cues, {len(states)} subtitles): STL shows one subtitle at a time")
     cues = [(n, c, [r for r in styled_lines(c) if "".join(s.text for s in r).strip()])
-            for n, c in enumerate(states, start=1)]
+            for n, c in enumerate(subtitles(track, fr, notes), start=1)]
     cues = [(n, c, rows) for n, c, rows in cues if rows]
     cct, enc = _encoder(["".join(s.text for r in rows for s in r) for _, _, rows in cues])
     bad_chars: set[str] = set()
