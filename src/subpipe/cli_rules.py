@@ -54,7 +54,8 @@ def _print_report(path: Path, report) -> None:
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (one object per file).")
 def check(files, profile, fps, media_path, shot_changes, scene_threshold, encoding, as_json):
-    """Check subtitle FILES (.srt, .vtt, .ttml/.dfxp/.xml, .scc, spotting .csv, .ass/.ssa, .stl, .itt) against a delivery profile.
+    """Check subtitle FILES (.srt, .vtt, .ttml/.dfxp/.xml, .scc, spotting .csv, .ass/.ssa, .stl, .itt) against a
+    delivery profile.
 
     Lists every violation with its rule, cue number, time, value and limit, then a summary. Blocks the
     reader had to skip and a file with text but no readable cue are errors, with their line numbers.
