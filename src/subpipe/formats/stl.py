@@ -68,8 +68,15 @@ def loadb(data: bytes, *, strict: bool = False) -> CueTrack:
         rl.note(None, f"the file ends in a partial TTI block ({(len(data) - GSI_SIZE) % TTI_SIZE} bytes): "
                       "it is not read")
         data = data[: len(data) - (len(data) - GSI_SIZE) % TTI_SIZE]
-    dsc = gsi[14:15]
-    config = STLReaderConfiguration(max_row_count=None if dsc in (b"1", b"2") else "MNR")
+    dsc = _gsi_field(gsi, "DSC")
+    mnr = _gsi_field(gsi, "MNR").strip()
+    rows: int | None = None  # teletext: ttconv's 23 rows
+    if dsc not in (b"1", b"2"):  # open subtitles: the rows the GSI says
+        if mnr.isdigit() and 0 < int(mnr) < 100:
+            rows = int(mnr)
+        else:
+            rl.note(None, f"the GSI gives no maximum number of rows ({mnr!r}): vertical positions read on 23 rows")
+    config = STLReaderConfiguration(max_row_count=rows)
     with captured_logs() as records:
         try:
             doc = stl_to_model(io.BytesIO(data), config)
@@ -322,7 +329,8 @@ def write(track: CueTrack, *, fps: str | float | FrameRate | None = None) -> tup
             if k:
                 tf += b"\x8a\x8a"
             tf += b"\x0d\x0b\x0b"
-            row, moved = _encode_row(runs, enc, bad_chars, approx_flag := [])
+            approx_flag: list[int] = []
+            row, moved = _encode_row(runs, enc, bad_chars, approx_flag)
             tf += row
             if moved:
                 shifted.append(n)
@@ -332,7 +340,7 @@ def write(track: CueTrack, *, fps: str | float | FrameRate | None = None) -> tup
                 bold.append(n)
             if any(r.voice for r in runs):
                 voices.append(n)
-            width = sum(1 for c in row if 0x20 <= c <= 0x7F or 0xA0 <= c < 0xC1 or 0xD0 <= c or c < 0x08)
+            width = sum(len(r.text) for r in runs) + sum(1 for c in row if c < 0x08 or 0x80 <= c <= 0x83)
             tf += b"\x0a\x0a"
             if width > COLUMNS - 4:
                 long_rows.append(n)
