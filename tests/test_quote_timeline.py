@@ -122,3 +122,25 @@ def test_drop_frame_edl_starts_at_one_hour_and_keeps_the_frames(index, tmp_path)
     tl = otio.adapters.read_from_file(str(out), rate=30000 / 1001)
     assert [c.source_range.start_time.to_frames() for c in tl.video_tracks()[0].find_clips()] == \
         [s.src_in for s in res.selects]
+
+
+def test_the_web_page_exports_selects(index, tmp_path):
+    from conftest import needs
+
+    needs("starlette", "the 'web' extra is not installed")
+    from starlette.testclient import TestClient
+
+    from subpipe.web import create_app
+
+    db, hits = index
+    client = TestClient(create_app(db, tmp_path), base_url="http://localhost")
+    page = client.get("/", params={"q": "abbie"}).text
+    assert "export selects" in page and "format=fcpxml" in page
+    res = client.get("/export", params={"q": QUERY, "raw": "1", "format": "otio"})
+    assert res.status_code == 200 and 'filename="selects.otio"' in res.headers["content-disposition"]
+    tl = otio.adapters.read_from_string(res.text, "otio_json")
+    clips = list(tl.video_tracks()[0].find_clips())
+    assert len(clips) == len(hits)
+    fr = FrameRate.parse("25")
+    assert all(abs(c.source_range.start_time.to_frames() - ms_to_frames(max(0, h.start_ms - 1000), fr)) <= 1
+               for h, c in zip(hits, clips, strict=True))  # 1 s handles
