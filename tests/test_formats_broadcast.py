@@ -230,3 +230,24 @@ def test_itt_header_regions_and_styles():
 
 def read_subtitles_text(text: str) -> CueTrack:
     return itt.loads(text)
+
+
+def test_run_writes_the_formats_asked_for(tmp_path, ffmpeg):
+    from click.testing import CliRunner
+
+    from subpipe.cli import cli
+
+    from conftest import run_ffmpeg
+
+    silence = tmp_path / "quiet.wav"
+    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "2", str(silence))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["run", str(silence), "-o", str(out), "-m", "tiny.en", "--no-index",
+                                   "--format", "stl,itt", "--format", ".ass"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (out / "quiet").iterdir() if not p.name.endswith(".json")) == \
+        ["quiet.ass", "quiet.itt", "quiet.stl"]
+    assert (out / "quiet" / "quiet.stl").read_bytes()[3:11] == b"STL24.01"  # the profile's frame rate
+    assert len(read_subtitles(out / "quiet" / "quiet.stl")) == 0
+    bad = CliRunner().invoke(cli, ["run", str(silence), "-o", str(out), "--format", "docx"])
+    assert bad.exit_code == 2 and "--format" in bad.output

@@ -357,9 +357,10 @@ class BatchOptions:
     address: str | None = None  # Ray cluster address
     threads: int = 0  # CPU threads per worker (0: automatic)
     split_long: str = "auto"  # Ray: split a long file across the actors (auto | on | off; raysplit.py)
+    formats: tuple[str, ...] = ("srt", "vtt")  # subtitle formats written per file (--format)
 
     def run_options(self) -> RunOptions:
-        return RunOptions(transcribe=self.transcribe, profile=self.profile, fps=self.fps,
+        return RunOptions(transcribe=self.transcribe, profile=self.profile, fps=self.fps, formats=self.formats,
                           audio_stream=self.audio_stream, dialogue=self.dialogue, index=self.index,
                           force=self.force, shot_changes=self.shot_changes,
                           script=str(self.script) if self.script else None, strict=self.strict,
