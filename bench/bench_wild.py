@@ -91,6 +91,8 @@ def read_any(path: Path):
 def independent_words(path: Path, fmt: str, encoding: str | None) -> list[str] | None:
     """The words another reader finds (None when it cannot read the file)."""
     data = path.read_bytes()
+    if fmt in ("stl", "ass", "ssa"):
+        return _other_reader_words(path, fmt)
     try:
         text = decode(data, encoding)
     except FormatError:
@@ -126,6 +128,42 @@ def independent_words(path: Path, fmt: str, encoding: str | None) -> list[str] |
     except Exception:  # noqa: BLE001 - any failure of the other reader means "it cannot read it"
         return None
     return None
+
+
+def _other_reader_words(path: Path, fmt: str) -> list[str] | None:
+    """EBU-STL: the text of ttconv's own document, each subtitle once (our reader maps the same document
+    to screen states); ASS/SSA: what ffmpeg's ASS decoder shows (SubRip out, its tags removed)."""
+    try:
+        if fmt == "stl":
+            import io
+
+            import ttconv.model as tmodel
+            from ttconv.stl.reader import to_model
+
+            from subpipe.formats._common import captured_logs
+
+            with captured_logs():
+                doc = to_model(io.BytesIO(path.read_bytes()))
+
+            def text(el) -> str:
+                if isinstance(el, tmodel.Text):
+                    return el.get_text()
+                return " " if isinstance(el, tmodel.Br) else " ".join(text(c) for c in el)
+
+            return text(doc.get_body()).split()
+        import subprocess
+
+        import srt as srt_lib
+
+        from subpipe.media import ffmpeg_exe
+
+        res = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(path),
+                              "-f", "srt", "-"], capture_output=True, check=True)
+        subs = srt_lib.parse(res.stdout.decode("utf-8"))
+        tag = re.compile(r"</?(?:i|b|u|s|font)\b[^>]*>")
+        return " ".join(tag.sub("", s.content) for s in subs).split()
+    except Exception:  # noqa: BLE001 - any failure of the other reader means "it cannot read it"
+        return None
 
 
 def evaluate(path: Path, work: Path, profile: str = "netflix-en", targets=TARGETS) -> dict:

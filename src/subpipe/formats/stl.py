@@ -102,12 +102,46 @@ def loadb(data: bytes, *, strict: bool = False) -> CueTrack:
     if any(b[15] != 0 for b in blocks):
         rl.note(None, f"{sum(1 for b in blocks if b[15] != 0)} TTI block(s) flagged as comments (CF) are read "
                       "as subtitles, as ttconv reads them")
+    if dsc in (b"1", b"2") and _teletext_gaps(doc):
+        rl.note(None, "two or more teletext attributes between words are shown as spaces: a word gap is kept "
+                      "there (ttconv joins the words)")
     track = from_model(doc, rl=rl)
     meta = dict(track.metadata)
     fr = _DFC_FRACTION_MAP.get(_gsi_field(gsi, "DFC"))
     if fr is not None:
         meta["fps"] = f"{fr.numerator}/{fr.denominator}" if fr.denominator != 1 else str(fr.numerator)
     return CueTrack(track.cues, track.language, meta)
+
+
+def _teletext_gaps(doc) -> int:
+    """Teletext attributes are spacing: each takes a cell shown as a space. ttconv starts a new span at each
+    attribute but adds a space only for a lone one between two characters, so two attributes between
+    words join them ("black" + "AlphaBlack"). A space goes back where two runs of one row abut."""
+    import ttconv.model as tmodel
+
+    def texts(el):
+        return [t for t in _walk(el) if isinstance(t, tmodel.Text)]
+
+    fixed = 0
+    for el in _walk(doc.get_body()):
+        kids = list(el) if not isinstance(el, tmodel.Text) else []
+        for a, b in zip(kids, kids[1:], strict=False):
+            if not (isinstance(a, tmodel.Span) and isinstance(b, tmodel.Span)):
+                continue
+            ta, tb = texts(a), texts(b)
+            if ta and tb and ta[-1].get_text()[-1:].strip() and tb[0].get_text()[:1].strip():
+                tb[0].set_text(" " + tb[0].get_text())
+                fixed += 1
+    return fixed
+
+
+def _walk(el):
+    yield el
+    import ttconv.model as tmodel
+
+    if not isinstance(el, tmodel.Text):
+        for c in el:
+            yield from _walk(c)
 
 
 _GSI_LAYOUT = (("CPN", 3), ("DFC", 8), ("DSC", 1), ("CCT", 2), ("LC", 2), ("OPT", 32), ("OET", 32), ("TPT", 32),
