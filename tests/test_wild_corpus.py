@@ -129,7 +129,7 @@ def test_every_stl_and_ass_file_reads_and_nothing_empties_silently(results):
     assert empty == {"subtitle_with_attached_images_aegisub.ass": (False, 0, True),
                      "requirement-0061-004_modified.stl": (True, 1, False)}
     assert sum(r["cues"] for r in mine.values()) >= 70
-    # the other reader: ttconv's own document for STL (two teletext attributes between words are a gap,
-    # which ttconv's text joins and ours keeps), ffmpeg's ASS decoder for ASS
+    # the other reader: ttconv's own document for STL (its runs joined with spaces: two teletext attributes
+    # between words are a gap on screen), ffmpeg's ASS decoder for ASS
     assert {k: r["independent"] for k, r in mine.items()
             if r["independent"] not in ("same words", "same word set")} == {}
