@@ -79,7 +79,7 @@ def test_words_kept_by_retime_and_convert_and_no_markup_as_text(results):
     assert {k: r["convert_words_lost"] for k, r in ok.items() if r["convert_words_lost"]} == {}
     assert {k: r["markup_as_text"] for k, r in ok.items() if r["markup_as_text"]} == {}
     # what CEA-608 cannot show is refused with a FormatError naming the cue, never replaced silently: characters
-    # it lacks (the first three), or Apple's TTML, whose first cues stand together on 16 rows where 608 has 15
+    # it lacks (the first four), or Apple's TTML, whose first cues stand together on 16 rows where 608 has 15
     assert {k for k, r in ok.items() if r["scc_charset"]} <= {"gb2312.srt", "nulls.vtt",
                                                               "unicode-non-bmp-character.ttml",
                                                               "requirement-0077-002.stl",  # § and ° in STL
