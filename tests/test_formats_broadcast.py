@@ -251,3 +251,17 @@ def test_run_writes_the_formats_asked_for(tmp_path, ffmpeg):
     assert len(read_subtitles(out / "quiet" / "quiet.stl")) == 0
     bad = CliRunner().invoke(cli, ["run", str(silence), "-o", str(out), "--format", "docx"])
     assert bad.exit_code == 2 and "--format" in bad.output
+
+
+def test_damaged_ass_and_stl_read_with_notes_or_fail_clearly(wild_corpus):
+    src = (wild_corpus / "tkarabela__pysubs2" / "ttml_example.ass").read_text(encoding="utf-8-sig")
+    damaged = src.replace("Dialogue: 0,", "Dialogue: x,", 1)
+    t = ass.loads(damaged)  # pysubs2 warns and takes the default layer: a note, not a warning
+    assert len(t.cues) == 11 and any("layer" in m for _, m in t.metadata["reader_notes"])
+    with pytest.raises(FormatError):
+        ass.loads("just some words\n")
+    data = (wild_corpus / "sandflow__ttconv_stl" / "vp20_2_newlines.stl").read_bytes()
+    with pytest.raises(FormatError):
+        stl.loadb(data[:500])  # no whole GSI block
+    cut = stl.loadb(data[:-50])  # a partial TTI block at the end
+    assert any("partial TTI block" in m for _, m in cut.metadata["reader_notes"])

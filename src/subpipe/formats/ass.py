@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 
 import pysubs2
 
@@ -142,10 +143,13 @@ def loads(text: str, *, strict: bool = False) -> CueTrack:
     if not re.search(r"^\s*\[Script Info\]", body, re.M | re.I) and not re.search(r"^\s*Dialogue\s*:", body, re.M):
         raise FormatError("not an ASS/SSA file: no [Script Info] section and no Dialogue lines")
     try:
-        subs = pysubs2.SSAFile.from_string(body, format_="ass" if "[V4+ Styles]" in body or "[v4+ styles]" in
-                                           body.lower() else None)
-    except (pysubs2.Pysubs2Error, ValueError, KeyError, IndexError) as exc:
+        with warnings.catch_warnings(record=True) as caught:  # pysubs2 warns about fields it replaced
+            warnings.simplefilter("always")
+            subs = pysubs2.SSAFile.from_string(body, format_="ass" if "[v4+ styles]" in body.lower() else None)
+    except (pysubs2.Pysubs2Error, ValueError, KeyError, IndexError, TypeError) as exc:
         raise FormatError(f"not an ASS/SSA file that pysubs2 can read: {exc}") from None
+    for w in caught:
+        rl.note(None, f"pysubs2: {w.message}")
     wrap2 = str(subs.info.get("WrapStyle", "0")).strip() == "2"
     dialogue_lines = [n for n, line in enumerate(body.splitlines(), start=1)
                       if re.match(r"\s*(Dialogue|Comment)\s*:", line)]
