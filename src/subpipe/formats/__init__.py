@@ -138,7 +138,7 @@ def has_text(text: str, fmt: str) -> bool:
     return any(c.isalnum() for c in body)
 
 
-def write_subtitles(track: CueTrack, fmt: str, *, fps: str | None = None) -> tuple[str, list[str]]:
+def write_subtitles(track: CueTrack, fmt: str, *, fps: str | None = None) -> tuple[str | bytes, list[str]]:
     """The text of ``track`` in format ``fmt`` and the notes on what that format could not carry
     (styling, placement, characters, re-timed cues). ``fps`` goes to the formats that count frames.
     A binary format (EBU-STL) gives bytes instead of text (``fsio.atomic_write_text`` takes both)."""
@@ -174,7 +174,7 @@ class Conversion:
     """What ``convert`` did: the track as read, the text written, and every note (reader and writer)."""
 
     track: CueTrack
-    text: str
+    text: str | bytes  # bytes for a binary format (EBU-STL)
     fmt: str
     notes: tuple[str, ...]
 
