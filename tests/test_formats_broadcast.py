@@ -265,3 +265,14 @@ def test_damaged_ass_and_stl_read_with_notes_or_fail_clearly(wild_corpus):
         stl.loadb(data[:500])  # no whole GSI block
     cut = stl.loadb(data[:-50])  # a partial TTI block at the end
     assert any("partial TTI block" in m for _, m in cut.metadata["reader_notes"])
+
+
+def test_stl_retimed_to_another_rate_says_the_new_rate(wild_corpus, tmp_path):
+    from subpipe import api
+
+    src = wild_corpus / "sandflow__ttconv_stl" / "vp20_2_newlines.stl"
+    out = tmp_path / "sped.stl"
+    api.retime(src, out, from_fps="25", to_fps="23.976")
+    assert out.read_bytes()[3:11] == b"STL23.01"
+    a, b = read_subtitles(src).cues[0], read_subtitles(out).cues[0]
+    assert abs(b.end_ms - round(a.end_ms * 25 / (24000 / 1001))) <= 42 and b.lines == a.lines
