@@ -545,14 +545,21 @@ def quotes_show(quote_id: str, *, db: Path | str = DEFAULT_DB) -> Hit:
 
 def quotes_export(query: str | None = None, *, output: Path | str, ids: Sequence[str] = (),
                   format: str | None = None, title: str | None = None, db: Path | str = DEFAULT_DB,
-                  limit: int = 50, filters: SearchFilters | None = None) -> list[Hit]:
+                  limit: int = 50, filters: SearchFilters | None = None, handles_ms: int = 0,
+                  fps: str | None = None) -> list[Hit]:
     """Write a quote sheet (csv, md, json, docx; default from ``output``'s extension) for ``query``'s hits
-    or for the quotes ``ids``; returns the hits written."""
+    or for the quotes ``ids``; returns the hits written. ``format`` edl, fcpxml or otio (or such an
+    extension) puts them on an editor's timeline instead (``quote_timeline.export``: source in/out = the
+    quote's plus ``handles_ms``, at ``fps`` or the media's rate, record from 01:00:00:00)."""
+    from . import quote_timeline, quotesheet
     from . import quotes as q
-    from . import quotesheet
 
     if bool(query) == bool(ids):
         raise UsageError("give a query or ids, not both")
+    if quote_timeline.format_for(output, format):
+        res = quote_timeline.export(query, output=output, ids=ids, format=format, fps=fps, handles_ms=handles_ms,
+                                    title=title, db=db, limit=limit, filters=filters)
+        return [s.hit for s in res.selects]
     out = Path(output)
     fmt = quotesheet.format_for(out, format)
     con = open_index(db)
