@@ -76,7 +76,9 @@ def plan(hits: Sequence[Hit], *, fps: str | FrameRate | None = None, handles_ms:
             notes.append(f"the media have different frame rates ({', '.join(sorted(rates))}): the timeline is "
                          f"at {fr}; give --fps to choose")
     if handles_ms < 0:
-        raise FormatError("handles cannot be negative")
+        from .errors import UsageError
+
+        raise UsageError("handles cannot be negative")
     durations_ms = durations_ms or {}
     out: list[Select] = []
     rec = 0
