@@ -172,11 +172,12 @@ def loads(text: str, *, strict: bool = False) -> CueTrack:
         rl.note(None, f"{comments} Comment event(s) are not shown by players and are not kept")
     if len(layers) > 1:
         rl.note(None, "layers are not kept: events are ordered by time")
+    used = {e.style for e in subs if not e.is_comment}
     for st_name, st in subs.styles.items():
-        if st.fontname.lower() not in ("arial",) or st.outline != 2 or st.borderstyle != 1:
-            rl.note(None, f"style {st_name!r}: its font {st.fontname!r} {st.fontsize:g}, outline and box are not "
-                          "kept (the model holds italic, bold, underline, colour and position)")
-            break
+        if st_name in used and (st.fontname.lower() != "arial" or st.borderstyle == 3):
+            look = f"font {st.fontname!r}" + (" and opaque box" if st.borderstyle == 3 else "")
+            rl.note(None, f"style {st_name!r}: its {look} are not kept (the model holds italic, bold, underline, "
+                          "colour and position)")
     attached = {"fonts": dict(subs.fonts_opaque), "graphics": dict(subs.graphics_opaque)}
     names = [*attached["fonts"], *attached["graphics"]]
     if names:

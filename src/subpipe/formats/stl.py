@@ -98,7 +98,8 @@ def loadb(data: bytes, *, strict: bool = False) -> CueTrack:
     tf = data[GSI_SIZE:]
     blocks = [tf[i: i + TTI_SIZE] for i in range(0, len(tf), TTI_SIZE)]
     if any(0x0D in b[16:] for b in blocks if b[3] < 0xF0 or b[3] == 0xFF):
-        rl.note(None, "double height is not kept")
+        rl.note(None, "double-height rows are read as ordinary rows (the model has no text size; an STL "
+                      "written from it has double height again)")
     if any(b[15] != 0 for b in blocks):
         rl.note(None, f"{sum(1 for b in blocks if b[15] != 0)} TTI block(s) flagged as comments (CF) are read "
                       "as subtitles, as ttconv reads them")
@@ -393,6 +394,9 @@ def write(track: CueTrack, *, fps: str | float | FrameRate | None = None) -> tup
                           tci.get_hours(), tci.get_minutes(), tci.get_seconds(), tci.get_frames(),
                           tco.get_hours(), tco.get_minutes(), tco.get_seconds(), tco.get_frames(), vp, jc, 0])
             blocks.append(head + piece.ljust(TF_SIZE, b"\x8f"))
+    if any(s.italic or s.underline for _, _, rows in cues for r in rows for s in r):
+        notes.append("italics and underline are written as the TF codes 80h-83h, which Tech 3264 defines for "
+                     "open subtitles: some teletext inserters show them as spaces")
     if bad_chars:
         shown = "".join(sorted(bad_chars))[:20]
         notes.append(f"characters the STL character code table {cct} cannot hold were replaced by their base "
