@@ -33,9 +33,18 @@ from subpipe.subtitling.profiles import get_profile  # noqa: E402
 from subpipe.subtitling.qc import check_track, shift  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "data" / "subtitles_wild"
-EXTS = (".srt", ".vtt", ".ttml", ".dfxp", ".xml", ".scc")
+EXTS = (".srt", ".vtt", ".ttml", ".dfxp", ".xml", ".scc", ".stl", ".ass", ".ssa")
 TARGETS = ("srt", "vtt", "ttml", "scc")
-EXT_OF = {"srt": ".srt", "vtt": ".vtt", "ttml": ".ttml", "scc": ".scc"}
+EXT_OF = {"srt": ".srt", "vtt": ".vtt", "ttml": ".ttml", "scc": ".scc", "ass": ".ass", "ssa": ".ssa", "stl": ".stl",
+          "itt": ".itt"}
+
+
+def _save(path: Path, text: str | bytes) -> None:
+    """A writer's output to a file: text as UTF-8, an EBU-STL writer's bytes as they are."""
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
 # what markup looks like when it leaks into the text a viewer reads
 MARKUP = re.compile(r"</?(?:i|b|u|s|font|c|v|span|br)\b[^>]*>|\{\\[^}]*\}|&(?:lt|gt|amp|nbsp);|\(/an\d\)",
                     re.IGNORECASE)
@@ -82,6 +91,8 @@ def read_any(path: Path):
 def independent_words(path: Path, fmt: str, encoding: str | None) -> list[str] | None:
     """The words another reader finds (None when it cannot read the file)."""
     data = path.read_bytes()
+    if fmt in ("stl", "ass", "ssa"):
+        return _other_reader_words(path, fmt)
     try:
         text = decode(data, encoding)
     except FormatError:
@@ -117,6 +128,42 @@ def independent_words(path: Path, fmt: str, encoding: str | None) -> list[str] |
     except Exception:  # noqa: BLE001 - any failure of the other reader means "it cannot read it"
         return None
     return None
+
+
+def _other_reader_words(path: Path, fmt: str) -> list[str] | None:
+    """EBU-STL: the text of ttconv's own document, each subtitle once (our reader maps the same document
+    to screen states); ASS/SSA: what ffmpeg's ASS decoder shows (SubRip out, its tags removed)."""
+    try:
+        if fmt == "stl":
+            import io
+
+            import ttconv.model as tmodel
+            from ttconv.stl.reader import to_model
+
+            from subpipe.formats._common import captured_logs
+
+            with captured_logs():
+                doc = to_model(io.BytesIO(path.read_bytes()))
+
+            def text(el) -> str:
+                if isinstance(el, tmodel.Text):
+                    return el.get_text()
+                return " " if isinstance(el, tmodel.Br) else " ".join(text(c) for c in el)
+
+            return text(doc.get_body()).split()
+        import subprocess
+
+        import srt as srt_lib
+
+        from subpipe.audio.media import ffmpeg_exe
+
+        res = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(path),
+                              "-f", "srt", "-"], capture_output=True, check=True)
+        subs = srt_lib.parse(res.stdout.decode("utf-8"))
+        tag = re.compile(r"</?(?:i|b|u|s|font)\b[^>]*>")
+        return " ".join(tag.sub("", s.content) for s in subs).split()
+    except Exception:  # noqa: BLE001 - any failure of the other reader means "it cannot read it"
+        return None
 
 
 def evaluate(path: Path, work: Path, profile: str = "netflix-en", targets=TARGETS) -> dict:
@@ -160,7 +207,7 @@ def evaluate(path: Path, work: Path, profile: str = "netflix-en", targets=TARGET
         moved, _ = shift(track, 1000)
         text, _ = write_subtitles(moved, fmt)
         rpath = work / f"retimed{EXT_OF.get(fmt, path.suffix)}"
-        rpath.write_text(text, encoding="utf-8")
+        _save(rpath, text)
         rback = read_subtitles(rpath)
         rw = ["".join(words(rback))] if fmt == "scc" else words(rback)
         r.update(retime_words_kept=rw == (scc_words(src_words) if fmt == "scc" else src_words),
@@ -177,7 +224,7 @@ def evaluate(path: Path, work: Path, profile: str = "netflix-en", targets=TARGET
                     continue
                 raise
             cpath = work / f"conv{EXT_OF[tgt]}"
-            cpath.write_text(text, encoding="utf-8")
+            _save(cpath, text)
             cback = read_subtitles(cpath)
             want = scc_words(src_words) if tgt == "scc" else src_words
             got = ["".join(words(cback))] if tgt == "scc" else words(cback)

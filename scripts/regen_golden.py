@@ -25,7 +25,8 @@ from subpipe.model import Cue, CueTrack  # noqa: E402
 
 # format name -> golden file name
 FILES = {"srt": "golden.srt", "vtt": "golden.vtt", "ttml": "golden.ttml", "scc": "golden.scc",
-         "csv": "golden.csv", "txt": "golden.txt", "timecoded": "golden.timecoded.txt"}
+         "csv": "golden.csv", "txt": "golden.txt", "timecoded": "golden.timecoded.txt",
+         "ass": "golden.ass", "ssa": "golden.ssa", "itt": "golden.itt", "stl": "golden.stl"}
 
 
 def golden_track() -> CueTrack:
@@ -34,8 +35,8 @@ def golden_track() -> CueTrack:
                        metadata={"profile": {"fps": d["fps"]}})
 
 
-def render() -> dict[str, str]:
-    """Golden file name -> what the writers produce now."""
+def render() -> dict[str, str | bytes]:
+    """Golden file name -> what the writers produce now (bytes for EBU-STL)."""
     track = golden_track()
     logging.getLogger("subpipe").setLevel(logging.ERROR)  # SCC reports its rewrap and delay on purpose
     return {FILES[name]: SUBTITLE_FORMATS[name].dumps(track) for name in FILES}
@@ -48,11 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     changed = 0
     for name, text in render().items():
         path = GOLDEN / name
-        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        binary = isinstance(text, bytes)
+        old = (path.read_bytes() if binary else path.read_text(encoding="utf-8")) if path.exists() else ""
         if old == text:
             continue
         changed += 1
-        if args.check:
+        if args.check and binary:
+            print(f"{name}: the bytes differ")
+        elif args.check:
             sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), text.splitlines(True),
                                                        f"a/{name}", f"b/{name}"))
         else:

@@ -79,9 +79,10 @@ def test_words_kept_by_retime_and_convert_and_no_markup_as_text(results):
     assert {k: r["convert_words_lost"] for k, r in ok.items() if r["convert_words_lost"]} == {}
     assert {k: r["markup_as_text"] for k, r in ok.items() if r["markup_as_text"]} == {}
     # what CEA-608 cannot show is refused with a FormatError naming the cue, never replaced silently: characters
-    # it lacks (the first three), or Apple's TTML, whose first cues stand together on 16 rows where 608 has 15
+    # it lacks (the first four), or Apple's TTML, whose first cues stand together on 16 rows where 608 has 15
     assert {k for k, r in ok.items() if r["scc_charset"]} <= {"gb2312.srt", "nulls.vtt",
                                                               "unicode-non-bmp-character.ttml",
+                                                              "requirement-0077-002.stl",  # § and ° in STL
                                                               "ttml_example_apple.ttml"}
 
 
@@ -116,3 +117,19 @@ def test_netflix_retime_keeps_every_italic_and_setting(wild_corpus, tmp_path):
     assert dropped == 0 and notes == []
     assert text.count("<i>") >= 150
     assert sum(1 for line in text.splitlines() if "-->" in line and "line:" in line and "position:" in line) == 865
+
+
+def test_every_stl_and_ass_file_reads_and_nothing_empties_silently(results):
+    """Issue 29: the 25 EBU-STL files (IRT's and ttconv's) and 4 Aegisub ASS files in the corpus."""
+    mine = {k: r for k, r in results.items() if k.endswith((".stl", ".ass"))}
+    assert len(mine) == 29
+    assert {k for k, r in mine.items() if r.get("refused") or r.get("traceback")} == set()
+    # no cue read: either nothing to show (an image-only ASS file) or the skipped blocks fail check
+    empty = {k: (r["has_text"], r["skipped"], r["check_ok"]) for k, r in mine.items() if not r["cues"]}
+    assert empty == {"subtitle_with_attached_images_aegisub.ass": (False, 0, True),
+                     "requirement-0061-004_modified.stl": (True, 1, False)}
+    assert sum(r["cues"] for r in mine.values()) >= 70
+    # the other reader: ttconv's own document for STL (its runs joined with spaces: two teletext attributes
+    # between words are a gap on screen), ffmpeg's ASS decoder for ASS
+    assert {k: r["independent"] for k, r in mine.items()
+            if r["independent"] not in ("same words", "same word set")} == {}

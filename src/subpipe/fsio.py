@@ -169,9 +169,13 @@ def output_name(stem: str) -> str:
     return f"{cut}-{digest}"
 
 
-def atomic_write_text(path: Path, text: str) -> Path:
+def atomic_write_text(path: Path, text: str | bytes) -> Path:
+    """``text`` as UTF-8; bytes as they are (a binary subtitle format's writer, EBU-STL, gives bytes)."""
     with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8", newline="")
+        if isinstance(text, bytes):
+            tmp.write_bytes(text)
+        else:
+            tmp.write_text(text, encoding="utf-8", newline="")
     return Path(path)
 
 

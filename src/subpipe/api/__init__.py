@@ -57,6 +57,7 @@ from .quotes import (  # noqa: F401 (re-exported: every API name is subpipe.api.
     quotes_media,
     quotes_search,
     quotes_show,
+    quotes_timeline,
     resolve_media,
     serve,
     speakers_list,
@@ -76,6 +77,7 @@ __all__ = [
     "AlignOptions", "BatchOptions", "CheckResult", "ClipResult", "IndexedTranscript", "RetimeResult",
     "SearchFilters", "TranscribeOptions", "align", "audio_streams", "batch", "check", "clip", "conform", "convert",
     "extract", "fix", "models", "quotes_add", "quotes_export", "quotes_media", "quotes_search", "quotes_show",
+    "quotes_timeline",
     "read_glossary", "retime", "run", "serve", "SpeakerRow", "speakers_list", "speakers_rename", "subtitles",
     "transcribe",
 ]
@@ -371,9 +373,10 @@ class BatchOptions:
     address: str | None = None  # Ray cluster address
     threads: int = 0  # CPU threads per worker (0: automatic)
     split_long: str = "auto"  # Ray: split a long file across the actors (auto | on | off; raysplit.py)
+    formats: tuple[str, ...] = ("srt", "vtt")  # subtitle formats written per file (--format)
 
     def run_options(self) -> RunOptions:
-        return RunOptions(transcribe=self.transcribe, profile=self.profile, fps=self.fps,
+        return RunOptions(transcribe=self.transcribe, profile=self.profile, fps=self.fps, formats=self.formats,
                           audio_stream=self.audio_stream, dialogue=self.dialogue, index=self.index,
                           force=self.force, shot_changes=self.shot_changes,
                           script=str(self.script) if self.script else None, strict=self.strict,

@@ -17,6 +17,7 @@ from ..quotes.index import DEFAULT_DB
 
 if TYPE_CHECKING:
     from ..quotes.index import Hit, MediaRow
+    from ..quotes.timeline import TimelineExport
 
 
 # ---------------------------------------------------------------- quotes
@@ -135,14 +136,22 @@ def quotes_show(quote_id: str, *, db: Path | str = DEFAULT_DB) -> Hit:
 
 def quotes_export(query: str | None = None, *, output: Path | str, ids: Sequence[str] = (),
                   format: str | None = None, title: str | None = None, db: Path | str = DEFAULT_DB,
-                  limit: int = 50, filters: SearchFilters | None = None) -> list[Hit]:
+                  limit: int = 50, filters: SearchFilters | None = None, handles_ms: int = 0,
+                  fps: str | None = None) -> list[Hit]:
     """Write a quote sheet (csv, md, json, docx; default from ``output``'s extension) for ``query``'s hits
-    or for the quotes ``ids``; returns the hits written."""
+    or for the quotes ``ids``; returns the hits written. ``format`` edl, fcpxml or otio (or such an
+    extension) puts them on an editor's timeline instead (``quotes.timeline.export``: source in/out = the
+    quote's plus ``handles_ms``, at ``fps`` or the media's rate, record from 01:00:00:00)."""
     from ..quotes import index as q
     from ..quotes import sheets as quotesheet
+    from ..quotes import timeline as quote_timeline
 
     if bool(query) == bool(ids):
         raise UsageError("give a query or ids, not both")
+    if quote_timeline.format_for(output, format):
+        res = quotes_timeline(query, output=output, ids=ids, format=format, fps=fps, handles_ms=handles_ms,
+                                    title=title, db=db, limit=limit, filters=filters)
+        return [s.hit for s in res.selects]
     out = Path(output)
     fmt = quotesheet.format_for(out, format)
     con = open_index(db)
@@ -298,3 +307,37 @@ def speakers_rename(target: Path | str, old: str, new: str, *, media: str | None
     renamed = rename_transcript(t, old, new)
     atomic_write_text(target, tj.dumps(renamed))
     return sum(1 for w in t.words if w.speaker == old)
+
+
+def quotes_timeline(query: str | None = None, *, output: Path | str | None = None, ids: Sequence[str] = (),
+           format: str | None = None, fps: str | None = None, handles_ms: int = 0, title: str | None = None,
+           db: Path | str, limit: int = 50, filters=None) -> TimelineExport:
+    """Search the quote index (or take the quotes ``ids``) and write the hits as a timeline: ``format``
+    edl, fcpxml or otio (default: from ``output``'s extension). The file is written atomically."""
+    from ..fsio import atomic_write_text
+    from ..quotes import index as q
+    from ..quotes.timeline import TimelineExport, format_for, log, plan, render
+
+    if bool(query) == bool(ids):
+        raise UsageError("give a query or ids, not both")
+    fmt = format_for(output, format)
+    if fmt is None:
+        raise UsageError("a timeline export needs --format edl, fcpxml or otio (or an .edl/.fcpxml/.otio file)")
+    con = open_index(db)
+    try:
+        if ids:
+            hits = q.get_many(con, [i for chunk in ids for i in chunk.split(",") if i.strip()])
+        else:
+            hits = q.search(con, query or "", limit=limit, **(filters or SearchFilters()).kwargs())
+        durations = {m.id: m.duration_ms for m in q.media_list(con) if m.duration_ms}
+    finally:
+        con.close()
+    if not hits:
+        raise FormatError("no quotes to put on a timeline", hint="the search found nothing")
+    fr, selects, notes = plan(hits, fps=fps, handles_ms=handles_ms, durations_ms=durations)
+    text, fnotes = render(selects, fr, fmt, title=title or (f"Selects: {query}" if query else "Selects"))
+    if output is not None:
+        atomic_write_text(Path(output), text)
+    for n in notes + fnotes:
+        log.info("timeline: %s", n)
+    return TimelineExport(Path(output) if output else None, fmt, tuple(selects), fr, text, tuple(notes + fnotes))

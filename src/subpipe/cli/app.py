@@ -171,6 +171,9 @@ def output_options(f):
         click.option("--timing", type=click.Choice(["accurate", "fast"]), default="accurate", show_default=True,
                      help="accurate: word and cue times moved onto where speech starts and stops in the sound "
                           "(a few % more time); fast: Whisper's own word times (cues may start early)."),
+        click.option("--format", "formats", multiple=True, metavar="NAME",
+                     help="Subtitle formats to write (repeatable or comma-separated): srt vtt ttml scc ass ssa stl "
+                          "itt txt timecoded spotting.  [default: srt, vtt]"),
         *sdh_options(),
         click.option("--encoding", "script_encoding", default=None,
                      help="With --script: its text encoding (default: a BOM, else UTF-8), e.g. cp1252."),
@@ -227,6 +230,18 @@ def _speaker_run_options(topts: dict) -> dict:
     return {"speakers": parse_mode(topts.pop("speakers", "auto")), "speaker_samples": samples}
 
 
+def _formats(given) -> tuple[str, ...]:
+    """``--format srt --format stl,itt`` as registered format names (a bad one is a usage error)."""
+    from ..errors import FormatError
+    from ..formats import format_for
+
+    names = [n.strip().lower().lstrip(".") for g in given for n in g.split(",") if n.strip()]
+    try:
+        return tuple(dict.fromkeys(format_for("", n) for n in names))
+    except FormatError as exc:
+        raise click.BadParameter(exc.message, param_hint="--format") from None
+
+
 def _batch_options(out, db, no_index, profile, fps, force, shot_changes, script, strict, audio_stream, dialogue,
                    topts, **batch) -> BatchOptions:
     """The Click parameters of `run`/`batch` as the API's BatchOptions."""
@@ -241,6 +256,9 @@ def _batch_options(out, db, no_index, profile, fps, force, shot_changes, script,
         log.warning("--refine-times is deprecated: accurate word times are the default now (--timing)")
     spk = _speaker_run_options(topts)
     separate, dialogue_stem = topts.pop("separate", "auto"), topts.pop("dialogue_stem", None)
+    formats = _formats(topts.pop("formats", ()) or ())
+    if formats:
+        batch["formats"] = formats
     return BatchOptions(output=out, db=db, index=not no_index, profile=profile, fps=fps, force=force,
                         shot_changes=shot_changes, script=script, strict=strict, refine_times=refine_times,
                         timing=timing, script_encoding=script_encoding,
@@ -441,7 +459,7 @@ def transcribe(obj, media, out, audio_stream, dialogue, **topts):
 @click.argument("transcript", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "outs", multiple=True, required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Subtitle file(s) to write; the format comes from the extension (.srt, .vtt, .ttml, .scc, "
-                   ".txt, .timecoded.txt, .csv spotting list). Repeatable.")
+                   ".txt, .timecoded.txt, .csv spotting list, .ass, .ssa, .stl EBU-STL, .itt). Repeatable.")
 @click.option("--profile", default="netflix-en", show_default=True, help="Delivery profile.")
 @click.option("--fps", default=None, help="Frame rate for frame rules (default 24).")
 @click.option("--shot-changes", default=None,

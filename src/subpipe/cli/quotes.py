@@ -146,21 +146,41 @@ def quotes_show(quote_id, db, as_json):
 @quotes.command("export")
 @click.argument("query", required=False)
 @click.option("--ids", multiple=True, help="Quote ids to export (repeatable, or comma-separated).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "md", "json", "docx"]), default=None,
-              help="Sheet format (default: from the -o extension).")
-@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--title", "heading", default=None, help="Heading of the sheet.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "md", "json", "docx", "edl", "fcpxml", "otio"]),
+              default=None, help="Sheet format, or a timeline of selects for an editor: edl (CMX 3600), fcpxml, "
+                                 "otio (default: from the -o extension).")
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (a timeline with no -o goes to stdout).")
+@click.option("--title", "heading", default=None, help="Heading of the sheet, or the timeline's name.")
 @_db_option
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--handles", default="0s", show_default=True, callback=_time_cb,
+              help="Timeline: extra media before and after each quote (e.g. 1s).")
+@click.option("--fps", default=None, help="Timeline: its frame rate (default: the media's).")
 @search_filters
 @click.pass_obj
-def quotes_export(obj, query, ids, fmt, out, heading, db, limit, **filters):
+def quotes_export(obj, query, ids, fmt, out, heading, db, limit, handles, fps, **filters):
     """Write a quote sheet (csv, md, json, docx) for QUERY's hits or for --ids: media title, quote
-    verbatim, in and out as SMPTE timecode at the media's frame rate, duration, speaker."""
+    verbatim, in and out as SMPTE timecode at the media's frame rate, duration, speaker. Or put them on an
+    editor's timeline (edl, fcpxml, otio): one clip per quote, source in/out = the quote's plus --handles,
+    record from 01:00:00:00, a marker with the speaker and the words."""
     from .. import api
+    from ..quotes import timeline as quote_timeline
 
     if bool(query) == bool(ids):
         raise click.UsageError("give a QUERY or --ids, not both")
+    if quote_timeline.format_for(out, fmt):
+        res = api.quotes_timeline(query, output=out, ids=ids, format=fmt, fps=fps, handles_ms=handles or 0,
+                                    title=heading, db=db, limit=limit, filters=_filters(filters))
+        for note in res.notes:
+            click.echo(f"note: {note}", err=True)
+        if out is None:
+            click.echo(res.text, nl=False)
+        elif not (obj or {}).get("quiet"):
+            click.echo(f"wrote {out}: {len(res.selects)} clips ({res.fmt}, {res.fps} fps)")
+        return
+    if out is None:
+        raise click.UsageError("a quote sheet needs -o FILE")
     hits = api.quotes_export(query, output=out, ids=ids, format=fmt, title=heading, db=db, limit=limit,
                              filters=_filters(filters))
     if not (obj or {}).get("quiet"):

@@ -54,7 +54,8 @@ def _print_report(path: Path, report) -> None:
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (one object per file).")
 def check(files, profile, fps, media_path, shot_changes, scene_threshold, encoding, as_json):
-    """Check subtitle FILES (.srt, .vtt, .ttml/.dfxp/.xml, .scc, spotting .csv) against a delivery profile.
+    """Check subtitle FILES (.srt, .vtt, .ttml/.dfxp/.xml, .scc, spotting .csv, .ass/.ssa, .stl, .itt) against a
+    delivery profile.
 
     Lists every violation with its rule, cue number, time, value and limit, then a summary. Blocks the
     reader had to skip and a file with text but no readable cue are errors, with their line numbers.
@@ -143,10 +144,12 @@ def retime(obj, file, out, offset, from_fps, to_fps, encoding):
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="File to write; the format comes from the extension (.srt .vtt .ttml .dfxp .scc .csv .txt).")
+              help="File to write; the format comes from the extension (.srt .vtt .ttml .dfxp .scc .csv .txt "
+                   ".ass .ssa .stl .itt).")
 @click.option("--to", "to_format", default=None, help="Output format, when the extension does not say.")
 @click.option("--fps", default=None,
-              help="Frame rate for frame-based formats: SCC in and out (29.97df, 29.97, 30), spotting lists.")
+              help="Frame rate for frame-based formats: SCC in and out (29.97df, 29.97, 30), spotting lists, "
+                   "EBU-STL (25, 29.97...) and iTT out.")
 @click.option("--encoding", default=None, help="Text encoding of the input (default: a BOM, else UTF-8).")
 @click.pass_obj
 def convert(obj, file, out, to_format, fps, encoding):

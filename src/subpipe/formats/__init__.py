@@ -13,9 +13,10 @@ from types import ModuleType
 
 from ..errors import FormatError, SubpipeError
 from ..model import CueTrack
-from . import scc, spotting, srt, timecoded, ttml, txt, vtt
+from . import ass, itt, scc, spotting, srt, ssa, stl, timecoded, ttml, txt, vtt
 
-SUBTITLE_FORMATS: dict[str, ModuleType] = {m.NAME: m for m in (srt, vtt, ttml, scc, txt, timecoded, spotting)}
+SUBTITLE_FORMATS: dict[str, ModuleType] = {m.NAME: m for m in (srt, vtt, ttml, scc, txt, timecoded, spotting,
+                                                               ass, ssa, stl, itt)}
 EXTENSIONS: dict[str, str] = {ext: m.NAME for m in SUBTITLE_FORMATS.values() for ext in m.EXTENSIONS}
 
 
@@ -43,7 +44,7 @@ def module(name: str) -> ModuleType:
 
 
 def readable(name: str) -> bool:
-    return hasattr(module(name), "loads")
+    return hasattr(module(name), "loads") or hasattr(module(name), "loadb")
 
 
 _BOMS = (  # longest first: a UTF-32 LE mark begins with the UTF-16 LE one
@@ -92,24 +93,26 @@ def read_subtitles(path: Path | str, encoding: str | None = None, fmt: str | Non
     (see ``decode``). Errors are FormatErrors naming the file and, where known, the line."""
     name = format_for(path, fmt)
     mod = SUBTITLE_FORMATS[name]
-    if not hasattr(mod, "loads"):
+    if not readable(name):
         raise FormatError(f"{name} files cannot be read back into cues", path=path,
-                          hint="read " + ", ".join(n for n, m in SUBTITLE_FORMATS.items() if hasattr(m, "loads")))
+                          hint="read " + ", ".join(n for n in SUBTITLE_FORMATS if readable(n)))
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
         raise SubpipeError("no such file", path=path) from None
     except OSError as exc:
         raise SubpipeError(f"cannot read ({exc.strerror or exc})", path=path) from None
-    text = decode(data, encoding, path=path)
+    binary = getattr(mod, "BINARY", False)  # EBU-STL: the reader takes the bytes
+    text = "" if binary else decode(data, encoding, path=path)
     try:
-        track = mod.loads(text)
+        track = mod.loadb(data) if binary else mod.loads(text)
     except FormatError as exc:
         if exc.path is None:
             exc.path = str(path)
         raise
     meta = dict(track.metadata)
-    meta["source"] = {"path": str(path), "format": name, "has_text": has_text(text, name)}
+    meta["source"] = {"path": str(path), "format": name,
+                      "has_text": mod.has_text(data) if binary else has_text(text, name)}
     return CueTrack(track.cues, track.language, meta)
 
 
@@ -122,8 +125,11 @@ def has_text(text: str, fmt: str) -> bool:
         body = re.sub(r"^\s*Scenarist_SCC.*$|\d+:\d\d[:;.,]\d\d[:;.,]\d\d", " ", text, flags=re.M)
         return any(0x20 < (int(w, 16) >> 8) & 0x7F < 0x7F or 0x20 < int(w, 16) & 0x7F < 0x7F
                    for w in re.findall(r"\b[0-9a-fA-F]{4}\b", body))
-    if fmt == "ttml":
+    if fmt in ("ttml", "itt"):
         body = re.sub(r"<[^>]*>", " ", text)
+    elif fmt in ("ass", "ssa"):  # the Text field of Dialogue lines, override blocks removed
+        body = " ".join(re.sub(r"\{[^}]*\}|\\[Nnh]", " ", line.split(",", 9)[-1])
+                        for line in re.findall(r"^\s*Dialogue\s*:(.*)$", text, flags=re.M))
     elif fmt == "vtt":
         body = re.sub(r"^WEBVTT.*$|^(NOTE|STYLE|REGION)\b.*$", " ", text, flags=re.M)
         body = re.sub(r"[\d:.,]+\s*-->\s*[\d:.,]+.*$", " ", body, flags=re.M)
@@ -132,9 +138,10 @@ def has_text(text: str, fmt: str) -> bool:
     return any(c.isalnum() for c in body)
 
 
-def write_subtitles(track: CueTrack, fmt: str, *, fps: str | None = None) -> tuple[str, list[str]]:
+def write_subtitles(track: CueTrack, fmt: str, *, fps: str | None = None) -> tuple[str | bytes, list[str]]:
     """The text of ``track`` in format ``fmt`` and the notes on what that format could not carry
-    (styling, placement, characters, re-timed cues). ``fps`` goes to the formats that count frames."""
+    (styling, placement, characters, re-timed cues). ``fps`` goes to the formats that count frames.
+    A binary format (EBU-STL) gives bytes instead of text (``fsio.atomic_write_text`` takes both)."""
     import inspect
 
     mod = module(fmt)
@@ -167,7 +174,7 @@ class Conversion:
     """What ``convert`` did: the track as read, the text written, and every note (reader and writer)."""
 
     track: CueTrack
-    text: str
+    text: str | bytes  # bytes for a binary format (EBU-STL)
     fmt: str
     notes: tuple[str, ...]
 

@@ -28,6 +28,7 @@ from ..formats import vtt
 from ..timecode import ms_to_smpte
 from . import index as q
 from . import sheets as quotesheet
+from . import timeline as quote_timeline
 
 log = logging.getLogger("subpipe")
 HERE = Path(__file__).parent
@@ -115,7 +116,7 @@ def create_app(db: Path | str, media_root: Path | str, *, allowed_hosts: Sequenc
             "query": query, "hits": [view(h) for h in hits], "error": error, "p": p, "media": media,
             "speakers": speakers,
             "export_qs": "&".join(f"{k}={urlquote(str(v))}" for k, v in export.items()),
-            "formats": quotesheet.FORMATS,
+            "formats": quotesheet.FORMATS, "timeline_formats": tuple(quote_timeline.FORMATS),
         }, status_code=400 if error else 200)
 
     def api_search(request: Request) -> Response:
@@ -129,7 +130,7 @@ def create_app(db: Path | str, media_root: Path | str, *, allowed_hosts: Sequenc
 
     def export(request: Request) -> Response:
         fmt = request.query_params.get("format", "csv")
-        if fmt not in quotesheet.FORMATS:
+        if fmt not in quotesheet.FORMATS and fmt not in quote_timeline.FORMATS:
             return PlainTextResponse("unknown format", status_code=400)
         query = request.query_params.get("q", "")
         ids = [i for i in request.query_params.getlist("id") if i]
@@ -140,6 +141,13 @@ def create_app(db: Path | str, media_root: Path | str, *, allowed_hosts: Sequenc
                 hits = q.get_many(con, ids) if ids else q.search(con, query, **p)
         except SubpipeError as exc:
             return PlainTextResponse(str(exc), status_code=400)
+        if fmt in quote_timeline.FORMATS:  # "export selects": the hits on an editor's timeline, 1 s handles
+            with index() as con:
+                durations = {m.id: m.duration_ms for m in q.media_list(con) if m.duration_ms}
+            fr, selects, _ = quote_timeline.plan(hits, handles_ms=1000, durations_ms=durations)
+            text, _ = quote_timeline.render(selects, fr, fmt, title=f"Selects: {query}" if query else "Selects")
+            return Response(text.encode("utf-8"), media_type="application/octet-stream", headers={
+                "Content-Disposition": f'attachment; filename="selects{quote_timeline.FORMATS[fmt]}"'})
         body = quotesheet.render(hits, fmt, heading=f"Quotes: {query}" if query else None)
         types = {"csv": "text/csv; charset=utf-8", "md": "text/markdown; charset=utf-8",
                  "json": "application/json",

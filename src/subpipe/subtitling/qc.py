@@ -513,7 +513,10 @@ def change_fps(track: CueTrack, from_fps: str | FrameRate, to_fps: str | FrameRa
         return int(round(Fraction(ms) * ratio))
 
     cues = tuple(c.with_times(scale(c.start_ms), scale(c.end_ms)) for c in track.cues)
-    return CueTrack(cues, track.language, dict(track.metadata))
+    meta = dict(track.metadata)
+    if meta.get("fps"):  # a file that says its frame rate (EBU-STL) is written back at the new one
+        meta["fps"] = str(FrameRate.parse(to_fps))
+    return CueTrack(cues, track.language, meta)
 
 
 # ---------------------------------------------------------------- shot-change lists
