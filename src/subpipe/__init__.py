@@ -23,7 +23,17 @@ _API = frozenset({
 __all__ = ["__version__", "api", *sorted(_API)]
 
 
+# the strong-language twins (subpipe/language): name -> its module
+_LANGUAGE = {"language_report": "report", "clean": "clean", "CleanOptions": "clean", "MaskOptions": "mask"}
+
+__all__ += sorted(_LANGUAGE)
+
+
 def __getattr__(name: str):
+    if name in _LANGUAGE:
+        import importlib
+
+        return getattr(importlib.import_module(f".language.{_LANGUAGE[name]}", __name__), name)
     if name in _API:
         from . import api
 

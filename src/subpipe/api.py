@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from .batch import BatchReport, Listener
     from .conform import ConformResult
     from .formats import Conversion
+    from .language.mask import MaskOptions
     from .media import AudioStream
     from .models import ModelStatus
     from .qc import FixResult, Report
@@ -192,11 +193,12 @@ def conform(old: Path | str, media: Path | str, *, options: AlignOptions | None 
 # ---------------------------------------------------------------- subtitles
 def subtitles(transcript: Transcript | Path | str, *, outputs: Sequence[Path | str] = (),
               profile: str = "netflix-en", fps: str | None = None, shot_changes: str | Path | None = None,
-              sdh: bool = False, sdh_label: str | None = None) -> CueTrack:
+              sdh: bool = False, sdh_label: str | None = None, mask: MaskOptions | None = None) -> CueTrack:
     """Cues for a transcript (a Transcript or its JSON file) under a delivery profile, without transcribing
     again; each of ``outputs`` is written in the format its extension names (.srt, .vtt, .ttml, .scc, ...).
 
-    ``shot_changes``: a media file (ffmpeg scene score) or a file listing cut times. With ``sdh`` on a
+    ``mask``: terms at its severity or above masked in the cues (the transcript keeps them; a note counts
+    them). ``shot_changes``: a media file (ffmpeg scene score) or a file listing cut times. With ``sdh`` on a
     transcript made before sound-event detection, the track's ``metadata["notes"]`` says so.
     """
     from .formats import SUBTITLE_FORMATS, format_for
@@ -208,6 +210,11 @@ def subtitles(transcript: Transcript | Path | str, *, outputs: Sequence[Path | s
     t = transcript if isinstance(transcript, Transcript) else load_transcript(Path(transcript))
     outs = [Path(o) for o in outputs]
     fmts = [format_for(o) for o in outs]  # fail on a bad extension before writing anything
+    mask_note = None
+    if mask is not None:  # the cues show masked words; the transcript keeps them
+        from .language.mask import mask_transcript
+
+        t, _, mask_note = mask_transcript(t, mask)
     prof = get_profile(profile, fps)
     track = make_subtitles(t, prof, shot_changes_ms=load_shot_changes(shot_changes, prof.fps), sdh=sdh,
                            sdh_label=sdh_label)
@@ -215,6 +222,9 @@ def subtitles(transcript: Transcript | Path | str, *, outputs: Sequence[Path | s
         notes = [*track.metadata.get("notes", ()),
                  "this transcript predates sound-event detection; transcribe again for music cues"]
         track = CueTrack(track.cues, language=track.language, metadata={**track.metadata, "notes": notes})
+    if mask_note:
+        track = CueTrack(track.cues, language=track.language,
+                         metadata={**track.metadata, "notes": [*track.metadata.get("notes", ()), mask_note]})
     for out, fmt in zip(outs, fmts, strict=True):
         atomic_write_text(out, SUBTITLE_FORMATS[fmt].dumps(track))
     return track
@@ -357,6 +367,8 @@ class BatchOptions:
     address: str | None = None  # Ray cluster address
     threads: int = 0  # CPU threads per worker (0: automatic)
     split_long: str = "auto"  # Ray: split a long file across the actors (auto | on | off; raysplit.py)
+    mask: MaskOptions | None = None  # strong language masked in the subtitles (language/mask.py)
+    language_report: bool = False  # <stem>.language.csv/.json beside the outputs (language/report.py)
 
     def run_options(self) -> RunOptions:
         return RunOptions(transcribe=self.transcribe, profile=self.profile, fps=self.fps,
@@ -366,7 +378,8 @@ class BatchOptions:
                           refine_times=self.refine_times, timing=self.timing, sdh=self.sdh,
                           sdh_label=self.sdh_label, script_encoding=self.script_encoding,
                           speakers=self.speakers, speaker_samples=self.speaker_samples, separate=self.separate,
-                          dialogue_stem=str(self.dialogue_stem) if self.dialogue_stem else None)
+                          dialogue_stem=str(self.dialogue_stem) if self.dialogue_stem else None,
+                          mask=self.mask, language_report=self.language_report)
 
     @property
     def db_path(self) -> Path | None:
@@ -519,16 +532,23 @@ def media_for(tpath: Path, t: Transcript, media_path: Path | None, media_root: P
 
 
 def quotes_search(query: str, *, db: Path | str = DEFAULT_DB, limit: int = 20,
-                  filters: SearchFilters | None = None) -> list[Hit]:
+                  filters: SearchFilters | None = None, clean: bool = False) -> list[Hit]:
     """Utterances that hold ``query``'s words, verbatim and in order, best first (FTS5 bm25), each with
-    in and out times of the matched words."""
+    in and out times of the matched words. ``clean``: leave out quotes with strong language."""
     from . import quotes as q
 
     con = open_index(db)
     try:
-        return q.search(con, query, limit=limit, **(filters or SearchFilters()).kwargs())
+        hits = q.search(con, query, limit=limit * 4 + 50 if clean else limit,
+                        **(filters or SearchFilters()).kwargs())
     finally:
         con.close()
+    if clean:
+        from .language.lexicon import load_lexicon, text_has
+
+        lex = load_lexicon()
+        hits = [h for h in hits if not text_has(lex, h.text, h.language)]
+    return hits[:limit]
 
 
 def quotes_show(quote_id: str, *, db: Path | str = DEFAULT_DB) -> Hit:
