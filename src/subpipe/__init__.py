@@ -17,14 +17,14 @@ _API = frozenset({
     "AlignOptions", "BatchOptions", "CheckResult", "ClipResult", "IndexedTranscript", "RetimeResult",
     "SearchFilters", "TranscribeOptions", "audio_streams", "check", "clip", "convert", "extract", "fix", "quotes_add",
     "quotes_export", "quotes_media", "quotes_search", "quotes_show", "read_glossary", "retime", "run", "serve",
-    "subtitles", "SpeakerRow", "speakers_list", "speakers_rename",
+    "subtitles", "SpeakerRow", "speakers_list", "speakers_rename", "clean",
 })
 
 __all__ = ["__version__", "api", *sorted(_API)]
 
 
 # the strong-language twins (subpipe/language): name -> its module
-_LANGUAGE = {"language_report": "report", "clean": "clean", "CleanOptions": "clean", "MaskOptions": "mask"}
+_LANGUAGE = {"language_report": "report", "CleanOptions": "clean", "MaskOptions": "mask"}
 
 __all__ += sorted(_LANGUAGE)
 

@@ -25,6 +25,8 @@ CLI command             function
                         :func:`quotes_export`, :func:`quotes_media`
 ``subpipe clip``        :func:`clip`
 ``subpipe serve``       :func:`serve`
+``subpipe language``    :func:`language`
+``subpipe clean``       :func:`clean`
 ======================  ============================================
 
 See docs/api.md for examples (each one is run by tests/test_api.py).
@@ -42,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from .align import AlignOptions
 from .errors import AlignmentError, FormatError, QuoteIndexError, SubpipeError, UsageError
+from .language.api import clean, language
 from .model import CueTrack, Transcript
 from .pipeline import RunOptions
 from .transcribe import Progress, TranscribeOptions, read_glossary
@@ -62,7 +65,7 @@ __all__ = [
     "SearchFilters", "TranscribeOptions", "align", "audio_streams", "batch", "check", "clip", "conform", "convert",
     "extract", "fix", "models", "quotes_add", "quotes_export", "quotes_media", "quotes_search", "quotes_show",
     "read_glossary", "retime", "run", "serve", "SpeakerRow", "speakers_list", "speakers_rename", "subtitles",
-    "transcribe",
+    "transcribe", "language", "clean",
 ]
 
 DEFAULT_DB = Path("outputs") / "quotes.db"

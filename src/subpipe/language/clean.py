@@ -23,7 +23,27 @@ from .lexicon import load_lexicon, severity_rank
 from .report import Instance, scan
 
 MODES = ("dip", "bleep")
-_ENCODERS = {"mp3": "libmp3lame", "opus": "libopus", "vorbis": "libvorbis"}
+_ENCODERS = {"mp3": "libmp3lame", "opus": "libopus", "vorbis": "libvorbis"}  # codec -> ffmpeg's encoder
+_ENCODABLE = {"flac", "aac", "alac", "ac3", "eac3", "mp2", "mp3", "opus", "vorbis"}
+# the codecs each container keeps (None: any) and what it gets otherwise; lossless stays lossless
+_CONTAINER_CODECS: dict[str, tuple[set[str] | None, str]] = {
+    ".wav": ({"pcm"}, "pcm_s24le"), ".flac": ({"flac"}, "flac"), ".mp3": ({"mp3"}, "libmp3lame"),
+    ".mp4": ({"aac", "alac", "ac3", "eac3", "mp3"}, "aac"), ".m4v": ({"aac", "alac", "ac3", "eac3"}, "aac"),
+    ".mov": ({"aac", "alac", "ac3", "eac3", "pcm"}, "aac"), ".m4a": ({"aac", "alac"}, "aac"),
+    ".mkv": (None, "flac"), ".mka": (None, "flac"), ".ogg": ({"opus", "vorbis", "flac"}, "libopus"),
+    ".opus": ({"opus"}, "libopus"), ".webm": ({"opus", "vorbis"}, "libopus"), ".aac": ({"aac"}, "aac"),
+}
+
+
+def encoder_for(codec: str | None, ext: str) -> str:
+    """The encoder for a stream of ``codec`` written to a file of extension ``ext``: its own codec when the
+    container takes it and ffmpeg encodes it, else the container's default."""
+    allowed, default = _CONTAINER_CODECS.get(ext.lower(), (None, "aac"))
+    c = codec or ""
+    family = "pcm" if c.startswith("pcm_") else c
+    if (c.startswith("pcm_") or c in _ENCODABLE) and (allowed is None or family in allowed):
+        return _ENCODERS.get(c, c)
+    return default
 
 
 @dataclass(frozen=True)
@@ -154,13 +174,12 @@ def render(media: Path | str, transcript: Transcript, output: Path | str, option
     instances, notes = scan(transcript, load_lexicon(opts.lexicon), severity=opts.severity)
     changes = plan_changes(instances, opts, info.duration_ms or None)
     chains, codecs = [], []
+    out = Path(output)
     for s in info.audio_streams:
         layout = s.layout or f"{s.channels}c"
         chains.append(audio_chain(s.index, changes, opts, sample_rate=s.sample_rate or 48000, layout=layout,
                                   duration_s=info.duration_ms / 1000 + 1))
-        codec = s.codec or "aac"
-        codecs.append(_ENCODERS.get(codec, codec))
-    out = Path(output)
+        codecs.append(encoder_for(s.codec, out.suffix))
     media_mod.filter_audio_streams(src, Path(dest or out), chains, codecs, ext=out.suffix, what="clean render")
     notes = list(notes)
     if not changes:
