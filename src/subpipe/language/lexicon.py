@@ -379,9 +379,9 @@ def _find_zh(lexicon: Lexicon, words: Sequence[Word]) -> list[Match]:
     cands = [c for c in cands if not any(a <= c[0] and c[1] <= b and b - a > c[1] - c[0] for a, b in shelter)]
     cands.sort(key=lambda c: (c[0] - c[1], -severity_rank(c[2].severity), c[0]))
     taken: list[tuple[int, int, Term]] = []
-    for c in cands:
-        if all(c[1] <= t[0] or t[1] <= c[0] for t in taken):
-            taken.append(c)
+    for cand in cands:
+        if all(cand[1] <= t[0] or t[1] <= cand[0] for t in taken):
+            taken.append(cand)
     out = []
     for s, e, term in sorted(taken, key=lambda c: c[0]):
         span = chars[s:e]

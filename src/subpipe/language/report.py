@@ -49,7 +49,7 @@ def stretches(t: Transcript) -> Iterator[tuple[int, Sequence[Word], str | None, 
     """(index of the first word, words, language, speaker) for each utterance; the whole transcript as one
     stretch when it has no utterances or they do not hold its words in order."""
     offset = 0
-    found = []
+    found: list[tuple[int, Utterance]] = []
     for u in t.utterances:
         n = len(u.words)
         if tuple(t.words[offset:offset + n]) != tuple(u.words):
