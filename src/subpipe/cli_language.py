@@ -110,7 +110,7 @@ def language(obj, transcripts, out, fps, severity, lexicon):
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The clean version to write (the container from the extension: .wav, .flac, .mp4, .mkv...).")
 @click.option("--mode", type=click.Choice(["dip", "bleep"]), default="dip", show_default=True,
-              help="dip: each span 60 dB down with 10 ms fades; bleep: covered by a 1 kHz tone.")
+              help="dip: each span silenced, with 10 ms fades; bleep: covered by a 1 kHz tone.")
 @click.option("--severity", type=_SEVERITY, default="strong", show_default=True,
               help="Treat terms of this severity or above.")
 @click.option("--handles", "handles_ms", default="40ms", show_default=True, callback=_ms,

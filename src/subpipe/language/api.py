@@ -25,7 +25,7 @@ def clean(media: Path | str, *, transcript: Transcript | Path | str, output: Pat
           severity: str = "strong", handles_ms: int = 40, report: Path | str | None = None,
           lexicon: Path | str | None = None, options: CleanOptions | None = None) -> CleanResult:
     """A clean version of ``media`` written to ``output``: each word of ``transcript`` at ``severity`` or
-    above dipped (``mode="dip"``: 60 dB down, 10 ms fades) or covered with a 1 kHz tone (``"bleep"``), its
+    above dipped (``mode="dip"``: to silence, with 10 ms fades) or covered with a 1 kHz tone (``"bleep"``), its
     span widened by ``handles_ms``; video and subtitle streams copied. Returns the changes
     (:class:`~subpipe.language.clean.CleanResult`), also written as JSON to ``report`` when given.
     ``options`` (a CleanOptions) overrides the other settings."""
