@@ -89,7 +89,22 @@ def test_the_report_lists_exactly_the_planted_instances_at_their_times(files, tm
     per_file = {r["name"]: r["total"] for r in rep["summary"]["files"]}
     assert per_file == {"jfk": 0, "jfk_planted": 4, "zh": 0, "zh_planted": 2}
     terms = {r["name"]: r["total"] for r in rep["summary"]["terms"]}
-    assert terms["他妈的"] == 1 and sum(terms.values()) == 6
+    assert terms["他妈的"] == 1 and terms["fuck"] == 2 and sum(terms.values()) == 6  # fucking, motherfucker
+
+
+def test_report_counts_per_speaker_and_keeps_each_utterance(jfk_tiny):
+    from subpipe.language.report import build
+
+    t = plant(jfk_tiny, EN_PLANTS)
+    words = t.words
+    two = replace(t, utterances=(Utterance(words[:10], language="en", speaker="S1"),
+                                 Utterance(words[10:], language="en", speaker="S2")))
+    rep = build([("jfk", two)], load_lexicon(), fps="23.976", severity="strong")
+    assert [(i.text, i.speaker) for i in rep.instances] == [("fucking", "S1"), ("motherfucker,", "S2"),
+                                                            ("cunt", "S2")]
+    assert {r["name"]: r["strong"] for r in rep.by_speaker()} == {"S1": 1, "S2": 2}
+    assert rep.instances[0].utterance.endswith(words[9].text) and "cunt" in rep.instances[2].utterance
+    assert str(rep.fps) == "23.976" and not rep.notes
 
 
 def test_report_writers(files, tmp_path):

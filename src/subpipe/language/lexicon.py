@@ -289,6 +289,19 @@ def find(lexicon: Lexicon, words: Sequence[Word], language: str) -> list[Match]:
     raise UsageError(f"no lexicon for language {language!r}", hint="lexicons: " + ", ".join(lexicon.languages))
 
 
+def family(lexicon: Lexicon, term: Term) -> str:
+    """The word a term counts under in a report's per-term summary: the compound root it holds (fucking,
+    motherfucker and clusterfuck count as "fuck", as a ratings board counts them), else the tiered term it is a
+    form of (cunts: "cunt"), else itself."""
+    if term.language != "en":
+        return term.text
+    roots = [r for r in lexicon.compound.get("en", ()) if _compounds(term.text.replace(" ", ""), r)]
+    if roots:
+        return max(roots, key=len)
+    base = lexicon._tier_forms.get(term.text)
+    return base.text if base is not None else term.text
+
+
 def lookup_en(lexicon: Lexicon, key: str) -> Term | None:
     """The term one English word (as :func:`en_key` gives it) is a form of, or None."""
     ordinary = lexicon.ordinary.get("en", frozenset())

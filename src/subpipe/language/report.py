@@ -17,7 +17,7 @@ from ..errors import UsageError
 from ..model import Transcript, Utterance, Word
 from ..text import guess_cjk_language
 from ..timecode import FrameRate, ms_to_smpte
-from .lexicon import SEVERITIES, Lexicon, Match, find, lexicon_language, severity_rank
+from .lexicon import SEVERITIES, Lexicon, Match, family, find, lexicon_language, severity_rank
 
 DEFAULT_FPS = "24"
 
@@ -36,13 +36,14 @@ class Instance:
     end_ms: int
     utterance: str  # the utterance around it
     word_index: int  # the first word's index in the transcript's words
+    family: str = ""  # what the per-term summary counts it under (lexicon.family: "fucking" -> "fuck")
     parts: tuple[tuple[int, int, int], ...] = field(default=(), compare=False)  # (word index, char from, to)
 
     def as_dict(self, fr: FrameRate) -> dict[str, Any]:
         return {"file": self.file, "text": self.text, "term": self.term, "severity": self.severity,
                 "language": self.language, "speaker": self.speaker, "start_ms": self.start_ms,
                 "end_ms": self.end_ms, "in": ms_to_smpte(self.start_ms, fr), "out": ms_to_smpte(self.end_ms, fr),
-                "utterance": self.utterance, "word_index": self.word_index}
+                "family": self.family or self.term, "utterance": self.utterance, "word_index": self.word_index}
 
 
 def stretches(t: Transcript) -> Iterator[tuple[int, Sequence[Word], str | None, str | None]]:
@@ -89,7 +90,7 @@ def scan(t: Transcript, lexicon: Lexicon, *, severity: str = "mild", name: str =
         text = _join(words)
         for m in find(lexicon, words, lex):
             if severity_rank(m.term.severity) >= floor:
-                out.append(_instance(m, words, off, lex, speaker, text, name))
+                out.append(_instance(m, words, off, lex, speaker, text, name, family(lexicon, m.term)))
     notes = [f"{n} words in language {lang!r} not checked: no lexicon for it" for lang, n in skipped.items()]
     if guessed:
         notes.append(f"{guessed} utterances without a language: checked with the lexicon their script suggests")
@@ -103,12 +104,12 @@ def _join(words: Sequence[Word]) -> str:
 
 
 def _instance(m: Match, words: Sequence[Word], off: int, lex: str, speaker: str | None, text: str,
-              name: str) -> Instance:
+              name: str, fam: str) -> Instance:
     span = words[m.first:m.last + 1]
     spk = speaker or next((w.speaker for w in span if w.speaker), None)
     return Instance(file=name, text=m.said, term=m.term.text, severity=m.term.severity, language=lex,
                     speaker=spk, start_ms=span[0].start_ms, end_ms=span[-1].end_ms, utterance=text,
-                    word_index=off + m.first, parts=tuple((off + k, a, b) for k, a, b in m.parts))
+                    word_index=off + m.first, family=fam, parts=tuple((off + k, a, b) for k, a, b in m.parts))
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ class LanguageReport:
         return sorted(out, key=lambda r: (-r["total"], r["name"]))
 
     def by_term(self) -> list[dict[str, Any]]:
-        return self._summary(lambda i: i.term)
+        return self._summary(lambda i: i.family or i.term)
 
     def by_speaker(self) -> list[dict[str, Any]]:
         return self._summary(lambda i: i.speaker or "(unknown)")
@@ -189,7 +190,7 @@ def language_report(transcripts: Sequence[Transcript | Path | str] | Path | str,
 
 
 # ---------------------------------------------------------------- writers
-_COLUMNS = ("file", "in", "out", "text", "term", "severity", "speaker", "language", "utterance", "start_ms",
+_COLUMNS = ("file", "in", "out", "text", "term", "family", "severity", "speaker", "language", "utterance", "start_ms",
             "end_ms")
 
 
