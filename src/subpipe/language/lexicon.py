@@ -29,7 +29,7 @@ import tomllib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, distribution
 from importlib.resources import files
 from pathlib import Path
@@ -222,7 +222,7 @@ def load_lexicon(user: Path | str | None = None) -> Lexicon:
     return _load(str(p.resolve()), p.stat().st_mtime_ns if p.exists() else None)
 
 
-@cache
+@lru_cache(maxsize=8)
 def _load(user: str | None, _mtime: int | None) -> Lexicon:
     layers = [("tiers", read_tiers())] + ([("user", read_tiers(Path(user)))] if user else [])
     terms: dict[str, dict[str, Term]] = {}

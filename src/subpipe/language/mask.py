@@ -47,14 +47,15 @@ def _masked(words: Sequence[Word], spans: Sequence[tuple[tuple[int, int, int], .
             style: str) -> dict[int, Word | None]:
     """Index -> the masked word (None: folded into the word before it) for each span of (index, from, to)."""
     out: dict[int, Word | None] = {}
-    for parts in spans:
+    # last first: a replacement of another length then never moves the offsets of one still to come
+    for parts in sorted(spans, key=lambda p: p[0][:2], reverse=True):
         if style == "f***":
             for k, a, b in parts:
                 w = out.get(k) or words[k]
                 out[k] = replace(w, text=w.text[:a] + _stars(w.text[a:b]) + w.text[b:])
             continue
         (k0, a0, _), (k1, _, b1) = parts[0], parts[-1]
-        first, last = words[k0], words[k1]
+        first, last = out.get(k0) or words[k0], out.get(k1) or words[k1]
         if k0 == k1:
             out[k0] = replace(first, text=first.text[:a0] + style + first.text[b1:])
             continue
