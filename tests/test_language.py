@@ -326,3 +326,20 @@ def test_run_writes_the_language_report_and_masks_the_subtitles(tmp_path):
     subs = (out / "jfk" / "jfk.srt").read_text(encoding="utf-8")
     assert "fucking" not in subs and "f******" in subs
     assert "fucking" in load_transcript(out / "jfk" / "jfk.transcript.json").text
+
+
+def test_mask_styles_keep_punctuation_and_fold_multi_word_terms():
+    from subpipe.language.mask import MaskOptions, mask_transcript
+
+    ws = (Word("他妈的傻逼东西", 0, 1000, space_before=False), Word("son", 1000, 1100), Word("of", 1100, 1200),
+          Word("a", 1200, 1300), Word("bitch!", 1300, 1400))
+    t = Transcript(words=ws, language=None, duration_ms=2000,
+                   utterances=(Utterance(ws[:1], language="zh"), Utterance(ws[1:], language="en")))
+    stars, _, note = mask_transcript(t, MaskOptions(severity="medium"))
+    assert [w.text for w in stars.words] == ["他**傻*东西", "s**", "o*", "a", "b****!"] and note.startswith("3 ")
+    bleep, found, _ = mask_transcript(t, MaskOptions(style="[bleep]", severity="medium"))
+    assert [w.text for w in bleep.words] == ["[bleep][bleep]东西", "[bleep]!"]
+    assert bleep.words[1].end_ms == 1400 and [len(u.words) for u in bleep.utterances] == [1, 1]
+    assert [i.text for i in found] == ["他妈的", "傻逼", "son of a bitch!"]
+    strong, _, _ = mask_transcript(t)  # strong only: "son of a bitch" is medium
+    assert [w.text for w in strong.words][1:] == ["son", "of", "a", "bitch!"]
