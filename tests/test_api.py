@@ -56,7 +56,9 @@ def test_the_api_twins_take_the_commands_options():
     renamed = {"out": "output", "outs": "outputs", "media_path": "media", "handles": "handles_ms",
                "no_verify": "verify", "heading": "title", "fmt": "format", "script_path": "script",
                "no_index": "index", "no_vad": "vad", "no_guards": "guards", "translate": "task",
-               "to_format": "to", "allow_hosts": "allowed_hosts", "speaker_sample": "speaker_samples"}
+               "to_format": "to", "allow_hosts": "allowed_hosts", "speaker_sample": "speaker_samples",
+               # the masking flags are the fields of one MaskOptions (subtitles, run, batch)
+               "mask_profanity": "mask", "mask_style": "mask", "mask_severity": "mask", "mask_lexicon": "mask"}
     for path in _commands():
         name = "_".join(path)
         cmd = cli

@@ -18,7 +18,7 @@ _API = frozenset({
     "SearchFilters", "TranscribeOptions", "align", "audio_streams", "batch", "check", "clip", "conform", "convert",
     "extract", "fix", "models", "quotes_add", "quotes_export", "quotes_media", "quotes_search", "quotes_show",
     "read_glossary", "retime", "run", "serve", "subtitles", "SpeakerRow", "speakers_list", "speakers_rename",
-    "transcribe",
+    "transcribe", "quotes_timeline", "clean",
 })
 
 __all__ = ["__version__", "api", "tune_process", "unload_models", *sorted(_API)]
@@ -28,11 +28,21 @@ __all__ = ["__version__", "api", "tune_process", "unload_models", *sorted(_API)]
 _PROCESS = {"tune_process": ".audio.source", "unload_models": ".asr.transcribe"}
 
 
+# the strong-language twins (subpipe/language): name -> its module
+_LANGUAGE = {"language_report": "report", "CleanOptions": "clean", "MaskOptions": "mask"}
+
+__all__ += sorted(_LANGUAGE)
+
+
 def __getattr__(name: str):
     if name in _PROCESS:
         import importlib
 
         return getattr(importlib.import_module(_PROCESS[name], __name__), name)
+    if name in _LANGUAGE:
+        import importlib
+
+        return getattr(importlib.import_module(f".language.{_LANGUAGE[name]}", __name__), name)
     if name in _API:
         from . import api
 

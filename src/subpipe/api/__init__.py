@@ -26,6 +26,8 @@ CLI command             function
                         :func:`quotes_export`, :func:`quotes_media`
 ``subpipe clip``        :func:`clip`
 ``subpipe serve``       :func:`serve`
+``subpipe language``    :func:`language`
+``subpipe clean``       :func:`clean`
 ======================  ============================================
 
 See docs/api.md for examples (each one is run by tests/test_api.py).
@@ -42,6 +44,7 @@ from ..alignment import AlignOptions
 from ..asr.transcribe import Progress, TranscribeOptions, read_glossary
 from ..errors import AlignmentError, FormatError, SubpipeError, UsageError
 from ..jobs.pipeline import RunOptions
+from ..language.api import clean, language
 from ..model import CueTrack, Transcript
 from ..quotes.index import DEFAULT_DB  # noqa: F401 (api.DEFAULT_DB: the index the commands use)
 from .quotes import (  # noqa: F401 (re-exported: every API name is subpipe.api.<name>)
@@ -70,6 +73,7 @@ if TYPE_CHECKING:
     from ..audio.media import AudioStream
     from ..formats import Conversion
     from ..jobs.batch import BatchReport, Listener
+    from ..language.mask import MaskOptions
     from ..subtitling.conform import ConformResult
     from ..subtitling.qc import FixResult, Report
 
@@ -79,7 +83,7 @@ __all__ = [
     "extract", "fix", "models", "quotes_add", "quotes_export", "quotes_media", "quotes_search", "quotes_show",
     "quotes_timeline",
     "read_glossary", "retime", "run", "serve", "SpeakerRow", "speakers_list", "speakers_rename", "subtitles",
-    "transcribe",
+    "transcribe", "language", "clean",
 ]
 
 
@@ -208,11 +212,12 @@ def conform(old: Path | str, media: Path | str, *, options: AlignOptions | None 
 # ---------------------------------------------------------------- subtitles
 def subtitles(transcript: Transcript | Path | str, *, outputs: Sequence[Path | str] = (),
               profile: str = "netflix-en", fps: str | None = None, shot_changes: str | Path | None = None,
-              sdh: bool = False, sdh_label: str | None = None) -> CueTrack:
+              sdh: bool = False, sdh_label: str | None = None, mask: MaskOptions | None = None) -> CueTrack:
     """Cues for a transcript (a Transcript or its JSON file) under a delivery profile, without transcribing
     again; each of ``outputs`` is written in the format its extension names (.srt, .vtt, .ttml, .scc, ...).
 
-    ``shot_changes``: a media file (ffmpeg scene score) or a file listing cut times. With ``sdh`` on a
+    ``mask``: terms at its severity or above masked in the cues (the transcript keeps them; a note counts
+    them). ``shot_changes``: a media file (ffmpeg scene score) or a file listing cut times. With ``sdh`` on a
     transcript made before sound-event detection, the track's ``metadata["notes"]`` says so.
     """
     from ..formats import SUBTITLE_FORMATS, format_for
@@ -224,6 +229,11 @@ def subtitles(transcript: Transcript | Path | str, *, outputs: Sequence[Path | s
     t = transcript if isinstance(transcript, Transcript) else load_transcript(Path(transcript))
     outs = [Path(o) for o in outputs]
     fmts = [format_for(o) for o in outs]  # fail on a bad extension before writing anything
+    mask_note = None
+    if mask is not None:  # the cues show masked words; the transcript keeps them
+        from ..language.mask import mask_transcript
+
+        t, _, mask_note = mask_transcript(t, mask)
     prof = get_profile(profile, fps)
     track = make_subtitles(t, prof, shot_changes_ms=load_shot_changes(shot_changes, prof.fps), sdh=sdh,
                            sdh_label=sdh_label)
@@ -231,6 +241,9 @@ def subtitles(transcript: Transcript | Path | str, *, outputs: Sequence[Path | s
         notes = [*track.metadata.get("notes", ()),
                  "this transcript predates sound-event detection; transcribe again for music cues"]
         track = CueTrack(track.cues, language=track.language, metadata={**track.metadata, "notes": notes})
+    if mask_note:
+        track = CueTrack(track.cues, language=track.language,
+                         metadata={**track.metadata, "notes": [*track.metadata.get("notes", ()), mask_note]})
     for out, fmt in zip(outs, fmts, strict=True):
         atomic_write_text(out, SUBTITLE_FORMATS[fmt].dumps(track))
     return track
@@ -374,6 +387,8 @@ class BatchOptions:
     threads: int = 0  # CPU threads per worker (0: automatic)
     split_long: str = "auto"  # Ray: split a long file across the actors (auto | on | off; raysplit.py)
     formats: tuple[str, ...] = ("srt", "vtt")  # subtitle formats written per file (--format)
+    mask: MaskOptions | None = None  # strong language masked in the subtitles (language/mask.py)
+    language_report: bool = False  # <stem>.language.csv/.json beside the outputs (language/report.py)
 
     def run_options(self) -> RunOptions:
         return RunOptions(transcribe=self.transcribe, profile=self.profile, fps=self.fps, formats=self.formats,
@@ -383,7 +398,8 @@ class BatchOptions:
                           refine_times=self.refine_times, timing=self.timing, sdh=self.sdh,
                           sdh_label=self.sdh_label, script_encoding=self.script_encoding,
                           speakers=self.speakers, speaker_samples=self.speaker_samples, separate=self.separate,
-                          dialogue_stem=str(self.dialogue_stem) if self.dialogue_stem else None)
+                          dialogue_stem=str(self.dialogue_stem) if self.dialogue_stem else None,
+                          mask=self.mask, language_report=self.language_report)
 
     @property
     def db_path(self) -> Path | None:

@@ -111,16 +111,23 @@ def media_for(tpath: Path, t: Transcript, media_path: Path | None, media_root: P
 
 
 def quotes_search(query: str, *, db: Path | str = DEFAULT_DB, limit: int = 20,
-                  filters: SearchFilters | None = None) -> list[Hit]:
+                  filters: SearchFilters | None = None, clean: bool = False) -> list[Hit]:
     """Utterances that hold ``query``'s words, verbatim and in order, best first (FTS5 bm25), each with
-    in and out times of the matched words."""
+    in and out times of the matched words. ``clean``: leave out quotes with strong language."""
     from ..quotes import index as q
 
     con = open_index(db)
     try:
-        return q.search(con, query, limit=limit, **(filters or SearchFilters()).kwargs())
+        hits = q.search(con, query, limit=limit * 4 + 50 if clean else limit,
+                        **(filters or SearchFilters()).kwargs())
     finally:
         con.close()
+    if clean:
+        from ..language.lexicon import load_lexicon, text_has
+
+        lex = load_lexicon()
+        hits = [h for h in hits if not text_has(lex, h.text, h.language)]
+    return hits[:limit]
 
 
 def quotes_show(quote_id: str, *, db: Path | str = DEFAULT_DB) -> Hit:

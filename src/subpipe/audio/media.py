@@ -440,6 +440,26 @@ def cut_clip(
     _run(cmd, path=src, what="clip cut")
     return start, end
 
+def filter_audio_streams(src: Path, dest: Path, chains: list[str], codecs: list[str], *, ext: str | None = None,
+                         what: str = "audio render") -> None:
+    """Write ``src`` to ``dest`` (a temporary path; ``ext`` names the container) with audio stream N passed
+    through ``chains[N]``, a filtergraph from ``[0:a:N]`` to ``[aN]``, and encoded with ``codecs[N]``;
+    video and subtitle streams are copied as they are."""
+    ext = (ext or Path(dest).suffix).lower()
+    if ext not in _MUXERS:
+        raise MediaError(f"cannot write {ext or 'a file without an extension'}", path=dest,
+                         hint="use " + ", ".join(sorted(_MUXERS)))
+    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", _safe_input(Path(src)),
+           "-filter_complex", ";".join(chains), "-map", "0:v?"]
+    for n in range(len(chains)):
+        cmd += ["-map", f"[a{n}]"]
+    cmd += ["-map", "0:s?", "-c", "copy"]
+    for n, codec in enumerate(codecs):
+        cmd += [f"-c:a:{n}", codec]
+    cmd += ["-f", _MUXERS[ext], str(Path(dest).resolve())]
+    _run(cmd, path=Path(src), what=what)
+
+
 # ---------------------------------------------------------------- shot changes
 SCENE_THRESHOLD = 0.3  # ffmpeg scene score (0-1) above which a frame starts a new shot
 _PTS_TIME = re.compile(r"\bpts_time:\s*(-?[0-9.]+)")

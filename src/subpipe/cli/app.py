@@ -179,10 +179,17 @@ def output_options(f):
                      help="With --script: its text encoding (default: a BOM, else UTF-8), e.g. cp1252."),
         *speaker_options(),
         *separation_options(),
+        *_language_run_options(),
     ]
     for o in reversed(opts):
         f = o(f)
     return f
+
+
+def _language_run_options() -> list:
+    from .language import run_options
+
+    return run_options()
 
 
 def sdh_options() -> list:
@@ -255,6 +262,9 @@ def _batch_options(out, db, no_index, profile, fps, force, shot_changes, script,
     if refine_times:
         log.warning("--refine-times is deprecated: accurate word times are the default now (--timing)")
     spk = _speaker_run_options(topts)
+    from .language import pop_run_options
+
+    spk.update(pop_run_options(topts))
     separate, dialogue_stem = topts.pop("separate", "auto"), topts.pop("dialogue_stem", None)
     formats = _formats(topts.pop("formats", ()) or ())
     if formats:
@@ -466,13 +476,15 @@ def transcribe(obj, media, out, audio_stream, dialogue, **topts):
               help="Cut times: a media file (ffmpeg scene score) or a list of times.")
 @sdh_options()[0]
 @sdh_options()[1]
+@lambda f: _with(_language_run_options()[1:], f)
 @click.pass_obj
-def subtitles(obj, transcript, outs, profile, fps, shot_changes, sdh, sdh_label):
+def subtitles(obj, transcript, outs, profile, fps, shot_changes, sdh, sdh_label, **mask):
     """Make subtitles from a TRANSCRIPT JSON without transcribing again."""
     from .. import api
+    from .language import mask_from
 
     track = api.subtitles(transcript, outputs=outs, profile=profile, fps=fps, shot_changes=shot_changes, sdh=sdh,
-                          sdh_label=sdh_label)
+                          sdh_label=sdh_label, mask=mask_from(**mask))
     if not obj["quiet"]:
         for note in track.metadata.get("notes", ()):
             click.echo(f"note: {note}", err=True)
@@ -519,6 +531,9 @@ cli_align.register(cli, sys.modules[__name__])
 from .speakers import speakers as _speakers_group  # noqa: E402
 
 cli.add_command(_speakers_group)
+from .language import register as _register_language  # noqa: E402
+
+_register_language(cli)
 
 
 def main() -> None:

@@ -101,12 +101,13 @@ def quotes_add(obj, transcripts, db, media_path, media_root, title, fps):
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @search_filters
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
-def quotes_search(query, db, limit, as_json, **filters):
+@click.option("--clean", is_flag=True, help="Leave out quotes with strong language.")
+def quotes_search(query, db, limit, as_json, clean, **filters):
     """Find QUERY's words, verbatim and in order, with in and out timecodes (best first)."""
     from .. import api
     from ..timecode import ms_to_smpte
 
-    hits = api.quotes_search(query, db=db, limit=limit, filters=_filters(filters))
+    hits = api.quotes_search(query, db=db, limit=limit, filters=_filters(filters), clean=clean)
     for h in hits:
         if as_json:
             click.echo(json.dumps(h.to_dict(), ensure_ascii=False))

@@ -22,6 +22,7 @@ a word's ``"speaker"`` and the top-level ``"speakers"`` list (``[{"label", "spea
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError
@@ -143,3 +144,16 @@ def from_dict(d: Any) -> Transcript:
         events=events,
         speakers=speakers,
     )
+
+
+def load(path: Path | str) -> Transcript:
+    """A transcript JSON file; a missing, non-UTF-8 or malformed file is a FormatError naming it."""
+    try:
+        return loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FormatError("no such transcript", path=path) from None
+    except UnicodeDecodeError:
+        raise FormatError("transcript is not UTF-8 JSON", path=path) from None
+    except FormatError as exc:
+        exc.path = str(path)
+        raise

@@ -57,6 +57,8 @@ class RunOptions:
     speaker_samples: tuple[tuple[str, str], ...] = ()  # enrolled voices (NAME, audio file) that name speakers
     separate: str = "auto"  # dialogue isolation before VAD/transcription: auto | on | off (separate.py)
     dialogue_stem: str | None = None  # transcribe this dialogue stem instead, timed against the media
+    mask: Any = None  # language.mask.MaskOptions: strong language masked in the subtitles only
+    language_report: bool = False  # write <name>.language.csv/.json (language/report.py)
 
 
 @dataclass
@@ -119,16 +121,7 @@ def transcript_path(media: Path, out_root: Path, name: str | None = None) -> Pat
     return output_dir_for(media, out_root, name) / f"{name}.transcript.json"
 
 
-def load_transcript(path: Path) -> Transcript:
-    try:
-        return tj.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FormatError("no such transcript", path=path) from None
-    except UnicodeDecodeError:
-        raise FormatError("transcript is not UTF-8 JSON", path=path) from None
-    except FormatError as exc:
-        exc.path = str(path)
-        raise
+load_transcript = tj.load  # the transcript JSON reader (formats.transcript_json.load), under its old name
 
 
 def write_subtitles(track: CueTrack, base: Path, formats: Sequence[str]) -> list[Path]:
@@ -459,7 +452,8 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
     if p.options.sdh:
         stamp["sdh"] = {"label": p.options.sdh_label}
     targets = [p.folder / (p.name + SUBTITLE_FORMATS[fmt].EXTENSIONS[0]) for fmt in p.options.formats]
-    track = make_subtitles(transcript, p.profile, shot_changes_ms=cuts, sdh=p.options.sdh,
+    view, lang_notes = _language_outputs(p, transcript, stamp, result)
+    track = make_subtitles(view, p.profile, shot_changes_ms=cuts, sdh=p.options.sdh,
                            sdh_label=p.options.sdh_label)
     if _stamp_matches(stamp_path, stamp) and all(t.exists() for t in targets):
         result.reused_subtitles = True
@@ -487,12 +481,33 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
     result.compliance = compliance(track, p.profile, media_duration_ms=p.info.duration_ms or None,
                                    shot_changes_ms=cuts)
     result.model = (transcript.provenance.get("model") or {}).get("name")
-    result.notes = list(transcript.notes)
+    result.notes = list(transcript.notes) + lang_notes
     result.reused_transcript = not new_transcript
     result.transcribe_s = transcribe_s
     result.elapsed_s = time.perf_counter() - started if started else 0.0
     result.ok = True
     return result
+
+
+def _language_outputs(p: Plan, transcript: Transcript, stamp: dict, result: FileResult
+                      ) -> tuple[Transcript, list[str]]:
+    """--mask-profanity (the transcript the cues are made from) and --language-report (written here)."""
+    notes: list[str] = []
+    view = transcript
+    if p.options.mask is not None:
+        from ..language.mask import mask_transcript
+
+        view, _, note = mask_transcript(transcript, p.options.mask)
+        stamp["mask"] = p.options.mask.describe()
+        notes.append(note)
+    if p.options.language_report:
+        from ..language.lexicon import load_lexicon
+        from ..language.report import build, dumps_csv, dumps_json
+
+        rep = build([(p.name, transcript)], load_lexicon(), fps=p.profile.fps)
+        for ext, dump in ((".language.csv", dumps_csv), (".language.json", dumps_json)):
+            result.outputs.append(atomic_write_text(p.folder / f"{p.name}{ext}", dump(rep)))
+    return view, notes
 
 
 def _stamp_matches(path: Path, stamp: dict) -> bool:
