@@ -106,7 +106,7 @@ lock: $(STAMP)
 LATEST ?= $(or $(TMPDIR),/tmp)/subpipe-latest
 test-latest: $(STAMP) ffmpeg browser separation-model
 	rm -rf $(LATEST) && mkdir -p $(LATEST)
-	$(BIN)/uv pip compile pyproject.toml requirements/build.in --all-extras --upgrade --quiet -o $(LATEST)/latest.txt
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in --all-extras --universal --python-version 3.11 --upgrade --quiet -o $(LATEST)/latest.txt
 	$(BIN)/uv venv --quiet --python $(PY) $(LATEST)/venv
 	VIRTUAL_ENV=$(LATEST)/venv $(BIN)/uv pip install --quiet -r $(LATEST)/latest.txt
 	VIRTUAL_ENV=$(LATEST)/venv $(BIN)/uv pip install --quiet --no-deps -r requirements/nodeps.txt -e .

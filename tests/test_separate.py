@@ -149,6 +149,8 @@ def test_every_segment_of_a_long_input_reaches_the_network(separator):
     assert whole.shape == (2, n, sep.F)
     for a, b in ((0, sep.T), (sep.T, 2 * sep.T), (2 * sep.T, n)):
         alone = separator.masks(mags[:, a:b])  # one segment on its own: the same network input
+        # the same float32 input gives the same masks: measured difference 0.0 (onnxruntime 1.32.0); 1e-4 leaves room
+        # for a runtime that batches segments through other kernels, far below the 0.1 the next line asks for
         assert np.abs(whole[:, a:b] - alone).max() < 1e-4, (a, b)
         assert np.abs(whole[:, a:b] - 0.5).max() > 0.1, (a, b)  # not the masks of an all-zero input
 
@@ -158,6 +160,7 @@ def test_resample_is_band_limited_interpolation():
     x = np.sin(2 * np.pi * 1000 * t).astype(np.float32)
     y = sep.resample(x, 16000)
     want = np.sin(2 * np.pi * 1000 * np.arange(16000) / 16000)
+    # measured error 4.8e-8 (float32 samples, float64 arithmetic); 1e-4 is -80 dB, well below audible or ASR effect
     assert np.abs(y - want).max() < 1e-4
 
 
@@ -171,6 +174,8 @@ def test_tampered_model_is_refused(tmp_path, monkeypatch):
 
 def test_stft_round_trip_is_exact():
     x = np.random.default_rng(0).standard_normal(16000).astype(np.float32)
+    # float32 round-off only: measured 7.2e-7 (narrow) and 4.8e-7 (wide) on unit-variance noise; 1e-5 allows another
+    # FFT library's summation order
     assert np.abs(sep.istft(sep.stft(x), len(x)) - x).max() < 1e-5
     wide = sep.stft(x, sep.WIDE_FFT, sep.WIDE_HOP)
     assert np.abs(sep.istft(wide, len(x), sep.WIDE_FFT, sep.WIDE_HOP) - x).max() < 1e-5
