@@ -67,15 +67,47 @@ def run_ffmpeg(ffmpeg: str, *args: str) -> None:
     subprocess.run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
 
 
+# Transcripts the tests share, cached on disk across sessions and xdist workers, keyed by the model's SHA-256, the
+# audio's bytes and every transcription option: the same key can only ever hold the same transcript (the engine is
+# deterministic, tests/test_nothing_lost.py). SUBPIPE_TEST_CACHE moves the folder; deleting it is always safe.
+TRANSCRIPT_CACHE = Path(os.environ.get("SUBPIPE_TEST_CACHE", ROOT / ".cache" / "test-transcripts"))
+
+
+def transcribe_cached(samples, options):
+    """``transcribe_audio(samples, options)``, computed once per key; concurrent workers wait on a file lock."""
+    import fcntl
+    import hashlib
+    import json
+
+    from subpipe.asr.models import resolve
+    from subpipe.asr.transcribe import transcribe_audio
+    from subpipe.formats import transcript_json as tj
+    from subpipe.fsio import atomic_write_text
+
+    h = hashlib.sha256()
+    h.update(resolve(options.model).sha256.encode())
+    h.update(json.dumps(options.provenance(), sort_keys=True, default=str).encode())
+    h.update(samples.astype("<f4").tobytes())
+    TRANSCRIPT_CACHE.mkdir(parents=True, exist_ok=True)
+    path = TRANSCRIPT_CACHE / f"{h.hexdigest()}.json"
+    with open(TRANSCRIPT_CACHE / f"{h.hexdigest()}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this worker dies
+        if path.exists():
+            return tj.loads(path.read_text(encoding="utf-8"))
+        t = transcribe_audio(samples, options)
+        atomic_write_text(path, tj.dumps(t))
+        return tj.loads(tj.dumps(t))  # what a cache hit gives, so a first run and a rerun see the same object
+
+
 @pytest.fixture(scope="session")
 def jfk_transcript(tmp_path_factory):
-    """The JFK clip transcribed once per session with `base` (the default model)."""
-    from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio
+    """The JFK clip transcribed with `base` (the default model), once (transcribe_cached)."""
+    from subpipe.asr.transcribe import TranscribeOptions
     from subpipe.audio import media
 
     src = shared("jfk/jfk.flac")
     audio = media.extract_audio(src)
-    return transcribe_audio(audio.samples, TranscribeOptions(model="base"))
+    return transcribe_cached(audio.samples, TranscribeOptions(model="base"))
 
 
 # The rule tests: no Whisper model, no media decoding, no browser. Every other module's tests are marked `model`,
@@ -109,12 +141,12 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def mandarin_transcript():
     """One AISHELL-1 utterance (BAC009) transcribed once per session with `base`, language zh."""
-    from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.asr.transcribe import TranscribeOptions
     from subpipe.audio import media
 
     src = shared("mandarin/BAC009S0724W0121.wav")
     audio = media.extract_audio(src)
-    return transcribe_audio(audio.samples, TranscribeOptions(model="base", language="zh"))
+    return transcribe_cached(audio.samples, TranscribeOptions(model="base", language="zh"))
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from subpipe.jobs.pipeline import load_transcript
 from subpipe.language.lexicon import find, load_lexicon
 from subpipe.model import Transcript, Utterance, Word
 
-from conftest import run_ffmpeg, shared
+from conftest import run_ffmpeg, shared, transcribe_cached
 
 ROOT = Path(__file__).resolve().parent
 TOL_MS = 40
@@ -39,11 +39,11 @@ def plant(t: Transcript, slots: dict[int, str]) -> Transcript:
 
 @pytest.fixture(scope="module")
 def jfk_tiny() -> Transcript:
-    from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.asr.transcribe import TranscribeOptions
     from subpipe.audio import media
 
     audio = media.extract_audio(shared("jfk/jfk.flac"))
-    t = transcribe_audio(audio.samples, TranscribeOptions(model="tiny.en", language="en"))
+    t = transcribe_cached(audio.samples, TranscribeOptions(model="tiny.en", language="en"))
     assert len(t.words) > max(EN_PLANTS)
     return t
 

@@ -17,7 +17,7 @@ import pytest
 
 from subpipe.audio import media
 
-from conftest import IN_CI, needs
+from conftest import IN_CI, needs, transcribe_cached
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA_DIR = ROOT / "media"
@@ -104,9 +104,9 @@ def test_make_sample_script_is_valid_bash():
 def test_base_model_transcribes_the_narration(samples):
     """Whisper `base` on the espeak-ng narration: WER under 10 % against the reference (0 % when measured)."""
     jiwer = needs("jiwer")
-    from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.asr.transcribe import TranscribeOptions
 
-    t = transcribe_audio(samples, TranscribeOptions(model="base"))
+    t = transcribe_cached(samples, TranscribeOptions(model="base"))
     hyp = " ".join(w.text for w in t.words)
 
     def norm(s: str) -> str:

@@ -17,11 +17,11 @@ import pytest
 import srt as srt_lib
 from click.testing import CliRunner
 
-from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio
+from subpipe.asr.transcribe import TranscribeOptions
 from subpipe.audio import media
 from subpipe.cli.app import cli
 
-from conftest import ROOT, SHARED_DATA, shared
+from conftest import ROOT, SHARED_DATA, shared, transcribe_cached
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -72,9 +72,9 @@ def test_guards_alone_drop_what_whisper_invents_over_music(nonspeech):
     """VAD and Whisper's own silence skip off: whatever Whisper writes over the music, the guards drop and record."""
     music, _ = nonspeech
     samples = media.extract_audio(Path(music.path)).samples
-    raw = transcribe_audio(samples, TranscribeOptions(model="base", vad=False, guards=False,
+    raw = transcribe_cached(samples, TranscribeOptions(model="base", vad=False, guards=False,
                                                       hallucination_silence_threshold=None))
-    guarded = transcribe_audio(samples, TranscribeOptions(model="base", vad=False,
+    guarded = transcribe_cached(samples, TranscribeOptions(model="base", vad=False,
                                                           hallucination_silence_threshold=None))
     assert guarded.words == ()
     assert [(d.text, d.start_ms) for d in guarded.dropped] == [(w.text, w.start_ms) for w in raw.words]
@@ -89,7 +89,7 @@ def intro_transcript(tmp_path_factory, mk):
     shared("librispeech/61-70968-0000.flac")
     mix = mk.intro_mix(tmp_path_factory.mktemp("intro"), SHARED_DATA, intro=10.0, bed="score", ratio_db=10.0)
     samples = media.extract_audio(Path(mix.path)).samples
-    return mix, transcribe_audio(samples, TranscribeOptions(model="base"))
+    return mix, transcribe_cached(samples, TranscribeOptions(model="base"))
 
 
 def test_first_word_kept_after_a_ten_second_music_intro(intro_transcript):

@@ -14,7 +14,7 @@ from subpipe.audio import media
 from subpipe.cli.app import cli
 from subpipe.model import Transcript, Word
 
-from conftest import shared
+from conftest import shared, transcribe_cached
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAME_24 = 1000 / 24
@@ -76,10 +76,10 @@ def _timit():
 
 def test_timit_word_starts_within_tolerance():
     """TIMIT LDC93S1 (human word boundaries): median start error <= 30 ms, first word within 2 frames."""
-    from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.asr.transcribe import TranscribeOptions
 
     samples, ref = _timit()
-    raw = transcribe_audio(samples, TranscribeOptions(model="base"))
+    raw = transcribe_cached(samples, TranscribeOptions(model="base"))
     t = retime(raw, array_reader(samples))
     from subpipe.alignment import match_tokens
 
