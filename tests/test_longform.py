@@ -168,8 +168,10 @@ def test_blocks_on_two_replicas_give_the_words_of_one():
 _PEAK = textwrap.dedent("""
     import sys
     import numpy as np
+    import subpipe
     from subpipe.audio.source import FileSource, vad_probs
     from subpipe.audio.events import detect_music_source
+    subpipe.tune_process()  # as the CLI, its -j workers and Ray actors run (importing subpipe tunes nothing)
     minutes, path = int(sys.argv[1]), sys.argv[2]
     rng = np.random.default_rng(0)
     with open(path, "wb") as f:  # a raw PCM file as media.open_audio writes it (noise: no model needed)
