@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from . import coverage
 from .audiosource import SAMPLE_RATE, speech_timestamps, vad_probs
 from .errors import SubpipeError
 from .guards import Segment, SpeechMap
@@ -98,6 +99,7 @@ class Decoded:
     notes: list[str]
     seen: dict[str, int]
     probs: np.ndarray
+    coverage: coverage.Coverage
 
 
 def _vad(options: Any, **over: Any) -> Any:
@@ -200,23 +202,55 @@ def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, en
                          for a in range(0, n, CHUNK_S * SAMPLE_RATE)])
     else:
         regions = speech_timestamps(probs, n, _vad(options)) if options.vad else [{"start": 0, "end": n}]
+    voiced = speech_spans(probs, n, options)
+    cover = coverage.Coverage()
     for a, b, lang in chunks:
         inside = _clip_regions(regions, a * SAMPLE_RATE // 1000, b * SAMPLE_RATE // 1000)
         run = _batched if engine == "batched" else _sequential
         segs = run(whisper, source, inside, options, lang, "transcribe", duration_ms, progress, tag, decode_window,
                    ())
+        # nothing lost: the speech no word covers is decoded again on its own (coverage.py)
+        segs, redone = _fill(whisper, source, segs, voiced, a, b, options, lang, "transcribe", duration_ms, tag,
+                             decode_window)
         seen[lang] = seen.get(lang, 0) + (b - a)
         kept, gone = guard(segs, speech, options)
+        cover.add(coverage.report(voiced, kept, gone, redone, a, b))
         words += kept
         dropped += gone
         if options.task == "translate" and lang != "en" and kept:
             tsegs = run(whisper, source, inside, options, lang, "translate", duration_ms, None, False,
                         decode_window, non_latin(whisper))
+            tsegs, _ = _fill(whisper, source, tsegs, voiced, a, b, options, lang, "translate", duration_ms, False,
+                             decode_window)
             tkept, tgone = guard(tsegs, speech, options)
             translation += [replace(w, language="en") for w in tkept]
             dropped += [replace(d, detail=d.detail + " (in the English translation)") for d in tgone]
     language = max(seen.items(), key=lambda kv: (kv[1], kv[0]))[0] if seen else options.language
-    return Decoded(words, translation, dropped, language, spans, speech, notes, seen, probs)
+    return Decoded(words, translation, dropped, language, spans, speech, notes, seen, probs, cover)
+
+
+def speech_spans(probs: np.ndarray, n_samples: int, options: Any) -> list[tuple[int, int]]:
+    """The speech coverage is measured against (ms): Silero's regions with short pauses split, unpadded."""
+    vad = _vad(options, min_silence_duration_ms=coverage.VAD_MIN_SILENCE_MS, speech_pad_ms=0)
+    return [(r["start"] * 1000 // SAMPLE_RATE, r["end"] * 1000 // SAMPLE_RATE)
+            for r in speech_timestamps(probs, n_samples, vad)]
+
+
+def _fill(whisper: Any, source: Any, segs: list[Segment], spans: list[tuple[int, int]], a: int, b: int,
+          options: Any, lang: str, task: str, duration_ms: int, tag: bool, decode_window: Callable
+          ) -> tuple[list[Segment], list[coverage.Gap]]:
+    """``coverage.fill`` with the sequential decoder (its seeking and fallbacks) over each uncovered stretch."""
+    def decode(lo: int, hi: int) -> list[Segment]:
+        part = source.read_samples(lo * SAMPLE_RATE // 1000, hi * SAMPLE_RATE // 1000)
+        out, _ = decode_window(whisper, part, options, language=lang, task=task, offset_ms=lo,
+                               duration_ms=duration_ms, progress=None, tag=tag)
+        return out
+
+    out, redone = coverage.fill(segs, spans, a, b, decode)
+    if redone:
+        log.info("coverage: %d stretch(es) of speech without words (%.1f s) decoded again", len(redone),
+                 sum(g.speech_ms for g in redone) / 1000)
+    return out, redone
 
 
 def _clip_regions(regions: list[dict], a: int, b: int) -> list[dict]:

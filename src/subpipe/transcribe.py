@@ -380,10 +380,26 @@ def _transcribe_long(loaded: LoadedModel, audio: Any, options: TranscribeOptions
         decoder["beam_size"] = options.batched_beam_size
         decoder["temperature"] = 0.0
         decoder.update(STATS)  # windows, and how many were decoded again sequentially or continued
+    if res is not None:
+        decoder["coverage"] = res.coverage.to_dict()  # speech found, with words, decoded again, without words
+        notes += _coverage_notes(res.coverage)
     provenance = _provenance(loaded, options, decoder, spans, media_sha256, media_name)
     speech = res.speech if res else None
     events = detect_music_source(source, words=words, speech=speech) if duration_ms else ()
     return _assemble(words, language, duration_ms, notes, provenance, dropped, translation, events)
+
+
+def _coverage_notes(cov: Any) -> list[str]:
+    """A note (and a warning on stderr) for each stretch of speech that has no words after decoding it again."""
+    notes = []
+    for d in cov.dropped:
+        at = f"{d['start_ms'] / 1000:.1f}-{d['end_ms'] / 1000:.1f} s"
+        notes.append(f"{d['speech_ms'] / 1000:.1f} s of speech at {at} has no words ({d['reason']}: {d['detail']})")
+    if notes:
+        notes.append(f"coverage: {cov.summary()}; see decoder.coverage in the transcript's provenance")
+        for n in notes:
+            log.warning("%s", n)
+    return notes
 
 
 def _assemble(words: list[Word], language: str | None, duration_ms: int, notes: list[str],
