@@ -122,18 +122,21 @@ def total(spans: Iterable[Span]) -> int:
     return sum(b - a for a, b in spans)
 
 
-def covered(words: Iterable[Any], slack_ms: int = SLACK_MS) -> list[Span]:
+def covered(words: Iterable[Any], slack_ms: int | None = None) -> list[Span]:
     """The time the words cover, each word widened by ``slack_ms`` either side."""
+    slack_ms = SLACK_MS if slack_ms is None else slack_ms
     return union((w.start_ms - slack_ms, w.end_ms + slack_ms) for w in words)
 
 
-def gaps(speech: Sequence[Span], words: Sequence[Any], lo: int, hi: int, *, min_ms: int = MIN_GAP_MS,
-         pad_ms: int = PAD_MS) -> tuple[list[Gap], list[Span]]:
+def gaps(speech: Sequence[Span], words: Sequence[Any], lo: int, hi: int, *, min_ms: int | None = None,
+         pad_ms: int | None = None) -> tuple[list[Gap], list[Span]]:
     """The uncovered speech in [lo, hi) grouped by the words around it: (stretches with at least ``min_ms`` of
     speech, each with the audio to decode for it; the speech left uncovered in shorter stretches).
 
     ``words`` sorted by start. A stretch is all the uncovered speech between two consecutive words (or the
     range's ends); its audio reaches ``pad_ms`` beyond its speech, never into a word."""
+    min_ms = MIN_GAP_MS if min_ms is None else min_ms
+    pad_ms = PAD_MS if pad_ms is None else pad_ms
     starts = sorted(w.start_ms for w in words)
     ends = sorted(w.end_ms for w in words)
     loose = subtract([(max(a, lo), min(b, hi)) for a, b in speech if min(b, hi) > max(a, lo)], covered(words))
@@ -182,7 +185,7 @@ def new_words(found: Sequence[Any], existing: Sequence[Any], lo: int, hi: int) -
 
 
 def fill(segments: Sequence[Any], speech: Sequence[Span], lo: int, hi: int,
-         decode: Callable[[int, int], list[Any]], *, min_ms: int = MIN_GAP_MS) -> tuple[list[Any], list[Gap]]:
+         decode: Callable[[int, int], list[Any]], *, min_ms: int | None = None) -> tuple[list[Any], list[Gap]]:
     """``segments`` (guards' ``Segment``s on the file's clock) with the words found by decoding again, on its
     own, every stretch of [lo, hi) with at least ``min_ms`` of speech and no words; and those stretches.
 
@@ -202,8 +205,9 @@ def fill(segments: Sequence[Any], speech: Sequence[Span], lo: int, hi: int,
 
 
 def report(speech: Sequence[Span], kept: Sequence[Any], guard_dropped: Sequence[Any], redecoded: Sequence[Gap],
-           lo: int, hi: int, *, min_ms: int = MIN_GAP_MS) -> Coverage:
+           lo: int, hi: int, *, min_ms: int | None = None) -> Coverage:
     """The coverage of [lo, hi) after decoding (and decoding again ``redecoded``)."""
+    min_ms = MIN_GAP_MS if min_ms is None else min_ms
     sp = union((max(a, lo), min(b, hi)) for a, b in speech)
     cov = Coverage(speech_ms=total(sp))
     with_words = total(sp) - total(subtract(sp, covered(kept)))
