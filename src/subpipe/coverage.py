@@ -76,10 +76,16 @@ class Coverage:
 
     def summary(self) -> str:
         """One line: what the run's summary and the notes say."""
-        gone = sum(self.dropped_ms.values())
-        why = ", ".join(f"{_s(v)} s {k}" for k, v in sorted(self.dropped_ms.items()) if v)
-        return (f"speech {_s(self.speech_ms)} s, {_s(self.with_words_ms)} s with words, "
-                f"{_s(self.redecoded_ms)} s decoded again, {_s(gone)} s without words" + (f" ({why})" if why else ""))
+        return describe(self.to_dict())
+
+
+def describe(report: dict[str, Any]) -> str:
+    """A coverage report (``Coverage.to_dict``, as provenance keeps it) in one line."""
+    dropped = report.get("dropped_s") or {}
+    gone = round(sum(dropped.values()), 1)
+    why = ", ".join(f"{v} s {k}" for k, v in sorted(dropped.items()) if v)
+    return (f"speech {report['speech_s']} s, {report['with_words_s']} s with words, {report['redecoded_s']} s "
+            f"decoded again, {gone} s without words" + (f" ({why})" if why else ""))
 
 
 def _s(ms: int) -> float:
@@ -257,5 +263,5 @@ def _first_ge(xs: Sequence[int], x: int) -> int | None:
     return xs[i] if i < len(xs) else None
 
 
-__all__ = ["MIN_GAP_MS", "PAD_MS", "SLACK_MS", "Coverage", "Gap", "covered", "fill", "gaps", "new_words", "report",
-           "subtract", "union"]
+__all__ = ["MIN_GAP_MS", "PAD_MS", "SLACK_MS", "Coverage", "Gap", "covered", "describe", "fill", "gaps",
+           "new_words", "report", "subtract", "union"]
