@@ -125,3 +125,12 @@ def test_a_ray_split_decode_recovers_the_same_words(gap_runs):
     batched, _, split = gap_runs
     assert split.words == batched.words
     assert split.provenance["decoder"]["coverage"] == batched.provenance["decoder"]["coverage"]
+
+
+def test_a_short_file_on_the_sequential_path_gets_the_report_too(jfk_transcript):
+    """JFK (11 s, in memory, sequential): every second of its speech has words; the report says so."""
+    cov = jfk_transcript.provenance["decoder"]["coverage"]
+    assert jfk_transcript.provenance["decoder"]["engine"] == "sequential"
+    assert 6 < cov["speech_s"] < 11
+    assert cov["with_words_s"] >= 0.95 * cov["speech_s"] and cov["redecoded_stretches"] == 0
+    assert cov["dropped"] == []

@@ -92,6 +92,18 @@ def _s(ms: int) -> float:
     return round(ms / 1000, 1)
 
 
+def speech_spans(probs: Any, n_samples: int, options: Any) -> list[Span]:
+    """The speech coverage is measured against: Silero's regions (``probs``, 32 ms frames) with the options'
+    threshold, short pauses split, unpadded; in ms."""
+    from faster_whisper.vad import VadOptions
+
+    from .audiosource import SAMPLE_RATE, speech_timestamps
+
+    vad = VadOptions(threshold=options.vad_threshold, min_silence_duration_ms=VAD_MIN_SILENCE_MS, speech_pad_ms=0)
+    return [(r["start"] * 1000 // SAMPLE_RATE, r["end"] * 1000 // SAMPLE_RATE)
+            for r in speech_timestamps(probs, n_samples, vad)]
+
+
 def union(spans: Iterable[Span]) -> list[Span]:
     out: list[Span] = []
     for a, b in sorted(spans):
@@ -264,4 +276,4 @@ def _first_ge(xs: Sequence[int], x: int) -> int | None:
 
 
 __all__ = ["MIN_GAP_MS", "PAD_MS", "SLACK_MS", "Coverage", "Gap", "covered", "describe", "fill", "gaps",
-           "new_words", "report", "subtract", "union"]
+           "new_words", "report", "speech_spans", "subtract", "union"]

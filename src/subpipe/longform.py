@@ -202,7 +202,7 @@ def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, en
                          for a in range(0, n, CHUNK_S * SAMPLE_RATE)])
     else:
         regions = speech_timestamps(probs, n, _vad(options)) if options.vad else [{"start": 0, "end": n}]
-    voiced = speech_spans(probs, n, options)
+    voiced = coverage.speech_spans(probs, n, options)
     cover = coverage.Coverage()
     for a, b, lang in chunks:
         inside = _clip_regions(regions, a * SAMPLE_RATE // 1000, b * SAMPLE_RATE // 1000)
@@ -227,13 +227,6 @@ def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, en
             dropped += [replace(d, detail=d.detail + " (in the English translation)") for d in tgone]
     language = max(seen.items(), key=lambda kv: (kv[1], kv[0]))[0] if seen else options.language
     return Decoded(words, translation, dropped, language, spans, speech, notes, seen, probs, cover)
-
-
-def speech_spans(probs: np.ndarray, n_samples: int, options: Any) -> list[tuple[int, int]]:
-    """The speech coverage is measured against (ms): Silero's regions with short pauses split, unpadded."""
-    vad = _vad(options, min_silence_duration_ms=coverage.VAD_MIN_SILENCE_MS, speech_pad_ms=0)
-    return [(r["start"] * 1000 // SAMPLE_RATE, r["end"] * 1000 // SAMPLE_RATE)
-            for r in speech_timestamps(probs, n_samples, vad)]
 
 
 def _fill(whisper: Any, source: Any, segs: list[Segment], spans: list[tuple[int, int]], a: int, b: int,
