@@ -8,7 +8,7 @@ import pytest
 
 from subpipe import coverage
 from subpipe.guards import Segment
-from subpipe.model import Dropped, Word
+from subpipe.model import Dropped, SoundEvent, Word
 
 from conftest import shared
 
@@ -69,6 +69,11 @@ def test_report_gives_every_uncovered_second_a_reason():
     line = cov.summary()
     assert "speech 7.5 s, 3.0 s with words, 2.6 s decoded again, 4.5 s without words" in line
     assert coverage.describe(cov.to_dict()) == line
+    # the same stretch under music the sound detector found: its reason says so
+    cov = coverage.report(speech, kept, gone, redone, 0, 20_000)
+    d = cov.to_dict([SoundEvent("music", 6_000, 9_500)])
+    assert d["dropped_s"] == {"guard": 1.4, "music": 2.6, "short": 0.5}
+    assert d["dropped"][0]["reason"] == "music"
 
 
 # ------------------------------------------------------------------ real speech, the 100 s AAC cut

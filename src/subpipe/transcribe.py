@@ -293,11 +293,11 @@ def transcribe_audio(
     dropped.sort(key=lambda d: (d.start_ms, d.end_ms))
     notes += _summary_notes(options, words, dropped, spans)
     decoder: dict[str, Any] = {"engine": engine}
-    if duration_ms:
-        decoder["coverage"] = cover.to_dict()  # speech found, with words, decoded again, without words
-        notes += _coverage_notes(cover)
     provenance = _provenance(loaded, options, decoder, spans, media_sha256, media_name)
     events = detect_music(samples, words=words, speech=speech) if duration_ms else ()
+    if duration_ms:
+        decoder["coverage"] = cover.to_dict(events)  # speech found, with words, decoded again, without words
+        notes += _coverage_notes(cover)
     return _assemble(words, language, duration_ms, notes, provenance, dropped, translation, events)
 
 
@@ -392,12 +392,12 @@ def _transcribe_long(loaded: LoadedModel, audio: Any, options: TranscribeOptions
         decoder["beam_size"] = options.batched_beam_size
         decoder["temperature"] = 0.0
         decoder.update(STATS)  # windows, and how many were decoded again sequentially or continued
-    if res is not None:
-        decoder["coverage"] = res.coverage.to_dict()  # speech found, with words, decoded again, without words
-        notes += _coverage_notes(res.coverage)
     provenance = _provenance(loaded, options, decoder, spans, media_sha256, media_name)
     speech = res.speech if res else None
     events = detect_music_source(source, words=words, speech=speech) if duration_ms else ()
+    if res is not None:
+        decoder["coverage"] = res.coverage.to_dict(events)  # speech found, with words, decoded again, without
+        notes += _coverage_notes(res.coverage)
     return _assemble(words, language, duration_ms, notes, provenance, dropped, translation, events)
 
 
