@@ -32,6 +32,9 @@ def test_uncovered_speech_before_between_and_after_the_words():
     # under the threshold: not decoded again, kept apart as short
     big, small = coverage.gaps([(0, 6_500)], words[:2], 0, 30_000, min_ms=5_000)
     assert big == [] and small == [(0, 4_600), (6_400, 6_500)]
+    # a word stretched over 6 s covers its ends, not the speech in its middle
+    big, _ = coverage.gaps([(0, 8_000)], [w("so", 1_000, 7_000)], 0, 8_000)
+    assert [(g.start_ms, g.end_ms) for g in big] == [(2_400, 5_600)]
     # a range cuts the speech: nothing outside it counts (0.2 s left after the last word: short)
     big, small = coverage.gaps(speech, words, 0, 10_000)
     assert big[-1].end_ms == 8_600 and small == [(9_800, 10_000)]
@@ -57,7 +60,7 @@ def test_words_decoded_again_join_without_duplicating_the_context():
 
 def test_report_gives_every_uncovered_second_a_reason():
     speech = [(0, 3_000), (5_000, 9_000), (12_000, 12_500)]
-    kept = [w("a", 0, 3_000)]
+    kept = [w("a", 0, 1_000), w("b", 1_000, 2_000), w("c", 2_000, 3_000)]
     gone = [Dropped("la", 5_000, 6_000, "repetition", "")]
     redone = [coverage.Gap(6_400, 9_000, 2_600, 6_000, 9_000)]
     cov = coverage.report(speech, kept, gone, redone, 0, 20_000)

@@ -24,6 +24,8 @@ SLACK_MS = 400
 # NOTES-25.md: on the regression inputs every stretch that held words was >= 2.5 s; 1 s catches a lost
 # sentence of two or three words at a cost of a few small decodes per hour.
 MIN_GAP_MS = 1000
+# A word longer than this covers only its ends (no English word lasts 2 s; Whisper's stretched times do).
+LONG_WORD_MS = 2000
 # Audio either side of an uncovered stretch given to the decoder with it (never past a neighbouring word).
 PAD_MS = 1000
 # The VAD's speech for coverage: Silero's threshold from the options, short pauses split, no padding.
@@ -158,9 +160,19 @@ def total(spans: Iterable[Span]) -> int:
 
 
 def covered(words: Iterable[Any], slack_ms: int | None = None) -> list[Span]:
-    """The time the words cover, each word widened by ``slack_ms`` either side."""
+    """The time the words cover, each word widened by ``slack_ms`` either side; a word longer than
+    ``LONG_WORD_MS`` (Whisper stretches a word over a pause or over speech it skipped) covers only its first and
+    last ``LONG_WORD_MS / 2``."""
     slack_ms = SLACK_MS if slack_ms is None else slack_ms
-    return union((w.start_ms - slack_ms, w.end_ms + slack_ms) for w in words)
+    half = LONG_WORD_MS // 2
+    spans: list[Span] = []
+    for w in words:
+        if w.end_ms - w.start_ms > LONG_WORD_MS:
+            spans += [(w.start_ms - slack_ms, w.start_ms + half + slack_ms), (w.end_ms - half - slack_ms,
+                                                                               w.end_ms + slack_ms)]
+        else:
+            spans.append((w.start_ms - slack_ms, w.end_ms + slack_ms))
+    return union(spans)
 
 
 def gaps(speech: Sequence[Span], words: Sequence[Any], lo: int, hi: int, *, min_ms: int | None = None,
@@ -168,35 +180,33 @@ def gaps(speech: Sequence[Span], words: Sequence[Any], lo: int, hi: int, *, min_
     """The uncovered speech in [lo, hi) grouped by the words around it: (stretches with at least ``min_ms`` of
     speech, each with the audio to decode for it; the speech left uncovered in shorter stretches).
 
-    ``words`` sorted by start. A stretch is all the uncovered speech between two consecutive words (or the
-    range's ends); its audio reaches ``pad_ms`` beyond its speech, never into a word."""
+    A stretch is all the uncovered speech between two consecutive covered spans (or the range's ends); its
+    audio reaches ``pad_ms`` beyond its speech, never into a word."""
+    from bisect import bisect_right
+
     min_ms = MIN_GAP_MS if min_ms is None else min_ms
     pad_ms = PAD_MS if pad_ms is None else pad_ms
-    starts = sorted(w.start_ms for w in words)
-    ends = sorted(w.end_ms for w in words)
-    loose = subtract([(max(a, lo), min(b, hi)) for a, b in speech if min(b, hi) > max(a, lo)], covered(words))
-    groups: list[list[Span]] = []
-    key_prev = None
+    cov = covered(words)
+    starts = [a for a, _ in cov]
+    loose = subtract([(max(a, lo), min(b, hi)) for a, b in speech if min(b, hi) > max(a, lo)], cov)
+    groups: list[tuple[int, list[Span]]] = []
     for a, b in loose:
-        key = _count_le(starts, a)  # words starting before this piece: the same for pieces between two words
-        if groups and key == key_prev:
-            groups[-1].append((a, b))
+        k = bisect_right(starts, a)  # covered spans before this piece: the same for pieces between two of them
+        if groups and groups[-1][0] == k:
+            groups[-1][1].append((a, b))
         else:
-            groups.append([(a, b)])
-        key_prev = key
+            groups.append((k, [(a, b)]))
     big: list[Gap] = []
     small: list[Span] = []
-    for g in groups:
+    for k, g in groups:
         speech_ms = total(g)
         if speech_ms < min_ms:
             small += g
             continue
         a, b = g[0][0], g[-1][1]
-        before = _last_le(ends, a)  # the end of the last word that ends before the stretch
-        after = _first_ge(starts, b)
-        g_lo = max(lo, a - pad_ms, before if before is not None else lo)
-        g_hi = min(hi, b + pad_ms, after if after is not None else hi)
-        big.append(Gap(a, b, speech_ms, g_lo, g_hi))
+        before = cov[k - 1][1] - SLACK_MS if k else lo  # the word before the stretch ends here
+        after = cov[k][0] + SLACK_MS if k < len(cov) else hi
+        big.append(Gap(a, b, speech_ms, max(lo, a - pad_ms, before), min(hi, b + pad_ms, after)))
     return big, small
 
 
@@ -205,7 +215,7 @@ def new_words(found: Sequence[Any], existing: Sequence[Any], lo: int, hi: int) -
     existing word (the context either side may be decoded again; those words are already there)."""
     from bisect import bisect_right
 
-    spans = union((w.start_ms, w.end_ms + 1) for w in existing)
+    spans = covered(existing, 0)
     starts = [a for a, _ in spans]
     out = []
     for w in found:
@@ -213,7 +223,7 @@ def new_words(found: Sequence[Any], existing: Sequence[Any], lo: int, hi: int) -
         if not lo <= mid < hi:
             continue
         i = bisect_right(starts, mid)
-        if i and mid < spans[i - 1][1]:
+        if i and mid <= spans[i - 1][1]:
             continue
         out.append(w)
     return out
@@ -270,26 +280,6 @@ def report(speech: Sequence[Span], kept: Sequence[Any], guard_dropped: Sequence[
             cov.dropped.append({"start_ms": g.start_ms, "end_ms": g.end_ms, "speech_ms": left,
                                 "reason": "no words", "detail": "decoded again on its own: still no words"})
     return cov
-
-
-def _count_le(xs: Sequence[int], x: int) -> int:
-    from bisect import bisect_right
-
-    return bisect_right(xs, x)
-
-
-def _last_le(xs: Sequence[int], x: int) -> int | None:
-    from bisect import bisect_right
-
-    i = bisect_right(xs, x)
-    return xs[i - 1] if i else None
-
-
-def _first_ge(xs: Sequence[int], x: int) -> int | None:
-    from bisect import bisect_left
-
-    i = bisect_left(xs, x)
-    return xs[i] if i < len(xs) else None
 
 
 __all__ = ["MIN_GAP_MS", "PAD_MS", "SLACK_MS", "Coverage", "Gap", "covered", "describe", "fill", "gaps",
