@@ -6,7 +6,8 @@ After the decoding, the speech the VAD found (Silero's probabilities, no padding
 words cover; every uncovered stretch with at least ``MIN_GAP_MS`` of speech is decoded again on its own, with
 the audio around it up to the neighbouring words as context; what still has no words is reported, with why.
 
-Pure functions over integer milliseconds; the decoding itself is the caller's (``longform.fill_gaps``).
+Pure functions over integer milliseconds; the decoding itself is the caller's (``longform._fill``,
+``transcribe._refill``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ Span = tuple[int, int]  # [start_ms, end_ms)
 # start early or end late by a few hundred ms), and Silero's onset and offset lag the voice.
 SLACK_MS = 400
 # Uncovered speech (summed over a stretch between two words) from this long on is decoded again. Measured in
-# NOTES-25.md: on the regression inputs every stretch that held words was >= 2.5 s; 1 s catches a lost
-# sentence of two or three words at a cost of a few small decodes per hour.
+# NOTES-25.md (bench/coverage_sweep.py): stretches under 1 s are breaths, "um"s and word tails, and decoded on
+# their own Whisper invents text for them ("I'm sorry" loops, "Thanks for watching"); on the regression
+# inputs every stretch of 1 s or more was lost speech (14.4 s on the 100 s cut, 5 stretches on 30 minutes).
 MIN_GAP_MS = 1000
 # A word longer than this covers only its ends (no English word lasts 2 s; Whisper's stretched times do).
 LONG_WORD_MS = 2000
