@@ -68,9 +68,25 @@ def run_ffmpeg(ffmpeg: str, *args: str) -> None:
 
 
 # Transcripts the tests share, cached on disk across sessions and xdist workers, keyed by the model's SHA-256, the
-# audio's bytes and every transcription option: the same key can only ever hold the same transcript (the engine is
-# deterministic, tests/test_nothing_lost.py). SUBPIPE_TEST_CACHE moves the folder; deleting it is always safe.
+# audio's bytes, every transcription option and the source code of subpipe itself: the same key can only ever hold
+# the same transcript (the engine is deterministic, tests/test_nothing_lost.py), and any change to the code makes new
+# keys. SUBPIPE_TEST_CACHE moves the folder; deleting it is always safe.
 TRANSCRIPT_CACHE = Path(os.environ.get("SUBPIPE_TEST_CACHE", ROOT / ".cache" / "test-transcripts"))
+
+
+def _source_digest() -> str:
+    import hashlib
+
+    import subpipe
+
+    h = hashlib.sha256()
+    src = Path(subpipe.__file__).parent
+    for p in sorted(src.rglob("*.py")):
+        h.update(str(p.relative_to(src)).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+_SOURCE: str | None = None
 
 
 def transcribe_cached(samples, options):
@@ -84,7 +100,10 @@ def transcribe_cached(samples, options):
     from subpipe.formats import transcript_json as tj
     from subpipe.fsio import atomic_write_text
 
-    h = hashlib.sha256()
+    global _SOURCE
+    if _SOURCE is None:
+        _SOURCE = _source_digest()
+    h = hashlib.sha256(_SOURCE.encode())
     h.update(resolve(options.model).sha256.encode())
     h.update(json.dumps(options.provenance(), sort_keys=True, default=str).encode())
     h.update(samples.astype("<f4").tobytes())

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import SubpipeError
 from ..model import Dropped, Word, seconds_to_ms
+from .coverage import Coverage
 from .guards import SpeechMap
 from .languages import LanguageSpan
 
@@ -86,6 +87,7 @@ class Decoded:
     seen: dict[str, int]
     probs: np.ndarray
     stats: dict[str, int] = field(default_factory=dict)
+    coverage: Coverage | None = None  # VAD speech against the words' time, and what was decoded again
 
 
 def to_word(w: Any, prev: Word | None, duration_ms: int, offset_ms: int = 0, language: str | None = None

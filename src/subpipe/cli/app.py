@@ -304,7 +304,8 @@ def _run_batch(obj, inputs, options: BatchOptions) -> None:
             if res.ok:
                 rt = f"{res.realtime_factor:.1f}x real time" if res.realtime_factor else "transcript reused"
                 click.echo(f"{head}{res.media.name}: {res.duration_ms / 1000:.1f} s, {res.words} words, "
-                           f"{res.cues} cues, model {res.model}, {rt} -> {res.outputs[0].parent}")
+                           f"{res.cues} cues, model {res.model}, {rt} -> {res.outputs[0].parent}"
+                           + (f"; {res.coverage}" if res.coverage else ""))
                 for note in res.notes:
                     click.echo(f"  note: {note}")
             else:

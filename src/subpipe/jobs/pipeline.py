@@ -77,6 +77,7 @@ class FileResult:
     reused_transcript: bool = False
     reused_subtitles: bool = False
     notes: list[str] = field(default_factory=list)
+    coverage: str | None = None  # the speech coverage report in one line (asr.coverage.describe), when recorded
     error: SubpipeError | None = None
 
     @property
@@ -108,6 +109,7 @@ class FileResult:
             "transcript_reused": self.reused_transcript,
             "subtitles_reused": self.reused_subtitles,
             "notes": self.notes,
+            "coverage": self.coverage,
             "outputs": [display_name(p) for p in self.outputs],
         }
 
@@ -482,6 +484,7 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
                                    shot_changes_ms=cuts)
     result.model = (transcript.provenance.get("model") or {}).get("name")
     result.notes = list(transcript.notes) + lang_notes
+    result.coverage = _coverage_line(transcript)
     result.reused_transcript = not new_transcript
     result.transcribe_s = transcribe_s
     result.elapsed_s = time.perf_counter() - started if started else 0.0
@@ -508,6 +511,13 @@ def _language_outputs(p: Plan, transcript: Transcript, stamp: dict, result: File
         for ext, dump in ((".language.csv", dumps_csv), (".language.json", dumps_json)):
             result.outputs.append(atomic_write_text(p.folder / f"{p.name}{ext}", dump(rep)))
     return view, notes
+
+
+def _coverage_line(transcript: Transcript) -> str | None:
+    from ..asr.coverage import describe
+
+    report = (transcript.provenance.get("decoder") or {}).get("coverage")
+    return describe(report) if report else None
 
 
 def _stamp_matches(path: Path, stamp: dict) -> bool:
