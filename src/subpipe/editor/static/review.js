@@ -173,7 +173,7 @@ function commit(inp) {
   if (f === "text") {
     const t = inp.value.trim().split(/\s+/).filter(Boolean).join(" ");
     if (t === c.text) return false;
-    if (!t) { warn(`Cue ${n} needs words: merge it with its neighbour instead`); inp.value = c.text; return false; }
+    if (!t) { warn(`Cue ${n} needs words: merge it with its neighbour instead (Escape brings the text back)`); return false; }
     push({op: "text", cue: n, text: t}, focus);
   } else if (f === "in" || f === "out") {
     const ms = parseTime(inp.value);
