@@ -33,6 +33,11 @@ function parseTime(text) {
 function say(msg) { alertEl.textContent = ""; statusEl.textContent = msg; }
 function warn(msg) { statusEl.textContent = ""; alertEl.textContent = msg; }
 function cue(n) { return view && view.cues[n - 1]; }
+function setCurrent(n) {
+  const changed = n !== current;
+  current = n;
+  if (changed && view) { markPlaying(); drawWave(); }
+}
 function el(tag, attrs, text) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -114,7 +119,7 @@ function renderCue(c) {
   const head = el("div", {class: "cue-head"});
   const seek = el("button", {type: "button", class: "seek", id: `cue-${n}-h`, "aria-label": `Cue ${n}: play from its in`},
                   `Cue ${n}`);
-  seek.addEventListener("click", () => { current = n; seekTo(c.in_ms, true); });
+  seek.addEventListener("click", () => { setCurrent(n); seekTo(c.in_ms, true); });
   head.append(seek);
   for (const [key, label] of [["in", "In"], ["out", "Out"]]) {
     const lab = el("label", {}, `${label} `);
@@ -140,7 +145,7 @@ function renderCue(c) {
     const b = el("button", {type: "button", class: "word" + (w.low ? " low" : ""), tabindex: "-1",
                             title: `${fmt(w.start_ms)}, probability ${w.p}`}, w.text);
     b.dataset.k = k;
-    b.addEventListener("click", () => { current = n; seekTo(w.start_ms, false); });
+    b.addEventListener("click", () => { setCurrent(n); seekTo(w.start_ms, false); });
     words.append(b);
   });
   li.append(words);
@@ -154,13 +159,13 @@ function renderCue(c) {
   }
   const ops = el("div", {class: "ops"});
   const split = el("button", {type: "button", "aria-keyshortcuts": "Alt+S"}, `Split cue ${n}`);
-  split.addEventListener("click", () => { current = n; splitCue(n); });
+  split.addEventListener("click", () => { setCurrent(n); splitCue(n); });
   const merge = el("button", {type: "button", "aria-keyshortcuts": "Alt+M"}, `Merge cue ${n} with the next`);
-  merge.addEventListener("click", () => { current = n; mergeCue(n); });
+  merge.addEventListener("click", () => { setCurrent(n); mergeCue(n); });
   if (n === view.cues.length) merge.disabled = true;
   ops.append(split, merge);
   li.append(ops);
-  li.addEventListener("focusin", () => { if (current !== n) { current = n; markPlaying(); drawWave(); } });
+  li.addEventListener("focusin", () => setCurrent(n));
   return li;
 }
 
@@ -232,7 +237,7 @@ function mergeCue(n) {
 }
 function go(d) {
   commit(document.activeElement);
-  current = Math.min(Math.max(current + d, 1), view.cues.length);
+  setCurrent(Math.min(Math.max(current + d, 1), view.cues.length));
   const c = cue(current);
   document.getElementById(`cue-${current}-text`).focus();
   seekTo(c.in_ms, false);
@@ -251,7 +256,7 @@ function nextLow() {
     const c = cue(n);
     const k = c.words.findIndex((w, i) => w.low && (step > 0 || i > from.k));
     if (k < 0) continue;
-    current = n;
+    setCurrent(n);
     const field = document.getElementById(`cue-${n}-text`);
     field.focus();
     const before = c.words.slice(0, k).map((w) => w.text).join(" ");
@@ -319,8 +324,7 @@ if (player) {
     const editing = cuesEl.contains(document.activeElement) && document.activeElement.tagName === "INPUT";
     const c = view.cues.find((x) => x.in_ms <= t && t < x.out_ms);
     if (c && c.n !== current && !editing) {
-      current = c.n;
-      markPlaying();
+      setCurrent(c.n);
       document.getElementById(`cue-${c.n}`).scrollIntoView({block: "nearest"});
     }
     const li = document.getElementById(`cue-${current}`);
@@ -343,8 +347,8 @@ async function drawWave() {
   if (!peaks) {
     peaksCache.set(key, []);
     const r = await fetch(`/api/peaks?start=${start}&end=${end}&bins=${wave.width}`);
-    peaks = (await r.json()).peaks;
-    peaksCache.set(key, peaks);
+    peaksCache.set(key, (await r.json()).peaks);
+    return drawWave();  // the cue now current (it may have changed while the peaks came)
   }
   if (!peaks.length) return;
   const g = wave.getContext("2d"), W = wave.width, H = wave.height;
