@@ -321,7 +321,7 @@ def apply(transcript: Transcript, edits: Iterable[dict[str, Any]], profile: Prof
             if e["op"] == "text":
                 a = e["after"]
                 a["words"] = [word_dict(w.word) for w in doc.ws[a["first_word"]:a["first_word"] + len(a["words"])]]
-    words = []
+    words: list[Word] = []
     for k, w in enumerate(doc.ws):  # times never run backwards (a typed word can overlap its neighbour)
         word = w.word
         if words and word.start_ms < words[-1].end_ms and w.typed:
