@@ -66,8 +66,8 @@ def main() -> None:
              "", "| threshold | errors marked | words marked |", "|---:|---:|---:|"]
     for th in THRESHOLDS:
         marked = [e for p, e in pairs if p < th]
-        lines.append(f"| {th:.2f} | {100 * sum(marked) / max(errors, 1):.0f} % | "
-                     f"{100 * len(marked) / max(len(pairs), 1):.0f} % |")
+        lines.append(f"| {th:.2f} | {100 * sum(marked) / max(errors, 1):.1f} % | "
+                     f"{100 * len(marked) / max(len(pairs), 1):.1f} % |")
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

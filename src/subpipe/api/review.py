@@ -49,16 +49,18 @@ def apply_edits(transcript: Transcript | Path | str, edits: Sequence[dict[str, A
 
 def review(transcript: Path | str, *, media: Path | str | None = None, db: Path | str | None = None,
            profile: str = "netflix-en", fps: str | None = None, model: str | None = None,
-           allowed_hosts: Sequence[str] | None = None) -> Callable[..., Any]:
+           threshold: float | None = None, allowed_hosts: Sequence[str] | None = None) -> Callable[..., Any]:
     """The review page for one transcript as an ASGI app (run it with uvicorn, as ``subpipe review`` does).
-    Requests whose Host header is not one of ``allowed_hosts`` (default: this machine's names) are refused."""
+    Requests whose Host header is not one of ``allowed_hosts`` (default: this machine's names) are refused.
+    ``threshold``: words under this Whisper probability are marked (default ``editor.session.LOW_PROBABILITY``)."""
     try:
         from ..editor.web import create_app
     except ImportError as exc:
         raise SubpipeError(f"the review page needs the 'web' extra ({exc.name} is missing)",
                            hint="pip install 'subpipe[web]'") from None
-    from ..editor.session import Session
+    from ..editor.session import LOW_PROBABILITY, Session
     from ..quotes.web import LOCAL_HOSTS
 
-    session = Session(transcript, media=media, db=db, profile=profile, fps=fps, model=model)
+    session = Session(transcript, media=media, db=db, profile=profile, fps=fps, model=model,
+                      threshold=LOW_PROBABILITY if threshold is None else threshold)
     return create_app(session, allowed_hosts=LOCAL_HOSTS if allowed_hosts is None else tuple(allowed_hosts))

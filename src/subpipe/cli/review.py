@@ -19,12 +19,14 @@ from ..errors import SubpipeError
 @click.option("--fps", default=None, help="Frame rate for the frame steps and the profile (default: the profile's).")
 @click.option("--model", default=None,
               help="Whisper model that re-times typed words (default: the transcript's own, else base).")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=None,
+              help="Mark words whose Whisper probability is under this (default 0.8, measured: NOTES-28.md).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0 exposes the page to your network).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
 @click.option("--allow-host", "allow_hosts", multiple=True,
               help="Another Host header name to answer (the page refuses others: DNS rebinding). Repeatable.")
-def review(transcript, media, db, profile, fps, model, host, port, allow_hosts):
+def review(transcript, media, db, profile, fps, model, threshold, host, port, allow_hosts):
     """A local page to review and correct a transcript: player, waveform, cue list, marked low-probability
     words, profile violations; on save the words are re-timed, the subtitle files beside it regenerated and the
     quote index updated."""
@@ -42,7 +44,8 @@ def review(transcript, media, db, profile, fps, model, host, port, allow_hosts):
     hosts = [*LOCAL_HOSTS, *allow_hosts]
     if host not in ("0.0.0.0", "::", ""):
         hosts.append(host)
-    app = api.review(transcript, media=media, db=db, profile=profile, fps=fps, model=model, allowed_hosts=hosts)
+    app = api.review(transcript, media=media, db=db, profile=profile, fps=fps, model=model, threshold=threshold,
+                     allowed_hosts=hosts)
     try:  # bound here, so a busy port is one clear error before anything claims to be serving
         info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(info[0], socket.SOCK_STREAM)
