@@ -68,6 +68,14 @@ def main() -> None:
         marked = [e for p, e in pairs if p < th]
         lines.append(f"| {th:.2f} | {100 * sum(marked) / max(errors, 1):.1f} % | "
                      f"{100 * len(marked) / max(len(pairs), 1):.1f} % |")
+    # every threshold that meets the aim: just above each distinct probability
+    meets = []
+    for th in sorted({round(p + 0.0005, 4) for p, _ in pairs}):
+        marked = [e for p, e in pairs if p < th]
+        if sum(marked) >= 0.6 * errors and len(marked) <= 0.15 * len(pairs):
+            meets.append(th)
+    lines += ["", "Thresholds meeting the aim (>= 60 % of the errors, <= 15 % of the words): "
+              + (f"{min(meets):.4f} to {max(meets):.4f}" if meets else "none") + "."]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

@@ -129,6 +129,28 @@ def _status(wait):
                       and d.find_element(By.ID, "status").text)
 
 
+CONTRAST_JS = r"""
+function rgb(c) { const m = c.match(/[\d.]+/g).map(Number); return {r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1}; }
+function lum(c) { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); }
+function bg(e) { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+  if (c.a > 0) return c; } return {r: 255, g: 255, b: 255, a: 1}; }
+const worst = [];
+let seen = 0;
+for (const e of document.querySelectorAll("body *")) {
+  const own = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()) || e.tagName === "INPUT";
+  const st = getComputedStyle(e);
+  if (!own || st.visibility === "hidden" || e.closest(".sr-only") || !e.getClientRects().length) continue;
+  if (e.disabled) continue;  // WCAG 1.4.3 exempts inactive controls
+  seen++;
+  const a = lum(rgb(st.color)), b = lum(bg(e));
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  if (ratio < 4.5) worst.push([e.tagName, e.id || e.className, ratio.toFixed(2)]);
+}
+return {seen, worst};
+"""
+
+
 def test_edit_save_and_everything_follows(server, browser, folder):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -143,6 +165,10 @@ def test_edit_save_and_everything_follows(server, browser, folder):
     assert browser.find_element(By.ID, "cue-1-out").accessible_name == "Cue 1 out"
     assert browser.find_element(By.ID, "save").accessible_name == "Save"
     assert "Alt+S" in browser.find_element(By.ID, "shortcuts").text
+    # WCAG 2.2 AA: every visible text at least 4.5:1 against the background it sits on (marked words included)
+    assert browser.find_elements(By.CSS_SELECTOR, ".word.low")
+    contrast = browser.execute_script(CONTRAST_JS)
+    assert contrast["seen"] > 50 and contrast["worst"] == [], contrast
     # the waveform was drawn from the server's peaks: the canvas has dark pixels
     wait.until(lambda d: d.execute_script(
         "const c = document.getElementById('wave'); const px = c.getContext('2d')"
