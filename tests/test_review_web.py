@@ -130,7 +130,8 @@ def _status(wait):
 
 
 CONTRAST_JS = r"""
-function rgb(c) { const m = c.match(/[\d.]+/g).map(Number); return {r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1}; }
+function rgb(c) { const m = c.match(/[\d.]+/g).map(Number);
+  return {r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1}; }
 function lum(c) { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
   return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); }
 function bg(e) { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
@@ -179,6 +180,12 @@ def test_edit_save_and_everything_follows(server, browser, folder):
     word.click()
     wait.until(lambda d: abs(d.execute_script("return document.getElementById('player').currentTime")
                              - old["start_ms"] / 1000) < 0.05)
+    # the current cue follows playback
+    assert "playing" in browser.find_element(By.ID, "cue-1").get_attribute("class")
+    second = browser.execute_script("return view.cues[1].in_ms") / 1000 + 0.5
+    browser.execute_script("document.getElementById('player').currentTime = arguments[0]", second)
+    wait.until(lambda d: d.find_element(By.ID, "cue-2").get_attribute("aria-current") == "true")
+    assert "playing" not in browser.find_element(By.ID, "cue-1").get_attribute("class")
     value = text.get_attribute("value")
     text.clear()
     text.send_keys(value.replace("Americans", "Martians") + Keys.ENTER)
@@ -212,6 +219,13 @@ def test_keyboard_only(server, browser, folder):
         ActionChains(browser).key_down(Keys.ALT).send_keys(key).key_up(Keys.ALT).perform()
 
     n_cues = len(browser.find_elements(By.CSS_SELECTOR, "#cues > li"))
+    paused = "return document.getElementById('player').paused"
+    alt("k")  # play, pause
+    wait.until(lambda d: not d.execute_script(paused))
+    alt("k")
+    wait.until(lambda d: d.execute_script(paused))
+    browser.execute_script("document.getElementById('player').currentTime = 0.5")  # back in cue 1
+    wait.until(lambda d: d.find_element(By.ID, "cue-1").get_attribute("aria-current") == "true")
     # Alt+N walks the marked words, each selected in its cue's text, up to the one after cue 1 (tiny.en hears
     # the second "ask" at p=0.17)
     seen = []
