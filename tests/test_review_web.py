@@ -259,8 +259,12 @@ def test_keyboard_only(server, browser, folder):
     assert len(browser.find_elements(By.CSS_SELECTOR, "#cues > li")) == n_cues + 1
     assert browser.find_element(By.ID, f"cue-{n + 1}-text").get_attribute("value").startswith("Ask what")
     # a frame later for the new cue's out, from the keyboard
+    out_before = browser.find_element(By.ID, f"cue-{n + 1}-out").get_attribute("value")
     alt("4")
     _pending(wait, "3 unsaved edits")
+    out_after = browser.find_element(By.ID, f"cue-{n + 1}-out").get_attribute("value")
+    assert out_after > out_before, (out_before, out_after)
+    assert browser.switch_to.active_element.get_attribute("id") == f"cue-{n + 1}-out"
     ActionChains(browser).key_down(Keys.CONTROL).send_keys("s").key_up(Keys.CONTROL).perform()
     _status(wait)
     data = json.loads((folder / "jfk.json").read_text())
