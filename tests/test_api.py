@@ -52,7 +52,8 @@ def test_the_api_twins_take_the_commands_options():
     grouped = {"transcribe": subpipe.TranscribeOptions, "batch": api.BatchOptions, "run": api.BatchOptions}
     skip = {"help", "json", "as_json", "list_streams", "verbose", "quiet"}
     # exit-code and serving options: the result says it (FixResult.after.ok), or uvicorn takes it
-    exit_only = {("fix", "strict"), ("serve", "host"), ("serve", "port")}
+    exit_only = {("fix", "strict"), ("serve", "host"), ("serve", "port"), ("review", "host"),
+                 ("review", "port")}
     renamed = {"out": "output", "outs": "outputs", "media_path": "media", "handles": "handles_ms",
                "no_verify": "verify", "heading": "title", "fmt": "format", "script_path": "script",
                "no_index": "index", "no_vad": "vad", "no_guards": "guards", "translate": "task",

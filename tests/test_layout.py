@@ -121,7 +121,8 @@ def test_asr_engines_meet_through_the_interface():
 
 # the stages in data-flow order; a module imports only from its own stage, earlier ones, the formats at the edge
 # and the core (the loose modules)
-STAGES = ("formats", "audio", "asr", "alignment", "speakers", "subtitling", "quotes", "language", "jobs", "api", "cli")
+STAGES = ("formats", "audio", "asr", "alignment", "speakers", "subtitling", "quotes", "language", "jobs", "editor",
+          "api", "cli")
 
 
 def test_each_stage_imports_only_from_earlier_stages():

@@ -18,7 +18,7 @@ _API = frozenset({
     "SearchFilters", "TranscribeOptions", "align", "audio_streams", "batch", "check", "clip", "conform", "convert",
     "extract", "fix", "models", "quotes_add", "quotes_export", "quotes_media", "quotes_search", "quotes_show",
     "read_glossary", "retime", "run", "serve", "subtitles", "SpeakerRow", "speakers_list", "speakers_rename",
-    "transcribe", "quotes_timeline", "clean",
+    "transcribe", "quotes_timeline", "clean", "apply_edits", "review",
 })
 
 __all__ = ["__version__", "api", "tune_process", "unload_models", *sorted(_API)]

@@ -28,6 +28,7 @@ CLI command             function
 ``subpipe serve``       :func:`serve`
 ``subpipe language``    :func:`language`
 ``subpipe clean``       :func:`clean`
+``subpipe review``      :func:`review` (the page's edits from code: :func:`apply_edits`)
 ======================  ============================================
 
 See docs/api.md for examples (each one is run by tests/test_api.py).
@@ -66,6 +67,7 @@ from .quotes import (  # noqa: F401 (re-exported: every API name is subpipe.api.
     speakers_list,
     speakers_rename,
 )
+from .review import apply_edits, review
 
 if TYPE_CHECKING:
     from ..alignment import Alignment
@@ -83,7 +85,7 @@ __all__ = [
     "extract", "fix", "models", "quotes_add", "quotes_export", "quotes_media", "quotes_search", "quotes_show",
     "quotes_timeline",
     "read_glossary", "retime", "run", "serve", "SpeakerRow", "speakers_list", "speakers_rename", "subtitles",
-    "transcribe", "language", "clean",
+    "transcribe", "language", "clean", "apply_edits", "review",
 ]
 
 

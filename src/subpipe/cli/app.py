@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -535,6 +536,7 @@ cli.add_command(_speakers_group)
 from .language import register as _register_language  # noqa: E402
 
 _register_language(cli)
+cli.add_command(importlib.import_module(".review", __package__).review)
 
 
 def main() -> None:

@@ -166,14 +166,13 @@ def create_app(db: Path | str, media_root: Path | str, *, allowed_hosts: Sequenc
 
     async def name_speaker(request: Request) -> Response:
         """POST media, old, new (a form): name a speaker once, for every quote of that media file."""
-        from urllib.parse import parse_qs, urlsplit
+        from urllib.parse import parse_qs
 
         from starlette.responses import RedirectResponse
 
         from ..speakers.naming import rename_in_index
 
-        origin = request.headers.get("origin")
-        if origin is not None and (urlsplit(origin).hostname or "").lower() not in hosts | {"*"}:
+        if cross_origin(request, hosts):
             # a form posted by a page elsewhere (cross-site request forgery): naming writes to the index
             return PlainTextResponse("cross-origin request refused", status_code=403)
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
@@ -211,7 +210,26 @@ def create_app(db: Path | str, media_root: Path | str, *, allowed_hosts: Sequenc
         Route("/media/{path:path}", media_file),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    hosts = {h.strip("[]").lower() for h in allowed_hosts}
+    hosts = host_names(allowed_hosts)
+    return guarded(Starlette(routes=routes), hosts)
+
+
+# ---------------------------------------------------------------- the protections every local page has
+def host_names(allowed_hosts: Sequence[str]) -> set[str]:
+    return {h.strip("[]").lower() for h in allowed_hosts}
+
+
+def cross_origin(request: Request, hosts: set[str]) -> bool:
+    """Whether a request comes from a page on another host (its Origin header names one not allowed)."""
+    from urllib.parse import urlsplit
+
+    origin = request.headers.get("origin")
+    return origin is not None and (urlsplit(origin).hostname or "").lower() not in hosts | {"*"}
+
+
+def guarded(app: Starlette, hosts: set[str]) -> Starlette:
+    """``app`` refusing (400) every request whose Host header is not one of ``hosts``: a page elsewhere cannot
+    reach it through DNS rebinding."""
 
     async def host_check(request: Request, call_next):
         host = request.headers.get("host", "")
@@ -222,6 +240,5 @@ def create_app(db: Path | str, media_root: Path | str, *, allowed_hosts: Sequenc
             return PlainTextResponse("invalid host header", status_code=400)
         return await call_next(request)
 
-    app = Starlette(routes=routes)
     app.add_middleware(BaseHTTPMiddleware, dispatch=host_check)
     return app
