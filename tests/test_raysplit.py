@@ -61,15 +61,15 @@ def _outputs(out: Path) -> dict[str, object]:
 
 @pytest.mark.slow
 def test_long_file_split_across_two_ray_actors_matches_a_local_run(tmp_path):
-    """~120 s of speech, batched engine, blocks of one 2-window batch: a local run and the same file split
-    across 2 Ray actors give the same words, times and SRT bytes."""
+    """60 s of speech, batched engine, blocks of one 1-window batch (at least two blocks): a local run and the same
+    file split across 2 Ray actors give the same words, times and SRT bytes."""
     import os
     import subprocess
     import sys
 
     needs("ray", "Ray is not installed (the ray extra)")
-    f = _speech_file(tmp_path / "long.wav", 120)
-    common = ["-m", "tiny.en", "--engine", "batched", "--batch-size", "2", "--no-index"]
+    f = _speech_file(tmp_path / "long.wav", 60)
+    common = ["-m", "tiny.en", "--engine", "batched", "--batch-size", "1", "--no-index"]
     # each run in a process of its own, as a user runs them: nothing one run leaves in a process (pocketsphinx's
     # noise estimate, until the long-form branch's fresh state per alignment) reaches the other
     cmd = [sys.executable, "-m", "subpipe.cli", "-q", "batch", str(f)]
@@ -80,7 +80,7 @@ def test_long_file_split_across_two_ray_actors_matches_a_local_run(tmp_path):
         assert proc.returncode == 0, proc.stderr[-3000:]
     local, split = _outputs(tmp_path / "local"), _outputs(tmp_path / "ray")
     assert split == local
-    assert sum(len(v) for v in local["words"].values()) > 200
+    assert sum(len(v) for v in local["words"].values()) > 100
     report = json.loads((tmp_path / "ray" / "run-report.json").read_text())
     info = report["plan"]["split"]["long"]
     assert info["blocks"] >= 2 and info["actors"] == 2
