@@ -120,7 +120,9 @@ def parse_sample(value: str) -> tuple[str, str]:
     name, sep, path = value.partition("=")
     if not sep or not name.strip() or not path.strip():
         raise DiarizationError(f"--speaker-sample wants NAME=FILE (or a voices file), not {value!r}")
-    return name.strip(), path.strip()
+    from .names import check_sample_name  # no control characters or brackets; never an automatic label S<n>
+
+    return check_sample_name(name), path.strip()
 
 
 def parse_samples(values: Sequence[str], *, root: Path | None = None) -> tuple[tuple[str, str], ...]:
@@ -229,6 +231,7 @@ def diarize(samples: np.ndarray, options: DiarizeOptions, *, voices: Sequence[tu
     cents = np.stack([_unit(seg_emb[final == c].mean(axis=0)) for c in range(k)]) if k else cents[:0]
     names = name_clusters(cents, voices)
     label_names = [names[c][0] if c in names else f"S{c + 1}" for c in range(k)]
+    notes += unmatched_notes(cents, voices, names)
     spans = []
     for s, lab in zip(segs, final.tolist(), strict=True):
         a = atoms[s[0]][0] * 10
@@ -249,6 +252,22 @@ def diarize(samples: np.ndarray, options: DiarizeOptions, *, voices: Sequence[tu
         notes.append(f"speakers: {unsure} stretch(es) of speech sound like two voices at once or like no known "
                      "voice (overlapped speech?); their words are left without a speaker")
     return Diarization(spans, label_names, info, notes)
+
+
+def unmatched_notes(cents: np.ndarray, voices: Sequence[tuple[str, np.ndarray]],
+                    names: dict[int, tuple[str, float]]) -> list[str]:
+    """A note for each enrolled voice that named nobody, with its best similarity (a silent or wrong sample,
+    or a person who does not speak here)."""
+    used = {n for n, _ in names.values()}
+    out = []
+    for name, e in voices:
+        if name in used:
+            continue
+        best = max((float(_unit(c) @ _unit(e)) for c in cents), default=None)
+        sim = f"best similarity {best:.2f}" if best is not None else "no speaker found"
+        out.append(f"speakers: the voice sample for {name!r} matched no speaker ({sim}; {NAME_MIN_SIM} needed): "
+                   f"nobody is named {name!r}")
+    return out
 
 
 def _stretch(spans, regions, atoms, segs):
@@ -283,16 +302,12 @@ def apply(t: Transcript, d: Diarization, *, provenance: dict[str, Any]) -> Trans
 
 def load_voices(options: DiarizeOptions) -> tuple[list[tuple[str, np.ndarray]], list[str]]:
     """The enrolled voices' embeddings, and the SHA-256 of each sample file."""
-    from ..audio import media as media_mod
+    from .samples import sample_voice  # checked (speech, name) and cached: run before any transcription too
 
     voices, hashes = [], []
     for name, path in options.samples:
-        p = Path(path)
-        if not p.is_file():
-            raise DiarizationError(f"no such voice sample for {name}", path=p)
-        audio = media_mod.extract_audio(p)
-        voices.append((name, voice_embedding(audio.samples)))
-        hashes.append(sha256_file(p))
+        voices.append((name, sample_voice(name, path)))
+        hashes.append(sha256_file(Path(path)))
     return voices, hashes
 
 
@@ -324,10 +339,13 @@ def label_speakers(media: Path | None, samples: np.ndarray, t: Transcript, optio
     voices, hashes = load_voices(options)
     labels = ["S1", "S2"]
     sims: list[float | None] = [None, None]
+    unmatched: list[str] = []
     if voices:
         embs = np.stack([voice_embedding(c) for c in chans])
-        for c, (name, sim) in name_clusters(embs, voices).items():
+        named = name_clusters(embs, voices)
+        for c, (name, sim) in named.items():
             labels[c], sims[c] = name, sim
+        unmatched = unmatched_notes(embs, voices, named)
     parts = [transcribe(c) for c in chans]
     merged = merge_channel_transcripts(parts, chans, labels, t)
     info_list = tuple(SpeakerInfo(lab, sum(w.end_ms - w.start_ms for w in merged.words if w.speaker == lab),
@@ -336,7 +354,7 @@ def label_speakers(media: Path | None, samples: np.ndarray, t: Transcript, optio
             "transcribed on its own, speakers from the channels")
     log.warning("%s", note)
     prov = {**merged.provenance, "diarization": {**options.provenance(hashes), "channels": ev}}
-    return replace(merged, speakers=info_list, notes=merged.notes + (note,), provenance=prov)
+    return replace(merged, speakers=info_list, notes=merged.notes + (note, *unmatched), provenance=prov)
 
 
 def provenance_matches(stamp: Any, options: DiarizeOptions) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from ..errors import FormatError
 from ..model import SpeakerInfo, Transcript
+from .names import check_name
 
 
 def rename_transcript(t: Transcript, old: str, new: str) -> Transcript:
@@ -18,9 +19,7 @@ def rename_transcript(t: Transcript, old: str, new: str) -> Transcript:
 
     Raises FormatError when no word, utterance or speaker carries ``old``; renaming onto a label that
     exists merges the two (their speaking time is added up)."""
-    new = new.strip()
-    if not new:
-        raise FormatError("a speaker's new name cannot be empty")
+    new = check_name(new, what="a speaker's new name")  # one line, no brackets or markup (names.py)
     if not any(s.label == old for s in t.speakers) and not any(u.speaker == old for u in t.utterances):
         known = ", ".join(s.label for s in t.speakers) or "none"
         raise FormatError(f"no speaker {old!r} in this transcript (speakers: {known})")
@@ -63,9 +62,7 @@ def rename_in_index(con: sqlite3.Connection, old: str, new: str, *, media_id: st
     """Rename a speaker in the quote index (in one media file, or in every one); returns the rows changed.
 
     The name is remembered per media file, so indexing the file again keeps it."""
-    new = new.strip()
-    if not new:
-        raise FormatError("a speaker's new name cannot be empty")
+    new = check_name(new, what="a speaker's new name")  # one line, no brackets or markup (names.py)
     sql = "UPDATE utterances SET speaker = ? WHERE speaker = ?"
     args: list[object] = [new, old]
     if media_id:

@@ -1,0 +1,141 @@
+"""Issue 26, speakers (items 2, 4, 5, 6): voice samples, names and options, on real speech."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from subpipe.cli.app import cli
+from subpipe.formats import read_subtitles
+
+from conftest import run_ffmpeg, shared
+
+FAST = ("-m", "tiny.en", "--timing", "fast")
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def errors(res) -> list[str]:
+    return [line for line in res.output.splitlines() if line.startswith("error:")]
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory, ffmpeg):
+    """Voice samples cut from real recordings: JFK (the first 5 s of the speech), a LibriSpeech reader,
+    0.2 s of JFK, and 5 s of digital silence."""
+    d = tmp_path_factory.mktemp("samples")
+    jfk = d / "jfk_sample.wav"
+    run_ffmpeg(ffmpeg, "-i", str(shared("jfk/jfk.flac")), "-t", "5", str(jfk))
+    short = d / "short.wav"
+    run_ffmpeg(ffmpeg, "-i", str(shared("jfk/jfk.flac")), "-ss", "1", "-t", "0.2", str(short))
+    silent = d / "silent.wav"
+    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "5", str(silent))
+    reader = d / "reader.flac"
+    shutil.copy(shared("librispeech/2412-153948-0001.flac"), reader)
+    return {"jfk": jfk, "short": short, "silent": silent, "reader": reader}
+
+
+@pytest.fixture(scope="module")
+def jfk_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("jfk-speakers") / "out"
+    res = invoke("run", shared("jfk/jfk.flac"), "-o", out, *FAST)
+    assert res.exit_code == 0, res.output
+    return out
+
+
+# ---------------------------------------------------------------- 4: samples checked before any transcription
+def test_bad_samples_are_refused_before_transcription_naming_speaker_and_file(samples, tmp_path):
+    media = [shared("jfk/jfk.flac"), shared("librispeech/61-70968-0000.flac")]
+    cases = {
+        "silent": (f"JFK={samples['silent']}", ["'JFK'", "holds no speech", str(samples["silent"])]),
+        "short": (f"JFK={samples['short']}", ["'JFK'", "is only 0.2 s long", "s of speech", str(samples["short"])]),
+        "missing": (f"JFK={tmp_path / 'nosuch.wav'}", ["'JFK'", "no such file", str(tmp_path / "nosuch.wav")]),
+    }
+    for case, (value, wanted) in cases.items():
+        out = tmp_path / case
+        res = invoke("run", *media, "-o", out, *FAST, "--speaker-sample", value)
+        assert res.exit_code == 1, (case, res.output)
+        errs = errors(res)
+        assert len(errs) == 1 and all(w in errs[0] for w in wanted), (case, res.output)
+        assert not list(out.rglob("*.transcript.json")), case  # nothing transcribed, nothing thrown away
+
+
+def test_a_sample_that_matches_nobody_says_so(samples, tmp_path):
+    out = tmp_path / "out"
+    res = invoke("run", shared("jfk/jfk.flac"), "-o", out, *FAST, "--speaker-sample", f"Reader={samples['reader']}",
+                 "--speaker-sample", f"JFK={samples['jfk']}")
+    assert res.exit_code == 0, res.output
+    t = json.loads((out / "jfk" / "jfk.transcript.json").read_text())
+    assert {w["speaker"] for w in t["words"] if w.get("speaker")} == {"JFK"}
+    assert any("the voice sample for 'Reader' matched no speaker" in n for n in t["notes"])
+
+
+# ---------------------------------------------------------------- 2 and 5: names
+@pytest.mark.parametrize("name", ["S3", "s1", "LINE1\nLINE2", "[JFK]", "JFK <b>", "A" * 40])
+def test_sample_names_that_would_break_labels_or_cues_are_refused(samples, tmp_path, name):
+    res = invoke("run", shared("jfk/jfk.flac"), "-o", tmp_path / "out", *FAST,
+                 "--speaker-sample", f"{name}={samples['jfk']}")
+    assert res.exit_code == 2, res.output
+    assert len(errors(res)) == 1 and "voice sample" in errors(res)[0]
+    assert not (tmp_path / "out" / "jfk").exists()
+
+
+def test_renames_refuse_newlines_and_brackets(jfk_run, tmp_path):
+    t = tmp_path / "jfk.transcript.json"
+    shutil.copy(jfk_run / "jfk" / "jfk.transcript.json", t)
+    before = t.read_bytes()
+    for bad in ("LINE1\nLINE2", "[AI WEIWEI]", "Tab\there"):
+        res = invoke("speakers", "rename", t, "S1", bad)
+        assert res.exit_code == 2 and len(errors(res)) == 1, res.output
+        assert t.read_bytes() == before
+    db = tmp_path / "quotes.db"
+    shutil.copy(jfk_run / "quotes.db", db)
+    res = invoke("speakers", "rename", db, "S1", "Two\nlines")
+    assert res.exit_code == 2
+    listed = invoke("speakers", "list", db)
+    assert listed.exit_code == 0 and all(line.count("\t") == 2 for line in listed.output.splitlines())
+
+
+def test_speaker_id_counts_toward_the_line_and_the_cue_reflows(jfk_run, tmp_path):
+    t = tmp_path / "jfk.transcript.json"
+    shutil.copy(jfk_run / "jfk" / "jfk.transcript.json", t)
+    assert invoke("speakers", "rename", t, "S1", "AI WEIWEI").exit_code == 0
+    srt = tmp_path / "jfk.srt"
+    res = invoke("subtitles", t, "-o", srt, "--sdh")
+    assert res.exit_code == 0, res.output
+    track = read_subtitles(srt)
+    first = track.cues[0]
+    assert first.lines[0].startswith("[AI WEIWEI] ")
+    assert all(len(line) <= 42 for c in track.cues for line in c.lines), [c.lines for c in track.cues]
+    plain = read_subtitles(jfk_run / "jfk" / "jfk.srt")  # the same words, the ID aside
+    assert " ".join(first.lines).removeprefix("[AI WEIWEI] ") == " ".join(plain.cues[0].lines)
+    from subpipe import api
+
+    report = api.check([srt])[0].report
+    assert report is not None and not [v for v in report.violations if v.rule == "chars_per_line"]
+
+
+# ---------------------------------------------------------------- 6: say what is missing or ignored
+def test_rename_in_a_media_the_index_does_not_have(jfk_run, tmp_path):
+    db = tmp_path / "quotes.db"
+    shutil.copy(jfk_run / "quotes.db", db)
+    res = invoke("speakers", "rename", db, "S1", "X", "--media", "nosuch")
+    assert res.exit_code == 1
+    assert errors(res) == [f"error: {db}: no media 'nosuch' in the quote index"]
+    res = invoke("speakers", "rename", db, "S1", "JFK", "--media", "jfk")  # its title
+    assert res.exit_code == 0 and "renamed S1 -> JFK" in res.output
+
+
+def test_options_that_would_be_ignored_are_usage_errors(samples, tmp_path):
+    res = invoke("run", shared("jfk/jfk.flac"), "-o", tmp_path / "a", *FAST, "--speakers", "off",
+                 "--speaker-sample", f"JFK={samples['jfk']}")
+    assert res.exit_code == 2 and "does nothing with --speakers off" in errors(res)[0]
+    res = invoke("run", shared("jfk/jfk.flac"), "-o", tmp_path / "b", *FAST, "--separate", "on",
+                 "--dialogue-stem", shared("jfk/jfk.flac"))
+    assert res.exit_code == 2 and "--dialogue-stem" in errors(res)[0]
+    assert not (tmp_path / "a" / "jfk").exists() and not (tmp_path / "b" / "jfk").exists()
