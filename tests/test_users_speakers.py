@@ -139,3 +139,29 @@ def test_options_that_would_be_ignored_are_usage_errors(samples, tmp_path):
                  "--dialogue-stem", shared("jfk/jfk.flac"))
     assert res.exit_code == 2 and "--dialogue-stem" in errors(res)[0]
     assert not (tmp_path / "a" / "jfk").exists() and not (tmp_path / "b" / "jfk").exists()
+
+
+# ---------------------------------------------------------------- 7: one person per channel, talking at once
+def test_stereo_interview_overlap_becomes_dash_cues_that_check_accepts(tmp_path):
+    from subpipe import api
+
+    out = tmp_path / "out"
+    src = shared("stereo_two_speakers/stereo_diarization.wav")
+    res = invoke("run", src, "-o", out, "-m", "tiny.en", "--no-index")
+    assert res.exit_code == 0 and "one person per channel" in res.output, res.output
+    srt = out / "stereo_diarization" / "stereo_diarization.srt"
+    cues = read_subtitles(srt).cues
+    assert all(b.start_ms >= a.end_ms for a, b in zip(cues, cues[1:], strict=False))  # never two at once
+    dash = [c for c in cues if len(c.lines) == 2 and all(x.startswith("-") for x in c.lines)]
+    assert dash, [c.lines for c in cues]
+    t = json.loads((out / "stereo_diarization" / "stereo_diarization.transcript.json").read_text())
+    words = " ".join(c.text.replace("\n", " ") for c in cues).replace("-", " ").split()
+    assert sorted(words) == sorted(w["text"].strip() for w in t["words"])  # every word of both people, once
+    report = api.check([srt])[0].report
+    assert report is not None
+    structural = [v for v in report.violations if v.rule != "reading_speed"]
+    assert structural == [], structural
+    # two people at once read faster than one: 2 voices x ~15 characters/s over 5 s cannot all be shown at
+    # 20 characters/s, so reading speed is the one rule the speech itself does not allow here
+    chars = sum(len(x) for c in cues for x in c.lines)
+    assert chars / 5.0 > 20
