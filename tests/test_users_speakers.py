@@ -165,3 +165,44 @@ def test_stereo_interview_overlap_becomes_dash_cues_that_check_accepts(tmp_path)
     # 20 characters/s, so reading speed is the one rule the speech itself does not allow here
     chars = sum(len(x) for c in cues for x in c.lines)
     assert chars / 5.0 > 20
+
+
+# ---------------------------------------------------------------- 3: a name follows the voice, not the label
+def test_a_name_given_in_the_index_follows_the_voice_when_labels_are_renumbered(tmp_path, ffmpeg):
+    from subpipe.formats import transcript_json as tj
+    from subpipe.quotes import index as quotes
+    from subpipe.speakers.naming import apply_names
+
+    mix = tmp_path / "three.wav"
+    parts = [shared("librispeech/61-70968-0000.flac"), shared("jfk/jfk.flac"),
+             shared("librispeech/1995-1837-0001.wav")]
+    args = []
+    for p in parts:
+        args += ["-i", str(p)]
+    run_ffmpeg(ffmpeg, *args, "-filter_complex",
+               "[0]aresample=16000[a];[1]aresample=16000[b];[2]aresample=16000[c];[a][b][c]concat=n=3:v=0:a=1[o]",
+               "-map", "[o]", "-ac", "1", str(mix))
+    out = tmp_path / "out"
+    res = invoke("run", mix, "-o", out, *FAST, "--speakers", "3")
+    assert res.exit_code == 0, res.output
+    t = tj.load(out / "three" / "three.transcript.json")
+    voices = t.provenance["diarization"]["voices"]
+    assert sorted(voices) == ["S1", "S2", "S3"]
+    last = t.utterances[-1].speaker  # the third voice, the reader at the end
+    spoken_by_last = {u.text for u in t.utterances if u.speaker == last}
+    db = out / "quotes.db"
+    assert invoke("speakers", "rename", db, last, "Reader B").exit_code == 0
+
+    # a later diarization numbers the voices differently (labels go by first appearance): S1 <-> the last
+    first = t.utterances[0].speaker
+    swap = {first: last, last: first}
+    t2 = tj.loads(tj.dumps(t).replace(f'"{first}"', '"@@"').replace(f'"{last}"', f'"{first}"').replace('"@@"',
+                                                                                                      f'"{last}"'))
+    assert {u.text for u in t2.utterances if u.speaker == first} == spoken_by_last
+    con = quotes.connect(db)
+    media_id = con.execute("SELECT id FROM media").fetchone()[0]
+    quotes.add_transcript(con, t2, media_id=media_id, path=str(mix))
+    apply_names(con, media_id, voices={swap.get(k, k): v for k, v in voices.items()})
+    named = {r[0] for r in con.execute("SELECT text FROM utterances WHERE speaker = 'Reader B'")}
+    con.close()
+    assert named == spoken_by_last  # the same reader's words, not JFK's or the first reader's

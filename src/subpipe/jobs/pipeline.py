@@ -469,7 +469,8 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
                                   fps=str(p.profile.fps), notes=index_notes)
             from ..speakers.naming import apply_names
 
-            apply_names(con, p.media_sha)  # speaker names given in the index earlier
+            # speaker names given in the index earlier, on the voices they were given to
+            apply_names(con, p.media_sha, voices=(transcript.provenance.get("diarization") or {}).get("voices"))
         except sqlite3.Error as exc:  # the index's fault, named as such (not the media file's)
             from ..errors import QuoteIndexError
 

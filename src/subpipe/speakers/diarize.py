@@ -170,6 +170,7 @@ class Diarization:
     labels: list[str]  # label index -> "S1" / a name
     info: list[SpeakerInfo]
     notes: list[str] = field(default_factory=list)
+    voices: list[np.ndarray] = field(default_factory=list)  # label index -> its cluster centre (unit d-vector)
 
 
 def diarize(samples: np.ndarray, options: DiarizeOptions, *, voices: Sequence[tuple[str, np.ndarray]] = (),
@@ -251,7 +252,7 @@ def diarize(samples: np.ndarray, options: DiarizeOptions, *, voices: Sequence[tu
     if unsure:
         notes.append(f"speakers: {unsure} stretch(es) of speech sound like two voices at once or like no known "
                      "voice (overlapped speech?); their words are left without a speaker")
-    return Diarization(spans, label_names, info, notes)
+    return Diarization(spans, label_names, info, notes, [cents[c] for c in range(k)])
 
 
 def unmatched_notes(cents: np.ndarray, voices: Sequence[tuple[str, np.ndarray]],
@@ -362,7 +363,7 @@ def provenance_matches(stamp: Any, options: DiarizeOptions) -> bool:
     want = expected_provenance(options)
     if want is None or not isinstance(stamp, dict):
         return stamp == want
-    return {k: v for k, v in stamp.items() if k != "channels"} == want
+    return {k: v for k, v in stamp.items() if k not in ("channels", "voices")} == want
 
 
 def diarize_transcript(samples: np.ndarray, t: Transcript, options: DiarizeOptions) -> Transcript:
@@ -373,7 +374,9 @@ def diarize_transcript(samples: np.ndarray, t: Transcript, options: DiarizeOptio
         return replace(t, provenance={**t.provenance, "diarization": expected_provenance(options)})
     voices, hashes = load_voices(options)
     d = diarize(samples, options, voices=voices, words=t.words)
-    out = apply(t, d, provenance=options.provenance(hashes))
+    # each label's voice (its cluster centre), so a name given later follows the voice (naming.apply_names)
+    voices_of = {lab: [round(float(x), 4) for x in v] for lab, v in zip(d.labels, d.voices, strict=False)}
+    out = apply(t, d, provenance={**options.provenance(hashes), "voices": voices_of})
     for n in d.notes:
         log.warning("%s", n)
     return out
