@@ -206,3 +206,14 @@ def test_a_name_given_in_the_index_follows_the_voice_when_labels_are_renumbered(
     named = {r[0] for r in con.execute("SELECT text FROM utterances WHERE speaker = 'Reader B'")}
     con.close()
     assert named == spoken_by_last  # the same reader's words, not JFK's or the first reader's
+
+
+def test_a_speaker_count_the_speech_cannot_hold_gets_a_note(tmp_path):
+    """1 (in part): --speakers 50 on 11 s of one voice labels what there is, and says so."""
+    out = tmp_path / "out"
+    res = invoke("run", shared("jfk/jfk.flac"), "-o", out, *FAST, "--speakers", "50", "--no-index")
+    assert res.exit_code == 0, res.output
+    t = json.loads((out / "jfk" / "jfk.transcript.json").read_text())
+    found = len(t["speakers"])
+    assert found < 50
+    assert any(n.startswith(f"speakers: --speakers 50 asked for 50 voices; {found} labelled") for n in t["notes"])

@@ -249,6 +249,9 @@ def diarize(samples: np.ndarray, options: DiarizeOptions, *, voices: Sequence[tu
         nm = names.get(c)
         info.append(SpeakerInfo(label=label_names[c], speaking_ms=ms, name=nm[0] if nm else None,
                                 similarity=nm[1] if nm else None))
+    if options.count is not None and k != options.count:
+        notes.append(f"speakers: --speakers {options.count} asked for {options.count} voices; {k} labelled (the "
+                     f"speech holds {len(segs)} stretch(es) to tell apart); --speakers auto estimates the count")
     if unsure:
         notes.append(f"speakers: {unsure} stretch(es) of speech sound like two voices at once or like no known "
                      "voice (overlapped speech?); their words are left without a speaker")
