@@ -16,7 +16,7 @@ import numpy as np
 
 from ..model import Cue, CueTrack, Word, join_words
 from ..timecode import frames_to_ms
-from .linebreak import text_length
+from .linebreak import break_lines, text_length
 from .profiles import Profile
 from .timing import time_arrays
 
@@ -63,10 +63,11 @@ def _lines(window: Sequence[tuple[str, Word]], profile: Profile) -> tuple[str, .
     for s, _ in window:
         if s not in order:
             order.append(s)
-    if len(order) == 1:
-        from .cues import lines_for
-
-        return lines_for([w for _, w in window], profile)
+    if len(order) == 1:  # as cues.lines_for (not imported: cues imports this module)
+        ws = [w for _, w in window]
+        lines = break_lines([w.text for w in ws], profile.max_chars_per_line, profile.max_lines,
+                            spaces=[w.space_before for w in ws], count_spaces=profile.count_spaces)
+        return lines if lines is not None else (join_words(ws),)
     return tuple("-" + join_words([w for s, w in window if s == spk]) for spk in order)
 
 
