@@ -139,3 +139,17 @@ def test_a_moved_original_lets_the_new_name_take_over(tmp_path):
     assert invoke("run", b, "-o", out, *FAST).exit_code == 0
     rows = api.quotes_media(db=out / "quotes.db")
     assert [(r.title, Path(r.path).name) for r in rows] == [("renamed", "renamed.flac")]
+
+
+def test_same_stem_in_one_run_gets_two_folders_and_a_note(tmp_path):
+    """10, within one run: both files kept apart, and each says where its outputs went."""
+    from subpipe.jobs.manifest import collect
+    from subpipe.jobs.pipeline import RunOptions
+
+    (tmp_path / "batch" / "sub").mkdir(parents=True)
+    a, b = tmp_path / "batch" / "a.flac", tmp_path / "batch" / "sub" / "a.wav"
+    shutil.copy(shared("jfk/jfk.flac"), a)
+    shutil.copy(shared("librispeech/1995-1837-0001.wav"), b)
+    items = collect([tmp_path / "batch"], RunOptions())
+    assert [(i.media.name, i.name) for i in items] == [("a.flac", "a-flac"), ("a.wav", "a-wav")]
+    assert all(len(i.notes) == 1 and f"go to {i.name}/" in i.notes[0] for i in items)
