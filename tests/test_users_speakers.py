@@ -217,3 +217,27 @@ def test_a_speaker_count_the_speech_cannot_hold_gets_a_note(tmp_path):
     found = len(t["speakers"])
     assert found < 50
     assert any(n.startswith(f"speakers: --speakers 50 asked for 50 voices; {found} labelled") for n in t["notes"])
+
+
+# ---------------------------------------------------------------- 1: over-splitting with --speakers auto
+@pytest.mark.slow
+def test_seven_voices_are_seven_speakers_not_eight():
+    """Mix A of bench/bench_speakers.py (7 voices from ../shared/data, base, per-utterance languages as the
+    bench runs it) gave 8 speakers: a 2 s splinter of one voice. About 2 minutes on 2 cores (slow)."""
+    import importlib.util
+    from pathlib import Path
+
+    from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.speakers import diarize as dz
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "bench_speakers.py"
+    spec = importlib.util.spec_from_file_location("subpipe_bench_speakers_26", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    samples, turns = bench.build_mix(bench.MIX_A, 1)
+    t = transcribe_audio(samples, TranscribeOptions(model="base", languages="utterance",
+                                                    candidate_languages=("en", "zh")))
+    d = dz.diarize(samples, dz.DiarizeOptions(), words=t.words)
+    res = bench.score(dz.apply(t, d, provenance={}).words, turns)
+    assert res["speakers_found"] == res["speakers_true"] == 7
+    assert res["wrong"] <= 0.02 * res["words"]

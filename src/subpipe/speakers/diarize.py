@@ -50,6 +50,8 @@ from .clustering import (  # noqa: F401 (re-exported: diarize is the package's f
     NAME_MIN_SIM,
     OVERLAP_MARGIN,
     OVERLAP_MAX_SIM,
+    SPLINTER_MAX_MS,
+    SPLINTER_MIN_SIM,
     _unit,
     agglomerate,
     centroids,
@@ -210,7 +212,12 @@ def diarize(samples: np.ndarray, options: DiarizeOptions, *, voices: Sequence[tu
     if options.count is None and len(cents) > 1:
         # a "speaker" with almost no speech is a stray segment: fold it into its nearest cluster
         speech = np.array([seg_w[labels == c].sum() * ATOM_MS for c in range(len(cents))])
-        small = [c for c in range(len(cents)) if speech[c] < MIN_SPEAKER_MS]
+        near = cents @ cents.T
+        np.fill_diagonal(near, -1.0)
+        big = speech >= SPLINTER_MAX_MS  # a short cluster much like a long one is a splinter of that voice
+        like_big = (near[:, big].max(axis=1) if big.any() else np.full(len(cents), -1.0)) >= SPLINTER_MIN_SIM
+        small = [c for c in range(len(cents))
+                 if speech[c] < MIN_SPEAKER_MS or (speech[c] < SPLINTER_MAX_MS and like_big[c])]
         if small and len(small) < len(cents):
             keep = [c for c in range(len(cents)) if c not in small]
             sims = seg_emb @ cents[keep].T
