@@ -223,7 +223,7 @@ def test_a_speaker_count_the_speech_cannot_hold_gets_a_note(tmp_path):
 @pytest.mark.slow
 def test_seven_voices_are_seven_speakers_not_eight():
     """Mix A of bench/bench_speakers.py (7 voices from ../shared/data, base, per-utterance languages as the
-    bench runs it) gave 8 speakers: a 2 s splinter of one voice. About 2 minutes on 2 cores (slow)."""
+    bench runs it) gave 8 speakers: a 2 s splinter of one voice. About 30 s on 2 cores (slow)."""
     import importlib.util
     from pathlib import Path
 
