@@ -314,12 +314,14 @@ def test_stereo_interview_is_split_by_channel_and_overlap_kept():
     assert [s.label for s in out.speakers] == ["S1", "S2"]
     assert any("overlap" in n for n in out.notes) and any("per channel" in n for n in out.notes)
     assert out.provenance["diarization"]["channels"] == ev
-    # the two voices overlap in time: their cues overlap too, each holding one speaker
+    # the two voices overlap in time: a two-speaker cue (a dash before each line), never overlapping cues
     from subpipe.subtitling.cues import cues_by_speaker
 
     track = cues_by_speaker(out, get_profile("netflix-en"))
-    assert all(len({w.speaker for w in c.words}) == 1 for c in track.cues)
-    assert track.cues[1].start_ms < track.cues[0].end_ms
+    assert all(b.start_ms >= a.end_ms for a, b in zip(track.cues, track.cues[1:], strict=False))
+    dash = [c for c in track.cues if len({w.speaker for w in c.words}) == 2]
+    assert dash and all(line.startswith("-") for c in dash for line in c.lines)
+    assert all(len({w.speaker for w in c.words}) == 1 for c in track.cues if c not in dash)
 
 
 def test_one_voice_is_one_speaker_and_labels_are_deterministic(jfk_transcript):

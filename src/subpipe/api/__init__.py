@@ -132,6 +132,9 @@ def transcribe(media: Path | str, *, options: TranscribeOptions | None = None, o
     run_opts = RunOptions(transcribe=options or TranscribeOptions(), audio_stream=audio_stream, dialogue=dialogue,
                           speakers=speakers, speaker_samples=tuple((str(a), str(b)) for a, b in speaker_samples),
                           separate=separate, dialogue_stem=str(dialogue_stem) if dialogue_stem else None)
+    from ..jobs.checks import check_run_options
+
+    check_run_options(run_opts)
     info = m.probe(media)
     if output is not None:
         ensure_writable_dir(_parent(Path(output)))
@@ -445,6 +448,9 @@ def batch(inputs: Sequence[Path | str], options: BatchOptions | None = None, *,
         raise UsageError("--dialogue-stem goes with one media file")
     if not items:
         raise SubpipeError("no media files found", hint="give media files, folders holding media, or a manifest")
+    from ..jobs.checks import check_items
+
+    check_items(items)  # voice samples and options that contradict each other, before any transcription
     workers, threads = opts.workers()
     return b.run(items, opts.output, db=opts.db_path, executor=opts.executor, workers=workers, threads=threads,
                  ray_address=opts.address, report_path=opts.report_path, listener=listener, progress=progress,

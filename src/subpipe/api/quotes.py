@@ -304,11 +304,16 @@ def speakers_rename(target: Path | str, old: str, new: str, *, media: str | None
     if _is_db(target):
         con = open_index(target, readonly=False)
         try:
+            if media and con.execute("SELECT 1 FROM media WHERE id = ? OR path = ? OR title = ?",
+                                     (media, media, media)).fetchone() is None:
+                raise FormatError(f"no media {media!r} in the quote index", path=target,
+                                  hint="give a media id, path or title that `subpipe quotes media` lists")
             n = rename_in_index(con, old, new, media_id=media)
         finally:
             con.close()
         if n == 0:
-            raise FormatError(f"no quote in the index is spoken by {old!r}", path=target)
+            raise FormatError(f"no quote {'of ' + repr(media) + ' ' if media else ''}in the index is spoken by "
+                              f"{old!r}", path=target)
         return n
     t = load_transcript(target)
     renamed = rename_transcript(t, old, new)

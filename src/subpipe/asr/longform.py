@@ -36,6 +36,7 @@ from ..timecode import SAMPLE_RATE, ms_to_samples, samples_to_ms
 from . import coverage
 from .engine import Decoded, Progress, batch_size, to_word
 from .guards import Segment, SpeechMap
+from .language_names import english_only_note
 from .languages import LanguageSpan, assign_languages
 
 log = logging.getLogger("subpipe")
@@ -122,6 +123,8 @@ def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, en
     speech = SpeechMap(probs) if options.guards else None
     notes: list[str] = []
     multilingual = bool(getattr(whisper.model, "is_multilingual", False))
+    if not multilingual and (en_note := english_only_note(loaded.resolved.name, options.language)):
+        notes.append(en_note)
     spans: list[LanguageSpan] = []
     if options.languages not in ("file", "utterance"):
         raise SubpipeError(f"unknown languages mode {options.languages!r} (use file or utterance)")

@@ -26,6 +26,7 @@ from ..utterances import build_utterances
 from . import coverage
 from .engine import Progress, batch_size, choose_engine, decoder_replicas, one_blas_thread, to_word
 from .guards import GuardOptions, Segment, SpeechMap, apply_guards
+from .language_names import english_only_note, normalize_language
 from .languages import LanguageSpan, assign_languages, language_runs, majority_language
 from .models import DEFAULT_MODEL, ResolvedModel, cache_dir, offline_help, resolve
 
@@ -77,6 +78,11 @@ class TranscribeOptions:
     # than beam 5 and no worse (12 min: 21.4 % WER against 25.2 %; 4 min: 16.4 % against 16.0 %); the windows
     # it fails on (loops, low confidence, no words) are decoded again sequentially with ``beam_size``
     batched_beam_size: int = 1
+
+    def __post_init__(self) -> None:  # "EN", "English" -> "en"; an unknown language is a usage error
+        object.__setattr__(self, "language", normalize_language(self.language))
+        object.__setattr__(self, "candidate_languages",
+                           tuple(c for c in (normalize_language(x) for x in self.candidate_languages) if c))
 
     def provenance(self) -> dict[str, Any]:
         d = asdict(self)
@@ -246,6 +252,8 @@ def transcribe_audio(
                 # nothing lost: the speech the VAD found that no word covers is decoded again (coverage.py)
                 voiced = coverage.speech_spans((speech or speech_map(samples)).probs, len(samples), options)
                 multilingual = bool(getattr(loaded.whisper.model, "is_multilingual", False))
+                if not multilingual and (en_note := english_only_note(loaded.resolved.name, options.language)):
+                    notes.append(en_note)
                 if options.languages == "utterance" and options.language is None and multilingual:
                     spans = detect_languages(loaded.whisper, samples, options)
                     chunks = [(s.start_ms, s.end_ms, s.language) for s in spans]

@@ -249,7 +249,9 @@ def _audio_graph(path: Path, info: MediaInfo, stream: int | None, dialogue: str)
             path=path, hint="count audio streams from 0; `subpipe extract --list` lists them",
         )
     chosen = info.audio_streams[n]
-    notes: list[str] = []
+    from .choices import choice_notes  # other streams, a centre channel: what exists when the default was taken
+
+    notes: list[str] = choice_notes(info.audio_streams, stream, dialogue)
     inp = ffmpeg.input(_safe_input(path))
     a = inp[f"a:{n}"]
     if dialogue == "centre":

@@ -17,7 +17,6 @@ Executors:
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import logging
 import os
@@ -31,124 +30,24 @@ from typing import Any
 
 from .._version import __version__
 from ..asr.engine import BATCHED_MIN_MS
-from ..asr.transcribe import Progress, read_glossary
+from ..asr.transcribe import Progress
 from ..audio import media as media_mod
 from ..errors import SubpipeError, TranscriptionError
 from ..formats import transcript_json as tj
 from ..fsio import atomic_write_text, ensure_writable_dir, sweep_stale_parts
+from .manifest import MANIFEST_EXTENSIONS, Item, collect, read_manifest  # noqa: F401 (batch's names since 0.1)
 from .pipeline import (
     FileResult,
     HashCache,
     Plan,
-    RunOptions,
     TranscribeJob,
     decode,
-    expand_inputs,
     finish,
     plan,
     transcribe_job,
-    unique_names,
 )
 
 log = logging.getLogger("subpipe")
-
-MANIFEST_EXTENSIONS = (".csv", ".jsonl", ".ndjson")
-# Per-file options a manifest may set, and how they apply to RunOptions / TranscribeOptions.
-_TRANSCRIBE_KEYS = {"language", "task", "model", "initial_prompt"}
-_RUN_KEYS = {"profile", "fps", "audio_stream", "dialogue"}
-
-
-@dataclass(frozen=True)
-class Item:
-    """One media file to process, with the options that apply to it."""
-
-    media: Path
-    options: RunOptions
-    name: str = ""
-
-
-def read_manifest(path: Path, base: RunOptions) -> list[Item]:
-    """CSV (header row; a ``path`` column) or JSON lines (``{"path": ...}``), with per-file options:
-    language, task, model, initial_prompt, glossary (a file), script (a file to align instead of
-    transcribing), profile, fps, audio_stream, dialogue, speakers (auto|N|off), speaker_samples
-    ("NAME=FILE; NAME=FILE": voices that name the speakers).
-    Relative paths are relative to the manifest's folder."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SubpipeError(f"cannot read manifest ({exc.strerror})", path=path) from exc
-    rows: list[dict[str, Any]] = []
-    if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(text.splitlines())
-        if not reader.fieldnames or "path" not in reader.fieldnames:
-            raise SubpipeError("manifest CSV needs a header row with a 'path' column", path=path)
-        rows = [dict(r) for r in reader]
-    else:
-        for n, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SubpipeError(f"line {n} is not JSON ({exc.msg})", path=path) from None
-            if not isinstance(row, dict) or "path" not in row:
-                raise SubpipeError(f"line {n} has no 'path'", path=path)
-            rows.append(row)
-    items = []
-    for n, row in enumerate(rows, start=2 if path.suffix.lower() == ".csv" else 1):
-        if not isinstance(row.get("path"), str) or not row["path"].strip():
-            raise SubpipeError(f"row {n}: 'path' must be a file name", path=path)
-        try:
-            opts = _apply(base, {k: v for k, v in row.items() if k != "path" and v not in (None, "")}, path.parent)
-        except (TypeError, ValueError) as exc:
-            raise SubpipeError(f"row {n}: {exc}", path=path) from None
-        media = Path(row["path"])
-        items.append(Item(media if media.is_absolute() else path.parent / media, opts))
-    return items
-
-
-def _apply(base: RunOptions, overrides: dict[str, Any], root: Path) -> RunOptions:
-    t = base.transcribe
-    tkw = {k: v for k, v in overrides.items() if k in _TRANSCRIBE_KEYS}
-    if "glossary" in overrides:
-        g = Path(overrides["glossary"])
-        tkw["glossary"] = read_glossary(g if g.is_absolute() else root / g)
-    rkw: dict[str, Any] = {k: v for k, v in overrides.items() if k in _RUN_KEYS}
-    if "audio_stream" in rkw:
-        try:
-            rkw["audio_stream"] = int(rkw["audio_stream"])
-        except ValueError:
-            raise ValueError(f"audio_stream must be a number, not {rkw['audio_stream']!r}") from None
-    if "script" in overrides:
-        sp = Path(overrides["script"])
-        rkw["script"] = str(sp if sp.is_absolute() else root / sp)
-    if "speakers" in overrides or "speaker_samples" in overrides:  # speaker labels (diarize.py)
-        from ..speakers.diarize import parse_mode, parse_samples
-
-        if "speakers" in overrides:
-            rkw["speakers"] = parse_mode(str(overrides["speakers"]))
-        if "speaker_samples" in overrides:  # "NAME=FILE; NAME=FILE", relative to the manifest
-            vals = [v.strip() for v in str(overrides["speaker_samples"]).split(";") if v.strip()]
-            rkw["speaker_samples"] = base.speaker_samples + parse_samples(vals, root=root)
-    unknown = set(overrides) - _TRANSCRIBE_KEYS - _RUN_KEYS - {"glossary", "script", "speakers", "speaker_samples"}
-    if unknown:
-        log.warning("manifest: ignoring unknown columns %s", ", ".join(sorted(unknown)))
-    return replace(base, transcribe=replace(t, **tkw), **rkw)
-
-
-def collect(inputs: Sequence[Path], base: RunOptions) -> list[Item]:
-    """Files, folders (recursive, by media extension) and manifests -> items with unique output names."""
-    items: list[Item] = []
-    for inp in inputs:
-        inp = Path(inp)
-        if inp.is_file() and inp.suffix.lower() in MANIFEST_EXTENSIONS:
-            items += read_manifest(inp, base)
-        else:
-            items += [Item(p, base) for p in expand_inputs([inp])]
-    names = unique_names([i.media for i in items])
-    return [replace(i, name=n) for i, n in zip(items, names, strict=True)]
-
 
 # ------------------------------------------------------------------ events and report
 @dataclass
@@ -498,9 +397,22 @@ def run(
     ``split`` (Ray only; raysplit.py): auto | on | off, whether a long file is split across the actors.
     ``auto_jobs``: ``workers``/``threads`` came from ``auto_workers``; once the files are planned,
     ``plan_workers`` may change them for long files (the choice is recorded in the report's ``plan``).
+    One run at a time per output folder (``outdirs.run_lock``: a second is refused); a file whose output
+    folder holds another file's outputs gets the next free name (``outdirs.assign``, with a note).
     """
-    t0 = time.perf_counter()
+    from . import outdirs
+
     ensure_writable_dir(out_root)
+    with outdirs.run_lock(out_root):
+        return _run(outdirs.assign(items, out_root), out_root, db=db, executor=executor, workers=workers,
+                    threads=threads, ray_address=ray_address, report_path=report_path, listener=listener,
+                    progress=progress, split=split, auto_jobs=auto_jobs)
+
+
+def _run(items: Sequence[Item], out_root: Path, *, db: Path | None, executor: str, workers: int, threads: int,
+         ray_address: str | None, report_path: Path | None, listener: Listener | None, progress: Progress | None,
+         split: str, auto_jobs: bool) -> BatchReport:
+    t0 = time.perf_counter()
     for folder in (out_root, out_root / ".subpipe"):  # a killed run's temp report, index or hash cache
         for gone in sweep_stale_parts(folder):
             log.info("removed a killed run's temp file %s", gone)
@@ -514,6 +426,7 @@ def run(
     split_info: dict[str, Any] = {}
 
     def record(idx: int, res: FileResult) -> None:
+        res.notes = list(items[idx].notes) + res.notes  # what collecting decided (a duplicate, a folder name)
         results[idx] = res
         if not res.ok:  # a failed file leaves no empty output folder behind
             folder = plans[idx].folder if idx in plans else None
@@ -604,6 +517,9 @@ def _finish(p: Plan, transcript, out_root: Path, db: Path | None, new: bool, sec
     t = time.perf_counter()
     try:
         res = finish(p, transcript, out_root, db=db, new_transcript=new, transcribe_s=secs)
+        from .outdirs import claim
+
+        claim(p.folder, p.name, p.media, p.media_sha)  # this folder is p.media's (outdirs.assign)
     except Exception as exc:  # e.g. a locked quote index: this file fails, the batch goes on
         return FileResult(media=p.media, ok=False, name=p.name, error=_as_error(exc, str(p.media)))
     res.elapsed_s = secs + (time.perf_counter() - t)

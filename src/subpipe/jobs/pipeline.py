@@ -463,14 +463,16 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
         write_subtitles(track, p.folder / p.name, p.options.formats)
         atomic_write_text(stamp_path, json.dumps(stamp, sort_keys=True))
     result.outputs += targets
+    index_notes: list[str] = []
     if p.options.index and db is not None:
         con = quotes.connect(db)
         try:
             quotes.add_transcript(con, transcript, media_id=p.media_sha, path=display_name(p.media.resolve()),
-                                  fps=str(p.profile.fps))
+                                  fps=str(p.profile.fps), notes=index_notes)
             from ..speakers.naming import apply_names
 
-            apply_names(con, p.media_sha)  # speaker names given in the index earlier
+            # speaker names given in the index earlier, on the voices they were given to
+            apply_names(con, p.media_sha, voices=(transcript.provenance.get("diarization") or {}).get("voices"))
         except sqlite3.Error as exc:  # the index's fault, named as such (not the media file's)
             from ..errors import QuoteIndexError
 
@@ -483,7 +485,7 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
     result.compliance = compliance(track, p.profile, media_duration_ms=p.info.duration_ms or None,
                                    shot_changes_ms=cuts)
     result.model = (transcript.provenance.get("model") or {}).get("name")
-    result.notes = list(transcript.notes) + lang_notes
+    result.notes = list(transcript.notes) + lang_notes + index_notes
     result.coverage = _coverage_line(transcript)
     result.reused_transcript = not new_transcript
     result.transcribe_s = transcribe_s

@@ -84,10 +84,13 @@ def add_transcript(
     fps: str | None = None,
     sha256: str | None = None,
     duration_ms: int | None = None,
+    notes: list[str] | None = None,
 ) -> int:
     """Index one media file's utterances, replacing any earlier rows for it (or for its path).
 
-    Returns the number of utterances written. ``media_id`` is normally the file's SHA-256.
+    Returns the number of utterances written. ``media_id`` is normally the file's SHA-256. The same content
+    indexed again under another path that still exists keeps its first path and title (unless ``title`` is
+    given): a note in ``notes`` says so.
     """
     fr = frame_rate(fps)  # raises FormatError for a rate that does not parse: never a silent 24
     rows = []
@@ -97,6 +100,12 @@ def add_transcript(
                      ms_to_frames(u.start_ms, fr), ms_to_frames(u.end_ms, fr), u.speaker,
                      u.language or transcript.language, text, fts_text(text), tri_text(text),
                      words_json(u.words)))
+    first = con.execute("SELECT path, title FROM media WHERE id = ?", (media_id,)).fetchone()
+    if first is not None and title is None and first[0] != str(path) and Path(first[0]).exists():
+        if notes is not None:
+            notes.append(f"the quote index already holds this content as {first[0]!r} (title {first[1]!r}): "
+                         f"kept that title for {path}")
+        path, title = first[0], first[1]
     media_row = (media_id, str(path), title or Path(path).stem, sha256 or media_id,
                  duration_ms if duration_ms is not None else transcript.duration_ms, fps,
                  transcript.language)

@@ -186,8 +186,7 @@ def create_app(db: Path | str, media_root: Path | str, *, allowed_hosts: Sequenc
             return PlainTextResponse(str(exc), status_code=400)
         if not n:
             return PlainTextResponse(f"no quote of that media is spoken by {old}", status_code=404)
-        back = form.get("back") or "/"
-        return RedirectResponse(back if back.startswith("/") else "/", status_code=303)
+        return RedirectResponse(same_origin_path(form.get("back")), status_code=303)
 
     def media_file(request: Request) -> Response:
         rel = request.path_params["path"]
@@ -242,3 +241,17 @@ def guarded(app: Starlette, hosts: set[str]) -> Starlette:
 
     app.add_middleware(BaseHTTPMiddleware, dispatch=host_check)
     return app
+
+
+def same_origin_path(back: str | None) -> str:
+    """Where a form may send the browser back to: a path on this site ("/?q=see"), else "/". Never another
+    origin: "//host/x" and a slash then a backslash are scheme-relative to browsers (an open redirect), and
+    browsers drop tabs and newlines from URLs ("/<tab>/host" is "//host"): control characters are refused."""
+    from urllib.parse import urlsplit
+
+    if not back or any(ord(c) < 0x20 or c == "\x7f" for c in back):
+        return "/"
+    parts = urlsplit(back)
+    if not back.startswith("/") or back[1:2] in ("/", "\\") or parts.scheme or parts.netloc:
+        return "/"
+    return back

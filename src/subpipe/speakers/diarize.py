@@ -50,6 +50,8 @@ from .clustering import (  # noqa: F401 (re-exported: diarize is the package's f
     NAME_MIN_SIM,
     OVERLAP_MARGIN,
     OVERLAP_MAX_SIM,
+    SPLINTER_MAX_MS,
+    SPLINTER_MIN_SIM,
     _unit,
     agglomerate,
     centroids,
@@ -120,7 +122,9 @@ def parse_sample(value: str) -> tuple[str, str]:
     name, sep, path = value.partition("=")
     if not sep or not name.strip() or not path.strip():
         raise DiarizationError(f"--speaker-sample wants NAME=FILE (or a voices file), not {value!r}")
-    return name.strip(), path.strip()
+    from .names import check_sample_name  # no control characters or brackets; never an automatic label S<n>
+
+    return check_sample_name(name), path.strip()
 
 
 def parse_samples(values: Sequence[str], *, root: Path | None = None) -> tuple[tuple[str, str], ...]:
@@ -168,6 +172,7 @@ class Diarization:
     labels: list[str]  # label index -> "S1" / a name
     info: list[SpeakerInfo]
     notes: list[str] = field(default_factory=list)
+    voices: list[np.ndarray] = field(default_factory=list)  # label index -> its cluster centre (unit d-vector)
 
 
 def diarize(samples: np.ndarray, options: DiarizeOptions, *, voices: Sequence[tuple[str, np.ndarray]] = (),
@@ -207,7 +212,12 @@ def diarize(samples: np.ndarray, options: DiarizeOptions, *, voices: Sequence[tu
     if options.count is None and len(cents) > 1:
         # a "speaker" with almost no speech is a stray segment: fold it into its nearest cluster
         speech = np.array([seg_w[labels == c].sum() * ATOM_MS for c in range(len(cents))])
-        small = [c for c in range(len(cents)) if speech[c] < MIN_SPEAKER_MS]
+        near = cents @ cents.T
+        np.fill_diagonal(near, -1.0)
+        big = speech >= SPLINTER_MAX_MS  # a short cluster much like a long one is a splinter of that voice
+        like_big = (near[:, big].max(axis=1) if big.any() else np.full(len(cents), -1.0)) >= SPLINTER_MIN_SIM
+        small = [c for c in range(len(cents))
+                 if speech[c] < MIN_SPEAKER_MS or (speech[c] < SPLINTER_MAX_MS and like_big[c])]
         if small and len(small) < len(cents):
             keep = [c for c in range(len(cents)) if c not in small]
             sims = seg_emb @ cents[keep].T
@@ -229,6 +239,7 @@ def diarize(samples: np.ndarray, options: DiarizeOptions, *, voices: Sequence[tu
     cents = np.stack([_unit(seg_emb[final == c].mean(axis=0)) for c in range(k)]) if k else cents[:0]
     names = name_clusters(cents, voices)
     label_names = [names[c][0] if c in names else f"S{c + 1}" for c in range(k)]
+    notes += unmatched_notes(cents, voices, names)
     spans = []
     for s, lab in zip(segs, final.tolist(), strict=True):
         a = atoms[s[0]][0] * 10
@@ -245,10 +256,29 @@ def diarize(samples: np.ndarray, options: DiarizeOptions, *, voices: Sequence[tu
         nm = names.get(c)
         info.append(SpeakerInfo(label=label_names[c], speaking_ms=ms, name=nm[0] if nm else None,
                                 similarity=nm[1] if nm else None))
+    if options.count is not None and k != options.count:
+        notes.append(f"speakers: --speakers {options.count} asked for {options.count} voices; {k} labelled (the "
+                     f"speech holds {len(segs)} stretch(es) to tell apart); --speakers auto estimates the count")
     if unsure:
         notes.append(f"speakers: {unsure} stretch(es) of speech sound like two voices at once or like no known "
                      "voice (overlapped speech?); their words are left without a speaker")
-    return Diarization(spans, label_names, info, notes)
+    return Diarization(spans, label_names, info, notes, [cents[c] for c in range(k)])
+
+
+def unmatched_notes(cents: np.ndarray, voices: Sequence[tuple[str, np.ndarray]],
+                    names: dict[int, tuple[str, float]]) -> list[str]:
+    """A note for each enrolled voice that named nobody, with its best similarity (a silent or wrong sample,
+    or a person who does not speak here)."""
+    used = {n for n, _ in names.values()}
+    out = []
+    for name, e in voices:
+        if name in used:
+            continue
+        best = max((float(_unit(c) @ _unit(e)) for c in cents), default=None)
+        sim = f"best similarity {best:.2f}" if best is not None else "no speaker found"
+        out.append(f"speakers: the voice sample for {name!r} matched no speaker ({sim}; {NAME_MIN_SIM} needed): "
+                   f"nobody is named {name!r}")
+    return out
 
 
 def _stretch(spans, regions, atoms, segs):
@@ -283,16 +313,12 @@ def apply(t: Transcript, d: Diarization, *, provenance: dict[str, Any]) -> Trans
 
 def load_voices(options: DiarizeOptions) -> tuple[list[tuple[str, np.ndarray]], list[str]]:
     """The enrolled voices' embeddings, and the SHA-256 of each sample file."""
-    from ..audio import media as media_mod
+    from .samples import sample_voice  # checked (speech, name) and cached: run before any transcription too
 
     voices, hashes = [], []
     for name, path in options.samples:
-        p = Path(path)
-        if not p.is_file():
-            raise DiarizationError(f"no such voice sample for {name}", path=p)
-        audio = media_mod.extract_audio(p)
-        voices.append((name, voice_embedding(audio.samples)))
-        hashes.append(sha256_file(p))
+        voices.append((name, sample_voice(name, path)))
+        hashes.append(sha256_file(Path(path)))
     return voices, hashes
 
 
@@ -324,10 +350,13 @@ def label_speakers(media: Path | None, samples: np.ndarray, t: Transcript, optio
     voices, hashes = load_voices(options)
     labels = ["S1", "S2"]
     sims: list[float | None] = [None, None]
+    unmatched: list[str] = []
     if voices:
         embs = np.stack([voice_embedding(c) for c in chans])
-        for c, (name, sim) in name_clusters(embs, voices).items():
+        named = name_clusters(embs, voices)
+        for c, (name, sim) in named.items():
             labels[c], sims[c] = name, sim
+        unmatched = unmatched_notes(embs, voices, named)
     parts = [transcribe(c) for c in chans]
     merged = merge_channel_transcripts(parts, chans, labels, t)
     info_list = tuple(SpeakerInfo(lab, sum(w.end_ms - w.start_ms for w in merged.words if w.speaker == lab),
@@ -336,7 +365,7 @@ def label_speakers(media: Path | None, samples: np.ndarray, t: Transcript, optio
             "transcribed on its own, speakers from the channels")
     log.warning("%s", note)
     prov = {**merged.provenance, "diarization": {**options.provenance(hashes), "channels": ev}}
-    return replace(merged, speakers=info_list, notes=merged.notes + (note,), provenance=prov)
+    return replace(merged, speakers=info_list, notes=merged.notes + (note, *unmatched), provenance=prov)
 
 
 def provenance_matches(stamp: Any, options: DiarizeOptions) -> bool:
@@ -344,7 +373,7 @@ def provenance_matches(stamp: Any, options: DiarizeOptions) -> bool:
     want = expected_provenance(options)
     if want is None or not isinstance(stamp, dict):
         return stamp == want
-    return {k: v for k, v in stamp.items() if k != "channels"} == want
+    return {k: v for k, v in stamp.items() if k not in ("channels", "voices")} == want
 
 
 def diarize_transcript(samples: np.ndarray, t: Transcript, options: DiarizeOptions) -> Transcript:
@@ -355,7 +384,9 @@ def diarize_transcript(samples: np.ndarray, t: Transcript, options: DiarizeOptio
         return replace(t, provenance={**t.provenance, "diarization": expected_provenance(options)})
     voices, hashes = load_voices(options)
     d = diarize(samples, options, voices=voices, words=t.words)
-    out = apply(t, d, provenance=options.provenance(hashes))
+    # each label's voice (its cluster centre), so a name given later follows the voice (naming.apply_names)
+    voices_of = {lab: [round(float(x), 4) for x in v] for lab, v in zip(d.labels, d.voices, strict=False)}
+    out = apply(t, d, provenance={**options.provenance(hashes), "voices": voices_of})
     for n in d.notes:
         log.warning("%s", n)
     return out

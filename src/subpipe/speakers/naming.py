@@ -6,11 +6,13 @@ so a person identified later is named once for every quote, without running diar
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import replace
 
 from ..errors import FormatError
 from ..model import SpeakerInfo, Transcript
+from .names import check_name
 
 
 def rename_transcript(t: Transcript, old: str, new: str) -> Transcript:
@@ -18,9 +20,7 @@ def rename_transcript(t: Transcript, old: str, new: str) -> Transcript:
 
     Raises FormatError when no word, utterance or speaker carries ``old``; renaming onto a label that
     exists merges the two (their speaking time is added up)."""
-    new = new.strip()
-    if not new:
-        raise FormatError("a speaker's new name cannot be empty")
+    new = check_name(new, what="a speaker's new name")  # one line, no brackets or markup (names.py)
     if not any(s.label == old for s in t.speakers) and not any(u.speaker == old for u in t.utterances):
         known = ", ".join(s.label for s in t.speakers) or "none"
         raise FormatError(f"no speaker {old!r} in this transcript (speakers: {known})")
@@ -45,27 +45,41 @@ def rename_transcript(t: Transcript, old: str, new: str) -> Transcript:
 
 
 # Names given in the index outlive re-indexing: a re-run of `subpipe run` writes the diarization's labels
-# again, and the names recorded here are put back over them (apply_names, called after indexing).
+# again, and the names recorded here are put back over them (apply_names, called after indexing). A name
+# keeps the voice it was given to (the label's cluster centre, from the transcript's diarization provenance),
+# so when a re-run numbers the speakers differently (labels go by first appearance) the name follows the
+# voice, not the label.
 _NAMES = """CREATE TABLE IF NOT EXISTS speaker_names (
     media_id TEXT NOT NULL,
     label TEXT NOT NULL,      -- the label diarization gave (S1, S2...) or an earlier name
     name TEXT NOT NULL,
     named_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    voice TEXT,               -- JSON: the named voice's d-vector when it was named (None: by label)
     PRIMARY KEY (media_id, label)
 )"""
+_VOICES = """CREATE TABLE IF NOT EXISTS speaker_voices (
+    media_id TEXT NOT NULL,
+    label TEXT NOT NULL,
+    voice TEXT NOT NULL,      -- JSON: the label's cluster centre (unit d-vector) in the last indexing
+    PRIMARY KEY (media_id, label)
+)"""
+FOLLOW_MIN_SIM = 0.8  # a re-diarized speaker this similar to a named voice takes its name
 
 
 def _names_table(con: sqlite3.Connection) -> None:
     con.execute(_NAMES)
+    con.execute(_VOICES)
+    cols = {r[1] for r in con.execute("PRAGMA table_info(speaker_names)")}
+    if "voice" not in cols:  # an index named before voices were kept
+        con.execute("ALTER TABLE speaker_names ADD COLUMN voice TEXT")
 
 
 def rename_in_index(con: sqlite3.Connection, old: str, new: str, *, media_id: str | None = None) -> int:
     """Rename a speaker in the quote index (in one media file, or in every one); returns the rows changed.
 
-    The name is remembered per media file, so indexing the file again keeps it."""
-    new = new.strip()
-    if not new:
-        raise FormatError("a speaker's new name cannot be empty")
+    The name is remembered per media file, with the voice it was given to, so indexing the file again keeps
+    it on that voice."""
+    new = check_name(new, what="a speaker's new name")  # one line, no brackets or markup (names.py)
     sql = "UPDATE utterances SET speaker = ? WHERE speaker = ?"
     args: list[object] = [new, old]
     if media_id:
@@ -79,21 +93,63 @@ def rename_in_index(con: sqlite3.Connection, old: str, new: str, *, media_id: st
         for mid in media_ids:
             # a label first named A then renamed B: every row that pointed at A now says B
             con.execute("UPDATE speaker_names SET name = ? WHERE media_id = ? AND name = ?", (new, mid, old))
-            con.execute("INSERT INTO speaker_names(media_id, label, name) VALUES (?, ?, ?) "
-                        "ON CONFLICT(media_id, label) DO UPDATE SET name = excluded.name", (mid, old, new))
+            voice = con.execute("SELECT voice FROM speaker_voices WHERE media_id = ? AND label = ?",
+                                (mid, old)).fetchone()
+            con.execute("INSERT INTO speaker_names(media_id, label, name, voice) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT(media_id, label) DO UPDATE SET name = excluded.name, "
+                        "voice = coalesce(excluded.voice, speaker_names.voice)",
+                        (mid, old, new, voice[0] if voice else None))
     return n
 
 
-def apply_names(con: sqlite3.Connection, media_id: str) -> int:
-    """Put the names given earlier in the index back on a freshly indexed media file's rows."""
+def apply_names(con: sqlite3.Connection, media_id: str, voices: dict[str, list[float]] | None = None) -> int:
+    """Put the names given earlier in the index back on a freshly indexed media file's rows. ``voices``: the
+    new diarization's label -> voice (recorded for later renames); a name given to a voice goes to the label
+    whose voice is most like it, else (no voices) to the label it was given to."""
     with con:
         _names_table(con)
-        names = con.execute("SELECT label, name FROM speaker_names WHERE media_id = ?", (media_id,)).fetchall()
+        if voices is not None:
+            con.execute("DELETE FROM speaker_voices WHERE media_id = ?", (media_id,))
+            con.executemany("INSERT INTO speaker_voices(media_id, label, voice) VALUES (?, ?, ?)",
+                            [(media_id, lab, json.dumps(v)) for lab, v in voices.items()])
+        names = con.execute("SELECT label, name, voice FROM speaker_names WHERE media_id = ?", (media_id,)).fetchall()
+        mapping = _label_names(names, voices or {})
         n = 0
-        for label, name in names:
-            n += con.execute("UPDATE utterances SET speaker = ? WHERE media_id = ? AND speaker = ?",
-                             (name, media_id, label)).rowcount
+        rows = con.execute("SELECT id, speaker FROM utterances WHERE media_id = ?", (media_id,)).fetchall()
+        for uid, spk in rows:
+            if spk in mapping and mapping[spk] != spk:
+                n += con.execute("UPDATE utterances SET speaker = ? WHERE id = ?", (mapping[spk], uid)).rowcount
     return n
+
+
+def _label_names(names: list[tuple[str, str, str | None]], voices: dict[str, list[float]]) -> dict[str, str]:
+    """Current label -> name: named voices matched to the most similar current voice (best pairs first, each
+    once, at least FOLLOW_MIN_SIM); names without a voice (or without current voices) by their label."""
+    import numpy as np
+
+    out: dict[str, str] = {}
+    pairs = []
+    if voices:
+        labs = sorted(voices)
+        cur = np.array([voices[lab] for lab in labs], dtype=np.float64)
+        cur /= np.linalg.norm(cur, axis=1, keepdims=True) + 1e-12
+        for k, (_, _name, voice) in enumerate(names):
+            if not voice:
+                continue
+            v = np.asarray(json.loads(voice), dtype=np.float64)
+            sims = cur @ (v / (np.linalg.norm(v) + 1e-12))
+            pairs += [(-float(s), k, lab) for s, lab in zip(sims.tolist(), labs, strict=True) if s >= FOLLOW_MIN_SIM]
+    done: set[int] = set()
+    for _, k, lab in sorted(pairs):
+        if k in done or lab in out:
+            continue
+        out[lab] = names[k][1]
+        done.add(k)
+    for k, (label, name, voice) in enumerate(names):
+        if k in done or (voice and voices):
+            continue  # a named voice nobody here matches keeps no label's rows
+        out.setdefault(label, name)
+    return out
 
 
 def index_speakers(con: sqlite3.Connection) -> list[tuple[str, int, int]]:

@@ -202,15 +202,17 @@ def speaker_streams_overlap(t: Transcript) -> bool:
 
 def cues_by_speaker(t: Transcript, profile: Profile, **kw: Any) -> CueTrack:
     """Cues for a transcript whose speakers overlap: each speaker's words made into cues on their own
-    (so one voice's timing never squeezes the other's), then one track sorted by time; where two people
-    speak at once their cues overlap, as the speech does. Otherwise the ordinary ``make_cues``."""
+    (so one voice's cuts never split the other's), then one track in which no two cues overlap: where two
+    people speak at once, two-speaker cues with a dash before each line (``overlap.deliver_overlaps``).
+    Otherwise the ordinary ``make_cues``."""
     if not speaker_streams_overlap(t):
         return make_cues(t, profile, **kw)
+    from .overlap import overlapped_track
+
     tracks = []
     for spk in sorted({u.speaker or "" for u in t.utterances}):
         us = tuple(u for u in t.utterances if (u.speaker or "") == spk)
         sub = replace(t, words=tuple(w for u in us for w in u.words), utterances=us)
-        tracks.append(make_cues(sub, profile, **kw))
-    meta = dict(tracks[0].metadata)
-    meta["overlapped_speakers"] = True
-    return CueTrack.of([c for tr in tracks for c in tr.cues], language=t.language, metadata=meta)
+        tracks.append((spk, make_cues(sub, profile, **kw)))
+    return overlapped_track(tracks, profile.for_language(t.language), t.language,
+                            media_end_ms=t.duration_ms or None, shot_changes_ms=kw.get("shot_changes_ms"))

@@ -21,7 +21,7 @@ from dataclasses import replace
 
 from ..model import Cue, CueTrack, SoundEvent, Transcript
 from ..timecode import frames_to_ms, ms_to_frames
-from .linebreak import text_length
+from .linebreak import break_lines, text_length
 from .profiles import Profile
 
 LABELS = {"music": "[MUSIC]"}  # the default label of each event kind
@@ -145,12 +145,27 @@ def _cue_speaker(c: Cue) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def _with_id(tag: str, lines: Sequence[str], profile: Profile) -> tuple[str, ...]:
+    """The cue's lines with ``tag`` before the first word: the ID counts toward the line, so a line it pushes
+    over the limit is broken again (tag and words, the best break within the profile's lines); as before
+    (the tag before the first line) when they cannot fit or the script has no spaces between words."""
+    plain = (f"{tag} {lines[0]}", *lines[1:])
+    if not profile.count_spaces or all(text_length(x, True) <= profile.max_chars_per_line for x in plain):
+        return plain
+    tokens = [tag] + " ".join(lines).split()
+    again = break_lines(tokens, profile.max_chars_per_line, profile.max_lines)
+    if again is None or any(text_length(x, True) > profile.max_chars_per_line for x in again):
+        return plain
+    return tuple(again)
+
+
 def speaker_ids(track: CueTrack, transcript: Transcript, profile: Profile) -> CueTrack:
     """A speaker ID before a cue whose named speaker appears or changes: ``[AI WEIWEI]`` at the start of its
     first line, or in DCMP's style ``(AI WEIWEI)`` on a line of its own (when the cue has a line to spare;
     else at the start of the first line). Only speakers with a name (an enrolled voice, or renamed with
     ``subpipe speakers rename``) get one: "S1" tells a viewer nothing. Dash cues (two speakers, one a line)
-    are left as they are. IDs that push a line over the profile's limit are counted in the metadata."""
+    are left as they are. The ID counts toward the line: a line it pushes over the limit is re-broken
+    (``_with_id``); IDs that still leave a line over the limit are counted in the metadata."""
     names = {s.label for s in transcript.speakers if s.name}
     if not names:
         return track
@@ -170,7 +185,7 @@ def speaker_ids(track: CueTrack, transcript: Transcript, profile: Profile) -> Cu
             if dcmp and len(c.lines) < profile.max_lines:
                 lines = (tag, *c.lines)
             else:
-                lines = (f"{tag} {c.lines[0]}", *c.lines[1:])
+                lines = _with_id(tag, c.lines, profile)
             over += any(text_length(x, profile.count_spaces) > profile.max_chars_per_line for x in lines)
             c = replace(c, lines=lines)
             added += 1
