@@ -79,8 +79,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AlignOptions", "BatchOptions", "CheckResult", "ClipResult", "IndexedTranscript", "RetimeResult",
-    "SearchFilters", "TranscribeOptions", "align", "audio_streams", "batch", "check", "clip", "conform", "convert",
-    "extract", "fix", "models", "quotes_add", "quotes_export", "quotes_media", "quotes_search", "quotes_show",
+    "SearchFilters", "TranscribeOptions", "align", "audio_streams", "batch", "check", "check_json", "clip",
+    "conform", "convert", "extract", "fix", "models", "quotes_add", "quotes_export", "quotes_media", "quotes_search",
+    "quotes_show",
     "quotes_timeline",
     "read_glossary", "retime", "run", "serve", "SpeakerRow", "speakers_list", "speakers_rename", "subtitles",
     "transcribe", "language", "clean",
@@ -258,9 +259,12 @@ class CheckResult:
     report: Report | None
     error: SubpipeError | None = None
     notes: tuple[str, ...] = ()  # what the reader skipped or could not keep, with its line
+    passed: bool | None = None  # the verdict of a streamed report (``check_json``: no report is kept)
 
     @property
     def ok(self) -> bool:
+        if self.passed is not None:
+            return self.error is None and self.passed
         return self.error is None and self.report is not None and self.report.ok
 
 
@@ -284,6 +288,34 @@ def check(files: Sequence[Path | str] | Path | str, *, profile: str = "netflix-e
             continue
         out.append(CheckResult(path, check_track(track, prof, media_duration_ms=duration, shot_changes_ms=cuts),
                                notes=tuple(source_notes(track))))
+    return out
+
+
+def check_json(files: Sequence[Path | str] | Path | str, stream, *, profile: str = "netflix-en",
+               fps: str | None = None, media: Path | str | None = None, shot_changes: str | None = None,
+               scene_threshold: float = 0.3, encoding: str | None = None,
+               max_per_rule: int = 100) -> list[CheckResult]:
+    """:func:`check`, each file's report streamed to ``stream`` as one JSON line as it is made, at most
+    ``max_per_rule`` violations of a rule listed (the rest counted; 0: all), so memory does not grow with
+    the report (``subtitling.qcstream``). The results carry no report: ``ok`` and the reader's notes."""
+    from ..formats import source_notes
+    from ..subtitling.qcstream import write_report_json
+    from ..subtitling.rules import read_track, resolve
+
+    paths = [Path(files)] if isinstance(files, str | Path) else [Path(f) for f in files]
+    prof, duration, cuts = resolve(profile, fps, Path(media) if media else None, shot_changes, scene_threshold)
+    out = []
+    for path in paths:
+        try:
+            track = read_track(path, encoding)
+        except SubpipeError as exc:
+            out.append(CheckResult(path, None, exc))
+            continue
+        notes = tuple(source_notes(track))
+        ok = write_report_json(stream, track, prof, head={"file": str(path)}, media_duration_ms=duration,
+                               shot_changes_ms=cuts, max_per_rule=max_per_rule)
+        del track  # one file's cues at a time
+        out.append(CheckResult(path, None, notes=notes, passed=ok))
     return out
 
 
