@@ -144,7 +144,10 @@ def write_subtitles(track: CueTrack, fmt: str, *, fps: str | None = None) -> tup
     A binary format (EBU-STL) gives bytes instead of text (``fsio.atomic_write_text`` takes both)."""
     import inspect
 
+    from .limits import refuse_past_limit
+
     mod = module(fmt)
+    refuse_past_limit(mod.NAME, track, fps)  # a time the format cannot hold: refused, nothing written
     kw = {"fps": fps} if fps is not None and "fps" in inspect.signature(mod.dumps).parameters else {}
     if hasattr(mod, "write"):
         return mod.write(track, **kw)

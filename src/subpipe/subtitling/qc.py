@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from ..errors import FormatError
+from ..errors import FormatError, UsageError
 from ..model import Cue, CueTrack, Span, Transcript, Word
 from ..text import guess_cjk_language, tokens_for_layout
 from ..timecode import FrameRate, format_srt, frames_to_ms, ms_to_frames, ms_to_smpte, parse_time
@@ -566,6 +566,9 @@ def change_fps(track: CueTrack, from_fps: str | FrameRate, to_fps: str | FrameRa
     """Retime for a speed change, e.g. 23.976 -> 25 (PAL speed-up): every time scales by from/to."""
     a, b = FrameRate.parse(from_fps).rate, FrameRate.parse(to_fps).rate
     ratio = a / b
+    if not Fraction(1, 2) <= ratio <= 2:  # a speed change between video rates: 23.976 -> 25 is 4 %
+        raise UsageError(f"from_fps {from_fps} -> to_fps {to_fps} would scale every time by {float(ratio):.4g}: "
+                         "a frame-rate retime is a speed change (23.976 -> 25 scales by 0.959); refused beyond 2x")
 
     def scale(ms: int) -> int:
         return int(round(Fraction(ms) * ratio))
