@@ -213,12 +213,14 @@ def conform(old: Path | str, media: Path | str, *, options: AlignOptions | None 
 # ---------------------------------------------------------------- subtitles
 def subtitles(transcript: Transcript | Path | str, *, outputs: Sequence[Path | str] = (),
               profile: str = "netflix-en", fps: str | None = None, shot_changes: str | Path | None = None,
-              sdh: bool = False, sdh_label: str | None = None, mask: MaskOptions | None = None) -> CueTrack:
+              sdh: bool = False, sdh_label: str | None = None, mask: MaskOptions | None = None,
+              start_tc: str | None = None) -> CueTrack:
     """Cues for a transcript (a Transcript or its JSON file) under a delivery profile, without transcribing
     again; each of ``outputs`` is written in the format its extension names (.srt, .vtt, .ttml, .scc, ...).
 
     ``mask``: terms at its severity or above masked in the cues (the transcript keeps them; a note counts
-    them). ``shot_changes``: a media file (ffmpeg scene score) or a file listing cut times. With ``sdh`` on a
+    them). ``shot_changes``: a media file (ffmpeg scene score) or a file listing cut times. ``start_tc``: the
+    programme start timecode SCC outputs are written at (``01:00:00;00``; SCC only). With ``sdh`` on a
     transcript made before sound-event detection, the track's ``metadata["notes"]`` says so.
     """
     from ..formats import SUBTITLE_FORMATS, format_for
@@ -230,6 +232,8 @@ def subtitles(transcript: Transcript | Path | str, *, outputs: Sequence[Path | s
     t = transcript if isinstance(transcript, Transcript) else load_transcript(Path(transcript))
     outs = [Path(o) for o in outputs]
     fmts = [format_for(o) for o in outs]  # fail on a bad extension before writing anything
+    if start_tc and "scc" not in fmts:
+        raise UsageError("start_tc is for SCC output: name a .scc file")
     mask_note = None
     if mask is not None:  # the cues show masked words; the transcript keeps them
         from ..language.mask import mask_transcript
@@ -246,7 +250,8 @@ def subtitles(transcript: Transcript | Path | str, *, outputs: Sequence[Path | s
         track = CueTrack(track.cues, language=track.language,
                          metadata={**track.metadata, "notes": [*track.metadata.get("notes", ()), mask_note]})
     for out, fmt in zip(outs, fmts, strict=True):
-        atomic_write_text(out, SUBTITLE_FORMATS[fmt].dumps(track))
+        kw = {"start_tc": start_tc} if start_tc and fmt == "scc" else {}
+        atomic_write_text(out, SUBTITLE_FORMATS[fmt].dumps(track, **kw))
     return track
 
 
@@ -367,14 +372,15 @@ def retime(file: Path | str, output: Path | str, *, offset: str | int | None = N
 
 
 def convert(file: Path | str, output: Path | str | None = None, *, to: str | None = None, fps: str | None = None,
-            encoding: str | None = None) -> Conversion:
+            encoding: str | None = None, start_tc: str | None = None) -> Conversion:
     """Convert a subtitle file to another format (``to``, else ``output``'s extension), keeping text, line
-    breaks, styling and placement wherever the target can hold them. Returns the
+    breaks, styling and placement wherever the target can hold them (``start_tc``: SCC's programme start
+    timecode, e.g. ``01:00:00;00``: media time 0 is written there). Returns the
     :class:`~subpipe.formats.Conversion` (``.track``, ``.text``, ``.fmt``, ``.notes`` on what was dropped);
     writes ``output`` atomically if given."""
     from ..formats import convert as convert_file
 
-    return convert_file(file, output, to=to, fps=fps, encoding=encoding)
+    return convert_file(file, output, to=to, fps=fps, encoding=encoding, start_tc=start_tc)
 
 
 # ---------------------------------------------------------------- models

@@ -165,13 +165,16 @@ def retime(obj, file, out, offset, from_fps, to_fps, encoding):
               help="Frame rate for frame-based formats: SCC in and out (29.97df, 29.97, 30), spotting lists, "
                    "EBU-STL (25, 29.97...) and iTT out.")
 @click.option("--encoding", default=None, help="Text encoding of the input (default: a BOM, else UTF-8).")
+@click.option("--start-tc", default=None,
+              help="SCC out: the programme start timecode media time 0 is written at (01:00:00;00, as "
+                   "broadcast masters use); the first caption loads before it instead of showing late.")
 @click.pass_obj
-def convert(obj, file, out, to_format, fps, encoding):
+def convert(obj, file, out, to_format, fps, encoding, start_tc):
     """Convert FILE to another subtitle format, keeping text, line breaks, styling and placement wherever
     the target can hold them; every thing it cannot keep is a note on stderr."""
     from .. import api
 
-    res = api.convert(file, out, to=to_format, fps=fps, encoding=encoding)
+    res = api.convert(file, out, to=to_format, fps=fps, encoding=encoding, start_tc=start_tc)
     for note in res.notes:
         click.echo(f"note: {note}", err=True)
     if not (obj or {}).get("quiet"):

@@ -47,12 +47,18 @@ def time_limit(fmt: str, track: CueTrack, fps: str | None) -> tuple[int, str] | 
     return None
 
 
-def refuse_past_limit(fmt: str, track: CueTrack, fps: str | None) -> None:
-    """Raise ``FormatError`` when a cue of ``track`` ends after the latest time ``fmt`` can hold."""
+def refuse_past_limit(fmt: str, track: CueTrack, fps: str | None, start_tc: str | None = None) -> None:
+    """Raise ``FormatError`` when a cue of ``track`` ends after the latest time ``fmt`` can hold (after
+    ``start_tc``, the programme start timecode SCC writes media time 0 at)."""
     limit = time_limit(fmt, track, fps)
     if limit is None or not track.cues:
         return
     max_ms, label = limit
+    if start_tc and fmt == "scc":
+        from . import scc
+
+        fr = scc.scc_frame_rate(track, fps)
+        max_ms -= frames_to_ms(scc.start_frame(start_tc, fr), fr)
     n, cue = max(enumerate(track.cues, start=1), key=lambda x: x[1].end_ms)
     if cue.end_ms > max_ms:
         name = {"csv": "a spotting list", "timecoded": "a timecoded transcript"}.get(fmt, fmt.upper())
