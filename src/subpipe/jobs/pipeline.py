@@ -149,6 +149,17 @@ def make_subtitles(transcript: Transcript, profile: Profile, *, shot_changes_ms=
         track = speaker_ids(track, view, prof)
         track = add_sound_cues(track, transcript.events, prof, media_end_ms=transcript.duration_ms or None,
                                label=sdh_label)
+    # reading speed: a cue still too fast is held into the gap after it where the rules allow; the rest is
+    # speech faster than the limit, named in a note with its rate
+    from ..subtitling.qc import cue_chars
+    from ..subtitling.reading import hold_and_note
+
+    prof = profile.for_language(view.language)
+    cues, notes = hold_and_note(track.cues, prof, lambda c: cue_chars(c, prof.count_spaces),
+                                transcript.duration_ms or None)
+    if notes:
+        meta = {**track.metadata, "notes": [*track.metadata.get("notes", ()), *notes]}
+        track = CueTrack(tuple(cues), language=track.language, metadata=meta)
     return track
 
 

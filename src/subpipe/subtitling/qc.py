@@ -23,6 +23,7 @@ from ..model import Cue, CueTrack, Span, Transcript, Word
 from ..text import guess_cjk_language, tokens_for_layout
 from ..timecode import FrameRate, format_srt, frames_to_ms, ms_to_frames, ms_to_smpte, parse_time
 from .profiles import Profile
+from .reading import hold_limit, readable_end
 
 ERROR, WARNING = "error", "warning"
 
@@ -33,7 +34,10 @@ RULES: dict[str, tuple[str, str]] = {
     "charset": (ERROR, "characters the profile's caption system cannot show (CEA-608)"),
     "min_duration": (ERROR, "shown for less than the minimum duration"),
     "max_duration": (ERROR, "shown for longer than the maximum duration"),
-    "reading_speed": (ERROR, "more characters per second than the profile allows"),
+    "reading_speed": (ERROR, "more characters per second than the profile allows, even held as long as the "
+                             "rules allow: speech faster than the limit"),
+    "reading_speed_hold": (ERROR, "more characters per second than the profile allows; the gap after it leaves "
+                                  "room to hold it longer (fix does)"),
     "overlap": (ERROR, "starts before the previous cue ends"),
     "min_gap": (ERROR, "fewer frames after the previous cue than the minimum gap"),
     "chaining": (ERROR, "a short gap after the previous cue that should be closed to the minimum gap"),
@@ -205,7 +209,8 @@ def iter_violations(track: CueTrack, prof: Profile, media_duration_ms: int | Non
         out.append(Violation(rule, n, cue.start_ms, cue.end_ms, value, limit, message))
 
     prev: Cue | None = None
-    for n, cue in enumerate(track.cues, start=1):
+    cues = track.cues
+    for n, cue in enumerate(cues, start=1):
         lines = [x for x in cue.lines if visible(x).strip()]
         dur = cue.duration_ms
         if not lines:
@@ -227,7 +232,17 @@ def iter_violations(track: CueTrack, prof: Profile, media_duration_ms: int | Non
         chars = sum(line_length(x, cs) for x in lines)
         if chars and (dur <= 0 or chars * 1000 > prof.max_cps * dur):
             cps = round(chars * 1000 / dur, 2) if dur > 0 else float("inf")
-            add("reading_speed", n, cue, cps, prof.max_cps, f"{cps} characters/s > {prof.max_cps:g}")
+            want = readable_end(cue, chars, prof)
+            most = hold_limit(cue, cues[n] if n < len(cues) else None, prof, media_duration_ms)
+            if want <= most and dur > 0:
+                add("reading_speed_hold", n, cue, cps, prof.max_cps,
+                    f"{cps} characters/s > {prof.max_cps:g}: could be held longer, to {format_srt(want)}")
+            else:
+                held = round(chars * 1000 / (most - cue.start_ms), 2) if most > cue.start_ms else cps
+                how = (f"{held} even held to {format_srt(most)}" if most > cue.end_ms else
+                       "no room to hold it after its out-time")
+                add("reading_speed", n, cue, cps, prof.max_cps,
+                    f"{cps} characters/s > {prof.max_cps:g}, {how}: speech faster than the limit")
         if not (_on_frame(cue.start_ms, fr) and _on_frame(cue.end_ms, fr)):
             which = cue.start_ms if not _on_frame(cue.start_ms, fr) else cue.end_ms
             add("frame_boundary", n, cue, which, fr_label,
@@ -527,9 +542,13 @@ def fix_track(
         else:
             chosen += olds
     from .overlaps import close_overlaps
+    from .reading import hold_and_note
 
     chosen, overlap_notes = close_overlaps(chosen, prof)  # what the blocks left: closed, or a note on why not
     notes += overlap_notes
+    chosen, reading_notes = hold_and_note(chosen, prof, lambda c: cue_chars(c, prof.count_spaces),
+                                          media_duration_ms)
+    notes += reading_notes
     fixed = CueTrack(tuple(chosen), track.language, {**track.metadata, **made.metadata, "fixed": True})
     after = check_track(fixed, profile, **kw) if recheck else before
     kept = len(work.cues) - replaced
