@@ -5,12 +5,13 @@ than the limit, named in a note with its rate; ``check`` tells the two kinds apa
 from __future__ import annotations
 
 import pytest
-from conftest import shared
 
 from subpipe.model import Cue, CueTrack, Transcript, Word
 from subpipe.subtitling.profiles import get_profile
 from subpipe.subtitling.qc import check_track, fix_track
 from subpipe.timecode import frames_to_ms
+
+from conftest import shared
 
 P = get_profile("netflix-en", "24")
 LINE = "Thirty characters on this one."  # 30 characters: 1.5 s at 20 characters/s
@@ -62,7 +63,8 @@ def libri_tiny():
 
 
 def test_real_speech_made_faster_is_held_or_named(libri_tiny):
-    """A LibriSpeech reading's words (tiny.en) at 1.8x speed: some cues cannot be read at 20 characters/s. After make_subtitles
+    """A LibriSpeech reading's words (tiny.en) at 1.8x speed: some cues cannot be read at 20 characters/s.
+    After make_subtitles
     none could still be held longer, and every cue over the limit is named in a note with its rate."""
     from subpipe.jobs.pipeline import make_subtitles
 
