@@ -116,3 +116,12 @@ def test_cli_start_tc_on_subtitles_and_convert(timit, tmp_path):
     assert abs(ttconv_captions((tmp_path / "b.scc").read_text())[0][0] - TC_1H_S - 0.2) <= FRAME_S
     res = CliRunner().invoke(cli, ["convert", str(srt), "-o", str(tmp_path / "b.vtt"), "--start-tc", "01:00:00;00"])
     assert res.exit_code != 0 and "SCC" in res.output
+
+
+def test_run_takes_start_tc_only_with_scc(tmp_path):
+    from conftest import ROOT
+
+    res = CliRunner().invoke(cli, ["run", str(ROOT / "media" / "sample_trailer.mp4"), "-o", str(tmp_path),
+                                   "--start-tc", "01:00:00;00"])
+    assert res.exit_code == 2 and "--format scc" in res.output
+    assert not list(tmp_path.iterdir())

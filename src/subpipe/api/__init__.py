@@ -427,6 +427,7 @@ class BatchOptions:
     formats: tuple[str, ...] = ("srt", "vtt")  # subtitle formats written per file (--format)
     mask: MaskOptions | None = None  # strong language masked in the subtitles (language/mask.py)
     language_report: bool = False  # <stem>.language.csv/.json beside the outputs (language/report.py)
+    start_tc: str | None = None  # SCC: the programme start timecode media time 0 is written at (01:00:00;00)
 
     def run_options(self) -> RunOptions:
         return RunOptions(transcribe=self.transcribe, profile=self.profile, fps=self.fps, formats=self.formats,
@@ -437,7 +438,7 @@ class BatchOptions:
                           sdh_label=self.sdh_label, script_encoding=self.script_encoding,
                           speakers=self.speakers, speaker_samples=self.speaker_samples, separate=self.separate,
                           dialogue_stem=str(self.dialogue_stem) if self.dialogue_stem else None,
-                          mask=self.mask, language_report=self.language_report)
+                          mask=self.mask, language_report=self.language_report, start_tc=self.start_tc)
 
     @property
     def db_path(self) -> Path | None:

@@ -174,6 +174,9 @@ def output_options(f):
         click.option("--format", "formats", multiple=True, metavar="NAME",
                      help="Subtitle formats to write (repeatable or comma-separated): srt vtt ttml scc ass ssa stl "
                           "itt txt timecoded spotting.  [default: srt, vtt]"),
+        click.option("--start-tc", default=None,
+                     help="With --format scc: the programme start timecode media time 0 is written at, as "
+                          "broadcast masters use (01:00:00;00); the first caption loads before it."),
         *sdh_options(),
         click.option("--encoding", "script_encoding", default=None,
                      help="With --script: its text encoding (default: a BOM, else UTF-8), e.g. cp1252."),
@@ -269,6 +272,11 @@ def _batch_options(out, db, no_index, profile, fps, force, shot_changes, script,
     formats = _formats(topts.pop("formats", ()) or ())
     if formats:
         batch["formats"] = formats
+    start_tc = topts.pop("start_tc", None)
+    if start_tc:
+        if "scc" not in (formats or ()):
+            raise click.UsageError("--start-tc is for SCC output: add --format scc")
+        batch["start_tc"] = start_tc
     return BatchOptions(output=out, db=db, index=not no_index, profile=profile, fps=fps, force=force,
                         shot_changes=shot_changes, script=script, strict=strict, refine_times=refine_times,
                         timing=timing, script_encoding=script_encoding,

@@ -58,6 +58,7 @@ class RunOptions:
     separate: str = "auto"  # dialogue isolation before VAD/transcription: auto | on | off (separate.py)
     dialogue_stem: str | None = None  # transcribe this dialogue stem instead, timed against the media
     mask: Any = None  # language.mask.MaskOptions: strong language masked in the subtitles only
+    start_tc: str | None = None  # SCC: the programme start timecode media time 0 is written at (scc.write)
     language_report: bool = False  # write <name>.language.csv/.json (language/report.py)
 
 
@@ -124,12 +125,12 @@ def transcript_path(media: Path, out_root: Path, name: str | None = None) -> Pat
 load_transcript = tj.load  # the transcript JSON reader (formats.transcript_json.load), under its old name
 
 
-def write_subtitles(track: CueTrack, base: Path, formats: Sequence[str]) -> list[Path]:
+def write_subtitles(track: CueTrack, base: Path, formats: Sequence[str], start_tc: str | None = None) -> list[Path]:
     written = []
     for fmt in formats:
         mod = SUBTITLE_FORMATS[fmt]
         path = base.with_name(base.name + mod.EXTENSIONS[0])
-        atomic_write_text(path, mod.dumps(track))
+        atomic_write_text(path, mod.dumps(track, start_tc=start_tc) if start_tc and fmt == "scc" else mod.dumps(track))
         written.append(path)
     return written
 
@@ -462,6 +463,8 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
              "formats": list(p.options.formats), "shot_changes": cuts, "version": __version__}
     if p.options.sdh:
         stamp["sdh"] = {"label": p.options.sdh_label}
+    if p.options.start_tc:
+        stamp["start_tc"] = p.options.start_tc
     targets = [p.folder / (p.name + SUBTITLE_FORMATS[fmt].EXTENSIONS[0]) for fmt in p.options.formats]
     view, lang_notes = _language_outputs(p, transcript, stamp, result)
     track = make_subtitles(view, p.profile, shot_changes_ms=cuts, sdh=p.options.sdh,
@@ -469,7 +472,7 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
     if _stamp_matches(stamp_path, stamp) and all(t.exists() for t in targets):
         result.reused_subtitles = True
     else:
-        write_subtitles(track, p.folder / p.name, p.options.formats)
+        write_subtitles(track, p.folder / p.name, p.options.formats, p.options.start_tc)
         atomic_write_text(stamp_path, json.dumps(stamp, sort_keys=True))
     result.outputs += targets
     if p.options.index and db is not None:
