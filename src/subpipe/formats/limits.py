@@ -2,9 +2,9 @@
 
 A timecode format counts a day: SMPTE 12M timecode runs from 00:00:00:00 to 23:59:59:FF (the last frame
 label of the rate; 23:59:59;29 drop-frame at 29.97), and SCC, EBU-STL (TCP/TCI/TCO fields, hours 00-23),
-iTT (``ttp:timeBase="smpte"``), spotting lists and timecoded transcripts write it. SubRip is written with
-two-digit hours (``HH:MM:SS,mmm``, as pysrt's ``SubRipTime`` and the players' own parsers read it), so
-99:59:59,999 is its last time. WebVTT and TTML clock times take hours of any width: no limit. ASS/SSA clamp
+iTT (``ttp:timeBase="smpte"``), spotting lists and timecoded transcripts write it. SubRip, WebVTT and TTML
+clock times take hours of any width (SubRip's readers: pysrt, cdown/srt and ffmpeg read any number of hour digits): no
+limit. ASS/SSA clamp
 to 9:59:59.99 with a note (``ass.MAX_MS``). Written past its limit, a file would carry timecode such as
 ``27777805555:34:59;00``, which no reader accepts: ``write_subtitles`` refuses the track instead
 (``FormatError``, one line naming the cue, its time and the limit).
@@ -15,8 +15,6 @@ from __future__ import annotations
 from ..errors import FormatError
 from ..model import CueTrack
 from ..timecode import FrameRate, format_srt, frames_to_ms, smpte_to_frames
-
-SRT_MAX_MS = ((99 * 60 + 59) * 60 + 59) * 1000 + 999
 
 
 def smpte_day_end(fr: FrameRate) -> tuple[int, str]:
@@ -30,8 +28,6 @@ def time_limit(fmt: str, track: CueTrack, fps: str | None) -> tuple[int, str] | 
     when the format has no limit (or clamps with a note itself)."""
     from . import _common, scc, spotting, stl, timecoded
 
-    if fmt == "srt":
-        return SRT_MAX_MS, "99:59:59,999"
     if fmt == "scc":
         return smpte_day_end(scc.scc_frame_rate(track, fps))
     if fmt == "stl":

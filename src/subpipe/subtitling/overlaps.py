@@ -32,21 +32,26 @@ def close_overlaps(cues: Sequence[Cue], prof: Profile) -> tuple[list[Cue], list[
             continue
         a0, a1 = ms_to_frames(a.start_ms, fr), ms_to_frames(a.end_ms, fr)
         b0, b1 = ms_to_frames(b.start_ms, fr), ms_to_frames(b.end_ms, fr)
-        if b0 - gap - a0 >= min_f:  # the earlier cue ends sooner
+        if b0 <= a0:  # not in order: moving either would reorder the text
+            pass
+        elif b0 - gap - a0 >= min_f:  # the earlier cue ends sooner
             out[i - 1] = a.with_times(frames_to_ms(a0, fr), frames_to_ms(b0 - gap, fr))
             out[i] = b.with_times(frames_to_ms(b0, fr), frames_to_ms(b1, fr))
             continue
-        if b1 - (a1 + gap) >= min_f and (i + 1 >= len(out) or a1 + gap < ms_to_frames(out[i + 1].start_ms, fr)):
+        elif b1 - (a1 + gap) >= min_f and (i + 1 >= len(out) or a1 + gap < ms_to_frames(out[i + 1].start_ms, fr)):
             out[i] = b.with_times(frames_to_ms(a1 + gap, fr), frames_to_ms(b1, fr))  # the later one starts later
             continue
-        if b1 - a0 - gap >= 2 * min_f:  # both give way: the earlier keeps the minimum, the later starts after it
+        elif b1 - a0 - gap >= 2 * min_f and (i + 1 >= len(out) or a0 + min_f + gap < ms_to_frames(
+                out[i + 1].start_ms, fr)):  # both give way: the earlier keeps the minimum, the later follows it
             cut = a0 + min_f
             out[i - 1] = a.with_times(frames_to_ms(a0, fr), frames_to_ms(cut, fr))
             out[i] = b.with_times(frames_to_ms(cut + gap, fr), frames_to_ms(b1, fr))
             continue
         over = a.end_ms - b.start_ms
-        why = ("the later cue starts at or before the earlier one" if b.start_ms <= a.start_ms else
-               f"together they last {b.end_ms - a.start_ms} ms, less than two cues of the minimum "
-               f"{prof.min_duration_ms} ms and a {gap}-frame gap")
+        why = ("the later cue starts with or before the earlier one: moving either would change the order "
+               "of the text" if b0 <= a0 else
+               f"neither can give way: from the first in-time to the next cue there is no room for both at the "
+               f"minimum {prof.min_duration_ms} ms with a {gap}-frame gap (together they last "
+               f"{b.end_ms - a.start_ms} ms)")
         notes.append(f"cue {i + 1} still overlaps cue {i} by {over} ms: {why}; merge them or retime by hand")
     return out, notes
