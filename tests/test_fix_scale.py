@@ -77,18 +77,21 @@ def test_fix_leaves_no_overlap_on_an_overlapping_input(big):
     assert words(res.track) == words(qc.merge_concurrent(track, PROF)[0])
 
 
-def test_overlaps_are_closed_or_explained():
+def test_overlaps_are_closed_merged_or_explained():
     from subpipe.subtitling.overlaps import close_overlaps
 
+    two = ("Two lines here,", "and a second.")
     cues = [Cue(0, 2000, ("One.",)), Cue(1500, 4000, ("Two.",)),  # the first can end sooner
             Cue(4200, 5100, ("Three.",)), Cue(5000, 7000, ("Four.",)),  # the second can start later
-            Cue(8000, 8500, ("Five.",)), Cue(8125, 8600, ("Six.",))]  # 600 ms for two cues of 20 frames
+            Cue(8000, 8500, ("Five.",)), Cue(8125, 8600, ("Six.",)),  # no room for two cues: lines fit in one
+            Cue(10000, 10500, two), Cue(10125, 10600, two)]  # no room, and four lines do not fit
     out, notes = close_overlaps(cues, PROF)
     rep = qc.check_track(CueTrack(tuple(out)), PROF)
-    assert [v.cue for v in rep.violations if v.rule == "overlap"] == [6]
-    assert len(notes) == 1 and notes[0].startswith("cue 6 still overlaps cue 5 by 375 ms")
-    assert "neither can give way" in notes[0] and "together they last 600 ms" in notes[0]
-    assert [c.lines for c in out] == [c.lines for c in cues]
+    assert [c.lines for c in out] == [c.lines for c in cues[:4]] + [("Five.", "Six."), two, two]
+    assert notes[0] == "cues 5 and 6 overlapped with no room for both at the minimum duration: merged into one cue"
+    assert [v.cue for v in rep.violations if v.rule == "overlap"] == [7]
+    assert len(notes) == 2 and notes[1].startswith("cue 7 still overlaps cue 6 by 375 ms")
+    assert "neither can give way" in notes[1] and "together they last 600 ms" in notes[1]
     assert not [v for v in rep.violations if v.cue <= 4 and v.rule in ("overlap", "min_gap", "min_duration")]
 
 

@@ -5,7 +5,8 @@ choice in ``qc.fix_track`` keeps an input block whenever the rules engine's rebu
 whole, overlap included. This pass looks at each overlap left: the earlier cue ends ``min_gap`` frames before
 the later one starts when it still lasts the minimum duration; else the later cue starts ``min_gap`` frames
 after the earlier one ends when it still lasts the minimum duration; else both give way in part when
-together they still fit; else the overlap stays, with a note that names both cues, the overlap and why.
+together they still fit; else, when their lines fit in one cue, they are merged (a note says so); else the
+overlap stays, with a note that names both cues, the overlap and why.
 Times land on frames of the profile's rate.
 """
 
@@ -26,7 +27,9 @@ def close_overlaps(cues: Sequence[Cue], prof: Profile) -> tuple[list[Cue], list[
     min_f = -(-prof.min_duration_ms * fr.rate.numerator // (1000 * fr.rate.denominator))  # frames, rounded up
     out = list(cues)
     notes: list[str] = []
-    for i in range(1, len(out)):
+    i = 0
+    while i + 1 < len(out):
+        i += 1
         a, b = out[i - 1], out[i]
         if b.start_ms >= a.end_ms:
             continue
@@ -46,6 +49,15 @@ def close_overlaps(cues: Sequence[Cue], prof: Profile) -> tuple[list[Cue], list[
             cut = a0 + min_f
             out[i - 1] = a.with_times(frames_to_ms(a0, fr), frames_to_ms(cut, fr))
             out[i] = b.with_times(frames_to_ms(cut + gap, fr), frames_to_ms(b1, fr))
+            continue
+        if b0 > a0 and a.lines and b.lines and len(a.lines) + len(b.lines) <= prof.max_lines:
+            from ..formats.markup import make_cue, styled_lines  # shown together: one cue with both texts
+
+            merged = make_cue(a.start_ms, max(a.end_ms, b.end_ms), styled_lines(a) + styled_lines(b), a.placement)
+            out[i - 1:i + 1] = [merged]
+            notes.append(f"cues {i} and {i + 1} overlapped with no room for both at the minimum duration: "
+                         "merged into one cue")
+            i -= 1
             continue
         over = a.end_ms - b.start_ms
         why = ("the later cue starts with or before the earlier one: moving either would change the order "

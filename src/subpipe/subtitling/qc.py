@@ -431,6 +431,24 @@ def merge_concurrent(track: CueTrack, prof: Profile) -> tuple[CueTrack, list[str
     return CueTrack(tuple(out), track.language, dict(track.metadata)), notes
 
 
+def _first_word_indices(cues: Sequence[Cue], words: Sequence[Word]) -> list[int]:
+    """For each cue the rules engine made from ``words``: the index of its first word (-1: no words). The
+    engine keeps the words in order, so a running count finds them (no id->index map of every word: memory
+    at 100k cues); a map is the fallback should a cue not start where the count says."""
+    out: list[int] = []
+    k = 0
+    for c in cues:
+        if not c.words:
+            out.append(-1)
+            continue
+        if k >= len(words) or words[k] is not c.words[0]:
+            index = {id(w): i for i, w in enumerate(words)}
+            return [index[id(x.words[0])] if x.words else -1 for x in cues]
+        out.append(k)
+        k += len(c.words)
+    return out
+
+
 def _errors(cues: Sequence[Cue], prof: Profile, lo: int, **kw) -> tuple[int, int]:
     """Errors on cues[lo:] when checked after cues[:lo] (the context for gap rules), and how many of
     them are cues under the minimum duration (``prof``: resolved for the track's language)."""
@@ -487,15 +505,15 @@ def fix_track(
                 word_runs[id(words[lo + k])] = wr
     transcript = Transcript(tuple(words), prof.language or track.language, media_duration_ms or 0)
     made = make_cues(transcript, profile, shot_changes_ms=shot_changes_ms, preferred_breaks=firsts[1:])
-    index = {id(w): i for i, w in enumerate(words)}
+    first = _first_word_indices(made.cues, words)  # per rebuilt cue: the index of its first word (or -1)
     rebuilt = []
-    for c in made.cues:
-        n0 = bisect.bisect_right(firsts, index[id(c.words[0])]) - 1 if c.words else None  # the input cue
+    for c, i0 in zip(made.cues, first, strict=True):
+        n0 = bisect.bisect_right(firsts, i0) - 1 if c.words else None  # the input cue
         placement = work.cues[n0].placement if n0 is not None else None
         rebuilt.append(_styled_cue(c, word_runs, placement))
     # dialogue cues that came through whole keep their dash lines
     bounds = firsts + [len(words)]
-    first_word = {index[id(c.words[0])]: k for k, c in reversed(list(enumerate(rebuilt))) if c.words}
+    first_word = {first[k]: k for k, c in reversed(list(enumerate(rebuilt))) if c.words}
     for n in dialogue:
         i, j = bounds[n], bounds[n + 1]
         k = first_word.get(i, -1)
@@ -508,7 +526,7 @@ def fix_track(
     new_starts = {}
     for k, c in enumerate(rebuilt):
         if c.words:
-            new_starts.setdefault(index[id(c.words[0])], k)
+            new_starts.setdefault(first[k], k)
     cuts = sorted(set(old_starts) & set(new_starts)) + [len(words)]
     chosen: list[Cue] = []
     replaced = 0
@@ -525,7 +543,7 @@ def fix_track(
             c = rebuilt[k]
             if not c.words:
                 continue
-            if index[id(c.words[0])] >= w1:
+            if first[k] >= w1:
                 break
             news.append(c)
         nxt_cue = work.cues[old_starts[cuts[b + 1]]] if b + 2 < len(cuts) else None
