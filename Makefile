@@ -16,7 +16,7 @@ BATCH_ARGS ?=
 # extra bench/bench.py flags, e.g. BENCH_ARGS=--quick or BENCH_ARGS='--models base'
 BENCH_ARGS ?=
 
-.PHONY: lock test-fast test-latest help setup separation-model ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes bench-timing bench-rank bench-speakers bench-long docs docs-check lint clean distclean
+.PHONY: lock test-fast test-latest help setup separation-model ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes bench-timing bench-fix bench-rank bench-speakers bench-long docs docs-check lint clean distclean
 
 help:
 	@echo "make run        process $(MEDIA)/ into $(OUT)/ (sets everything up first)"
@@ -30,6 +30,7 @@ help:
 	@echo "make bench      all benchmarks but the 1M-row quote index; BENCHMARKS.md + bench/results/*.md"
 	@echo "                (BENCH_ARGS=--quick: jfk + librispeech only)"
 	@echo "make bench-timing  cue in/out times vs human timing references; bench/results/timing.md"
+	@echo "make bench-fix  fix and check --json on 2.5k-100k cue SRTs: time, memory; bench/results/fix.md"
 	@echo "make bench-quotes  quote index: search latency on 1,000,000 utterances (slow)"
 	@echo "make docs       regenerate docs/cli.md from --help"
 	@echo "make lint       ruff and mypy"
@@ -134,6 +135,9 @@ bench-trailer: setup
 
 bench-timing: setup
 	$(PY) bench/bench_timing.py --out bench/results/timing.md
+
+bench-fix: setup
+	$(PY) bench/bench_fix.py --out bench/results/fix.md
 
 bench-quotes: setup
 	$(PY) bench/bench_quotes.py --rows 1000000 --out bench/results/quotes.md

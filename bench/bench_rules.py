@@ -67,7 +67,7 @@ def reason(track: CueTrack, report: Report, n: int, rule: str, prof: Profile) ->
     cue = track.cues[n - 1]
     if rule == "chars_per_line":
         return "a single word longer than a line" if any(len(x.split()) == 1 for x in cue.lines) else "?"
-    if rule in ("min_duration", "reading_speed"):
+    if rule in ("min_duration", "reading_speed", "reading_speed_hold"):
         chars = sum(len(x) for x in cue.lines)
         need = max(prof.min_duration_ms, chars * 1000 / prof.max_cps)
         if n < len(track.cues):

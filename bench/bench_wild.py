@@ -222,6 +222,9 @@ def evaluate(path: Path, work: Path, profile: str = "netflix-en", targets=TARGET
                 if tgt == "scc" and "CEA-608" in exc.message:
                     charset.append(tgt)
                     continue
+                if "can hold" in exc.message:  # a time past the target's timecode day: refused (limits.py)
+                    r.setdefault("time_limit", []).append(tgt)
+                    continue
                 raise
             cpath = work / f"conv{EXT_OF[tgt]}"
             _save(cpath, text)

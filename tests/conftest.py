@@ -136,7 +136,8 @@ RULE_MODULES = frozenset({
     "test_formats_markup.py", "test_formats_pysrt.py", "test_formats_readers.py", "test_formats_roundtrip.py",
     "test_formats_scc.py", "test_frame_rule.py", "test_pipeline_units.py", "test_quotes_rank.py", "test_regroup.py",
     "test_rules_check.py", "test_rules_properties.py", "test_rules_units.py", "test_timecode.py",
-    "test_trailer_guards.py", "test_wild_corpus.py",
+    "test_trailer_guards.py", "test_wild_corpus.py", "test_fix_scale.py", "test_format_limits.py",
+    "test_scc_start_tc.py", "test_timing_edges.py",
 })
 
 

@@ -74,6 +74,9 @@ def test_the_api_twins_take_the_commands_options():
             key = renamed.get(opt.name, opt.name)
             if opt.name in skip or (name, opt.name) in exit_only:
                 continue
+            if (name, opt.name) == ("check", "max_per_rule"):  # --json's cap: the streaming twin takes it
+                assert key in inspect.signature(api.check_json).parameters
+                continue
             assert key in params | fields, \
                 f"`subpipe {' '.join(path)} --{opt.name}` has no counterpart in subpipe.api.{name}"
 

@@ -169,7 +169,7 @@ def test_sound_cues_never_touch_dialogue(t, events, name, fps):
             assert not (prof.min_gap_frames < g <= prof.chain_gap_frames)  # chained or clear
     bad = {v.rule for v in check_track(out, prof).violations if not out.cues[v.cue - 1].words}
     assert not bad & {"overlap", "min_gap", "chaining", "frame_boundary", "min_duration", "max_duration",
-                      "reading_speed"}
+                      "reading_speed", "reading_speed_hold"}
 
 
 # ------------------------------------------------------------------ speaker dashes

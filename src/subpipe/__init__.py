@@ -15,8 +15,9 @@ from ._version import __version__
 # every name of subpipe.api (no stage package shares a name with an API function)
 _API = frozenset({
     "AlignOptions", "BatchOptions", "CheckResult", "ClipResult", "IndexedTranscript", "RetimeResult",
-    "SearchFilters", "TranscribeOptions", "align", "audio_streams", "batch", "check", "clip", "conform", "convert",
-    "extract", "fix", "models", "quotes_add", "quotes_export", "quotes_media", "quotes_search", "quotes_show",
+    "SearchFilters", "TranscribeOptions", "align", "audio_streams", "batch", "check", "check_json", "clip",
+    "conform", "convert", "extract", "fix", "models", "quotes_add", "quotes_export", "quotes_media", "quotes_search",
+    "quotes_show",
     "read_glossary", "retime", "run", "serve", "subtitles", "SpeakerRow", "speakers_list", "speakers_rename",
     "transcribe", "quotes_timeline", "clean", "apply_edits", "review",
 })

@@ -118,6 +118,9 @@ def ms_to_frames(ms: int | Fraction | float, fr: FrameRate) -> int:
     (The timing rules decide where a cue starts with ``frame_containing``: that is a rule about speech, not a
     way to show a time.)
     """
+    if isinstance(ms, int):  # the same value in integers (QC calls this for every cue: no Fraction objects)
+        p, q = fr.rate.numerator, fr.rate.denominator
+        return (2 * ms * p + 1000 * q) // (2000 * q)
     return math.floor(Fraction(ms) * fr.rate / 1000 + Fraction(1, 2))
 
 
@@ -128,8 +131,10 @@ def frame_containing(ms: int, fr: FrameRate) -> int:
 
 
 def frames_to_ms(frames: int, fr: FrameRate) -> int:
-    """Start time of a frame, rounded to the nearest ms."""
-    return round(Fraction(frames * 1000) / fr.rate)
+    """Start time of a frame, rounded to the nearest ms (a tie to the even ms, as ``round`` does)."""
+    n, d = frames * 1000 * fr.rate.denominator, fr.rate.numerator
+    k, r = divmod(n, d)
+    return k + 1 if 2 * r > d or (2 * r == d and k % 2) else k
 
 
 def snap_ms(ms: int, fr: FrameRate) -> int:

@@ -81,8 +81,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AlignOptions", "BatchOptions", "CheckResult", "ClipResult", "IndexedTranscript", "RetimeResult",
-    "SearchFilters", "TranscribeOptions", "align", "audio_streams", "batch", "check", "clip", "conform", "convert",
-    "extract", "fix", "models", "quotes_add", "quotes_export", "quotes_media", "quotes_search", "quotes_show",
+    "SearchFilters", "TranscribeOptions", "align", "audio_streams", "batch", "check", "check_json", "clip",
+    "conform", "convert", "extract", "fix", "models", "quotes_add", "quotes_export", "quotes_media", "quotes_search",
+    "quotes_show",
     "quotes_timeline",
     "read_glossary", "retime", "run", "serve", "SpeakerRow", "speakers_list", "speakers_rename", "subtitles",
     "transcribe", "language", "clean", "apply_edits", "review",
@@ -217,12 +218,14 @@ def conform(old: Path | str, media: Path | str, *, options: AlignOptions | None 
 # ---------------------------------------------------------------- subtitles
 def subtitles(transcript: Transcript | Path | str, *, outputs: Sequence[Path | str] = (),
               profile: str = "netflix-en", fps: str | None = None, shot_changes: str | Path | None = None,
-              sdh: bool = False, sdh_label: str | None = None, mask: MaskOptions | None = None) -> CueTrack:
+              sdh: bool = False, sdh_label: str | None = None, mask: MaskOptions | None = None,
+              start_tc: str | None = None) -> CueTrack:
     """Cues for a transcript (a Transcript or its JSON file) under a delivery profile, without transcribing
     again; each of ``outputs`` is written in the format its extension names (.srt, .vtt, .ttml, .scc, ...).
 
     ``mask``: terms at its severity or above masked in the cues (the transcript keeps them; a note counts
-    them). ``shot_changes``: a media file (ffmpeg scene score) or a file listing cut times. With ``sdh`` on a
+    them). ``shot_changes``: a media file (ffmpeg scene score) or a file listing cut times. ``start_tc``: the
+    programme start timecode SCC outputs are written at (``01:00:00;00``; SCC only). With ``sdh`` on a
     transcript made before sound-event detection, the track's ``metadata["notes"]`` says so.
     """
     from ..formats import SUBTITLE_FORMATS, format_for
@@ -234,6 +237,8 @@ def subtitles(transcript: Transcript | Path | str, *, outputs: Sequence[Path | s
     t = transcript if isinstance(transcript, Transcript) else load_transcript(Path(transcript))
     outs = [Path(o) for o in outputs]
     fmts = [format_for(o) for o in outs]  # fail on a bad extension before writing anything
+    if start_tc and "scc" not in fmts:
+        raise UsageError("start_tc is for SCC output: name a .scc file")
     mask_note = None
     if mask is not None:  # the cues show masked words; the transcript keeps them
         from ..language.mask import mask_transcript
@@ -250,7 +255,8 @@ def subtitles(transcript: Transcript | Path | str, *, outputs: Sequence[Path | s
         track = CueTrack(track.cues, language=track.language,
                          metadata={**track.metadata, "notes": [*track.metadata.get("notes", ()), mask_note]})
     for out, fmt in zip(outs, fmts, strict=True):
-        atomic_write_text(out, SUBTITLE_FORMATS[fmt].dumps(track))
+        kw = {"start_tc": start_tc} if start_tc and fmt == "scc" else {}
+        atomic_write_text(out, SUBTITLE_FORMATS[fmt].dumps(track, **kw))
     return track
 
 
@@ -263,9 +269,12 @@ class CheckResult:
     report: Report | None
     error: SubpipeError | None = None
     notes: tuple[str, ...] = ()  # what the reader skipped or could not keep, with its line
+    passed: bool | None = None  # the verdict of a streamed report (``check_json``: no report is kept)
 
     @property
     def ok(self) -> bool:
+        if self.passed is not None:
+            return self.error is None and self.passed
         return self.error is None and self.report is not None and self.report.ok
 
 
@@ -289,6 +298,34 @@ def check(files: Sequence[Path | str] | Path | str, *, profile: str = "netflix-e
             continue
         out.append(CheckResult(path, check_track(track, prof, media_duration_ms=duration, shot_changes_ms=cuts),
                                notes=tuple(source_notes(track))))
+    return out
+
+
+def check_json(files: Sequence[Path | str] | Path | str, stream, *, profile: str = "netflix-en",
+               fps: str | None = None, media: Path | str | None = None, shot_changes: str | None = None,
+               scene_threshold: float = 0.3, encoding: str | None = None,
+               max_per_rule: int = 100) -> list[CheckResult]:
+    """:func:`check`, each file's report streamed to ``stream`` as one JSON line as it is made, at most
+    ``max_per_rule`` violations of a rule listed (the rest counted; 0: all), so memory does not grow with
+    the report (``subtitling.qcstream``). The results carry no report: ``ok`` and the reader's notes."""
+    from ..formats import source_notes
+    from ..subtitling.qcstream import write_report_json
+    from ..subtitling.rules import read_track, resolve
+
+    paths = [Path(files)] if isinstance(files, str | Path) else [Path(f) for f in files]
+    prof, duration, cuts = resolve(profile, fps, Path(media) if media else None, shot_changes, scene_threshold)
+    out = []
+    for path in paths:
+        try:
+            track = read_track(path, encoding)
+        except SubpipeError as exc:
+            out.append(CheckResult(path, None, exc))
+            continue
+        notes = tuple(source_notes(track))
+        ok = write_report_json(stream, track, prof, head={"file": str(path)}, media_duration_ms=duration,
+                               shot_changes_ms=cuts, max_per_rule=max_per_rule)
+        del track  # one file's cues at a time
+        out.append(CheckResult(path, None, notes=notes, passed=ok))
     return out
 
 
@@ -340,14 +377,15 @@ def retime(file: Path | str, output: Path | str, *, offset: str | int | None = N
 
 
 def convert(file: Path | str, output: Path | str | None = None, *, to: str | None = None, fps: str | None = None,
-            encoding: str | None = None) -> Conversion:
+            encoding: str | None = None, start_tc: str | None = None) -> Conversion:
     """Convert a subtitle file to another format (``to``, else ``output``'s extension), keeping text, line
-    breaks, styling and placement wherever the target can hold them. Returns the
+    breaks, styling and placement wherever the target can hold them (``start_tc``: SCC's programme start
+    timecode, e.g. ``01:00:00;00``: media time 0 is written there). Returns the
     :class:`~subpipe.formats.Conversion` (``.track``, ``.text``, ``.fmt``, ``.notes`` on what was dropped);
     writes ``output`` atomically if given."""
     from ..formats import convert as convert_file
 
-    return convert_file(file, output, to=to, fps=fps, encoding=encoding)
+    return convert_file(file, output, to=to, fps=fps, encoding=encoding, start_tc=start_tc)
 
 
 # ---------------------------------------------------------------- models
@@ -394,6 +432,7 @@ class BatchOptions:
     formats: tuple[str, ...] = ("srt", "vtt")  # subtitle formats written per file (--format)
     mask: MaskOptions | None = None  # strong language masked in the subtitles (language/mask.py)
     language_report: bool = False  # <stem>.language.csv/.json beside the outputs (language/report.py)
+    start_tc: str | None = None  # SCC: the programme start timecode media time 0 is written at (01:00:00;00)
 
     def run_options(self) -> RunOptions:
         return RunOptions(transcribe=self.transcribe, profile=self.profile, fps=self.fps, formats=self.formats,
@@ -404,7 +443,7 @@ class BatchOptions:
                           sdh_label=self.sdh_label, script_encoding=self.script_encoding,
                           speakers=self.speakers, speaker_samples=self.speaker_samples, separate=self.separate,
                           dialogue_stem=str(self.dialogue_stem) if self.dialogue_stem else None,
-                          mask=self.mask, language_report=self.language_report)
+                          mask=self.mask, language_report=self.language_report, start_tc=self.start_tc)
 
     @property
     def db_path(self) -> Path | None:

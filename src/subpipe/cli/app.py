@@ -175,6 +175,9 @@ def output_options(f):
         click.option("--format", "formats", multiple=True, metavar="NAME",
                      help="Subtitle formats to write (repeatable or comma-separated): srt vtt ttml scc ass ssa stl "
                           "itt txt timecoded spotting.  [default: srt, vtt]"),
+        click.option("--start-tc", default=None,
+                     help="With --format scc: the programme start timecode media time 0 is written at, as "
+                          "broadcast masters use (01:00:00;00); the first caption loads before it."),
         *sdh_options(),
         click.option("--encoding", "script_encoding", default=None,
                      help="With --script: its text encoding (default: a BOM, else UTF-8), e.g. cp1252."),
@@ -270,6 +273,11 @@ def _batch_options(out, db, no_index, profile, fps, force, shot_changes, script,
     formats = _formats(topts.pop("formats", ()) or ())
     if formats:
         batch["formats"] = formats
+    start_tc = topts.pop("start_tc", None)
+    if start_tc:
+        if "scc" not in (formats or ()):
+            raise click.UsageError("--start-tc is for SCC output: add --format scc")
+        batch["start_tc"] = start_tc
     return BatchOptions(output=out, db=db, index=not no_index, profile=profile, fps=fps, force=force,
                         shot_changes=shot_changes, script=script, strict=strict, refine_times=refine_times,
                         timing=timing, script_encoding=script_encoding,
@@ -467,6 +475,11 @@ def transcribe(obj, media, out, audio_stream, dialogue, **topts):
 
 
 # ---------------------------------------------------------------- subtitles
+START_TC_HELP = ("SCC: the programme start timecode media time 0 is written at, as broadcast masters use "
+                 "(01:00:00;00; 00:59:58;00 with 2 s of pre-roll in the media). The first caption then loads "
+                 "before it instead of showing late.")
+
+
 @cli.command()
 @click.argument("transcript", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "outs", multiple=True, required=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -479,14 +492,15 @@ def transcribe(obj, media, out, audio_stream, dialogue, **topts):
 @sdh_options()[0]
 @sdh_options()[1]
 @lambda f: _with(_language_run_options()[1:], f)
+@click.option("--start-tc", default=None, help=START_TC_HELP)
 @click.pass_obj
-def subtitles(obj, transcript, outs, profile, fps, shot_changes, sdh, sdh_label, **mask):
+def subtitles(obj, transcript, outs, profile, fps, shot_changes, sdh, sdh_label, start_tc, **mask):
     """Make subtitles from a TRANSCRIPT JSON without transcribing again."""
     from .. import api
     from .language import mask_from
 
     track = api.subtitles(transcript, outputs=outs, profile=profile, fps=fps, shot_changes=shot_changes, sdh=sdh,
-                          sdh_label=sdh_label, mask=mask_from(**mask))
+                          sdh_label=sdh_label, mask=mask_from(**mask), start_tc=start_tc)
     if not obj["quiet"]:
         for note in track.metadata.get("notes", ()):
             click.echo(f"note: {note}", err=True)

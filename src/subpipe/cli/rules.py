@@ -52,8 +52,12 @@ def _print_report(path: Path, report) -> None:
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @common_options
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (one object per file).")
-def check(files, profile, fps, media_path, shot_changes, scene_threshold, encoding, as_json):
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the report as JSON (one object per file, one line each), written as it is made.")
+@click.option("--max-per-rule", type=click.IntRange(0), default=100, show_default=True,
+              help="With --json: list at most this many violations of one rule, count the rest under "
+                   "\"omitted\" (0: list all).")
+def check(files, profile, fps, media_path, shot_changes, scene_threshold, encoding, as_json, max_per_rule):
     """Check subtitle FILES (.srt, .vtt, .ttml/.dfxp/.xml, .scc, spotting .csv, .ass/.ssa, .stl, .itt) against a
     delivery profile.
 
@@ -64,8 +68,21 @@ def check(files, profile, fps, media_path, shot_changes, scene_threshold, encodi
     from .. import api
 
     failed = False
-    for res in api.check(list(files), profile=profile, fps=fps, media=media_path, shot_changes=shot_changes,
-                         scene_threshold=scene_threshold, encoding=encoding):
+    kw = {"profile": profile, "fps": fps, "media": media_path, "shot_changes": shot_changes,
+          "scene_threshold": scene_threshold, "encoding": encoding}
+    if as_json:  # streamed: the report of a file of any size, never held whole
+        for res in api.check_json(list(files), sys.stdout, max_per_rule=max_per_rule, **kw):
+            if res.error is not None:
+                click.echo(f"error: {res.error}", err=True)
+                if res.error.hint:
+                    click.echo(f"hint: {res.error.hint}", err=True)
+            for note in res.notes:
+                click.echo(f"note: {note}", err=True)
+            failed |= not res.ok
+        if failed:
+            sys.exit(1)
+        return
+    for res in api.check(list(files), **kw):
         if res.error is not None:
             click.echo(f"error: {res.error}", err=True)
             if res.error.hint:
@@ -75,10 +92,7 @@ def check(files, profile, fps, media_path, shot_changes, scene_threshold, encodi
         for note in res.notes:
             click.echo(f"note: {note}", err=True)
         failed |= not res.ok
-        if as_json:
-            click.echo(json.dumps({"file": str(res.path), **res.report.to_dict()}, ensure_ascii=False))
-        else:
-            _print_report(res.path, res.report)
+        _print_report(res.path, res.report)
     if failed:
         sys.exit(1)
 
@@ -151,13 +165,16 @@ def retime(obj, file, out, offset, from_fps, to_fps, encoding):
               help="Frame rate for frame-based formats: SCC in and out (29.97df, 29.97, 30), spotting lists, "
                    "EBU-STL (25, 29.97...) and iTT out.")
 @click.option("--encoding", default=None, help="Text encoding of the input (default: a BOM, else UTF-8).")
+@click.option("--start-tc", default=None,
+              help="SCC out: the programme start timecode media time 0 is written at (01:00:00;00, as "
+                   "broadcast masters use); the first caption loads before it instead of showing late.")
 @click.pass_obj
-def convert(obj, file, out, to_format, fps, encoding):
+def convert(obj, file, out, to_format, fps, encoding, start_tc):
     """Convert FILE to another subtitle format, keeping text, line breaks, styling and placement wherever
     the target can hold them; every thing it cannot keep is a note on stderr."""
     from .. import api
 
-    res = api.convert(file, out, to=to_format, fps=fps, encoding=encoding)
+    res = api.convert(file, out, to=to_format, fps=fps, encoding=encoding, start_tc=start_tc)
     for note in res.notes:
         click.echo(f"note: {note}", err=True)
     if not (obj or {}).get("quiet"):

@@ -138,14 +138,22 @@ def has_text(text: str, fmt: str) -> bool:
     return any(c.isalnum() for c in body)
 
 
-def write_subtitles(track: CueTrack, fmt: str, *, fps: str | None = None) -> tuple[str | bytes, list[str]]:
+def write_subtitles(track: CueTrack, fmt: str, *, fps: str | None = None,
+                    start_tc: str | None = None) -> tuple[str | bytes, list[str]]:
     """The text of ``track`` in format ``fmt`` and the notes on what that format could not carry
     (styling, placement, characters, re-timed cues). ``fps`` goes to the formats that count frames.
     A binary format (EBU-STL) gives bytes instead of text (``fsio.atomic_write_text`` takes both)."""
     import inspect
 
+    from .limits import refuse_past_limit
+
     mod = module(fmt)
-    kw = {"fps": fps} if fps is not None and "fps" in inspect.signature(mod.dumps).parameters else {}
+    kw: dict = {"fps": fps} if fps is not None and "fps" in inspect.signature(mod.dumps).parameters else {}
+    if start_tc:  # the programme start timecode: SCC only (its first caption loads in the pre-roll)
+        if "start_tc" not in inspect.signature(mod.dumps).parameters:
+            raise FormatError(f"--start-tc is for SCC output, not {mod.NAME}")
+        kw["start_tc"] = start_tc
+    refuse_past_limit(mod.NAME, track, fps, start_tc)  # a time the format cannot hold: refused, nothing written
     if hasattr(mod, "write"):
         return mod.write(track, **kw)
     text = mod.dumps(track, **kw)
@@ -180,7 +188,7 @@ class Conversion:
 
 
 def convert(src: Path | str, dst: Path | str | None = None, *, to: str | None = None, fps: str | None = None,
-            encoding: str | None = None, src_format: str | None = None) -> Conversion:
+            encoding: str | None = None, src_format: str | None = None, start_tc: str | None = None) -> Conversion:
     """Read any subtitle file and write it in another format (the one ``to`` names, else ``dst``'s
     extension), keeping what the target can hold; the notes say what it could not. With ``dst``, the
     file is written atomically. ``fps``: the frame rate for frame-based formats (SCC in and out,
@@ -195,7 +203,7 @@ def convert(src: Path | str, dst: Path | str | None = None, *, to: str | None = 
         track = _read_scc(src, encoding, fps)
     else:
         track = read_subtitles(src, encoding, src_format)
-    text, wnotes = write_subtitles(track, fmt, fps=fps)
+    text, wnotes = write_subtitles(track, fmt, fps=fps, start_tc=start_tc)
     if dst is not None:
         atomic_write_text(Path(dst), text)
     return Conversion(track, text, fmt, tuple(source_notes(track) + [f"{fmt}: {n}" for n in wnotes]))

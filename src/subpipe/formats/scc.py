@@ -48,7 +48,7 @@ from ttconv.scc.config import SCCFrameRate, SccWriterConfiguration
 
 from ..errors import FormatError
 from ..model import CueTrack
-from ..timecode import FrameRate, frames_to_smpte
+from ..timecode import FrameRate, frames_to_ms, frames_to_smpte, smpte_to_frames
 from ._common import ReadLog, captured_logs, frame_rate_for, nearest_frame, shown_lines, track_fps, ttconv_document
 
 NAME = "scc"
@@ -213,8 +213,9 @@ def scc_frame_rate(track: CueTrack, fps: str | float | FrameRate | None) -> Fram
     return fr
 
 
-def plan(track: CueTrack, fr: FrameRate) -> list[Caption]:
-    """Cues -> captions that CEA-608 can carry: text, rows, then in- and out-frames (see module doc)."""
+def plan(track: CueTrack, fr: FrameRate, start: int = 0) -> list[Caption]:
+    """Cues -> captions that CEA-608 can carry: text, rows, then in- and out-frames (see module doc).
+    ``start``: the frame of the programme start timecode (``--start-tc``): media time 0 is that frame."""
     pending: list[Caption] = []
     for n, cue in enumerate(track.cues, start=1):
         text_rows = shown_lines(cue.lines)
@@ -233,7 +234,7 @@ def plan(track: CueTrack, fr: FrameRate) -> list[Caption]:
         rows, rewrapped = caption_lines(converted)
         if len(rows) > MAX_ROWS:
             raise FormatError(f"cue {n} needs {len(rows)} rows of 32 characters; CEA-608 has {MAX_ROWS}")
-        b, e = nearest_frame(cue.start_ms, fr), nearest_frame(cue.end_ms, fr)
+        b, e = nearest_frame(cue.start_ms, fr) + start, nearest_frame(cue.end_ms, fr) + start
         if pending and pending[-1].begin == b:  # two cues at once: one caption shows both
             prev = pending.pop()
             rows = list(prev.rows) + rows
@@ -262,10 +263,22 @@ def plan(track: CueTrack, fr: FrameRate) -> list[Caption]:
     return out
 
 
-def _report(captions: Sequence[Caption], fr: FrameRate, strict: bool) -> list[str]:
+def _report(captions: Sequence[Caption], fr: FrameRate, strict: bool, start: int = 0) -> list[str]:
     wrapped = [c for c in captions if c.rewrapped]
     late = [c for c in captions if c.begin > c.asked_begin]
     problems = []
+    first = captions[0] if captions else None
+    if first is not None and first.begin > first.asked_begin and first.begin == load_frames(first.rows) - 2:
+        problems.append(  # the stream cannot begin before 00:00:00;00: no room to load the first caption
+            f"cue {first.cue} is shown {float(Fraction(first.begin - first.asked_begin) / fr.rate):.2f} s late "
+            f"({frames_to_smpte(first.asked_begin, fr)} -> {frames_to_smpte(first.begin, fr)}): its caption "
+            f"takes {load_frames(first.rows)} frames to load and SCC cannot begin before "
+            f"{frames_to_smpte(0, fr)}; give the programme a start timecode as broadcast masters do "
+            "(--start-tc 01:00:00;00, or 00:59:58;00 with the pre-roll) so it loads before the programme starts")
+    elif first is not None and start and first.begin - load_frames(first.rows) < start:
+        problems.append(f"cue {first.cue}'s caption loads from "
+                        f"{frames_to_smpte(max(first.begin - load_frames(first.rows), 0), fr)}, before the "
+                        f"programme start {frames_to_smpte(start, fr)}: the pre-roll must play for it to be on time")
     if wrapped:
         problems.append(
             f"{len(wrapped)} cue(s) had lines over {MAX_CHARS} characters and were rewrapped for CEA-608 "
@@ -377,22 +390,35 @@ def _write(captions: Sequence[Caption], fr: FrameRate) -> list[str]:
     return lines
 
 
-def dumps(track: CueTrack, *, fps: str | float | FrameRate | None = None, strict: bool = False) -> str:
+def start_frame(start_tc: str | None, fr: FrameRate) -> int:
+    """The frame of a programme start timecode at ``fr`` (0 without one)."""
+    if not start_tc:
+        return 0
+    try:
+        return smpte_to_frames(start_tc, fr)
+    except FormatError as exc:
+        raise FormatError(f"--start-tc: {exc.message}", hint="e.g. 01:00:00;00 (drop-frame) or 01:00:00:00") from None
+
+
+def dumps(track: CueTrack, *, fps: str | float | FrameRate | None = None, strict: bool = False,
+          start_tc: str | None = None) -> str:
     """SCC pop-on captions on channel 1. ``fps``: 29.97df (default), 29.97 or 30. ``strict``: refuse
-    to rewrap lines or delay cues instead of doing it with a warning."""
-    text, notes = write(track, fps=fps, strict=strict)
+    to rewrap lines or delay cues instead of doing it with a warning. ``start_tc``: see ``write``."""
+    text, notes = write(track, fps=fps, strict=strict, start_tc=start_tc)
     for note in notes:
         log.warning("SCC: %s", note)
     return text
 
 
 def write(track: CueTrack, *, fps: str | float | FrameRate | None = None, strict: bool = False,
-          ) -> tuple[str, list[str]]:
+          start_tc: str | None = None) -> tuple[str, list[str]]:
     """``dumps`` that returns its notes (rewrapped, delayed or cut cues, styling not kept) instead of
-    logging them."""
+    logging them. ``start_tc``: the programme's start timecode (``01:00:00;00``): media time 0 is written
+    at it, and the first caption can load before it (in the pre-roll) instead of starting late."""
     fr = scc_frame_rate(track, fps)
-    captions = plan(track, fr)
-    notes = _report(captions, fr, strict) + _dropped_markup(track)
+    start = start_frame(start_tc, fr)
+    captions = plan(track, fr, start)
+    notes = _report(captions, fr, strict, start) + _dropped_markup(track)
     return "\n\n".join([HEADER, *_write(captions, fr)]) + "\n", notes
 
 
@@ -401,12 +427,14 @@ _LINE = re.compile(r"^(\d{2,}):(\d{2})([:;.,])(\d{2})([:;.,])(\d{2})[ \t]+((?:[0
                    r"(?:[ \t]+(?:[0-9a-fA-F]{4}|[0-9a-fA-F]{2}))*)[ \t]*$")
 
 
-def loads(text: str, *, fps: str | float | FrameRate | None = None, strict: bool = False) -> CueTrack:
+def loads(text: str, *, fps: str | float | FrameRate | None = None, strict: bool = False,
+          start_tc: str | None = None) -> CueTrack:
     """SCC -> cues (pop-on, paint-on and roll-up decoded by ttconv's reader); rows become lines, PAC
     rows a placement, mid-row codes italics, underline and colour. ttconv reads timecode at 29.97 (DF
     with ``;``); give ``fps=30`` for a 30 fps file. As players do, the header line may be missing, a
     space may stand for the tab after the timecode, and hours may pass 99; a line that is not
-    ``timecode<tab>hex words`` is skipped with its number (``strict`` raises)."""
+    ``timecode<tab>hex words`` is skipped with its number (``strict`` raises). ``start_tc``: the
+    programme start timecode, read as media time 0 (what ``write(start_tc=...)`` wrote)."""
     from . import ttml
 
     rl = ReadLog(strict)
@@ -475,4 +503,12 @@ def loads(text: str, *, fps: str | float | FrameRate | None = None, strict: bool
             offset = round(Fraction(base * (107892 if df else 108000) * 1001, 30000) * scale * 1000)
             rl.note(None, f"timecode hours from {base} on")
         cues += [c.with_times(c.start_ms + offset, c.end_ms + offset) for c in part.cues]
+    if start_tc:  # media time 0 is the programme start: times before it (the pre-roll) are dropped
+        fr0 = FrameRate.parse(fps) if fps is not None else FrameRate.parse(
+            "29.97df" if any(g[4] in ";.," for _, g, _ in parsed) else "29.97")
+        s0 = frames_to_ms(start_frame(start_tc, fr0), fr0)
+        before = sum(1 for c in cues if c.end_ms <= s0)
+        if before:
+            rl.note(None, f"{before} caption(s) end before the start timecode {start_tc}: dropped")
+        cues = [c.with_times(max(c.start_ms - s0, 0), c.end_ms - s0) for c in cues if c.end_ms > s0]
     return CueTrack.of(cues, metadata=rl.metadata())

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import re
-from fractions import Fraction
 
 from ..errors import FormatError
 from ..model import Cue, CueTrack
@@ -76,7 +75,10 @@ def parse_time(text: str) -> int:
     if not m or int(m.group(2)) > 59 or int(m.group(3)) > 59:
         raise FormatError(f"not a timestamp: {text!r}")
     h, mi, sec, frac = m.groups()
-    ms = round(Fraction(f"0.{frac}") * 1000) if frac else 0
+    ms = 0
+    if frac:  # round(0.frac * 1000), a tie to even, in integers
+        q, r = divmod(int(frac) * 1000, 10 ** len(frac))
+        ms = q + 1 if 2 * r > 10 ** len(frac) or (2 * r == 10 ** len(frac) and q % 2) else q
     return ((int(h or 0) * 60 + int(mi)) * 60 + int(sec)) * 1000 + ms
 
 

@@ -58,6 +58,7 @@ class RunOptions:
     separate: str = "auto"  # dialogue isolation before VAD/transcription: auto | on | off (separate.py)
     dialogue_stem: str | None = None  # transcribe this dialogue stem instead, timed against the media
     mask: Any = None  # language.mask.MaskOptions: strong language masked in the subtitles only
+    start_tc: str | None = None  # SCC: the programme start timecode media time 0 is written at (scc.write)
     language_report: bool = False  # write <name>.language.csv/.json (language/report.py)
 
 
@@ -126,12 +127,12 @@ def transcript_path(media: Path, out_root: Path, name: str | None = None) -> Pat
 load_transcript = tj.load  # the transcript JSON reader (formats.transcript_json.load), under its old name
 
 
-def write_subtitles(track: CueTrack, base: Path, formats: Sequence[str]) -> list[Path]:
+def write_subtitles(track: CueTrack, base: Path, formats: Sequence[str], start_tc: str | None = None) -> list[Path]:
     written = []
     for fmt in formats:
         mod = SUBTITLE_FORMATS[fmt]
         path = base.with_name(base.name + mod.EXTENSIONS[0])
-        atomic_write_text(path, mod.dumps(track))
+        atomic_write_text(path, mod.dumps(track, start_tc=start_tc) if start_tc and fmt == "scc" else mod.dumps(track))
         written.append(path)
     return written
 
@@ -151,6 +152,17 @@ def make_subtitles(transcript: Transcript, profile: Profile, *, shot_changes_ms=
         track = speaker_ids(track, view, prof)
         track = add_sound_cues(track, transcript.events, prof, media_end_ms=transcript.duration_ms or None,
                                label=sdh_label)
+    # reading speed: a cue still too fast is held into the gap after it where the rules allow; the rest is
+    # speech faster than the limit, named in a note with its rate
+    from ..subtitling.qc import cue_chars
+    from ..subtitling.reading import hold_and_note
+
+    prof = profile.for_language(view.language)
+    cues, notes = hold_and_note(track.cues, prof, lambda c: cue_chars(c, prof.count_spaces),
+                                transcript.duration_ms or None)
+    if notes:
+        meta = {**track.metadata, "notes": [*track.metadata.get("notes", ()), *notes]}
+        track = CueTrack(tuple(cues), language=track.language, metadata=meta)
     return track
 
 
@@ -453,6 +465,8 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
              "formats": list(p.options.formats), "shot_changes": cuts, "version": __version__}
     if p.options.sdh:
         stamp["sdh"] = {"label": p.options.sdh_label}
+    if p.options.start_tc:
+        stamp["start_tc"] = p.options.start_tc
     targets = [p.folder / (p.name + SUBTITLE_FORMATS[fmt].EXTENSIONS[0]) for fmt in p.options.formats]
     view, lang_notes = _language_outputs(p, transcript, stamp, result)
     track = make_subtitles(view, p.profile, shot_changes_ms=cuts, sdh=p.options.sdh,
@@ -460,7 +474,7 @@ def finish(p: Plan, transcript: Transcript, out_root: Path, *, db: Path | None, 
     if _stamp_matches(stamp_path, stamp) and all(t.exists() for t in targets):
         result.reused_subtitles = True
     else:
-        write_subtitles(track, p.folder / p.name, p.options.formats)
+        write_subtitles(track, p.folder / p.name, p.options.formats, p.options.start_tc)
         atomic_write_text(stamp_path, json.dumps(stamp, sort_keys=True))
     result.outputs += targets
     index_notes: list[str] = []

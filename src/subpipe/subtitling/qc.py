@@ -11,17 +11,19 @@ nearest frame at the profile's rate, so files written at ms precision by other t
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from ..errors import FormatError
+from ..errors import FormatError, UsageError
 from ..model import Cue, CueTrack, Span, Transcript, Word
 from ..text import guess_cjk_language, tokens_for_layout
 from ..timecode import FrameRate, format_srt, frames_to_ms, ms_to_frames, ms_to_smpte, parse_time
 from .profiles import Profile
+from .reading import hold_limit, readable_end
 
 ERROR, WARNING = "error", "warning"
 
@@ -32,7 +34,10 @@ RULES: dict[str, tuple[str, str]] = {
     "charset": (ERROR, "characters the profile's caption system cannot show (CEA-608)"),
     "min_duration": (ERROR, "shown for less than the minimum duration"),
     "max_duration": (ERROR, "shown for longer than the maximum duration"),
-    "reading_speed": (ERROR, "more characters per second than the profile allows"),
+    "reading_speed": (ERROR, "more characters per second than the profile allows, even held as long as the "
+                             "rules allow: speech faster than the limit"),
+    "reading_speed_hold": (ERROR, "more characters per second than the profile allows; the gap after it leaves "
+                                  "room to hold it longer (fix does)"),
     "overlap": (ERROR, "starts before the previous cue ends"),
     "min_gap": (ERROR, "fewer frames after the previous cue than the minimum gap"),
     "chaining": (ERROR, "a short gap after the previous cue that should be closed to the minimum gap"),
@@ -165,8 +170,37 @@ def check_track(
     shot_changes_ms: Sequence[int] | None = None,
 ) -> Report:
     """Every violation of the profile's rules in the track, cue by cue (cues numbered from 1)."""
-    prof = profile_for_track(track, profile)
+    return _check(track, profile_for_track(track, profile), media_duration_ms, shot_changes_ms)
+
+
+def _check(track: CueTrack, prof: Profile, media_duration_ms: int | None = None,
+           shot_changes_ms: Sequence[int] | None = None) -> Report:
+    """``check_track`` with the profile already resolved for the track's language (``fix_track`` checks
+    many small blocks of one track: the language is the track's, guessed once)."""
+    out = list(iter_violations(track, prof, media_duration_ms, shot_changes_ms))
+    frame_bad = sum(1 for v in out if v.rule == "frame_boundary")
+    return Report(prof.name, prof.fps, len(track.cues), tuple(out), tuple(check_notes(track, prof, frame_bad)))
+
+
+def check_notes(track: CueTrack, prof: Profile, frame_bad: int) -> list[str]:
+    """The report's notes, given how many ``frame_boundary`` violations the track had."""
+    notes = []
+    if track.cues and frame_bad > len(track.cues) // 2:
+        notes.append(f"most times are off the {prof.fps} fps frame grid: is --fps right?")
+    if prof.language and not prof.count_spaces:
+        notes.append(f"characters counted without spaces ({prof.language})")
+    return notes
+
+
+def iter_violations(track: CueTrack, prof: Profile, media_duration_ms: int | None = None,
+                    shot_changes_ms: Sequence[int] | None = None) -> Iterator[Violation]:
+    """The violations one by one, in report order (what the reader skipped first, then cue by cue), for
+    ``prof`` resolved for the track's language (``profile_for_track``): a report of any size can be
+    streamed (``qcstream``) without holding it."""
+    yield from _reader_violations(track)
     fr = prof.fps
+    fr_label = str(fr)
+    min_gap, chain_gap = prof.min_gap_frames, prof.chain_gap_frames  # properties: computed once
     out: list[Violation] = []
     cs = prof.count_spaces
     cuts = sorted({ms_to_frames(c, fr) for c in (shot_changes_ms or ())}) if prof.shot_changes else []
@@ -175,7 +209,8 @@ def check_track(
         out.append(Violation(rule, n, cue.start_ms, cue.end_ms, value, limit, message))
 
     prev: Cue | None = None
-    for n, cue in enumerate(track.cues, start=1):
+    cues = track.cues
+    for n, cue in enumerate(cues, start=1):
         lines = [x for x in cue.lines if visible(x).strip()]
         dur = cue.duration_ms
         if not lines:
@@ -197,11 +232,21 @@ def check_track(
         chars = sum(line_length(x, cs) for x in lines)
         if chars and (dur <= 0 or chars * 1000 > prof.max_cps * dur):
             cps = round(chars * 1000 / dur, 2) if dur > 0 else float("inf")
-            add("reading_speed", n, cue, cps, prof.max_cps, f"{cps} characters/s > {prof.max_cps:g}")
+            want = readable_end(cue, chars, prof)
+            most = hold_limit(cue, cues[n] if n < len(cues) else None, prof, media_duration_ms)
+            if want <= most and dur > 0:
+                add("reading_speed_hold", n, cue, cps, prof.max_cps,
+                    f"{cps} characters/s > {prof.max_cps:g}: could be held longer, to {format_srt(want)}")
+            else:
+                held = round(chars * 1000 / (most - cue.start_ms), 2) if most > cue.start_ms else cps
+                how = (f"{held} even held to {format_srt(most)}" if most > cue.end_ms else
+                       "no room to hold it after its out-time")
+                add("reading_speed", n, cue, cps, prof.max_cps,
+                    f"{cps} characters/s > {prof.max_cps:g}, {how}: speech faster than the limit")
         if not (_on_frame(cue.start_ms, fr) and _on_frame(cue.end_ms, fr)):
             which = cue.start_ms if not _on_frame(cue.start_ms, fr) else cue.end_ms
-            add("frame_boundary", n, cue, which, str(fr),
-                f"{format_srt(max(which, 0))} is not on a frame at {fr} fps")
+            add("frame_boundary", n, cue, which, fr_label,
+                f"{format_srt(max(which, 0))} is not on a frame at {fr_label} fps")
         if media_duration_ms is not None and cue.end_ms > media_duration_ms + 1:
             add("past_media_end", n, cue, cue.end_ms, media_duration_ms,
                 f"ends at {format_srt(cue.end_ms)}, media ends at {format_srt(media_duration_ms)}")
@@ -210,24 +255,17 @@ def check_track(
             gap = ms_to_frames(gap_ms, fr)
             if gap_ms < 0:
                 add("overlap", n, cue, -gap_ms, 0, f"overlaps cue {n - 1} by {-gap_ms} ms")
-            elif gap < prof.min_gap_frames:
-                add("min_gap", n, cue, gap, prof.min_gap_frames,
-                    f"{gap} frames after cue {n - 1} < {prof.min_gap_frames}")
-            elif prof.min_gap_frames < gap <= prof.chain_gap_frames:
-                add("chaining", n, cue, gap, prof.min_gap_frames,
-                    f"a gap of {gap} frames (<= {prof.chain_gap_frames}) "
-                    f"should close to {prof.min_gap_frames}")
+            elif gap < min_gap:
+                add("min_gap", n, cue, gap, min_gap, f"{gap} frames after cue {n - 1} < {min_gap}")
+            elif min_gap < gap <= chain_gap:
+                add("chaining", n, cue, gap, min_gap,
+                    f"a gap of {gap} frames (<= {chain_gap}) should close to {min_gap}")
         if cuts:
             _check_shots(cue, n, prof, cuts, add)
         prev = cue
-    out = _reader_violations(track) + out
-    notes = []
-    frame_bad = sum(1 for v in out if v.rule == "frame_boundary")
-    if track.cues and frame_bad > len(track.cues) // 2:
-        notes.append(f"most times are off the {fr} fps frame grid: is --fps right?")
-    if prof.language and not prof.count_spaces:
-        notes.append(f"characters counted without spaces ({prof.language})")
-    return Report(prof.name, fr, len(track.cues), tuple(out), tuple(notes))
+        if out:
+            yield from out
+            out.clear()
 
 
 def _reader_violations(track: CueTrack) -> list[Violation]:
@@ -246,8 +284,6 @@ def _reader_violations(track: CueTrack) -> list[Violation]:
 
 
 def _check_shots(cue: Cue, n: int, prof: Profile, cuts: Sequence[int], add) -> None:
-    import bisect
-
     st, en = ms_to_frames(cue.start_ms, prof.fps), ms_to_frames(cue.end_ms, prof.fps)
     zone = prof.shot_zone_frames
     k = bisect.bisect_left(cuts, st)
@@ -315,6 +351,8 @@ def _word_runs(cue: Cue, unspaced: bool) -> list[list[Span]]:
     from ..formats.markup import normalise, styled_lines
 
     out: list[list[Span]] = []
+    if not cue.spans:  # plain text: each word is one plain run (what the styled walk below gives it)
+        return [[Span(tok)] for line in cue.lines for tok, _ in _tokens(line, unspaced)]
     for line, runs in zip(cue.lines, styled_lines(cue), strict=True):
         chars = _char_styles(runs)
         pos = 0
@@ -331,6 +369,20 @@ def _styled_cue(cue: Cue, word_runs: dict[int, list[Span]], placement) -> Cue:
     from ..formats.markup import make_cue
 
     words = list(cue.words)
+    if not any(id(w) in word_runs for w in words):  # all plain: the walk below without the runs
+        texts: list[str] = []
+        k = 0
+        for line in cue.lines:
+            consumed = ""
+            while k < len(words) and len(consumed) < len(line.strip()):
+                consumed += (" " if consumed and words[k].space_before else "") + words[k].text
+                k += 1
+            texts.append(consumed.strip())
+        plain = tuple(x for x in texts if x)
+        if plain != tuple(x.strip() for x in cue.lines if x.strip()):
+            return cue
+        return Cue(cue.start_ms, cue.end_ms, plain, cue.words, (),
+                   None if placement is None or placement.default else placement)
     lines: list[list[Span]] = []
     k = 0
     for line in cue.lines:
@@ -379,10 +431,28 @@ def merge_concurrent(track: CueTrack, prof: Profile) -> tuple[CueTrack, list[str
     return CueTrack(tuple(out), track.language, dict(track.metadata)), notes
 
 
-def _errors(cues: Sequence[Cue], profile: Profile, lo: int, **kw) -> tuple[int, int]:
+def _first_word_indices(cues: Sequence[Cue], words: Sequence[Word]) -> list[int]:
+    """For each cue the rules engine made from ``words``: the index of its first word (-1: no words). The
+    engine keeps the words in order, so a running count finds them (no id->index map of every word: memory
+    at 100k cues); a map is the fallback should a cue not start where the count says."""
+    out: list[int] = []
+    k = 0
+    for c in cues:
+        if not c.words:
+            out.append(-1)
+            continue
+        if k >= len(words) or words[k] is not c.words[0]:
+            index = {id(w): i for i, w in enumerate(words)}
+            return [index[id(x.words[0])] if x.words else -1 for x in cues]
+        out.append(k)
+        k += len(c.words)
+    return out
+
+
+def _errors(cues: Sequence[Cue], prof: Profile, lo: int, **kw) -> tuple[int, int]:
     """Errors on cues[lo:] when checked after cues[:lo] (the context for gap rules), and how many of
-    them are cues under the minimum duration."""
-    rep = check_track(CueTrack(tuple(cues)), profile, **kw)
+    them are cues under the minimum duration (``prof``: resolved for the track's language)."""
+    rep = _check(CueTrack(tuple(cues)), prof, **kw)
     errs = [v for v in rep.errors if v.cue > lo]
     return len(errs), sum(1 for v in errs if v.rule == "min_duration")
 
@@ -393,6 +463,7 @@ def fix_track(
     *,
     media_duration_ms: int | None = None,
     shot_changes_ms: Sequence[int] | None = None,
+    recheck: bool = True,
 ) -> FixResult:
     """Re-break and re-time a track without changing its words (whitespace aside), never making it worse.
 
@@ -402,7 +473,8 @@ def fix_track(
     the same words): a rebuilt block replaces the input's only when the input block fails and the
     rebuilt one has fewer errors in context; so passing cues stay untouched, and a block that the
     rules engine would make worse (split into cues under the minimum duration, say) stays as it was.
-    Styling and placement follow the words. What still fails is in ``after``.
+    Styling and placement follow the words. What still fails is in ``after`` (with ``recheck=False``
+    ``after`` is ``before``: for a caller that checks what it writes, as ``rules.fix_file`` does).
     """
     from .cues import make_cues
 
@@ -423,57 +495,80 @@ def fix_track(
     if not words:
         fixed = CueTrack((), track.language, {**track.metadata, "fixed": True})
         return FixResult(fixed, before, check_track(fixed, profile, **kw), tuple(notes))
-    word_runs: dict[int, list[Span]] = {}
-    owner: dict[int, int] = {}
+    word_runs: dict[int, list[Span]] = {}  # styled words only: a plain word is one plain run of its text
     for n, cue in enumerate(work.cues):
+        if not cue.spans:
+            continue
         lo = firsts[n]
         for k, wr in enumerate(_word_runs(cue, unspaced)):
             if lo + k < len(words):
                 word_runs[id(words[lo + k])] = wr
-                owner[id(words[lo + k])] = n
     transcript = Transcript(tuple(words), prof.language or track.language, media_duration_ms or 0)
     made = make_cues(transcript, profile, shot_changes_ms=shot_changes_ms, preferred_breaks=firsts[1:])
-    index = {id(w): i for i, w in enumerate(words)}
+    first = _first_word_indices(made.cues, words)  # per rebuilt cue: the index of its first word (or -1)
     rebuilt = []
-    for c in made.cues:
-        n0 = owner.get(id(c.words[0])) if c.words else None
+    for c, i0 in zip(made.cues, first, strict=True):
+        n0 = bisect.bisect_right(firsts, i0) - 1 if c.words else None  # the input cue
         placement = work.cues[n0].placement if n0 is not None else None
         rebuilt.append(_styled_cue(c, word_runs, placement))
     # dialogue cues that came through whole keep their dash lines
     bounds = firsts + [len(words)]
+    first_word = {first[k]: k for k, c in reversed(list(enumerate(rebuilt))) if c.words}
     for n in dialogue:
         i, j = bounds[n], bounds[n + 1]
-        for k, c in enumerate(rebuilt):
-            if c.words and index.get(id(c.words[0])) == i and len(c.words) == j - i:
-                rebuilt[k] = Cue(c.start_ms, c.end_ms, tuple(x.strip() for x in work.cues[n].lines), c.words,
-                                 work.cues[n].spans, work.cues[n].placement)
+        k = first_word.get(i, -1)
+        if k >= 0 and len(rebuilt[k].words) == j - i:
+            c = rebuilt[k]
+            rebuilt[k] = Cue(c.start_ms, c.end_ms, tuple(x.strip() for x in work.cues[n].lines), c.words,
+                             work.cues[n].spans, work.cues[n].placement)
     # blocks: where the input and the rebuild both start a cue at the same word
     old_starts = {bounds[n]: n for n in range(len(work.cues))}
     new_starts = {}
     for k, c in enumerate(rebuilt):
         if c.words:
-            new_starts.setdefault(index[id(c.words[0])], k)
+            new_starts.setdefault(first[k], k)
     cuts = sorted(set(old_starts) & set(new_starts)) + [len(words)]
     chosen: list[Cue] = []
     replaced = 0
     for b, (w0, w1) in enumerate(zip(cuts, cuts[1:], strict=False)):
-        olds = [work.cues[n] for n in range(old_starts[w0], len(work.cues)) if w0 <= bounds[n] < w1]
-        news = [c for c in rebuilt[new_starts[w0]:] if c.words and w0 <= index[id(c.words[0])] < w1]
+        # both lists are in word order: walk from the block's first cue to the first one past it (linear;
+        # a filter over every later cue made fix quadratic: 21 s for 10k cues)
+        olds = []
+        n = old_starts[w0]
+        while n < len(work.cues) and bounds[n] < w1:
+            olds.append(work.cues[n])
+            n += 1
+        news = []
+        for k in range(new_starts[w0], len(rebuilt)):
+            c = rebuilt[k]
+            if not c.words:
+                continue
+            if first[k] >= w1:
+                break
+            news.append(c)
         nxt_cue = work.cues[old_starts[cuts[b + 1]]] if b + 2 < len(cuts) else None
         ctx = chosen[-1:]
         tail = [nxt_cue] if nxt_cue is not None else []
-        e_old, short_old = _errors(ctx + olds + tail, profile, len(ctx), **kw)
+        e_old, short_old = _errors(ctx + olds + tail, prof, len(ctx), **kw)
         if e_old == 0:
             chosen += olds
             continue
-        e_new, short_new = _errors(ctx + news + tail, profile, len(ctx), **kw)
+        e_new, short_new = _errors(ctx + news + tail, prof, len(ctx), **kw)
         if e_new < e_old and short_new <= short_old:
             chosen += news
             replaced += len(olds)
         else:
             chosen += olds
+    from .overlaps import close_overlaps
+    from .reading import hold_and_note
+
+    chosen, overlap_notes = close_overlaps(chosen, prof)  # what the blocks left: closed, or a note on why not
+    notes += overlap_notes
+    chosen, reading_notes = hold_and_note(chosen, prof, lambda c: cue_chars(c, prof.count_spaces),
+                                          media_duration_ms)
+    notes += reading_notes
     fixed = CueTrack(tuple(chosen), track.language, {**track.metadata, **made.metadata, "fixed": True})
-    after = check_track(fixed, profile, **kw)
+    after = check_track(fixed, profile, **kw) if recheck else before
     kept = len(work.cues) - replaced
     notes.append(f"{kept} of {len(work.cues)} cue(s) kept as they were; {replaced} re-made")
     if len(fixed.cues) != len(track.cues):
@@ -508,6 +603,9 @@ def change_fps(track: CueTrack, from_fps: str | FrameRate, to_fps: str | FrameRa
     """Retime for a speed change, e.g. 23.976 -> 25 (PAL speed-up): every time scales by from/to."""
     a, b = FrameRate.parse(from_fps).rate, FrameRate.parse(to_fps).rate
     ratio = a / b
+    if not Fraction(1, 2) <= ratio <= 2:  # a speed change between video rates: 23.976 -> 25 is 4 %
+        raise UsageError(f"from_fps {from_fps} -> to_fps {to_fps} would scale every time by {float(ratio):.4g}: "
+                         "a frame-rate retime is a speed change (23.976 -> 25 scales by 0.959); refused beyond 2x")
 
     def scale(ms: int) -> int:
         return int(round(Fraction(ms) * ratio))

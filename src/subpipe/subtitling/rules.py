@@ -40,7 +40,7 @@ def fix_file(src: Path, out: Path, profile: Profile, *, encoding: str | None = N
 
     kw = {"media_duration_ms": media_duration_ms, "shot_changes_ms": shot_changes_ms}
     track = read_track(src, encoding)
-    res = fix_track(track, profile, **kw)
+    res = fix_track(track, profile, recheck=False, **kw)  # ``after`` is checked on the bytes written
     notes = source_notes(track) + list(res.notes)
     wnotes = write_track(res.track, out)
     back = read_subtitles(out)

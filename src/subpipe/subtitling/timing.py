@@ -135,11 +135,19 @@ def time_arrays(
         prev_end[0] = -(10**12)
         prev_end[1:] = end[:-1] + gap
         short = (end - st < need) & ~pinned
-        earlier = np.maximum(np.maximum(end - need, st - lead), np.maximum(prev_end, 0))
+        low = st - lead
+        if profile.max_lead_frames < tol:
+            # the tolerance counts from the onset itself, not from the start of the frame holding it (that
+            # frame already starts up to a frame before speech): never more than ``tol`` frames early
+            onset = np.maximum(speech_start_ms, 0).astype(np.int64)
+            low = np.maximum(low, -(-(onset * p) // (1000 * q)) - tol)
+        earlier = np.maximum(np.maximum(end - need, low), np.maximum(prev_end, 0))
         st = np.where(short, np.minimum(st, earlier), st)
         nxt[:-1] = st[1:] - gap
     if tol > 0 and n > 1:
-        lack = need[:-1] - (end[:-1] - st[:-1])
+        # what a cue lacks: frames to be read, and frames to reach the end of its speech (an out-time
+        # before the speech ends, where the next cue's speech follows within the gap)
+        lack = np.maximum(need[:-1] - (end[:-1] - st[:-1]), se[:-1] - end[:-1])
         # what the next cue can give: its start moves on, its end may follow into free time
         spare = np.minimum(nxt[1:] - st[1:] - need[1:], se[1:] - 1 - st[1:])
         d = np.clip(np.minimum(np.minimum(lack, spare), tol), 0, None)
