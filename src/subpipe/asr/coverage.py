@@ -22,8 +22,8 @@ Span = tuple[int, int]  # [start_ms, end_ms)
 # start early or end late by a few hundred ms), and Silero's onset and offset lag the voice.
 SLACK_MS = 400
 # Uncovered speech (summed over a stretch between two words) from this long on is decoded again. Measured in
-# NOTES-25.md (bench/coverage_sweep.py): stretches under 1 s are breaths, "um"s and word tails, and decoded on
-# their own Whisper invents text for them ("I'm sorry" loops, "Thanks for watching"); on the regression
+# docs/notes/issue-25.md (bench/coverage_sweep.py): stretches under 1 s are breaths, "um"s and word tails, and
+# decoded on their own Whisper invents text for them ("I'm sorry" loops, "Thanks for watching"); on the regression
 # inputs every stretch of 1 s or more was lost speech (14.4 s on the 100 s cut, 5 stretches on 30 minutes).
 MIN_GAP_MS = 1000
 # A word longer than this covers only its ends (no English word lasts 2 s; Whisper's stretched times do).

@@ -20,7 +20,8 @@ from ..errors import SubpipeError
 @click.option("--model", default=None,
               help="Whisper model that re-times typed words (default: the transcript's own, else base).")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None,
-              help="Mark words whose Whisper probability is under this (default 0.8, measured: NOTES-28.md).")
+              help="Mark words whose Whisper probability is under this "
+                   "(default 0.8; measured in docs/notes/issue-28.md).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0 exposes the page to your network).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
