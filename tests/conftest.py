@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from pathlib import Path
@@ -193,3 +194,66 @@ def write_wav(path: Path, samples) -> Path:
         f.setframerate(16000)
         f.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
     return path
+
+
+@contextlib.contextmanager
+def served(app):
+    """An ASGI app served by uvicorn on a free 127.0.0.1 port in a thread: yields its URL once uvicorn has
+    started (an Event, no polling), stops it after."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="off")
+    ready = threading.Event()
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None):
+            await super().startup(sockets=sockets)
+            ready.set()  # the socket is being served
+
+    srv = Server(config)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        if not ready.wait(60):
+            pytest.fail("the web server did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@contextlib.contextmanager
+def chromium(window_size: str = "1200,800"):
+    """Debian's headless chromium through selenium (nothing downloaded); absent or unable to start: a skip on a
+    workstation, a failure in CI."""
+    import shutil
+
+    browser = os.environ.get("SUBPIPE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = os.environ.get("SUBPIPE_CHROMEDRIVER") or shutil.which("chromedriver")
+    if not (browser and driver):
+        missing("no system chromium + chromedriver (scripts/ensure-browser.sh installs them)")
+    needs("selenium", "selenium is not installed (the test extra)")
+    os.environ.setdefault("SE_OFFLINE", "true")  # selenium must never fetch a browser or a driver
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = browser
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--mute-audio",
+                "--autoplay-policy=no-user-gesture-required", f"--window-size={window_size}"):
+        opts.add_argument(arg)
+    try:
+        drv = webdriver.Chrome(options=opts, service=Service(executable_path=driver))
+    except Exception as exc:  # in CI (CI=true) a browser that cannot start fails the run
+        missing(f"chromium would not start: {str(exc).splitlines()[0]}")
+    try:
+        yield drv
+    finally:
+        drv.quit()

@@ -1,5 +1,5 @@
 """Issue 25, nothing lost: speech no word covers is decoded again on its own, and what stays without words is
-reported (coverage.py, longform._fill). The real-speech test failed on 78ecf29 (103 words batched, 148
+reported (coverage.py, engine.refill). The real-speech test failed on 78ecf29 (103 words batched, 148
 sequential on the 100 s AAC cut)."""
 
 from __future__ import annotations

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import threading
-
 import pytest
 import webvtt
 from click.testing import CliRunner
@@ -15,7 +10,7 @@ from subpipe.cli.app import cli
 from subpipe.fsio import sha256_file
 from subpipe.quotes import index as q
 
-from conftest import missing, needs, run_ffmpeg
+from conftest import chromium, needs, run_ffmpeg, served
 
 needs("starlette", "the 'web' extra is not installed")
 from starlette.testclient import TestClient  # noqa: E402
@@ -127,60 +122,17 @@ def test_serve_command_refuses_a_missing_index(tmp_path):
 
 
 # ---------------------------------------------------------------- the page in a real browser
-def _browser() -> tuple[str, str]:
-    chromium = os.environ.get("SUBPIPE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = os.environ.get("SUBPIPE_CHROMEDRIVER") or shutil.which("chromedriver")
-    if not (chromium and driver):
-        missing("no system chromium + chromedriver (scripts/ensure-browser.sh installs them)")
-    needs("selenium", "selenium is not installed (the test extra)")
-    return chromium, driver
-
-
 @pytest.fixture(scope="module")
 def server(site):
-    import uvicorn
-
     db, root, _ = site
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(db, root), log_level="warning", ws="none", lifespan="off")
-    ready = threading.Event()
-
-    class Server(uvicorn.Server):
-        async def startup(self, sockets=None):
-            await super().startup(sockets=sockets)
-            ready.set()  # the socket is being served: no polling
-
-    srv = Server(config)
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    if not ready.wait(60):
-        pytest.fail("the web server did not start")
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
-    sock.close()
+    with served(create_app(db, root)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium, driver_path = _browser()
-    os.environ.setdefault("SE_OFFLINE", "true")  # selenium must never fetch a browser or a driver
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = chromium
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--mute-audio",
-                "--autoplay-policy=no-user-gesture-required", "--window-size=1200,800"):
-        opts.add_argument(arg)
-    try:
-        drv = webdriver.Chrome(options=opts, service=Service(executable_path=driver_path))
-    except Exception as exc:  # outside CI a browser that cannot start is a skip; in CI (CI=true) a failure
-        missing(f"chromium would not start: {str(exc).splitlines()[0]}")
-    yield drv
-    drv.quit()
+    with chromium() as drv:
+        yield drv
 
 
 def test_type_a_query_click_the_hit_and_the_player_seeks_to_the_in_point(server, browser, site):

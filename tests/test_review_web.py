@@ -5,17 +5,14 @@ a stale save refused. In CI a missing browser fails (conftest.missing)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import threading
 
 import pytest
 
 import subpipe
 from subpipe.quotes import index as q
 
-from conftest import missing, needs, shared
+from conftest import chromium, needs, served, shared
 
 needs("starlette", "the 'web' extra is not installed")
 from starlette.testclient import TestClient  # noqa: E402
@@ -58,52 +55,14 @@ def test_the_guards_of_serve(session):
 # ---------------------------------------------------------------- the page in a real browser
 @pytest.fixture(scope="module")
 def server(session):
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(session), log_level="warning", ws="none", lifespan="off")
-    ready = threading.Event()
-
-    class Server(uvicorn.Server):
-        async def startup(self, sockets=None):
-            await super().startup(sockets=sockets)
-            ready.set()
-
-    srv = Server(config)
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    if not ready.wait(60):
-        pytest.fail("the review server did not start")
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
-    sock.close()
+    with served(create_app(session)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium = os.environ.get("SUBPIPE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = os.environ.get("SUBPIPE_CHROMEDRIVER") or shutil.which("chromedriver")
-    if not (chromium and driver):
-        missing("no system chromium + chromedriver (scripts/ensure-browser.sh installs them)")
-    needs("selenium", "selenium is not installed (the test extra)")
-    os.environ.setdefault("SE_OFFLINE", "true")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = chromium
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--mute-audio",
-                "--autoplay-policy=no-user-gesture-required", "--window-size=1280,900"):
-        opts.add_argument(arg)
-    try:
-        drv = webdriver.Chrome(options=opts, service=Service(executable_path=driver))
-    except Exception as exc:  # in CI (CI=true) a browser that cannot start fails the run
-        missing(f"chromium would not start: {str(exc).splitlines()[0]}")
-    yield drv
-    drv.quit()
+    with chromium("1280,900") as drv:
+        yield drv
 
 
 def _open(browser, server):

@@ -285,20 +285,35 @@ def check(files: Sequence[Path | str] | Path | str, *, profile: str = "netflix-e
     that cannot be read has ``.error`` and the others are still checked)."""
     from ..formats import source_notes
     from ..subtitling.qc import check_track
-    from ..subtitling.rules import read_track, resolve
 
-    paths = [Path(files)] if isinstance(files, str | Path) else [Path(f) for f in files]
-    prof, duration, cuts = resolve(profile, fps, Path(media) if media else None, shot_changes, scene_threshold)
+    prof, duration, cuts, tracks = _tracks_to_check(files, profile, fps, media, shot_changes, scene_threshold,
+                                                    encoding)
     out = []
-    for path in paths:
-        try:
-            track = read_track(path, encoding)
-        except SubpipeError as exc:
-            out.append(CheckResult(path, None, exc))
+    for path, track in tracks:
+        if isinstance(track, SubpipeError):
+            out.append(CheckResult(path, None, track))
             continue
         out.append(CheckResult(path, check_track(track, prof, media_duration_ms=duration, shot_changes_ms=cuts),
                                notes=tuple(source_notes(track))))
     return out
+
+
+def _tracks_to_check(files, profile, fps, media, shot_changes, scene_threshold, encoding):
+    """The profile, media duration and shot changes a check runs under, and each file's track read one at a time
+    (a file that cannot be read gives its SubpipeError in the track's place)."""
+    from ..subtitling.rules import read_track, resolve
+
+    paths = [Path(files)] if isinstance(files, str | Path) else [Path(f) for f in files]
+    prof, duration, cuts = resolve(profile, fps, Path(media) if media else None, shot_changes, scene_threshold)
+
+    def tracks():
+        for path in paths:
+            try:
+                yield path, read_track(path, encoding)
+            except SubpipeError as exc:
+                yield path, exc
+
+    return prof, duration, cuts, tracks()
 
 
 def check_json(files: Sequence[Path | str] | Path | str, stream, *, profile: str = "netflix-en",
@@ -310,16 +325,13 @@ def check_json(files: Sequence[Path | str] | Path | str, stream, *, profile: str
     the report (``subtitling.qcstream``). The results carry no report: ``ok`` and the reader's notes."""
     from ..formats import source_notes
     from ..subtitling.qcstream import write_report_json
-    from ..subtitling.rules import read_track, resolve
 
-    paths = [Path(files)] if isinstance(files, str | Path) else [Path(f) for f in files]
-    prof, duration, cuts = resolve(profile, fps, Path(media) if media else None, shot_changes, scene_threshold)
+    prof, duration, cuts, tracks = _tracks_to_check(files, profile, fps, media, shot_changes, scene_threshold,
+                                                    encoding)
     out = []
-    for path in paths:
-        try:
-            track = read_track(path, encoding)
-        except SubpipeError as exc:
-            out.append(CheckResult(path, None, exc))
+    for path, track in tracks:
+        if isinstance(track, SubpipeError):
+            out.append(CheckResult(path, None, track))
             continue
         notes = tuple(source_notes(track))
         ok = write_report_json(stream, track, prof, head={"file": str(path)}, media_duration_ms=duration,

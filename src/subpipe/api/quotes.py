@@ -116,18 +116,23 @@ def quotes_search(query: str, *, db: Path | str = DEFAULT_DB, limit: int = 20,
     in and out times of the matched words. ``clean``: leave out quotes with strong language."""
     from ..quotes import index as q
 
+    kwargs = (filters or SearchFilters()).kwargs()
     con = open_index(db)
     try:
-        hits = q.search(con, query, limit=limit * 4 + 50 if clean else limit,
-                        **(filters or SearchFilters()).kwargs())
-    finally:
-        con.close()
-    if clean:
+        if not clean:
+            return q.search(con, query, limit=limit, **kwargs)
         from ..language.lexicon import load_lexicon, text_has
 
         lex = load_lexicon()
-        hits = [h for h in hits if not text_has(lex, h.text, h.language)]
-    return hits[:limit]
+        fetch = limit * 2
+        while True:  # ask for more until `limit` clean hits are found or the index has no more
+            hits = q.search(con, query, limit=fetch, **kwargs)
+            kept = [h for h in hits if not text_has(lex, h.text, h.language)]
+            if len(kept) >= limit or len(hits) < fetch:
+                return kept[:limit]
+            fetch *= 4
+    finally:
+        con.close()
 
 
 def quotes_show(quote_id: str, *, db: Path | str = DEFAULT_DB) -> Hit:

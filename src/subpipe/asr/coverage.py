@@ -6,8 +6,8 @@ After the decoding, the speech the VAD found (Silero's probabilities, no padding
 words cover; every uncovered stretch with at least ``MIN_GAP_MS`` of speech is decoded again on its own, with
 the audio around it up to the neighbouring words as context; what still has no words is reported, with why.
 
-Pure functions over integer milliseconds; the decoding itself is the caller's (``longform._fill``,
-``transcribe._refill``).
+Pure functions over integer milliseconds; the decoding itself is the caller's (``engine.refill``,
+which both engines call).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import SubpipeError
 from ..model import Dropped, Word, seconds_to_ms
+from ..timecode import ms_to_samples
 from .coverage import Coverage
 from .guards import SpeechMap
 from .languages import LanguageSpan
@@ -138,3 +139,23 @@ def one_blas_thread() -> Iterator[None]:
             if _BLAS_DEPTH == 0 and _BLAS_LIMITER is not None:
                 _BLAS_LIMITER.restore_original_limits()
                 _BLAS_LIMITER = None
+
+
+def refill(read: Callable[[int, int], np.ndarray], decode_window: Callable, whisper: Any, segs: list,
+           speech: list[tuple[int, int]], a: int, b: int, options: Any, *, lang: str | None, task: str,
+           duration_ms: int, tag: bool) -> tuple[list, list]:
+    """Nothing lost (asr/coverage.py): each stretch of ``speech`` in [a, b) that no segment's words cover is
+    decoded again on its own with ``decode_window`` (the sequential decoder) over the samples ``read(i, j)``
+    gives; returns the segments with the words found added, and the stretches decoded again. Both engines use it."""
+    from . import coverage
+
+    def decode(lo: int, hi: int) -> list:
+        part = read(ms_to_samples(lo), ms_to_samples(hi))
+        return decode_window(whisper, part, options, language=lang, task=task, offset_ms=lo,
+                             duration_ms=duration_ms, progress=None, tag=tag)[0]
+
+    out, redone = coverage.fill(segs, speech, a, b, decode)
+    if redone:
+        log.info("coverage: %d stretch(es) of speech without words (%.1f s) decoded again", len(redone),
+                 sum(g.speech_ms for g in redone) / 1000)
+    return out, redone

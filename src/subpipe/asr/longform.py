@@ -34,7 +34,7 @@ from ..errors import SubpipeError
 from ..model import Dropped, Word
 from ..timecode import SAMPLE_RATE, ms_to_samples, samples_to_ms
 from . import coverage
-from .engine import Decoded, Progress, batch_size, to_word
+from .engine import Decoded, Progress, batch_size, refill, to_word
 from .guards import Segment, SpeechMap
 from .language_names import english_only_note
 from .languages import LanguageSpan, assign_languages
@@ -160,8 +160,8 @@ def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, en
         segs = run(whisper, source, inside, options, lang, "transcribe", duration_ms, progress, tag, decode_window,
                    ())
         # nothing lost: the speech no word covers is decoded again on its own (coverage.py)
-        segs, redone = _fill(whisper, source, segs, voiced, a, b, options, lang, "transcribe", duration_ms, tag,
-                             decode_window)
+        segs, redone = refill(source.read_samples, decode_window, whisper, segs, voiced, a, b, options, lang=lang,
+                              task="transcribe", duration_ms=duration_ms, tag=tag)
         seen[lang] = seen.get(lang, 0) + (b - a)
         kept, gone = guard(segs, speech, options)
         cover.add(coverage.report(voiced, kept, gone, redone, a, b))
@@ -170,30 +170,13 @@ def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, en
         if options.task == "translate" and lang != "en" and kept:
             tsegs = run(whisper, source, inside, options, lang, "translate", duration_ms, None, False,
                         decode_window, non_latin(whisper))
-            tsegs, _ = _fill(whisper, source, tsegs, voiced, a, b, options, lang, "translate", duration_ms, False,
-                             decode_window)
+            tsegs, _ = refill(source.read_samples, decode_window, whisper, tsegs, voiced, a, b, options, lang=lang,
+                              task="translate", duration_ms=duration_ms, tag=False)
             tkept, tgone = guard(tsegs, speech, options)
             translation += [replace(w, language="en") for w in tkept]
             dropped += [replace(d, detail=d.detail + " (in the English translation)") for d in tgone]
     language = max(seen.items(), key=lambda kv: (kv[1], kv[0]))[0] if seen else options.language
     return Decoded(words, translation, dropped, language, spans, speech, notes, seen, probs, stats, cover)
-
-
-def _fill(whisper: Any, source: Any, segs: list[Segment], spans: list[tuple[int, int]], a: int, b: int,
-          options: Any, lang: str, task: str, duration_ms: int, tag: bool, decode_window: Callable
-          ) -> tuple[list[Segment], list[coverage.Gap]]:
-    """``coverage.fill`` with the sequential decoder (its seeking and fallbacks) over each uncovered stretch."""
-    def decode(lo: int, hi: int) -> list[Segment]:
-        part = source.read_samples(ms_to_samples(lo), ms_to_samples(hi))
-        out, _ = decode_window(whisper, part, options, language=lang, task=task, offset_ms=lo,
-                               duration_ms=duration_ms, progress=None, tag=tag)
-        return out
-
-    out, redone = coverage.fill(segs, spans, a, b, decode)
-    if redone:
-        log.info("coverage: %d stretch(es) of speech without words (%.1f s) decoded again", len(redone),
-                 sum(g.speech_ms for g in redone) / 1000)
-    return out, redone
 
 
 def _clip_regions(regions: list[dict], a: int, b: int) -> list[dict]:

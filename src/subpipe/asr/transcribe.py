@@ -24,7 +24,7 @@ from ..model import Dropped, Transcript, Word, seconds_to_ms
 from ..timecode import SAMPLE_RATE, ms_to_samples, samples_duration_ms, samples_to_ms
 from ..utterances import build_utterances
 from . import coverage
-from .engine import Progress, batch_size, choose_engine, decoder_replicas, one_blas_thread, to_word
+from .engine import Progress, batch_size, choose_engine, decoder_replicas, one_blas_thread, refill, to_word
 from .guards import GuardOptions, Segment, SpeechMap, apply_guards
 from .language_names import english_only_note, normalize_language
 from .languages import LanguageSpan, assign_languages, language_runs, majority_language
@@ -251,6 +251,9 @@ def transcribe_audio(
                 speech = speech_map(samples) if options.guards else None
                 # nothing lost: the speech the VAD found that no word covers is decoded again (coverage.py)
                 voiced = coverage.speech_spans((speech or speech_map(samples)).probs, len(samples), options)
+                def read(i: int, j: int) -> np.ndarray:
+                    return samples[i:j]
+
                 multilingual = bool(getattr(loaded.whisper.model, "is_multilingual", False))
                 if not multilingual and (en_note := english_only_note(loaded.resolved.name, options.language)):
                     notes.append(en_note)
@@ -270,8 +273,9 @@ def transcribe_audio(
                     segs, lang = _decode(loaded.whisper, part, options, language=lang, task="transcribe",
                                          offset_ms=a, duration_ms=duration_ms, progress=progress,
                                          tag=options.languages == "utterance")
-                    segs, redone = _refill(loaded.whisper, samples, segs, voiced, a, b, options, lang, "transcribe",
-                                           duration_ms, options.languages == "utterance")
+                    segs, redone = refill(read, _decode, loaded.whisper, segs, voiced, a, b, options, lang=lang,
+                                          task="transcribe", duration_ms=duration_ms,
+                                          tag=options.languages == "utterance")
                     seen[lang] = seen.get(lang, 0) + (b - a)
                     kept, gone = _guard(segs, speech, options)
                     cover.add(coverage.report(voiced, kept, gone, redone, a, b))
@@ -280,8 +284,8 @@ def transcribe_audio(
                     if options.task == "translate" and lang != "en" and kept:
                         tsegs, _ = _decode(loaded.whisper, part, options, language=lang, task="translate",
                                            offset_ms=a, duration_ms=duration_ms, progress=None, tag=False)
-                        tsegs, _ = _refill(loaded.whisper, samples, tsegs, voiced, a, b, options, lang, "translate",
-                                           duration_ms, False)
+                        tsegs, _ = refill(read, _decode, loaded.whisper, tsegs, voiced, a, b, options, lang=lang,
+                                          task="translate", duration_ms=duration_ms, tag=False)
                         tkept, tgone = _guard(tsegs, speech, options)
                         translation += [replace(w, language="en") for w in tkept]
                         dropped += [replace(d, detail=d.detail + " (in the English translation)") for d in tgone]
@@ -300,8 +304,7 @@ def transcribe_audio(
     provenance = _provenance(loaded, options, decoder, spans, media_sha256, media_name)
     events = detect_music(samples, words=words, speech=speech) if duration_ms else ()
     if duration_ms:
-        decoder["coverage"] = cover.to_dict(events)  # speech found, with words, decoded again, without words
-        notes += _coverage_notes(cover)
+        notes += _record_coverage(decoder, cover, events)
     return _assemble(words, language, duration_ms, notes, provenance, dropped, translation, events)
 
 
@@ -398,29 +401,14 @@ def _transcribe_long(loaded: LoadedModel, audio: Any, options: TranscribeOptions
     speech = res.speech if res else None
     events = detect_music_source(source, words=words, speech=speech) if duration_ms else ()
     if res is not None and res.coverage is not None:
-        decoder["coverage"] = res.coverage.to_dict(events)  # speech found, with words, decoded again, without
-        notes += _coverage_notes(res.coverage)
+        notes += _record_coverage(decoder, res.coverage, events)
     return _assemble(words, language, duration_ms, notes, provenance, dropped, translation, events)
 
 
-def _refill(whisper: Any, samples: np.ndarray, segs: list[Segment], voiced: list[tuple[int, int]], a: int, b: int,
-            options: TranscribeOptions, lang: str, task: str, duration_ms: int, tag: bool
-            ) -> tuple[list[Segment], list[coverage.Gap]]:
-    """``coverage.fill`` over samples in memory: each uncovered stretch decoded again on its own."""
-    def decode(lo: int, hi: int) -> list[Segment]:
-        part = samples[ms_to_samples(lo): ms_to_samples(hi)]
-        return _decode(whisper, part, options, language=lang, task=task, offset_ms=lo, duration_ms=duration_ms,
-                       progress=None, tag=tag)[0]
-
-    out, redone = coverage.fill(segs, voiced, a, b, decode)
-    if redone:
-        log.info("coverage: %d stretch(es) of speech without words (%.1f s) decoded again", len(redone),
-                 sum(g.speech_ms for g in redone) / 1000)
-    return out, redone
-
-
-def _coverage_notes(cov: Any) -> list[str]:
-    """A note (and a warning on stderr) for each stretch of speech that has no words after decoding it again."""
+def _record_coverage(decoder: dict[str, Any], cov: Any, events: tuple) -> list[str]:
+    """The coverage report into the provenance's ``decoder`` (speech found, with words, decoded again, without
+    words), and a note (and a warning on stderr) for each stretch of speech still without words."""
+    decoder["coverage"] = cov.to_dict(events)
     notes = []
     for d in cov.dropped:
         at = f"{d['start_ms'] / 1000:.1f}-{d['end_ms'] / 1000:.1f} s"

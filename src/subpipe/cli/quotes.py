@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 
-from ..errors import SubpipeError
 from ..quotes.index import DEFAULT_DB
 
 _db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
@@ -242,33 +241,8 @@ def clip(obj, quote_id, out, db, handles, burn_in, soft_subs, audio_only, media_
 def serve(db, media_root, host, port, allow_hosts):
     """A local web page to search the quote index, play quotes and download quote sheets."""
     from .. import api
+    from .local_server import run_local
 
-    try:
-        import uvicorn
-    except ImportError as exc:
-        raise SubpipeError(f"the web page needs the 'web' extra ({exc.name} is missing)",
-                           hint="pip install 'subpipe[web]'") from None
-    import socket
-
-    from ..quotes.web import LOCAL_HOSTS
-
-    hosts = [*LOCAL_HOSTS, *allow_hosts]
-    if host not in ("0.0.0.0", "::", ""):
-        hosts.append(host)
-    app = api.serve(db, media_root=media_root, allowed_hosts=hosts)
-    try:  # bound here, so a busy port is one clear error before anything claims to be serving
-        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        sock = socket.socket(info[0], socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(info[4])
-        except OSError:
-            sock.close()
-            raise
-    except OSError as exc:
-        raise SubpipeError(f"cannot listen on {host}:{port} ({exc.strerror or exc})",
-                           hint="another program uses the port: give another --port (0 picks a free one)") from None
-    port = sock.getsockname()[1]
-    click.echo(f"serving {db} (media from {media_root}) on http://{host}:{port}/  (Ctrl-C stops)")
-    config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="off")
-    uvicorn.Server(config).run(sockets=[sock])
+    run_local(lambda hosts: api.serve(db, media_root=media_root, allowed_hosts=hosts), host=host, port=port,
+              allow_hosts=allow_hosts, page="web page",
+              banner=f"serving {db} (media from {media_root}) on {{url}}  (Ctrl-C stops)")

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..errors import SubpipeError
-
 
 @click.command()
 @click.argument("transcript", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -32,34 +30,9 @@ def review(transcript, media, db, profile, fps, model, threshold, host, port, al
     words, profile violations; on save the words are re-timed, the subtitle files beside it regenerated and the
     quote index updated."""
     from .. import api
+    from .local_server import run_local
 
-    try:
-        import uvicorn
-    except ImportError as exc:
-        raise SubpipeError(f"the review page needs the 'web' extra ({exc.name} is missing)",
-                           hint="pip install 'subpipe[web]'") from None
-    import socket
-
-    from ..quotes.web import LOCAL_HOSTS
-
-    hosts = [*LOCAL_HOSTS, *allow_hosts]
-    if host not in ("0.0.0.0", "::", ""):
-        hosts.append(host)
-    app = api.review(transcript, media=media, db=db, profile=profile, fps=fps, model=model, threshold=threshold,
-                     allowed_hosts=hosts)
-    try:  # bound here, so a busy port is one clear error before anything claims to be serving
-        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        sock = socket.socket(info[0], socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(info[4])
-        except OSError:
-            sock.close()
-            raise
-    except OSError as exc:
-        raise SubpipeError(f"cannot listen on {host}:{port} ({exc.strerror or exc})",
-                           hint="another program uses the port: give another --port (0 picks a free one)") from None
-    port = sock.getsockname()[1]
-    click.echo(f"reviewing {transcript} on http://{host}:{port}/  (Ctrl-C stops)")
-    config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="off")
-    uvicorn.Server(config).run(sockets=[sock])
+    run_local(lambda hosts: api.review(transcript, media=media, db=db, profile=profile, fps=fps, model=model,
+                                       threshold=threshold, allowed_hosts=hosts),
+              host=host, port=port, allow_hosts=allow_hosts, page="review page",
+              banner=f"reviewing {transcript} on {{url}}  (Ctrl-C stops)")
