@@ -8,6 +8,11 @@ around it. Written as 16 kHz mono 16-bit WAV, piece by piece (never whole in mem
 the pieces' references in the same order.
 
 - ``long12``: about 12 minutes (the issue's table); ``long60``: about 60 minutes;
+- ``short12``: about 12 minutes built like issue 25's independent input: many short utterances (median about 3 s)
+  with 0.6-3 s pauses: the MFA monologues cut into their utterances at every pause of 0.35 s or more in their
+  word TextGrids (forced-aligner words, kept as the piece's reference), the LibriSpeech and LibriVox sentences,
+  TIMIT, praatIO, AMI and JFK; the same bed under every fifth piece. ``short60``: the same recipe at 60 minutes
+  (memory; the issue's 59-minute file repeated its 12 minutes);
 - ``synth60``, ``synth180``: 1 and 3 hours for memory only: the same speech, but sparse (2-4 minutes of the
   bed after every piece, about 6 % speech), so they finish in minutes on a shared 2-core machine; only
   ``subpipe run`` is measured on them (every stage that reads the audio still reads all of it).
@@ -72,6 +77,35 @@ def speech_pool() -> list[tuple[str, np.ndarray, str]]:
     return pool
 
 
+MFA_CUT_S = 0.35  # a pause in the word TextGrid this long ends an utterance
+
+
+def short_pool() -> list[tuple[str, np.ndarray, str]]:
+    """The pool of ``short12``: the MFA monologues cut into utterances, every other piece as it is."""
+    from bench_align import read_textgrid
+
+    pool = [p for p in speech_pool() if not p[0].startswith("mfa_spontaneous/")]
+    from subpipe.audio import media
+
+    for stem in ("acoustic_corpus", "cold_corpus", "cold_corpus3"):
+        wav = DATA / "mfa_spontaneous" / f"{stem}.wav"
+        if not wav.exists():
+            continue
+        x = media.extract_audio(wav).samples
+        tier = read_textgrid(wav.with_suffix(".TextGrid"))["words"]
+        utt: list[tuple[float, float, str]] = []
+        for a, b, w in tier + [(tier[-1][1], tier[-1][1] + 1.0, "")]:
+            if w:
+                utt.append((a, b, w))
+            elif b - a >= MFA_CUT_S and utt:
+                lo = max(0, int((utt[0][0] - 0.1) * SR))
+                hi = min(len(x), int((utt[-1][1] + 0.1) * SR))
+                ref = scoring.prepare_reference(" ".join(w for _, _, w in utt), "mfa_spontaneous")
+                pool.append((f"mfa_spontaneous/{stem}@{utt[0][0]:.2f}", x[lo:hi], ref))
+                utt = []
+    return pool
+
+
 def music_bed() -> np.ndarray:
     from subpipe.audio import media
 
@@ -80,9 +114,9 @@ def music_bed() -> np.ndarray:
     return x / (np.max(np.abs(x)) + 1e-9) * (10 ** (BED_DB / 20))
 
 
-def build(path: Path, minutes: float, *, seed: int, sparse: bool = False) -> tuple[str, float]:
+def build(path: Path, minutes: float, *, seed: int, sparse: bool = False, short: bool = False) -> tuple[str, float]:
     """Write the input; return (reference text, seconds)."""
-    pool = speech_pool()
+    pool = short_pool() if short else speech_pool()
     bed = music_bed()
     rng = random.Random(seed)
     refs: list[str] = []
@@ -207,8 +241,8 @@ def main() -> None:
     if a.quick:
         specs = [("long4", 4.0, False)]
     else:
-        specs = [("long12", 12.0, False), ("long60", 60.0, False), ("synth60", 60.0, True),
-                 ("synth180", 180.0, True)]
+        specs = [("long12", 12.0, False), ("short12", 12.0, False), ("long60", 60.0, False),
+                 ("short60", 60.0, False), ("synth60", 60.0, True), ("synth180", 180.0, True)]
     if a.inputs:
         want = set(a.inputs.split(","))
         specs = [s for s in specs if s[0] in want]
@@ -218,7 +252,7 @@ def main() -> None:
         work = Path(tmp)
         for name, minutes, sparse in specs:
             path = work / f"{name}.wav"
-            ref, seconds = build(path, minutes, seed=12, sparse=sparse)
+            ref, seconds = build(path, minutes, seed=12, sparse=sparse, short=name.startswith("short"))
             print(f"{name}: {seconds / 60:.1f} min built", file=sys.stderr)
             use = ["subpipe"] if sparse else (a.engines_60.split(",") if a.engines_60 and minutes >= 60 else engines)
             for engine in use:

@@ -22,12 +22,13 @@ def main() -> None:
     ap.add_argument("out")
     ap.add_argument("--src", default=None, help="the subpipe source tree to import (default: the installed one)")
     ap.add_argument("--top", type=int, default=70)
+    ap.add_argument("--cpu", action="store_true", help="process CPU time (every thread) instead of wall time")
     a = ap.parse_args()
     if a.src:
         sys.path.insert(0, a.src)
     from subpipe.cli.app import cli
 
-    pr = cProfile.Profile()
+    pr = cProfile.Profile(time.process_time) if a.cpu else cProfile.Profile()
     t0 = time.perf_counter()
     pr.enable()
     try:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from subpipe.asr.engine import choose_engine
-from subpipe.asr.longform import pack_contiguous, pack_windows
+from subpipe.asr.longform import _pieces, pack_contiguous, pack_rests, pack_windows
 from subpipe.audio import media
 from subpipe.audio.source import ArraySource, FileSource, speech_timestamps, vad_probs
 
@@ -93,6 +93,22 @@ def test_packing_keeps_every_region_and_the_30_s_limit():
     contiguous = pack_contiguous([dict(r) for r in regions])
     spans = [(w[0]["start"] // 16000, w[0]["end"] // 16000) for w in contiguous]
     assert spans == [(0, 28), (29, 32), (40, 69), (70, 71)]
+
+
+def test_remainders_after_early_stops_share_windows():
+    """Each window costs a whole encoder pass: the speech left after early stops is packed, in order, a
+    remainder never split, at most 30 s of audio a window; a packed window decoded again sequentially is
+    decoded piece by piece (never the minutes between two remainders)."""
+    s = 16000
+    rests = [[{"start": a * s, "end": b * s}] for a, b in [(10, 14), (40, 52), (70, 75), (100, 129), (150, 152)]]
+    rests.insert(2, [{"start": 60 * s, "end": 62 * s}, {"start": 63 * s, "end": 64 * s}])
+    packed = pack_rests([list(r) for r in rests])
+    assert [r for w in packed for r in w] == [r for rest in rests for r in rest]
+    assert all(sum(r["end"] - r["start"] for r in w) <= 30 * s for w in packed)
+    assert len(packed) == 3  # 4 + 12 + 3 + 5 s; 29 s; 2 s
+    assert _pieces(packed[0]) == [(10 * s, 14 * s), (40 * s, 52 * s), (60 * s, 62 * s), (63 * s, 64 * s),
+                                  (70 * s, 75 * s)]
+    assert _pieces([{"start": 0, "end": 5}, {"start": 5, "end": 9}]) == [(0, 9)]
 
 
 def test_engine_choice():

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -347,24 +347,49 @@ def retime_words(words: Sequence[Word], read: AudioReader, duration_ms: int, lan
 
         workers = [AlignerProcess() for _ in range(min(cores, PHONE_PROCS))] if cores > 1 else []
     try:
-        return _retime_words(words, read, duration_ms, o, stats, phones_on, workers)
+        return _retime_words(words, read, duration_ms, o, stats, phones_on, workers, cores)
     finally:
         for w in workers:
             w.close()
 
 
+def _speech_runs_each(read: AudioReader, spans: list[tuple[int, int]], o: RetimeOptions, cores: int
+                      ) -> Iterator[list[tuple[int, int]]]:
+    """``speech_runs`` of each span's audio, in order; on several cores that many at once (Silero and the
+    energy frames release the GIL; each span is computed alone, so the runs are the same). The audio is read
+    here, a few spans ahead at most."""
+    if cores <= 1 or len(spans) <= 1:
+        for lo, hi in spans:
+            yield speech_runs(read(lo, hi), o)
+        return
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(cores, thread_name_prefix="subpipe-runs") as ex:
+        ahead: deque = deque()
+        todo = iter(spans)
+        for lo, hi in todo:
+            ahead.append(ex.submit(speech_runs, read(lo, hi), o))
+            if len(ahead) > 2 * cores:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
+
+
 def _retime_words(words: tuple[Word, ...], read: AudioReader, duration_ms: int, o: RetimeOptions, stats: dict,
-                  phones_on: bool, workers: list) -> tuple[tuple[Word, ...], dict]:
+                  phones_on: bool, workers: list, cores: int = 1) -> tuple[tuple[Word, ...], dict]:
     times = [(w.start_ms, w.end_ms) for w in words]
     groups: list[list[int]] = []
+    spans = []
     for i0, i1 in _regions(words, o):
         lo = max(0, words[i0].start_ms - o.margin_ms)
         hi = min(duration_ms, max(words[i1 - 1].end_ms, words[i0].start_ms) + o.margin_ms)
-        if hi - lo < 100:
-            continue
+        if hi - lo >= 100:
+            spans.append((i0, i1, lo, hi))
+    for (i0, i1, lo, hi), found in zip(spans, _speech_runs_each(read, [(lo, hi) for _, _, lo, hi in spans], o,
+                                                                 cores), strict=True):
         stats["regions"] += 1
-        x = read(lo, hi)
-        runs = [(lo + a, lo + b) for a, b in speech_runs(x, o)]
+        runs = [(lo + a, lo + b) for a, b in found]
         part = [(s, e) for s, e in times[i0:i1]]
         new, unplaced = _retime_region(words[i0:i1], part, runs, lo, o)
         stats["no_speech_found"] += unplaced

@@ -233,18 +233,21 @@ def new_words(found: Sequence[Any], existing: Sequence[Any], lo: int, hi: int) -
 
 
 def fill(segments: Sequence[Any], speech: Sequence[Span], lo: int, hi: int,
-         decode: Callable[[int, int], list[Any]], *, min_ms: int | None = None) -> tuple[list[Any], list[Gap]]:
+         decode: Callable[[int, int], list[Any]], *, min_ms: int | None = None,
+         map_each: Callable[..., Iterable[list[Any]]] = map) -> tuple[list[Any], list[Gap]]:
     """``segments`` (guards' ``Segment``s on the file's clock) with the words found by decoding again, on its
     own, every stretch of [lo, hi) with at least ``min_ms`` of speech and no words; and those stretches.
 
-    ``decode(a_ms, b_ms)`` decodes that audio and returns its segments on the file's clock."""
+    ``decode(a_ms, b_ms)`` decodes that audio and returns its segments on the file's clock. The stretches are
+    independent of each other (each is judged against the words before any was decoded again), so
+    ``map_each`` (``map``'s signature, results in order) may decode them at once: the same result."""
     from dataclasses import replace
 
     words = sorted((w for sg in segments for w in sg.words), key=lambda w: (w.start_ms, w.end_ms))
     big, _ = gaps(speech, words, lo, hi, min_ms=min_ms)
     out = list(segments)
-    for g in big:
-        for sg in decode(g.lo, g.hi):
+    for g, found in zip(big, map_each(decode, [g.lo for g in big], [g.hi for g in big]), strict=True):
+        for sg in found:
             keep = new_words(sg.words, words, g.lo, g.hi)
             if keep:
                 out.append(replace(sg, words=tuple(keep)))

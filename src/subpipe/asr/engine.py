@@ -146,7 +146,8 @@ def refill(read: Callable[[int, int], np.ndarray], decode_window: Callable, whis
            duration_ms: int, tag: bool) -> tuple[list, list]:
     """Nothing lost (asr/coverage.py): each stretch of ``speech`` in [a, b) that no segment's words cover is
     decoded again on its own with ``decode_window`` (the sequential decoder) over the samples ``read(i, j)``
-    gives; returns the segments with the words found added, and the stretches decoded again. Both engines use it."""
+    gives; returns the segments with the words found added, and the stretches decoded again. Both engines use it.
+    ``decode_window`` must be safe to call from several threads (one model call per replica at a time)."""
     from . import coverage
 
     def decode(lo: int, hi: int) -> list:
@@ -154,7 +155,15 @@ def refill(read: Callable[[int, int], np.ndarray], decode_window: Callable, whis
         return decode_window(whisper, part, options, language=lang, task=task, offset_ms=lo,
                              duration_ms=duration_ms, progress=None, tag=tag)[0]
 
-    out, redone = coverage.fill(segs, speech, a, b, decode)
+    # on a model with several replicas (the batched engine on a CPU) the stretches decode at once, one each
+    replicas = int(getattr(getattr(whisper, "model", None), "num_workers", 1) or 1)
+    if replicas > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(replicas, thread_name_prefix="subpipe-refill") as ex:
+            out, redone = coverage.fill(segs, speech, a, b, decode, map_each=ex.map)
+    else:
+        out, redone = coverage.fill(segs, speech, a, b, decode)
     if redone:
         log.info("coverage: %d stretch(es) of speech without words (%.1f s) decoded again", len(redone),
                  sum(g.speech_ms for g in redone) / 1000)

@@ -92,7 +92,36 @@ def pack_contiguous(regions: list[dict], max_samples: int = CHUNK_S * SAMPLE_RAT
     return out
 
 
+def pack_capped(regions: list[dict], max_pause: int, max_samples: int = CHUNK_S * SAMPLE_RATE) -> list[list[dict]]:
+    """Contiguous audio as ``pack_contiguous``, but a pause longer than ``max_pause`` samples (beyond the
+    regions' own VAD padding) is shortened to ``max_pause`` (half kept after the speech before it, half
+    before the speech after it): a window holds more speech, and still no abrupt splice."""
+    out: list[list[dict]] = []
+    cur: list[dict] = []
+    dur = 0
+    for r in regions:
+        s, e = r["start"], r["end"]
+        if cur:
+            gap = s - cur[-1]["end"]
+            keep = min(gap, max_pause)
+            if dur + keep + (e - s) <= max_samples:
+                if gap <= max_pause:
+                    cur[-1]["end"] = e
+                else:
+                    cur[-1]["end"] += keep // 2
+                    cur.append({"start": s - (keep - keep // 2), "end": e})
+                dur += keep + e - s
+                continue
+            out.append(cur)
+        cur, dur = [{"start": s, "end": e}], e - s
+    if cur:
+        out.append(cur)
+    return out
+
+
 PACK = "contiguous"
+MAX_PAUSE_MS = 1000
+BATCHED_TIMESTAMPS = True
 
 
 def decode_source(loaded: Any, source: Any, options: Any, *, engine: str, duration_ms: int,
@@ -256,7 +285,12 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
     pipe = BatchedInferencePipeline(whisper)
     bs = batch_size(options, str(getattr(whisper.model, "device", "cpu")))  # 0: by device, for any caller
     block = bs * BLOCK_BATCHES
-    pending = pack_contiguous(regions) if PACK == "contiguous" else pack_windows(regions)
+    if PACK == "contiguous":
+        pending = pack_contiguous(regions)
+    elif PACK == "capped":
+        pending = pack_capped(regions, ms_to_samples(MAX_PAUSE_MS))
+    else:
+        pending = pack_windows(regions)
     out: list[Segment] = []
     retried = continued = 0
     windows = len(pending)
@@ -269,12 +303,12 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
                 if any(_failed(sg, options) for sg in segs) or (not segs and speech >= CONTINUE_MIN_SAMPLES):
                     # a loop, a low-confidence window or nothing from seconds of speech: the sequential decoder
                     # (temperature fallback and seeking), as faster-whisper itself would retry it
-                    a, b = win[0]["start"], win[-1]["end"]
-                    segs, _ = decode_window(whisper, source.read_samples(a, b), options, language=lang, task=task,
-                                            offset_ms=samples_to_ms(a), duration_ms=duration_ms,
-                                            progress=None, tag=tag)
+                    for a, b in _pieces(win):  # a window of packed remainders: each piece on its own
+                        segs, _ = decode_window(whisper, source.read_samples(a, b), options, language=lang,
+                                                task=task, offset_ms=samples_to_ms(a), duration_ms=duration_ms,
+                                                progress=None, tag=tag)
+                        out += segs
                     retried += 1
-                    out += segs
                     continue
                 out += segs
                 rest = _remainder(win, segs)
@@ -286,7 +320,7 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
         if not later:
             break
         log.debug("batched: %d window(s) stopped early; decoding the rest (round %d)", len(later), rnd + 1)
-        pending = later
+        pending = pack_rests(later) if PACK_RESTS else later
     log.info("batched: %d window(s); %d decoded again sequentially (loop, low confidence or no words), "
              "%d continued after an early stop", windows, retried, continued)
     if stats is not None:  # summed over the calls of one decode_source (transcription and translation)
@@ -310,6 +344,35 @@ def _failed(seg: Segment, options: Any) -> bool:
 
 
 CONTINUE_ROUNDS = 2
+PACK_RESTS = True
+
+
+def pack_rests(rests: list[list[dict]], max_samples: int = CHUNK_S * SAMPLE_RATE) -> list[list[dict]]:
+    """The speech left after early stops, packed into as few windows as hold it (in order; a remainder never
+    split): each window costs a whole 30 s encoder pass, however little it holds."""
+    out: list[list[dict]] = []
+    dur = 0
+    for rest in rests:
+        n = sum(r["end"] - r["start"] for r in rest)
+        if out and dur + n <= max_samples:
+            out[-1] = out[-1] + rest
+            dur += n
+        else:
+            out.append(list(rest))
+            dur = n
+    return out
+
+
+def _pieces(win: list[dict]) -> list[tuple[int, int]]:
+    """The window's stretches of contiguous audio (its regions that touch, joined)."""
+    out: list[tuple[int, int]] = []
+    for r in win:
+        if out and r["start"] <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], r["end"]))
+        else:
+            out.append((r["start"], r["end"]))
+    return out
+
 CONTINUE_MIN_SAMPLES = 2 * SAMPLE_RATE  # at least this much VAD speech left after the last word
 
 
@@ -405,7 +468,7 @@ def _decode_block(pipe: Any, source: Any, group: list[list[dict]], options: Any,
     kwargs: dict[str, Any] = dict(
         language=lang, task=task, beam_size=max(1, options.batched_beam_size), word_timestamps=True, vad_filter=False,
         clip_timestamps=clips, batch_size=bs, temperature=0.0, initial_prompt=options.initial_prompt,
-        without_timestamps=True, log_progress=False,
+        without_timestamps=not BATCHED_TIMESTAMPS, log_progress=False,
     )
     if suppress:
         kwargs["suppress_tokens"] = [-1, *suppress]
