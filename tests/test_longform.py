@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +110,21 @@ def test_remainders_after_early_stops_share_windows():
     assert _pieces(packed[0]) == [(10 * s, 14 * s), (40 * s, 52 * s), (60 * s, 62 * s), (63 * s, 64 * s),
                                   (70 * s, 75 * s)]
     assert _pieces([{"start": 0, "end": 5}, {"start": 5, "end": 9}]) == [(0, 9)]
+
+
+def test_windows_decoded_again_run_on_every_replica_with_the_same_words():
+    """Windows the batched pass fails on (here every one: a log-probability floor no window meets) are decoded
+    again sequentially after the round, on the decoder replicas at once: the same words as on one replica."""
+    from subpipe.asr.transcribe import TranscribeOptions, transcribe_audio
+    from subpipe.audio import media
+
+    x = media.extract_audio(shared("regressions/batched_gap_100s.flac")).samples
+    opts = TranscribeOptions(model="tiny.en", engine="batched", log_prob_threshold=0.0, no_speech_threshold=None)
+    one = transcribe_audio(x, replace(opts, cpu_threads=1))
+    two = transcribe_audio(x, replace(opts, cpu_threads=2))
+    d = one.provenance["decoder"]
+    assert d["windows"] >= 3 and d["retried"] == d["windows"]
+    assert len(one.words) > 100 and one.words == two.words
 
 
 def test_engine_choice():

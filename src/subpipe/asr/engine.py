@@ -141,6 +141,21 @@ def one_blas_thread() -> Iterator[None]:
                 _BLAS_LIMITER = None
 
 
+@contextlib.contextmanager
+def on_replicas(whisper: Any) -> Iterator[Callable[..., Iterator[Any]]]:
+    """A ``map`` whose calls run on the model's decoder replicas at once (the batched engine on a CPU loads
+    two, ``decoder_replicas``), results in order; plain ``map`` on a model with one. The calls must be
+    independent of each other: then the result is the same either way."""
+    replicas = int(getattr(getattr(whisper, "model", None), "num_workers", 1) or 1)
+    if replicas <= 1:
+        yield map
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(replicas, thread_name_prefix="subpipe-decode") as ex:
+        yield ex.map
+
+
 def refill(read: Callable[[int, int], np.ndarray], decode_window: Callable, whisper: Any, segs: list,
            speech: list[tuple[int, int]], a: int, b: int, options: Any, *, lang: str | None, task: str,
            duration_ms: int, tag: bool) -> tuple[list, list]:
@@ -155,15 +170,8 @@ def refill(read: Callable[[int, int], np.ndarray], decode_window: Callable, whis
         return decode_window(whisper, part, options, language=lang, task=task, offset_ms=lo,
                              duration_ms=duration_ms, progress=None, tag=tag)[0]
 
-    # on a model with several replicas (the batched engine on a CPU) the stretches decode at once, one each
-    replicas = int(getattr(getattr(whisper, "model", None), "num_workers", 1) or 1)
-    if replicas > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(replicas, thread_name_prefix="subpipe-refill") as ex:
-            out, redone = coverage.fill(segs, speech, a, b, decode, map_each=ex.map)
-    else:
-        out, redone = coverage.fill(segs, speech, a, b, decode)
+    with on_replicas(whisper) as each:
+        out, redone = coverage.fill(segs, speech, a, b, decode, map_each=each)
     if redone:
         log.info("coverage: %d stretch(es) of speech without words (%.1f s) decoded again", len(redone),
                  sum(g.speech_ms for g in redone) / 1000)

@@ -34,7 +34,7 @@ from ..errors import SubpipeError
 from ..model import Dropped, Word
 from ..timecode import SAMPLE_RATE, ms_to_samples, samples_to_ms
 from . import coverage
-from .engine import Decoded, Progress, batch_size, refill, to_word
+from .engine import Decoded, Progress, batch_size, on_replicas, refill, to_word
 from .guards import Segment, SpeechMap
 from .language_names import english_only_note
 from .languages import LanguageSpan, assign_languages
@@ -92,35 +92,11 @@ def pack_contiguous(regions: list[dict], max_samples: int = CHUNK_S * SAMPLE_RAT
     return out
 
 
-def pack_capped(regions: list[dict], max_pause: int, max_samples: int = CHUNK_S * SAMPLE_RATE) -> list[list[dict]]:
-    """Contiguous audio as ``pack_contiguous``, but a pause longer than ``max_pause`` samples (beyond the
-    regions' own VAD padding) is shortened to ``max_pause`` (half kept after the speech before it, half
-    before the speech after it): a window holds more speech, and still no abrupt splice."""
-    out: list[list[dict]] = []
-    cur: list[dict] = []
-    dur = 0
-    for r in regions:
-        s, e = r["start"], r["end"]
-        if cur:
-            gap = s - cur[-1]["end"]
-            keep = min(gap, max_pause)
-            if dur + keep + (e - s) <= max_samples:
-                if gap <= max_pause:
-                    cur[-1]["end"] = e
-                else:
-                    cur[-1]["end"] += keep // 2
-                    cur.append({"start": s - (keep - keep // 2), "end": e})
-                dur += keep + e - s
-                continue
-            out.append(cur)
-        cur, dur = [{"start": s, "end": e}], e - s
-    if cur:
-        out.append(cur)
-    return out
-
-
 PACK = "contiguous"
-MAX_PAUSE_MS = 1000
+# Windows decoded with Whisper's timestamp tokens: Whisper keeps its place through a window's pauses and stops
+# early less often where the pauses are long (issue 25, bench/results/long.md: many short utterances, 12 min,
+# WER 12.7 -> 9.6 %, speech the windows lost and the coverage check decoded again 17.5 -> 5.2 s; long12 18.2 ->
+# 17.8 %, 27.5 -> 0 s), for about as much CPU (the closing timestamps are a few tokens a segment).
 BATCHED_TIMESTAMPS = True
 
 
@@ -280,34 +256,26 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
     speech the VAD found after a window's last word becomes a new window, decoded in the next round (at
     most ``CONTINUE_ROUNDS``), as the sequential decoder would seek to it.
     """
-    from faster_whisper import BatchedInferencePipeline
-
-    pipe = BatchedInferencePipeline(whisper)
+    pipe = batched_pipeline(whisper)
     bs = batch_size(options, str(getattr(whisper.model, "device", "cpu")))  # 0: by device, for any caller
     block = bs * BLOCK_BATCHES
-    if PACK == "contiguous":
-        pending = pack_contiguous(regions)
-    elif PACK == "capped":
-        pending = pack_capped(regions, ms_to_samples(MAX_PAUSE_MS))
-    else:
-        pending = pack_windows(regions)
+    pending = pack_contiguous(regions) if PACK == "contiguous" else pack_windows(regions)
     out: list[Segment] = []
-    retried = continued = 0
+    retried = continued = rest_windows = 0
     windows = len(pending)
     for rnd in range(CONTINUE_ROUNDS + 1):
+        rest_windows += len(pending) if rnd else 0
         later: list[list[dict]] = []
+        retry: list[tuple[int, int]] = []
         for group, decoded in _blocks(pipe, source, pending, block, options, lang, task, duration_ms, tag,
                                       suppress, bs):
             for win, segs in zip(group, decoded, strict=True):
                 speech = sum(r["end"] - r["start"] for r in win)
                 if any(_failed(sg, options) for sg in segs) or (not segs and speech >= CONTINUE_MIN_SAMPLES):
                     # a loop, a low-confidence window or nothing from seconds of speech: the sequential decoder
-                    # (temperature fallback and seeking), as faster-whisper itself would retry it
-                    for a, b in _pieces(win):  # a window of packed remainders: each piece on its own
-                        segs, _ = decode_window(whisper, source.read_samples(a, b), options, language=lang,
-                                                task=task, offset_ms=samples_to_ms(a), duration_ms=duration_ms,
-                                                progress=None, tag=tag)
-                        out += segs
+                    # (temperature fallback and seeking), as faster-whisper itself would retry it; a window of
+                    # packed remainders piece by piece; after this round's blocks, on every replica at once
+                    retry += _pieces(win)
                     retried += 1
                     continue
                 out += segs
@@ -317,6 +285,16 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
                     continued += 1
             if progress and rnd == 0:
                 progress(min(samples_to_ms(group[-1][-1]["end"]), duration_ms), duration_ms)
+        if retry:
+            def again(piece: tuple[int, int]) -> list[Segment]:
+                a, b = piece
+                return decode_window(whisper, source.read_samples(a, b), options, language=lang, task=task,
+                                     offset_ms=samples_to_ms(a), duration_ms=duration_ms, progress=None,
+                                     tag=tag)[0]
+
+            with on_replicas(whisper) as each:
+                for segs in each(again, retry):
+                    out += segs
         if not later:
             break
         log.debug("batched: %d window(s) stopped early; decoding the rest (round %d)", len(later), rnd + 1)
@@ -324,7 +302,8 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
     log.info("batched: %d window(s); %d decoded again sequentially (loop, low confidence or no words), "
              "%d continued after an early stop", windows, retried, continued)
     if stats is not None:  # summed over the calls of one decode_source (transcription and translation)
-        for k, v in (("windows", windows), ("retried", retried), ("continued", continued)):
+        for k, v in (("windows", windows), ("retried", retried), ("continued", continued),
+                     ("continuation_windows", rest_windows)):
             stats[k] = stats.get(k, 0) + v
     out.sort(key=lambda sg: (sg.start_ms, sg.end_ms))
     return out
@@ -431,13 +410,11 @@ def _blocks(pipe: Any, source: Any, pending: list[list[dict]], block: int, optio
     from concurrent.futures import ThreadPoolExecutor
     from itertools import islice
 
-    from faster_whisper import BatchedInferencePipeline
-
     local = threading.local()
 
     def decode(group: list[list[dict]]) -> list[list[Segment]]:
         if not hasattr(local, "pipe"):
-            local.pipe = BatchedInferencePipeline(pipe.model)
+            local.pipe = batched_pipeline(pipe.model)
         return _decode_block(local.pipe, source, group, options, lang, task, duration_ms, tag, suppress, bs)
 
     with ThreadPoolExecutor(replicas, thread_name_prefix="subpipe-block") as ex:
@@ -449,6 +426,13 @@ def _blocks(pipe: Any, source: Any, pending: list[list[dict]], block: int, optio
             if nxt is not None:
                 running.append(ex.submit(decode, nxt))
             yield group, done
+
+
+def batched_pipeline(whisper: Any) -> Any:
+    """faster-whisper's ``BatchedInferencePipeline`` over ``whisper`` (one per thread: it keeps per-call state)."""
+    from faster_whisper import BatchedInferencePipeline
+
+    return BatchedInferencePipeline(whisper)
 
 
 def _decode_block(pipe: Any, source: Any, group: list[list[dict]], options: Any, lang: str, task: str,
