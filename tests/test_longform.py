@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 
 from subpipe.asr.engine import choose_engine
-from subpipe.asr.longform import _pieces, pack_contiguous, pack_rests, pack_windows
+from subpipe.asr.longform import (
+    _pieces,
+    digital_silence,
+    pack_contiguous,
+    pack_contiguous_cut,
+    pack_rests,
+    pack_windows,
+)
 from subpipe.audio import media
 from subpipe.audio.source import ArraySource, FileSource, speech_timestamps, vad_probs
 
@@ -94,6 +101,37 @@ def test_packing_keeps_every_region_and_the_30_s_limit():
     contiguous = pack_contiguous([dict(r) for r in regions])
     spans = [(w[0]["start"] // 16000, w[0]["end"] // 16000) for w in contiguous]
     assert spans == [(0, 28), (29, 32), (40, 69), (70, 71)]
+
+
+def test_digital_silence_is_left_out_of_the_windows_and_nothing_else():
+    """Runs of digital silence longer than 1 s inside a window are cut to 1 s (half each side); every sample
+    that is not silence stays in a window, in order, at most 30 s of audio a window."""
+    s = 16000
+    rng = np.random.default_rng(0)
+    x = np.zeros(100 * s, np.float32)
+    speech = [(1, 9), (14, 22), (27, 33), (45, 55), (57, 70)]
+    for a, b in speech:
+        x[int(a * s):int(b * s)] = rng.normal(0, 0.05, int(b * s) - int(a * s))
+    x[35 * s:40 * s] = 10 ** (-60 / 20)  # room tone at -60 dBFS: not digital silence, kept
+    cut = digital_silence(ArraySource(x))
+    assert all(not np.any(x[a:b]) for a, b in cut)  # only digital silence is cut
+    # each run of silence keeps 0.5 s at either end (to the 32 ms frame): 9-14, 22-27, 33-35, 40-45, 55-57, 70-100 s
+    assert len(cut) == 6
+    assert not any(a < 40 * s and b > 35 * s for a, b in cut)  # room tone at -60 dBFS is not digital silence
+    assert sum(b - a for a, b in cut) > (4 + 4 + 1 + 4 + 1 + 29) * s * 0.95
+    regions = [{"start": int(a * s) - 8000, "end": int(b * s) + 8000} for a, b in speech]
+    windows = pack_contiguous_cut([dict(r) for r in regions], cut)
+    flat = [r for w in windows for r in w]
+    assert all(p["end"] <= q["start"] for p, q in zip(flat, flat[1:], strict=False))
+    assert all(sum(r["end"] - r["start"] for r in w) <= 30 * s for w in windows)
+    for w in windows:  # inside a window's span every sample of sound is decoded (the room tone too)
+        kept = np.zeros(len(x), bool)
+        for r in w:
+            kept[r["start"]:r["end"]] = True
+        lo, hi = w[0]["start"], w[-1]["end"]
+        assert kept[lo:hi][x[lo:hi] != 0].all()
+    assert len(windows) < len(pack_contiguous([dict(r) for r in regions]))  # and fewer encoder passes
+    assert pack_contiguous_cut([dict(r) for r in regions], []) == pack_contiguous([dict(r) for r in regions])
 
 
 def test_remainders_after_early_stops_share_windows():
