@@ -143,19 +143,64 @@ def one_blas_thread() -> Iterator[None]:
 
 def refill(read: Callable[[int, int], np.ndarray], decode_window: Callable, whisper: Any, segs: list,
            speech: list[tuple[int, int]], a: int, b: int, options: Any, *, lang: str | None, task: str,
-           duration_ms: int, tag: bool) -> tuple[list, list]:
+           duration_ms: int, tag: bool, speech_map: Any = None) -> tuple[list, list]:
     """Nothing lost (asr/coverage.py): each stretch of ``speech`` in [a, b) that no segment's words cover is
     decoded again on its own with ``decode_window`` (the sequential decoder) over the samples ``read(i, j)``
-    gives; returns the segments with the words found added, and the stretches decoded again. Both engines use it."""
+    gives; returns the segments with the words found added, and the stretches decoded again. Both engines use it.
+    With ``speech_map`` (and the guards on), a segment the guards will drop whole covers nothing: a loop Whisper
+    fell into over real speech is decoded again instead of leaving a hole (issue 27)."""
     from . import coverage
+    from .guards import segment_verdict
+
+    void: Callable[[Any], bool] | None = None
+    if speech_map is not None and getattr(options, "guards", False):
+        gopts = options.guard_options()
+
+        def void(sg: Any) -> bool:  # a segment the guards will drop whole
+            return bool(sg.words) and segment_verdict(sg, speech_map, gopts) is not None
 
     def decode(lo: int, hi: int) -> list:
         part = read(ms_to_samples(lo), ms_to_samples(hi))
         return decode_window(whisper, part, options, language=lang, task=task, offset_ms=lo,
                              duration_ms=duration_ms, progress=None, tag=tag)[0]
 
-    out, redone = coverage.fill(segs, speech, a, b, decode)
+    out, redone = coverage.fill(segs, speech, a, b, decode, void=void)
     if redone:
         log.info("coverage: %d stretch(es) of speech without words (%.1f s) decoded again", len(redone),
                  sum(g.speech_ms for g in redone) / 1000)
     return out, redone
+
+
+def refill_weak(read: Callable[[int, int], np.ndarray], decode_window: Callable, whisper: Any, segs: list,
+                weak: list[tuple[int, int]], a: int, b: int, options: Any, *, lang: str | None, task: str,
+                duration_ms: int, tag: bool) -> tuple[list, list, list]:
+    """``refill`` over weak speech (``coverage.weak_spans``, issue 27): a segment decoded there is kept only when
+    Whisper is confident of it (mean log-probability at least the options' ``log_prob_threshold``, no-speech
+    probability under ``no_speech_threshold``): a faint voice said something, crosstalk and room noise did not.
+    Returns (segments, stretches decoded again, the words of the segments refused, as ``Dropped``)."""
+    from ..model import Dropped
+    from . import coverage
+
+    if not weak:
+        return segs, [], []
+    lp = options.log_prob_threshold if options.log_prob_threshold is not None else -1.0
+    ns = options.no_speech_threshold if options.no_speech_threshold is not None else 0.6
+    have = [w for sg in segs for w in sg.words]
+    refused: list[Dropped] = []
+
+    def confident(whisper: Any, part: np.ndarray, options: Any, **kw: Any) -> tuple[list, str]:
+        out, found = decode_window(whisper, part, options, **kw)
+        ok = [sg for sg in out if sg.avg_logprob >= lp and sg.no_speech_prob < ns]
+        lo = kw["offset_ms"]
+        for sg in out:
+            if sg not in ok:
+                why = (f"decoded again from weak speech (VAD under {options.vad_threshold}): mean log-probability "
+                       f"{sg.avg_logprob:.2f}, no-speech probability {sg.no_speech_prob:.2f}; kept only from {lp} "
+                       f"and under {ns}")
+                refused.extend(Dropped(w.text, w.start_ms, w.end_ms, "weak-speech", why)
+                               for w in coverage.new_words(sg.words, have, lo, lo + len(part) * 1000 // 16000))
+        return ok, found
+
+    out, redone = refill(read, confident, whisper, segs, weak, a, b, options, lang=lang, task=task,
+                         duration_ms=duration_ms, tag=tag)
+    return out, redone, refused
