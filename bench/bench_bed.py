@@ -4,7 +4,7 @@
 The bed is ../shared/data/music_effects (70 s of *Tears of Steel*: orchestral score, explosions, sweeps;
 CC BY 3.0, (CC) Blender Foundation, mango.blender.org). Speech from ../shared/data is laid under it at
 0, -5 and -10 dB speech-to-music (speech RMS over its active samples against the bed's RMS over the
-same stretch; ``separate.mix_under_bed``). Two speech sets:
+same stretch; ``separate.mix_under_bed``). Three speech sets:
 
 - ``tuned`` (about 100 s): the four LibriSpeech utterances, JFK and two MFA monologues (``acoustic_corpus``,
   ``cold_corpus``), the set the separation's mask floor and the ``auto`` threshold were chosen on;
@@ -19,11 +19,15 @@ written to a WAV file and read back as the pipeline reads media: 16 kHz mono for
 (``media.extract_audio``) and, for the separation, 44.1 kHz stereo (``media.extract_stereo``).
 
 In one run, with one loaded model: raw faster-whisper (``WhisperModel.transcribe`` with its Silero VAD on,
-word timestamps on), subpipe as a plain run (``--separate off``, the default) and with ``--separate auto``:
-``isolate_dialogue`` then ``transcribe_audio``, as ``pipeline.transcribe_job`` does. Also: CPU seconds of
-separation per audio minute, the auto decision's cost on clean speech, and words invented on the bare bed.
+word timestamps on), subpipe with ``--separate off``, ``--separate on`` and ``--separate auto`` (the default):
+``isolate_dialogue`` then ``transcribe_audio``, as ``pipeline.transcribe_job`` does. Where auto separates no
+stretch (every stretch) of a mix, its samples are those of off (on) and that transcript is reused. Also: CPU
+seconds of separation per audio minute, the auto decision's cost on clean speech, and words invented on the bare
+bed. ``--cache FILE`` keeps the transcripts (by model, set, level, mode and auto's options) so that a policy change
+decodes only auto again; start a new file when the transcription code changes.
 
-Usage: python bench/bench_bed.py [--out bench/results/trailer_bed.md] [--model base]
+Usage: python bench/bench_bed.py [--out bench/results/trailer_bed.md] [--model base] [--sets tuned,held-out,fresh]
+       [--cache FILE] [--no-bare-bed]
 """
 
 from __future__ import annotations

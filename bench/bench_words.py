@@ -131,7 +131,20 @@ def _r(c: scoring.ErrorCount) -> str:
 
 
 def render(rows, engines, todo, args, overrides) -> list[str]:
-    L = [f"model `{args.model}`; subpipe options changed: {overrides or 'none'}", ""]
+    import datetime as dt
+
+    L = ["# Words on the shared English set: subpipe against raw faster-whisper with its defaults", "",
+         f"Written by `python bench/bench_words.py --engines {','.join(engines)} --out ...` on "
+         f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; model `{args.model}` (the same CTranslate2 folder and "
+         f"compute type for every engine); subpipe options changed: {overrides or 'none'}.", "",
+         "- *subpipe*: `pipeline.process_media`, what `subpipe run` does per file (a stereo file with one voice per "
+         "channel is transcribed channel by channel).",
+         "- *raw-defaults*: `WhisperModel(path).transcribe(path, word_timestamps=True)`: beam 5, **no VAD**, "
+         "`condition_on_previous_text`, temperature fallback 0.0-1.0, Whisper's thresholds.",
+         "- *raw-ourvad*: the same with subpipe's VAD settings (min silence 1000 ms, pad 800 ms), as "
+         "`bench/bench.py` runs raw.",
+         "- Scored with `bench/scoring.py` (Whisper's English normaliser; fillers and markup dropped), pooled: all "
+         "errors over all reference words. In brackets: errors.", ""]
     L.append("| file | ref words | " + " | ".join(engines) + " |")
     L.append("|---|---:|" + "---:|" * len(engines))
     for folder, audio in todo:
@@ -150,6 +163,11 @@ def render(rows, engines, todo, args, overrides) -> list[str]:
     tot = {e: scoring.total(list(rows[e].values())) for e in engines}
     L.append(f"| **all English** | {len(todo)} | {tot[engines[0]].ref_len} | " + " | ".join(
         f"**{_r(tot[e])}** ({tot[e].errors})" for e in engines) + " |")
+    mono = [f"{f}/{a.name}" for f, a in todo if f != "stereo_two_speakers"]
+    if len(mono) < len(todo):  # two voices at once in one downmix: raw cannot, subpipe splits the channels
+        tot = {e: scoring.total([rows[e][k] for k in mono]) for e in engines}
+        L.append(f"| all English but `stereo_two_speakers` | {len(mono)} | {tot[engines[0]].ref_len} | " + " | ".join(
+            f"{_r(tot[e])} ({tot[e].errors})" for e in engines) + " |")
     return L
 
 
