@@ -59,6 +59,7 @@ BED_OFFSET_S = 3  # the bed's first seconds are a fade-in
 SET_BED_OFFSET_S = {"fresh": 38}  # the fresh set hears the bed's second half first
 MODES = ("raw", "off", "on", "auto")
 CACHE_FILE: Path | None = None
+LAST_STRETCHES: list[dict] = []  # the stretches (with auto's decision) of the last run_ours call
 RATIOS = (0.0, -5.0, -10.0)
 GAP_S = 0.5
 SPEECH_DBFS = -24.0  # every speech file's active level before mixing
@@ -139,8 +140,9 @@ def run_ours(x: np.ndarray, opts: TranscribeOptions, mode: str, wide: np.ndarray
              ) -> tuple[str, float, tuple[str, ...], int]:
     """(text, separation CPU seconds, notes, words) of a plain run's transcription step."""
     c0 = time.process_time()
-    y, notes, _ = sep.isolate_dialogue(x, 16000, sep.SeparateOptions(mode=mode), wide=wide)
+    y, notes, prov = sep.isolate_dialogue(x, 16000, sep.SeparateOptions(mode=mode), wide=wide)
     cpu = time.process_time() - c0
+    LAST_STRETCHES[:] = prov.get("stretches", [])
     t = transcribe_audio(y, opts)
     return " ".join(w.text for w in t.words), cpu, notes + t.notes, len(t.words)
 
@@ -198,8 +200,9 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
         f"(`{sep.WHEEL_PIN}`) as `{sep.MODEL_NAME}` on onnxruntime, reading the soundtrack at 44.1 kHz stereo.")
     say("")
     say("| speech set | audio | raw faster-whisper (VAD on) | subpipe `--separate off` | subpipe `--separate on` | "
-        "**subpipe `--separate auto`** (default) | stretches separated by auto | separation CPU s / audio min |")
-    say("|---|---|---|---|---|---|---|---|")
+        "**subpipe `--separate auto`** (default) | stretches separated by auto | quiet floor per stretch, dB | "
+        "speech over bed per stretch (stems), dB | separation CPU s / audio min |")
+    say("|---|---|---|---|---|---|---|---|---|---|")
     cpu_total = audio_total = 0.0
     auto_key = repr(sep.SeparateOptions())
     clean_times: dict[str, float] = {}
@@ -218,6 +221,7 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
             got: dict[str, tuple[int, int] | None] = {}
             texts: dict[str, str] = {}
             cpus: dict[str, float] = {}
+            stems: dict[str, list[dict]] = {}
             c0 = time.process_time()
             stretches = sep.measure(x)  # auto's decision, per stretch
             measure_cpu = time.process_time() - c0
@@ -226,22 +230,29 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
                 if mode == "on" and ratio is None:  # nobody separates clean speech on purpose
                     got[mode] = None
                     continue
-                if mode == "auto" and done in (0, len(stretches)) and (done == 0 or "on" in texts):
+                stem_rule = sep.SeparateOptions().max_stem_db is not None  # auto decides after separating
+                if mode == "auto" and (done == 0 or (done == len(stretches) and "on" in texts and not stem_rule)):
                     # auto separates none (all) of the stretches: its samples are those of off (on), same words
                     src = "off" if done == 0 else "on"
                     texts[mode], cpus[mode] = texts[src], measure_cpu + (cpus.get("on", 0.0) if done else 0.0)
                     got[mode] = wer(ref, texts[mode])
                     continue
                 key = f"{model}/{name}/{label}/{mode}" + (f"/{auto_key}" if mode == "auto" else "")
-                hit = cache.get(key) if cache is not None else None
+                hit = cache.get(key) if cache is not None and mode != "auto" else None
                 if hit is not None:
                     text = hit
+                    if key + "#stretches" in cache:
+                        stems[mode] = json.loads(cache[key + "#stretches"])
                 elif mode == "raw":
                     text = run_raw(whisper, x)
                 else:
                     text, cpus[mode], _, _ = run_ours(x, opts, mode, wide if mode != "off" else None)
+                    if mode in ("on", "auto"):
+                        stems[mode] = list(LAST_STRETCHES)
                 if cache is not None and hit is None:
                     cache[key] = text
+                    if mode in stems:
+                        cache[key + "#stretches"] = json.dumps(stems[mode])
                     if CACHE_FILE is not None:  # kept as it grows: a run cut short still saves what it decoded
                         CACHE_FILE.write_text(json.dumps(cache, indent=0))
                 texts[mode] = text
@@ -253,9 +264,12 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
                 cpu_total += cpu
                 audio_total += minutes
             r = {m: "—" if v is None else f"{v[0] / v[1]:.1%}" for m, v in got.items()}
+            if "auto" in stems:
+                done = sum(bool(d["separated"]) for d in stems["auto"])
+            balance = [d.get("stem_db") for d in stems.get("on", [])]
             say(f"| {name} ({minutes * 60:.0f} s) | {label} | {r['raw']} | {r['off']} | {r['on']} | **{r['auto']}** | "
-                f"{done}/{len(stretches)} ({', '.join(f'{s.floor_db:.1f}' for s in stretches)} dB) | "
-                f"{cpu / minutes:.2f} |")
+                f"{done}/{len(stretches)} | {', '.join(f'{s.floor_db:.1f}' for s in stretches)} | "
+                f"{', '.join('—' if v is None else f'{v:+.1f}' for v in balance) or '—'} | {cpu / minutes:.2f} |")
     say("")
     say(f"Separation cost over all mixes: **{cpu_total / max(audio_total, 1e-9):.2f} CPU s per audio minute** "
         "(process time of `isolate_dialogue`: level measurement, STFT, network, inverse STFT).")
