@@ -3,7 +3,7 @@
 
 The bed is ../shared/data/music_effects (70 s of *Tears of Steel*: orchestral score, explosions, sweeps;
 CC BY 3.0, (CC) Blender Foundation, mango.blender.org). Speech from ../shared/data is laid under it at
-0, -5 and -10 dB speech-to-music (speech RMS over its active samples against the bed's RMS over the
++5 (a moderate bed), 0, -5 and -10 dB speech-to-music (speech RMS over its active samples against the bed's RMS over the
 same stretch; ``separate.mix_under_bed``). Three speech sets:
 
 - ``tuned`` (about 100 s): the four LibriSpeech utterances, JFK and two MFA monologues (``acoustic_corpus``,
@@ -60,7 +60,7 @@ SET_BED_OFFSET_S = {"fresh": 38}  # the fresh set hears the bed's second half fi
 MODES = ("raw", "off", "on", "auto")
 CACHE_FILE: Path | None = None
 LAST_STRETCHES: list[dict] = []  # the stretches (with auto's decision) of the last run_ours call
-RATIOS = (0.0, -5.0, -10.0)
+RATIOS = (5.0, 0.0, -5.0, -10.0)  # +5 dB (issue 27): a moderate bed, where separating may cost words
 GAP_S = 0.5
 SPEECH_DBFS = -24.0  # every speech file's active level before mixing
 
@@ -156,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=None,
                     help="JSON file of raw/off/on transcripts to reuse (only auto is decoded again)")
     ap.add_argument("--no-bare-bed", action="store_true", help="skip the bare-bed section")
+    ap.add_argument("--levels", default=",".join(f"{r:g}" for r in RATIOS),
+                    help="speech-to-music ratios in dB (and always clean)")
     a = ap.parse_args(argv)
     if not (a.data / BED).is_file():
         print(f"needs {a.data / BED}", file=sys.stderr)
@@ -164,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     CACHE_FILE = a.cache
     cache = json.loads(a.cache.read_text()) if a.cache and a.cache.is_file() else ({} if a.cache else None)
     try:
-        lines = report(a.model, a.data, a.sets.split(","), cache=cache, bare_bed=not a.no_bare_bed)
+        lines = report(a.model, a.data, a.sets.split(","), cache=cache, bare_bed=not a.no_bare_bed,
+                       levels=tuple(float(v) for v in a.levels.split(",")))
     finally:
         if a.cache and cache is not None:
             a.cache.write_text(json.dumps(cache, indent=0))
@@ -179,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tuple[str, ...] = ("tuned", "held-out"),
-           heading: str = "#", cache: dict[str, str] | None = None, bare_bed: bool = True) -> list[str]:
+           heading: str = "#", cache: dict[str, str] | None = None, bare_bed: bool = True,
+           levels: tuple[float, ...] = RATIOS) -> list[str]:
     """The section's markdown lines (bench_trailer.py appends them to trailer.md). ``cache``: transcripts of the
     modes that do not depend on the ``auto`` policy (raw, off, on), by model/set/level/mode, reused when given."""
     t_start = time.perf_counter()
@@ -210,7 +214,7 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
         speech, ref = speech_set(data, name)
         minutes = len(speech) / sep.WIDE_RATE / 60
         bed_from = SET_BED_OFFSET_S.get(name, BED_OFFSET_S) * sep.WIDE_RATE
-        for ratio in (None, *RATIOS):
+        for ratio in (None, *levels):
             if ratio is None:
                 x, wide = as_media(np.stack([speech, speech], axis=1), tmp, f"{name}-clean")
                 label = "clean"
