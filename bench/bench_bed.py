@@ -234,8 +234,7 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
                 if mode == "on" and ratio is None:  # nobody separates clean speech on purpose
                     got[mode] = None
                     continue
-                stem_rule = sep.SeparateOptions().max_stem_db is not None  # auto decides after separating
-                if mode == "auto" and (done == 0 or (done == len(stretches) and "on" in texts and not stem_rule)):
+                if mode == "auto" and (done == 0 or (done == len(stretches) and "on" in texts)):
                     # auto separates none (all) of the stretches: its samples are those of off (on), same words
                     src = "off" if done == 0 else "on"
                     texts[mode], cpus[mode] = texts[src], measure_cpu + (cpus.get("on", 0.0) if done else 0.0)

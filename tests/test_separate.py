@@ -227,6 +227,24 @@ def test_auto_separates_mixes_and_leaves_clean_speech_alone(bed):
     assert not any(s.separated for s in sep.measure(_load("mfa_spontaneous/acoustic_corpus.wav")))
 
 
+def test_auto_bridges_a_quieter_stretch_next_to_a_drowned_one(bed):
+    """Issue 27: a stretch whose bed is quieter (quiet floor -14 to -11 dB) is separated when the stretch beside it
+    is drowned (the bed goes on across the 20 s cut), never on its own; a lighter bed (+12 dB) stays mixed."""
+    drowned = np.concatenate([_load("librispeech/2412-153948-0000.flac"), _load("jfk/jfk.flac")])[:20 * 16000]
+    other = np.concatenate([_load("librispeech/2412-153948-0001.flac"),
+                            _load("librispeech/1995-1837-0001.wav")])[:20 * 16000]
+    first, _ = sep.mix_under_bed(drowned, bed[30 * 16000:], -5)
+    for db, bridged in ((6, True), (12, False)):
+        second, _ = sep.mix_under_bed(other, bed[30 * 16000:], db)
+        alone = sep.measure(second)
+        assert not any(s.separated for s in alone), db  # on its own: left alone
+        both = sep.measure(np.concatenate([first, second]))
+        assert both[0].separated and both[1].separated is bridged, (db, both)
+        assert (-14 <= both[1].floor_db < -11) is bridged  # measured: -12.9 dB at +6, -17.6 dB at +12
+        old = sep.measure(np.concatenate([first, second]), sep.SeparateOptions(bridge_floor_db=None))
+        assert [s.separated for s in old] == [True, False]  # the rule before issue 27
+
+
 def test_clean_speech_pays_nothing_and_is_untouched():
     speech = _load("jfk/jfk.flac")
     out, notes, prov = sep.isolate_dialogue(speech)

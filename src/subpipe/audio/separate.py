@@ -301,16 +301,12 @@ class SeparateOptions:
     # (bench/results/trailer_bed.md) such stretches (-13.3 to -11.6 dB) decoded better separated at -5 and -10 dB;
     # clean speech never has a stretch over max_floor_db, so this never starts separation by itself.
     bridge_floor_db: float | None = -14.0
-    # Separation's own measure (issue 27): the stems' balance, speech against the rest, per separated stretch. With
-    # a value, auto keeps the mix of a stretch whose speech is more than this over the bed; None: the floor decides.
-    max_stem_db: float | None = None
     crossfade_ms: int = 50  # between a separated stretch and its untouched neighbour
     threads: int = 0
 
     def provenance(self) -> dict:
         return {"mode": self.mode, "model": MODEL_NAME, "onnx_sha256": ONNX_SHA256, "stretch_ms": self.stretch_ms,
-                "max_floor_db": self.max_floor_db, "bridge_floor_db": self.bridge_floor_db,
-                "max_stem_db": self.max_stem_db}
+                "max_floor_db": self.max_floor_db, "bridge_floor_db": self.bridge_floor_db}
 
 
 @dataclass(frozen=True)
@@ -427,51 +423,26 @@ def isolate_dialogue(samples: np.ndarray, sr: int = SAMPLE_RATE, options: Separa
             vocals = sep.vocals_wide(part, hi - lo)[a - lo:b - lo]
         else:
             vocals = sep.vocals(x[lo:hi])[a - lo:b - lo]
-        # the stems' balance per stretch: the speech the network found against the rest (issue 27); with
-        # ``max_stem_db``, auto keeps the mix where the speech is that much over the bed (separating costs words)
-        keep = np.ones(b - a, np.float32)
+        # the stems' balance per stretch, the speech the network found against the rest (provenance, issue 27):
+        # measured on the bench's mixes it stays within -5 to +2 dB from +5 to -10 dB speech-to-music, too flat to
+        # decide by, so it is recorded, not used
         for st in run:
             i, j = st.start_ms * sr // 1000 - a, min(b, st.end_ms * sr // 1000) - a
             v = vocals[i:j].astype(np.float64)
             rest = x[a + i:a + j].astype(np.float64) - v
             stem_db = 10 * float(np.log10((np.mean(v ** 2) + 1e-12) / (np.mean(rest ** 2) + 1e-12)))
-            k = next(n for n, s2 in enumerate(stretches) if s2.start_ms == st.start_ms)
-            prov["stretches"][k]["stem_db"] = round(stem_db, 1)
-            if opts.mode == "auto" and opts.max_stem_db is not None and stem_db > opts.max_stem_db:
-                keep[i:j] = 0.0
-                prov["stretches"][k]["separated"] = False
-                notes.append(f"separation: {_fmt(st.start_ms)}–{_fmt(st.end_ms)} left as mixed: the speech is "
-                             f"{stem_db:.1f} dB over the bed (separated only from {opts.max_stem_db:g} dB down)")
-        if not keep.any():
-            continue
-        ramp = _ramp(keep, fade, a > 0, b < len(x))
+            prov["stretches"][stretches.index(st)]["stem_db"] = round(stem_db, 1)
+        ramp = np.ones(b - a, np.float32)
+        if a > 0 and fade:
+            ramp[:fade] = np.linspace(0, 1, min(fade, b - a), dtype=np.float32)[:len(ramp[:fade])]
+        if b < len(x) and fade:
+            ramp[-fade:] = np.minimum(ramp[-fade:], np.linspace(1, 0, min(fade, b - a), dtype=np.float32))
         out[a:b] = ramp * vocals + (1 - ramp) * x[a:b]
-        done = [st for st in run if prov["stretches"][stretches.index(st)]["separated"]]
-        floors = ", ".join(f"{s.floor_db:.0f}" for s in done[:4]) + (", …" if len(done) > 4 else "")
-        notes.append(f"separation: dialogue isolated from the music and effects {_fmt(done[0].start_ms)}–"
-                     f"{_fmt(done[-1].end_ms)} (quiet floor {floors} dB against the speech"
+        floors = ", ".join(f"{s.floor_db:.0f}" for s in run[:4]) + (", …" if len(run) > 4 else "")
+        notes.append(f"separation: dialogue isolated from the music and effects {_fmt(run[0].start_ms)}–"
+                     f"{_fmt(run[-1].end_ms)} (quiet floor {floors} dB against the speech"
                      f"{'' if opts.mode == 'auto' else '; --separate on'})")
     return out, tuple(notes), prov
-
-
-def _ramp(keep: np.ndarray, fade: int, fade_in: bool, fade_out: bool) -> np.ndarray:
-    """The stem's weight over a run (1: the stem, 0: the mix): ``keep``, faded in over ``fade`` samples after each
-    stretch left mixed (and at the run's start when the mix goes on before it, ``fade_in``) and out before the next
-    one (and at the run's end, ``fade_out``). A stretch left mixed keeps the input's own samples."""
-    w = keep.astype(np.float32).copy()
-    n = len(w)
-    if not fade or not n:
-        return w
-    edges = np.flatnonzero(np.diff(keep) != 0) + 1  # first sample after each change
-    starts = ([0] if fade_in and keep[0] else []) + [int(t) for t in edges if keep[t]]
-    ends = [int(t) for t in edges if not keep[t]] + ([n] if fade_out and keep[-1] else [])
-    for t in starts:
-        m = min(fade, n - t)
-        w[t:t + m] = np.minimum(w[t:t + m], np.linspace(0, 1, min(fade, n), dtype=np.float32)[:m])
-    for t in ends:
-        m = min(fade, t)
-        w[t - m:t] = np.minimum(w[t - m:t], np.linspace(1, 0, min(fade, n), dtype=np.float32)[-m:])
-    return w
 
 
 def _runs(stretches: list[Stretch]) -> list[list[Stretch]]:
