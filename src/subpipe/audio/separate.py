@@ -301,12 +301,18 @@ class SeparateOptions:
     # (bench/results/trailer_bed.md) such stretches (-13.3 to -11.6 dB) decoded better separated at -5 and -10 dB;
     # clean speech never has a stretch over max_floor_db, so this never starts separation by itself.
     bridge_floor_db: float | None = -14.0
+    # A stretch the floor would separate stays mixed while Silero still hears speech through the bed in this share of
+    # it (issue 27): measured on the tuned mixes (bench/results/trailer_bed.md), separating cost 7.6 points at +5 dB
+    # speech-to-music (VAD share 0.45-0.82 where the floor said "bed") and won where the bed drowned the voice for
+    # the VAD (share 0.00-0.35); clean continuous speech has 0.5-0.8. None: the floor alone decides.
+    max_heard: float | None = 0.4
     crossfade_ms: int = 50  # between a separated stretch and its untouched neighbour
     threads: int = 0
 
     def provenance(self) -> dict:
         return {"mode": self.mode, "model": MODEL_NAME, "onnx_sha256": ONNX_SHA256, "stretch_ms": self.stretch_ms,
-                "max_floor_db": self.max_floor_db, "bridge_floor_db": self.bridge_floor_db}
+                "max_floor_db": self.max_floor_db, "bridge_floor_db": self.bridge_floor_db,
+                "max_heard": self.max_heard}
 
 
 @dataclass(frozen=True)
@@ -316,10 +322,14 @@ class Stretch:
     floor_db: float  # quiet floor against the loud frames (see SeparateOptions.max_floor_db)
     level_dbfs: float  # 90th percentile frame level
     separated: bool
+    heard: float | None = None  # share of the stretch Silero hears as speech (measured where the floor says "bed")
 
     def to_dict(self) -> dict:
-        return {"start_ms": self.start_ms, "end_ms": self.end_ms, "floor_db": round(self.floor_db, 1),
-                "level_dbfs": round(self.level_dbfs, 1), "separated": self.separated}
+        d = {"start_ms": self.start_ms, "end_ms": self.end_ms, "floor_db": round(self.floor_db, 1),
+             "level_dbfs": round(self.level_dbfs, 1), "separated": self.separated}
+        if self.heard is not None:
+            d["speech_heard"] = round(self.heard, 2)
+        return d
 
 
 def measure(samples: np.ndarray, options: SeparateOptions | None = None, sr: int = SAMPLE_RATE) -> list[Stretch]:
@@ -347,12 +357,30 @@ def measure(samples: np.ndarray, options: SeparateOptions | None = None, sr: int
         elif opts.mode == "off":
             sep = False
         out.append(Stretch(start, end, floor, p90, sep))
-    if opts.mode == "auto" and opts.bridge_floor_db is not None:  # a bed goes on next to a stretch it drowns
+    if opts.mode != "auto" or not any(s.separated for s in out):
+        return out
+    if opts.max_heard is not None and sr == SAMPLE_RATE:  # where Silero still hears the speech, the mix stays
+        from .source import ArraySource, vad_probs
+
+        probs = vad_probs(ArraySource(np.asarray(samples, np.float32)))
+        out = [_heard(s, probs, opts) for s in out]
+    if opts.bridge_floor_db is not None:  # a bed goes on next to a stretch it drowns
         seeds = [s.separated for s in out]
         out = [replace(s, separated=True) if not s.separated and s.level_dbfs >= opts.min_level_dbfs
-               and s.floor_db >= opts.bridge_floor_db and any(seeds[max(0, k - 1):k + 2]) else s
+               and s.floor_db >= opts.bridge_floor_db and any(seeds[max(0, k - 1):k + 2])
+               and (s.heard is None or opts.max_heard is None or s.heard < opts.max_heard) else s
                for k, s in enumerate(out)]
     return out
+
+
+def _heard(s: Stretch, probs: np.ndarray, opts: SeparateOptions) -> Stretch:
+    """The stretch with the share of it Silero hears as speech through the bed; a bed the VAD hears the speech
+    through (``max_heard`` or more) is left mixed: the separation's artefacts would cost words there."""
+    from .source import VAD_HOP_MS
+
+    w = probs[s.start_ms // VAD_HOP_MS:max(s.start_ms // VAD_HOP_MS + 1, s.end_ms // VAD_HOP_MS)]
+    share = float(np.mean(w >= 0.5)) if len(w) else 0.0
+    return replace(s, heard=share, separated=s.separated and share < (opts.max_heard or 0.0))
 
 
 def _fmt(ms: int) -> str:
