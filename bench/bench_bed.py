@@ -237,7 +237,9 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
                 if mode == "auto" and (done == 0 or (done == len(stretches) and "on" in texts)):
                     # auto separates none (all) of the stretches: its samples are those of off (on), same words
                     src = "off" if done == 0 else "on"
-                    texts[mode], cpus[mode] = texts[src], measure_cpu + (cpus.get("on", 0.0) if done else 0.0)
+                    texts[mode] = texts[src]
+                    if done == 0 or "on" in cpus:  # (the separation CPU of a cached "on" is not known)
+                        cpus[mode] = measure_cpu + (cpus["on"] if done else 0.0)
                     got[mode] = wer(ref, texts[mode])
                     continue
                 key = f"{model}/{name}/{label}/{mode}" + (f"/{auto_key}" if mode == "auto" else "")
@@ -260,22 +262,24 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
                         CACHE_FILE.write_text(json.dumps(cache, indent=0))
                 texts[mode] = text
                 got[mode] = wer(ref, text)
-            cpu = cpus.get("auto", measure_cpu)
+            cpu = cpus.get("auto")
             if ratio is None:
                 clean_times[name] = measure_cpu
-            else:
+            elif cpu is not None:
                 cpu_total += cpu
                 audio_total += minutes
             r = {m: "—" if v is None else f"{v[0] / v[1]:.1%}" for m, v in got.items()}
             if "auto" in stems:
                 done = sum(bool(d["separated"]) for d in stems["auto"])
             balance = [d.get("stem_db") for d in stems.get("on", [])]
+            cpu_txt = "—" if cpu is None else f"{cpu / minutes:.2f}"
             say(f"| {name} ({minutes * 60:.0f} s) | {label} | {r['raw']} | {r['off']} | {r['on']} | **{r['auto']}** | "
                 f"{done}/{len(stretches)} | {', '.join(f'{s.floor_db:.1f}' for s in stretches)} | "
-                f"{', '.join('—' if v is None else f'{v:+.1f}' for v in balance) or '—'} | {cpu / minutes:.2f} |")
+                f"{', '.join('—' if v is None else f'{v:+.1f}' for v in balance) or '—'} | {cpu_txt} |")
     say("")
-    say(f"Separation cost over all mixes: **{cpu_total / max(audio_total, 1e-9):.2f} CPU s per audio minute** "
-        "(process time of `isolate_dialogue`: level measurement, STFT, network, inverse STFT).")
+    say(f"Separation cost over the mixes decoded in this run: **{cpu_total / max(audio_total, 1e-9):.2f} CPU s per "
+        "audio minute** of auto (process time of `isolate_dialogue`: level measurement, Silero where there is a bed, "
+        "STFT, network, inverse STFT; — in the table: the transcript came from --cache, its CPU was not measured now).")
     say("")
     for name, c in clean_times.items():
         say(f"- clean `{name}`: auto's level measurement {c:.2f} CPU s; no stretch separated, so auto transcribes "
