@@ -230,6 +230,10 @@ def test_auto_separates_where_the_bed_drowns_the_speech(bed):
             assert all(s.heard >= 0.4 and not s.separated for s in st), (rel, db, st)  # heard 0.55-0.85: mixed
             before = sep.measure(mix, sep.SeparateOptions(max_heard=None))
             assert all(s.separated for s in before), (rel, db)  # the floor alone separated it
+            if db == 0:  # the samples stay the input's own, and a note says why
+                out, notes, prov = sep.isolate_dialogue(mix)
+                assert out is mix and len(notes) == 1 and "left mixed: the VAD still hears speech" in notes[0]
+                assert prov["stretches"][0]["speech_heard"] >= 0.4
     mix, _ = sep.mix_under_bed(_load("jfk/jfk.flac"), bed[30 * 16000:], -10)
     (st,) = sep.measure(mix)
     assert st.separated and st.heard < 0.4 and st.to_dict()["speech_heard"] == round(st.heard, 2)  # measured 0.21

@@ -296,10 +296,11 @@ class SeparateOptions:
     # Above this, the stretch is separated (-14 dB separated a fifth of the clean sets and changed their WER).
     max_floor_db: float = -11.0
     min_level_dbfs: float = -50.0  # stretches quieter than this (90th percentile) are silence: left alone
-    # Next to a stretch separated by the floor, a stretch whose floor is at least this is separated too (issue 27):
-    # a film's bed goes on across the 20 s cut, and its quieter passages still mask words. On the bench's mixes
-    # (bench/results/trailer_bed.md) such stretches (-13.3 to -11.6 dB) decoded better separated at -5 and -10 dB;
-    # clean speech never has a stretch over max_floor_db, so this never starts separation by itself.
+    # Next to a separated stretch, a stretch whose floor is at least this (and whose speech the VAD does not hear,
+    # max_heard) is separated too (issue 27): a film's bed goes on across the 20 s cut, and its quieter passages
+    # still mask words (the tuned set's last stretch, -11.6 to -12.7 dB, heard 0.00 at 0 to -10 dB;
+    # bench/results/trailer_bed.md). Clean speech never has a stretch over max_floor_db, so this never starts
+    # separation by itself.
     bridge_floor_db: float | None = -14.0
     # A stretch the floor would separate stays mixed while Silero still hears speech through the bed in this share of
     # it (issue 27): measured on the tuned mixes (bench/results/trailer_bed.md), separating cost 7.6 points at +5 dB
@@ -414,8 +415,11 @@ def isolate_dialogue(samples: np.ndarray, sr: int = SAMPLE_RATE, options: Separa
     stretches = measure(x, opts, sr)
     prov["stretches"] = [s.to_dict() for s in stretches]
     wanted = [s for s in stretches if s.separated]
+    kept = tuple(f"separation: the bed under {_fmt(s.start_ms)}–{_fmt(s.end_ms)} left mixed: the VAD still hears "
+                 f"speech in {s.heard:.0%} of it (separating a bed the speech carries over costs words)"
+                 for s in stretches if not s.separated and s.heard is not None and s.floor_db >= opts.max_floor_db)
     if not wanted:
-        return samples, (), prov
+        return samples, kept, prov
     try:
         sep = load_separator(opts.threads)
     except ModelNotAvailableError as exc:
@@ -428,7 +432,7 @@ def isolate_dialogue(samples: np.ndarray, sr: int = SAMPLE_RATE, options: Separa
                    "transcribed the mix",), prov
     out = x.copy()
     fade = opts.crossfade_ms * sr // 1000
-    notes = []
+    notes = list(kept)
     if callable(wide):
         wide = wide()
     if wide is not None:
@@ -452,8 +456,8 @@ def isolate_dialogue(samples: np.ndarray, sr: int = SAMPLE_RATE, options: Separa
         else:
             vocals = sep.vocals(x[lo:hi])[a - lo:b - lo]
         # the stems' balance per stretch, the speech the network found against the rest (provenance, issue 27):
-        # measured on the bench's mixes it stays within -5 to +2 dB from +5 to -10 dB speech-to-music, too flat to
-        # decide by, so it is recorded, not used
+        # measured on the bench's mixes it stays within -5 to +4.5 dB from +5 to -10 dB speech-to-music, too flat
+        # to decide by, so it is recorded, not used
         for st in run:
             i, j = st.start_ms * sr // 1000 - a, min(b, st.end_ms * sr // 1000) - a
             v = vocals[i:j].astype(np.float64)
