@@ -84,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     todo = items(tuple(args.folders.split(",")))
     args.cache.mkdir(parents=True, exist_ok=True)
     tag = hashlib.sha1(json.dumps(overrides, sort_keys=True, default=str).encode()).hexdigest()[:8]
-    src_tag = os.environ.get("BENCH_WORDS_TAG", "")
+    # the cache follows the code: a digest of subpipe's source (an edit decodes subpipe's side again)
+    src = hashlib.sha1()
+    for f in sorted((ROOT / "src" / "subpipe").rglob("*.py")):
+        src.update(f.read_bytes())
+    src_tag = "-" + src.hexdigest()[:8]
     rows: dict[str, dict[str, scoring.ErrorCount]] = {e: {} for e in engines}
     with tempfile.TemporaryDirectory() as tmp:
         for folder, audio in todo:
