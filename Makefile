@@ -16,7 +16,7 @@ BATCH_ARGS ?=
 # extra bench/bench.py flags, e.g. BENCH_ARGS=--quick or BENCH_ARGS='--models base'
 BENCH_ARGS ?=
 
-.PHONY: lock test-fast test-latest help setup separation-model ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-rules bench-batch bench-align bench-trailer bench-quotes bench-timing bench-fix bench-rank bench-speakers bench-long docs docs-check lint clean distclean
+.PHONY: lock test-fast test-latest help setup separation-model ffmpeg browser run batch subtitles golden test test-slow test-all bench bench-wer bench-words bench-bed bench-rules bench-batch bench-align bench-trailer bench-quotes bench-timing bench-fix bench-rank bench-speakers bench-long docs docs-check lint clean distclean
 
 help:
 	@echo "make run        process $(MEDIA)/ into $(OUT)/ (sets everything up first)"
@@ -30,6 +30,8 @@ help:
 	@echo "make bench      all benchmarks but the 1M-row quote index; BENCHMARKS.md + bench/results/*.md"
 	@echo "                (BENCH_ARGS=--quick: jfk + librispeech only)"
 	@echo "make bench-timing  cue in/out times vs human timing references; bench/results/timing.md"
+	@echo "make bench-words  English WER against raw faster-whisper with its own defaults; bench/results/words.md"
+	@echo "make bench-bed  speech under a film bed at +5..-10 dB, separation off/on/auto; bench/results/trailer_bed.md"
 	@echo "make bench-fix  fix and check --json on 2.5k-100k cue SRTs: time, memory; bench/results/fix.md"
 	@echo "make bench-quotes  quote index: search latency on 1,000,000 utterances (slow)"
 	@echo "make docs       regenerate docs/cli.md from --help"
@@ -116,10 +118,16 @@ test-latest: $(STAMP) ffmpeg browser separation-model
 	  $(PY) scripts/lock_diff.py requirements/lock.txt $(LATEST)/latest.txt; exit $$rc
 
 # Benchmarks: each writes its figures down; `make bench` runs all but the 1M-row quote index.
-bench: bench-wer bench-rules bench-batch bench-align bench-trailer bench-timing
+bench: bench-wer bench-words bench-rules bench-batch bench-align bench-trailer bench-timing
 
 bench-wer: setup
 	$(PY) bench/bench.py --out BENCHMARKS.md $(BENCH_ARGS)
+
+bench-words: setup
+	$(PY) bench/bench_words.py --engines subpipe,raw-defaults,raw-ourvad --out bench/results/words.md
+
+bench-bed: setup
+	$(PY) bench/bench_bed.py --out bench/results/trailer_bed.md
 
 bench-rules: setup
 	$(PY) bench/bench_rules.py --out bench/results/rules.md

@@ -3,30 +3,38 @@
 
 The bed is ../shared/data/music_effects (70 s of *Tears of Steel*: orchestral score, explosions, sweeps;
 CC BY 3.0, (CC) Blender Foundation, mango.blender.org). Speech from ../shared/data is laid under it at
-0, -5 and -10 dB speech-to-music (speech RMS over its active samples against the bed's RMS over the
-same stretch; ``separate.mix_under_bed``). Two speech sets:
++5 (a moderate bed), 0, -5 and -10 dB speech-to-music (speech RMS over its active samples against the bed's RMS over the
+same stretch; ``separate.mix_under_bed``). Three speech sets:
 
 - ``tuned`` (about 100 s): the four LibriSpeech utterances, JFK and two MFA monologues (``acoustic_corpus``,
   ``cold_corpus``), the set the separation's mask floor and the ``auto`` threshold were chosen on;
 - ``held-out`` (about 110 s): the five LibriVox *Sense and Sensibility* sentences, the AMI meeting clip, the MFA
-  monologue ``cold_corpus3`` and the two-person MFA conversation, never used for a choice.
+  monologue ``cold_corpus3`` and the two-person MFA conversation, never used for a choice;
+- ``fresh`` (about 125 s, issue 27): the held-out speech in another order with the TIMIT and praatIO sentences and
+  the two voices of ``stereo_two_speakers`` one after the other, under **another stretch of the bed** (from 38 s,
+  looped): other words against other music. Built after the ``auto`` policy of issue 27 was chosen on ``tuned``.
 
 Each mix is made as a film's soundtrack is: 44.1 kHz stereo (the bed as it is, the speech in both channels),
 written to a WAV file and read back as the pipeline reads media: 16 kHz mono for VAD and Whisper
 (``media.extract_audio``) and, for the separation, 44.1 kHz stereo (``media.extract_stereo``).
 
 In one run, with one loaded model: raw faster-whisper (``WhisperModel.transcribe`` with its Silero VAD on,
-word timestamps on), subpipe as a plain run (``--separate off``, the default) and with ``--separate auto``:
-``isolate_dialogue`` then ``transcribe_audio``, as ``pipeline.transcribe_job`` does. Also: CPU seconds of
-separation per audio minute, the auto decision's cost on clean speech, and words invented on the bare bed.
+word timestamps on), subpipe with ``--separate off``, ``--separate on`` and ``--separate auto`` (the default):
+``isolate_dialogue`` then ``transcribe_audio``, as ``pipeline.transcribe_job`` does. Where auto separates no
+stretch (every stretch) of a mix, its samples are those of off (on) and that transcript is reused. Also: CPU
+seconds of separation per audio minute, the auto decision's cost on clean speech, and words invented on the bare
+bed. ``--cache FILE`` keeps the transcripts (by model, set, level, mode and auto's options) so that a policy change
+decodes only auto again; start a new file when the transcription code changes.
 
-Usage: python bench/bench_bed.py [--out bench/results/trailer_bed.md] [--model base]
+Usage: python bench/bench_bed.py [--out bench/results/trailer_bed.md] [--model base] [--sets tuned,held-out,fresh]
+       [--cache FILE] [--no-bare-bed]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import sys
 import tempfile
@@ -48,7 +56,11 @@ from subpipe.audio import separate as sep  # noqa: E402
 DEFAULT_DATA = Path(os.environ.get("SUBPIPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 BED = "music_effects/tears-of-steel-battle-clip-medium.webm"
 BED_OFFSET_S = 3  # the bed's first seconds are a fade-in
-RATIOS = (0.0, -5.0, -10.0)
+SET_BED_OFFSET_S = {"fresh": 38}  # the fresh set hears the bed's second half first
+MODES = ("raw", "off", "on", "auto")
+CACHE_FILE: Path | None = None
+LAST_STRETCHES: list[dict] = []  # the stretches (with auto's decision) of the last run_ours call
+RATIOS = (5.0, 0.0, -5.0, -10.0)  # +5 dB (issue 27): a moderate bed, where separating may cost words
 GAP_S = 0.5
 SPEECH_DBFS = -24.0  # every speech file's active level before mixing
 
@@ -63,13 +75,29 @@ def speech_set(data: Path, name: str) -> tuple[np.ndarray, str]:
         files = sorted((data / "librispeech").glob("*.flac")) + sorted((data / "librispeech").glob("*.wav"))
         files += [data / "jfk" / "jfk.flac", data / "mfa_spontaneous" / "acoustic_corpus.wav",
                   data / "mfa_spontaneous" / "cold_corpus.wav"]
-    else:
+    elif name == "held-out":
         files = sorted((data / "librivox_sense_sensibility").glob("*.wav"))
         files += [data / "ami_meeting" / "ES2011a.Headset-0_40s-46s.wav",
                   data / "mfa_spontaneous" / "cold_corpus3.wav", data / "mfa_spontaneous" / "michaelandsickmichael.wav"]
+    elif name == "fresh":
+        hwa = data / "human_word_alignments"
+        files = [data / "mfa_spontaneous" / "michaelandsickmichael.wav", hwa / "LDC93S1.wav",
+                 data / "mfa_spontaneous" / "cold_corpus3.wav", hwa / "praatio_bobby.wav",
+                 *sorted((data / "librivox_sense_sensibility").glob("*.wav"), reverse=True),
+                 hwa / "praatio_mary.wav", data / "ami_meeting" / "ES2011a.Headset-0_40s-46s.wav",
+                 data / "stereo_two_speakers" / "stereo_diarization.wav"]
+    else:
+        raise SystemExit(f"unknown speech set {name!r} (tuned, held-out, fresh)")
     gap = np.zeros(int(GAP_S * sep.WIDE_RATE), np.float32)
     parts, refs = [], []
     for f in files:
+        if f.parent.name == "stereo_two_speakers":  # two voices at once: one after the other, each its own text
+            both = media.extract_stereo(f, sample_rate=sep.WIDE_RATE)
+            for ch, ref in enumerate(sorted(f.parent.glob(f"{f.stem}.*.txt"))):
+                x = both[:, ch] * (10 ** (SPEECH_DBFS / 20) / max(sep.active_rms(both[:, ch], sep.WIDE_RATE), 1e-9))
+                parts += [x.astype(np.float32), gap]
+                refs.append(ref.read_text(encoding="utf-8").strip())
+            continue
         x = media.extract_stereo(f, sample_rate=sep.WIDE_RATE).mean(axis=1)
         x = x * (10 ** (SPEECH_DBFS / 20) / max(sep.active_rms(x, sep.WIDE_RATE), 1e-9))
         parts += [x.astype(np.float32), gap]
@@ -112,8 +140,9 @@ def run_ours(x: np.ndarray, opts: TranscribeOptions, mode: str, wide: np.ndarray
              ) -> tuple[str, float, tuple[str, ...], int]:
     """(text, separation CPU seconds, notes, words) of a plain run's transcription step."""
     c0 = time.process_time()
-    y, notes, _ = sep.isolate_dialogue(x, 16000, sep.SeparateOptions(mode=mode), wide=wide)
+    y, notes, prov = sep.isolate_dialogue(x, 16000, sep.SeparateOptions(mode=mode), wide=wide)
     cpu = time.process_time() - c0
+    LAST_STRETCHES[:] = prov.get("stretches", [])
     t = transcribe_audio(y, opts)
     return " ".join(w.text for w in t.words), cpu, notes + t.notes, len(t.words)
 
@@ -123,12 +152,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--model", default="base")
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--sets", default="tuned,held-out")
+    ap.add_argument("--sets", default="tuned,held-out,fresh")
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="JSON file of raw/off/on transcripts to reuse (only auto is decoded again)")
+    ap.add_argument("--no-bare-bed", action="store_true", help="skip the bare-bed section")
+    ap.add_argument("--levels", default=",".join(f"{r:g}" for r in RATIOS),
+                    help="speech-to-music ratios in dB (and always clean)")
     a = ap.parse_args(argv)
     if not (a.data / BED).is_file():
         print(f"needs {a.data / BED}", file=sys.stderr)
         return 1
-    text = "\n".join(report(a.model, a.data, a.sets.split(","))) + "\n"
+    global CACHE_FILE
+    CACHE_FILE = a.cache
+    cache = json.loads(a.cache.read_text()) if a.cache and a.cache.is_file() else ({} if a.cache else None)
+    try:
+        lines = report(a.model, a.data, a.sets.split(","), cache=cache, bare_bed=not a.no_bare_bed,
+                       levels=tuple(float(v) for v in a.levels.split(",")))
+    finally:
+        if a.cache and cache is not None:
+            a.cache.write_text(json.dumps(cache, indent=0))
+    text = "\n".join(lines) + "\n"
     if a.out:
         a.out.parent.mkdir(parents=True, exist_ok=True)
         a.out.write_text(text, encoding="utf-8")
@@ -139,8 +182,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tuple[str, ...] = ("tuned", "held-out"),
-           heading: str = "#") -> list[str]:
-    """The section's markdown lines (bench_trailer.py appends them to trailer.md)."""
+           heading: str = "#", cache: dict[str, str] | None = None, bare_bed: bool = True,
+           levels: tuple[float, ...] = RATIOS) -> list[str]:
+    """The section's markdown lines (bench_trailer.py appends them to trailer.md). ``cache``: transcripts of the
+    modes that do not depend on the ``auto`` policy (raw, off, on), by model/set/level/mode, reused when given."""
     t_start = time.perf_counter()
     opts = TranscribeOptions(model=model)
     whisper = load_model(opts).whisper
@@ -158,50 +203,91 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
         "mango.blender.org), from 3 s, looped to the speech's length. Separation: Spleeter 2-stem "
         f"(`{sep.WHEEL_PIN}`) as `{sep.MODEL_NAME}` on onnxruntime, reading the soundtrack at 44.1 kHz stereo.")
     say("")
-    say("| speech set | audio | raw faster-whisper (VAD on) | subpipe (plain run: `--separate off`) | "
-        "**subpipe `--separate auto`** | "
-        "stretches separated | separation CPU s / audio min |")
-    say("|---|---|---|---|---|---|---|")
+    say("| speech set | audio | raw faster-whisper (VAD on) | subpipe `--separate off` | subpipe `--separate on` | "
+        "**subpipe `--separate auto`** (default) | stretches separated by auto | quiet floor per stretch, dB | "
+        "speech over bed per stretch (stems), dB | separation CPU s / audio min |")
+    say("|---|---|---|---|---|---|---|---|---|---|")
     cpu_total = audio_total = 0.0
-    clean_times = {}
+    auto_key = repr(sep.SeparateOptions())
+    clean_times: dict[str, float] = {}
     for name in sets:
         speech, ref = speech_set(data, name)
         minutes = len(speech) / sep.WIDE_RATE / 60
-        for ratio in (None, *RATIOS):
+        bed_from = SET_BED_OFFSET_S.get(name, BED_OFFSET_S) * sep.WIDE_RATE
+        for ratio in (None, *levels):
             if ratio is None:
                 x, wide = as_media(np.stack([speech, speech], axis=1), tmp, f"{name}-clean")
                 label = "clean"
             else:
-                mixed, _ = sep.mix_under_bed(speech, bed_wide[BED_OFFSET_S * sep.WIDE_RATE:], ratio, sep.WIDE_RATE)
+                mixed, _ = sep.mix_under_bed(speech, bed_wide[bed_from:], ratio, sep.WIDE_RATE)
                 x, wide = as_media(mixed, tmp, f"{name}{ratio:+.0f}")
                 label = f"{ratio:+.0f} dB"
-            raw = wer(ref, run_raw(whisper, x))
-            off_t0 = time.perf_counter()
-            off = wer(ref, run_ours(x, opts, "off")[0])
-            off_s = time.perf_counter() - off_t0
-            auto_t0 = time.perf_counter()
-            text, cpu, notes, _ = run_ours(x, opts, "auto", wide)
-            auto_s = time.perf_counter() - auto_t0
-            ours = wer(ref, text)
-            n_sep = sum(1 for n in notes if n.startswith("separation: dialogue isolated"))
-            stretches = sep.measure(x)
+            got: dict[str, tuple[int, int] | None] = {}
+            texts: dict[str, str] = {}
+            cpus: dict[str, float] = {}
+            stems: dict[str, list[dict]] = {}
+            c0 = time.process_time()
+            stretches = sep.measure(x)  # auto's decision, per stretch
+            measure_cpu = time.process_time() - c0
             done = sum(s.separated for s in stretches)
+            for mode in MODES:
+                if mode == "on" and ratio is None:  # nobody separates clean speech on purpose
+                    got[mode] = None
+                    continue
+                if mode == "auto" and (done == 0 or (done == len(stretches) and "on" in texts)):
+                    # auto separates none (all) of the stretches: its samples are those of off (on), same words
+                    src = "off" if done == 0 else "on"
+                    texts[mode] = texts[src]
+                    if done == 0 or "on" in cpus:  # (the separation CPU of a cached "on" is not known)
+                        cpus[mode] = measure_cpu + (cpus["on"] if done else 0.0)
+                    got[mode] = wer(ref, texts[mode])
+                    continue
+                key = f"{model}/{name}/{label}/{mode}" + (f"/{auto_key}" if mode == "auto" else "")
+                hit = cache.get(key) if cache is not None and mode != "auto" else None
+                if hit is not None:
+                    text = hit
+                    if key + "#stretches" in cache:
+                        stems[mode] = json.loads(cache[key + "#stretches"])
+                elif mode == "raw":
+                    text = run_raw(whisper, x)
+                else:
+                    text, cpus[mode], _, _ = run_ours(x, opts, mode, wide if mode != "off" else None)
+                    if mode in ("on", "auto"):
+                        stems[mode] = list(LAST_STRETCHES)
+                if cache is not None and hit is None:
+                    cache[key] = text
+                    if mode in stems:
+                        cache[key + "#stretches"] = json.dumps(stems[mode])
+                    if CACHE_FILE is not None:  # kept as it grows: a run cut short still saves what it decoded
+                        CACHE_FILE.write_text(json.dumps(cache, indent=0))
+                texts[mode] = text
+                got[mode] = wer(ref, text)
+            cpu = cpus.get("auto")
             if ratio is None:
-                clean_times[name] = (off_s, auto_s, cpu)
-            else:
+                clean_times[name] = measure_cpu
+            elif cpu is not None:
                 cpu_total += cpu
                 audio_total += minutes
-            say(f"| {name} ({minutes * 60:.0f} s) | {label} | {raw[0] / raw[1]:.1%} | {off[0] / off[1]:.1%} | "
-                f"**{ours[0] / ours[1]:.1%}** | {done}/{len(stretches)} ({n_sep} run(s)) | "
-                f"{cpu / minutes:.2f} |")
+            r = {m: "—" if v is None else f"{v[0] / v[1]:.1%}" for m, v in got.items()}
+            if "auto" in stems:
+                done = sum(bool(d["separated"]) for d in stems["auto"])
+            balance = [d.get("stem_db") for d in stems.get("on", [])]
+            cpu_txt = "—" if cpu is None else f"{cpu / minutes:.2f}"
+            say(f"| {name} ({minutes * 60:.0f} s) | {label} | {r['raw']} | {r['off']} | {r['on']} | **{r['auto']}** | "
+                f"{done}/{len(stretches)} | {', '.join(f'{s.floor_db:.1f}' for s in stretches)} | "
+                f"{', '.join('—' if v is None else f'{v:+.1f}' for v in balance) or '—'} | {cpu_txt} |")
     say("")
-    say(f"Separation cost over all mixes: **{cpu_total / max(audio_total, 1e-9):.2f} CPU s per audio minute** "
-        "(process time of `isolate_dialogue`: level measurement, STFT, network, inverse STFT).")
+    say(f"Separation cost over the mixes decoded in this run: **{cpu_total / max(audio_total, 1e-9):.2f} CPU s per "
+        "audio minute** of auto (process time of `isolate_dialogue`: level measurement, Silero where there is a bed, "
+        "STFT, network, inverse STFT; — in the table: the transcript came from --cache, its CPU was not measured now).")
     say("")
-    for name, (off_s, auto_s, cpu) in clean_times.items():
-        say(f"- clean `{name}`: transcription {off_s:.1f} s with `--separate off`, {auto_s:.1f} s with auto "
-            f"(auto's measurement {cpu:.2f} CPU s; no stretch separated means nothing else is spent).")
+    for name, c in clean_times.items():
+        say(f"- clean `{name}`: auto's level measurement {c:.2f} CPU s; no stretch separated, so auto transcribes "
+            "the same samples as `--separate off` and nothing else is spent.")
     say("")
+    if not bare_bed:
+        tmp_dir.cleanup()
+        return lines
     # ---- the bare bed
     raw_novad = " ".join(s.text for s in whisper.transcribe(bed, vad_filter=False)[0])
     raw_vad = run_raw(whisper, bed)

@@ -32,6 +32,11 @@ LONG_WORD_MS = 2000
 PAD_MS = 1000
 # The VAD's speech for coverage: Silero's threshold from the options, short pauses split, no padding.
 VAD_MIN_SILENCE_MS = 160
+# Weak speech (issue 27): Silero under the options' threshold but over this one, for this long at least, is also
+# decoded again when no word covers it (``weak_spans``, ``engine.refill_weak``); what Whisper finds there is kept
+# only when it is confident (its own log-probability and no-speech thresholds).
+WEAK_THRESHOLD: float | None = 0.15
+WEAK_MIN_MS = 2000
 
 
 @dataclass(frozen=True)
@@ -113,17 +118,28 @@ def _s(ms: int) -> float:
     return round(ms / 1000, 1)
 
 
-def speech_spans(probs: Any, n_samples: int, options: Any) -> list[Span]:
+def speech_spans(probs: Any, n_samples: int, options: Any, *, threshold: float | None = None) -> list[Span]:
     """The speech coverage is measured against: Silero's regions (``probs``, 32 ms frames) with the options'
-    threshold, short pauses split, unpadded; in ms."""
+    threshold (or ``threshold``), short pauses split, unpadded; in ms."""
     from faster_whisper.vad import VadOptions
 
     from ..audio.source import speech_timestamps
     from ..timecode import SAMPLE_RATE
 
-    vad = VadOptions(threshold=options.vad_threshold, min_silence_duration_ms=VAD_MIN_SILENCE_MS, speech_pad_ms=0)
+    th = options.vad_threshold if threshold is None else threshold
+    vad = VadOptions(threshold=th, min_silence_duration_ms=VAD_MIN_SILENCE_MS, speech_pad_ms=0)
     return [(r["start"] * 1000 // SAMPLE_RATE, r["end"] * 1000 // SAMPLE_RATE)
             for r in speech_timestamps(probs, n_samples, vad)]
+
+
+def weak_spans(probs: Any, n_samples: int, options: Any, voiced: Sequence[Span]) -> list[Span]:
+    """Weak speech (issue 27): Silero over ``WEAK_THRESHOLD`` but under the options' threshold, in stretches of at
+    least ``WEAK_MIN_MS``, less the ``voiced`` speech. A hoarse or quiet voice (the sick speaker of
+    mfa_spontaneous/michaelandsickmichael, Silero 0.1-0.5 for 8 s) is speech that the VAD gate drops whole."""
+    if WEAK_THRESHOLD is None or WEAK_THRESHOLD >= options.vad_threshold:
+        return []
+    weak = [s for s in speech_spans(probs, n_samples, options, threshold=WEAK_THRESHOLD) if s[1] - s[0] >= WEAK_MIN_MS]
+    return subtract(union(weak), union(voiced))
 
 
 def union(spans: Iterable[Span]) -> list[Span]:
@@ -234,16 +250,20 @@ def new_words(found: Sequence[Any], existing: Sequence[Any], lo: int, hi: int) -
 
 def fill(segments: Sequence[Any], speech: Sequence[Span], lo: int, hi: int,
          decode: Callable[[int, int], list[Any]], *, min_ms: int | None = None,
+         void: Callable[[Any], bool] | None = None,
          map_each: Callable[..., Iterable[list[Any]]] = map) -> tuple[list[Any], list[Gap]]:
     """``segments`` (guards' ``Segment``s on the file's clock) with the words found by decoding again, on its
     own, every stretch of [lo, hi) with at least ``min_ms`` of speech and no words; and those stretches.
 
-    ``decode(a_ms, b_ms)`` decodes that audio and returns its segments on the file's clock. The stretches are
+    ``decode(a_ms, b_ms)`` decodes that audio and returns its segments on the file's clock. ``void(segment)``:
+    true for a segment the guards will drop whole (a decoding loop over speech): its words cover nothing, so the
+    speech under it is decoded again (the segment stays for the guards to drop and record). The stretches are
     independent of each other (each is judged against the words before any was decoded again), so
     ``map_each`` (``map``'s signature, results in order) may decode them at once: the same result."""
     from dataclasses import replace
 
-    words = sorted((w for sg in segments for w in sg.words), key=lambda w: (w.start_ms, w.end_ms))
+    words = sorted((w for sg in segments if not (void and void(sg)) for w in sg.words),
+                   key=lambda w: (w.start_ms, w.end_ms))
     big, _ = gaps(speech, words, lo, hi, min_ms=min_ms)
     out = list(segments)
     for g, found in zip(big, map_each(decode, [g.lo for g in big], [g.hi for g in big]), strict=True):
@@ -289,4 +309,4 @@ def report(speech: Sequence[Span], kept: Sequence[Any], guard_dropped: Sequence[
 
 
 __all__ = ["MIN_GAP_MS", "PAD_MS", "SLACK_MS", "Coverage", "Gap", "covered", "describe", "fill", "gaps",
-           "new_words", "report", "speech_spans", "subtract", "union"]
+           "new_words", "report", "speech_spans", "subtract", "union", "weak_spans"]

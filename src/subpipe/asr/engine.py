@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import SubpipeError
 from ..model import Dropped, Word, seconds_to_ms
-from ..timecode import ms_to_samples
+from ..timecode import ms_to_samples, samples_to_ms
 from .coverage import Coverage
 from .guards import SpeechMap
 from .languages import LanguageSpan
@@ -158,12 +158,22 @@ def on_replicas(whisper: Any) -> Iterator[Callable[..., Iterator[Any]]]:
 
 def refill(read: Callable[[int, int], np.ndarray], decode_window: Callable, whisper: Any, segs: list,
            speech: list[tuple[int, int]], a: int, b: int, options: Any, *, lang: str | None, task: str,
-           duration_ms: int, tag: bool) -> tuple[list, list]:
+           duration_ms: int, tag: bool, speech_map: Any = None) -> tuple[list, list]:
     """Nothing lost (asr/coverage.py): each stretch of ``speech`` in [a, b) that no segment's words cover is
     decoded again on its own with ``decode_window`` (the sequential decoder) over the samples ``read(i, j)``
     gives; returns the segments with the words found added, and the stretches decoded again. Both engines use it.
-    ``decode_window`` must be safe to call from several threads (one model call per replica at a time)."""
+    With ``speech_map`` (and the guards on), a segment the guards will drop whole covers nothing: a loop Whisper
+    fell into over real speech is decoded again instead of leaving a hole (issue 27). ``decode_window`` must be
+    safe to call from several threads (one model call per replica at a time)."""
     from . import coverage
+    from .guards import segment_verdict
+
+    void: Callable[[Any], bool] | None = None
+    if speech_map is not None and getattr(options, "guards", False):
+        gopts = options.guard_options()
+
+        def void(sg: Any) -> bool:  # a segment the guards will drop whole
+            return bool(sg.words) and segment_verdict(sg, speech_map, gopts) is not None
 
     def decode(lo: int, hi: int) -> list:
         part = read(ms_to_samples(lo), ms_to_samples(hi))
@@ -171,8 +181,44 @@ def refill(read: Callable[[int, int], np.ndarray], decode_window: Callable, whis
                              duration_ms=duration_ms, progress=None, tag=tag)[0]
 
     with on_replicas(whisper) as each:
-        out, redone = coverage.fill(segs, speech, a, b, decode, map_each=each)
+        out, redone = coverage.fill(segs, speech, a, b, decode, void=void, map_each=each)
     if redone:
         log.info("coverage: %d stretch(es) of speech without words (%.1f s) decoded again", len(redone),
                  sum(g.speech_ms for g in redone) / 1000)
     return out, redone
+
+
+def refill_weak(read: Callable[[int, int], np.ndarray], decode_window: Callable, whisper: Any, segs: list,
+                weak: list[tuple[int, int]], a: int, b: int, options: Any, *, lang: str | None, task: str,
+                duration_ms: int, tag: bool) -> tuple[list, list, list]:
+    """``refill`` over weak speech (``coverage.weak_spans``, issue 27): a segment decoded there is kept only when
+    Whisper is confident of it (mean log-probability at least the options' ``log_prob_threshold``, no-speech
+    probability under ``no_speech_threshold``): a faint voice said something, crosstalk and room noise did not.
+    Returns (segments, stretches decoded again, the words of the segments refused, as ``Dropped``)."""
+    from ..model import Dropped
+    from . import coverage
+
+    if not weak:
+        return segs, [], []
+    lp = options.log_prob_threshold if options.log_prob_threshold is not None else -1.0
+    ns = options.no_speech_threshold if options.no_speech_threshold is not None else 0.6
+    have = [w for sg in segs for w in sg.words]
+    refused: list[Dropped] = []
+
+    def confident(whisper: Any, part: np.ndarray, options: Any, **kw: Any) -> tuple[list, str]:
+        out, found = decode_window(whisper, part, options, **kw)
+        ok = [sg for sg in out if sg.avg_logprob >= lp and sg.no_speech_prob < ns]
+        lo = kw["offset_ms"]
+        for sg in out:
+            if sg not in ok:
+                why = (f"decoded again from weak speech (VAD under {options.vad_threshold}): mean log-probability "
+                       f"{sg.avg_logprob:.2f}, no-speech probability {sg.no_speech_prob:.2f}; kept only from {lp} "
+                       f"and under {ns}")
+                refused.extend(Dropped(w.text, w.start_ms, w.end_ms, "weak-speech", why)
+                               for w in coverage.new_words(sg.words, have, lo, lo + samples_to_ms(len(part))))
+        return ok, found
+
+    out, redone = refill(read, confident, whisper, segs, weak, a, b, options, lang=lang, task=task,
+                         duration_ms=duration_ms, tag=tag)
+    refused.sort(key=lambda d: (d.start_ms, d.end_ms, d.text))  # stretches may decode at once (on_replicas)
+    return out, redone, refused

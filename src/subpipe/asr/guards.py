@@ -66,6 +66,7 @@ class GuardOptions:
     heard_speech: float = 0.5
     heard_max_cps: float = 30.0
     heard_min_share: float = 0.5
+    heard_run_max: int = 6  # one word repeated up to this many times is judged as one run (``_run_heard``)
     sound_labels: bool = True  # drop "[Music]", "(applause)", "♪" (descriptions, not speech)
 
 
@@ -190,6 +191,17 @@ def find_word_loops(words: Sequence[Word], options: GuardOptions = GuardOptions(
     return out
 
 
+def _run_heard(run: Sequence[Word], speech: SpeechMap | None, options: GuardOptions) -> bool:
+    """A short run of one word said again and again, judged as a whole: speech under it, a speaking pace over
+    the run (Whisper's times for the single copies of a repeated word are squeezed and uneven: "words." over
+    540 ms, then "words," over 180 ms, in mfa_spontaneous/acoustic_corpus), and no copy under
+    ``heard_min_share`` of the copies' median time."""
+    if not heard(run, speech, options):
+        return False
+    durs = sorted(w.end_ms - w.start_ms for w in run)
+    return durs[0] >= options.heard_min_share * durs[len(durs) // 2]
+
+
 def collapse_word_loops(words: Sequence[Word], options: GuardOptions = GuardOptions(),
                         speech: SpeechMap | None = None) -> tuple[list[Word], list[Dropped]]:
     """Keep the first copy of every looping phrase; the other copies are dropped unless the audio carries
@@ -201,6 +213,8 @@ def collapse_word_loops(words: Sequence[Word], options: GuardOptions = GuardOpti
         phrase = join_words(words[i:i + n])
         first = words[i:i + n]
         copies = [words[i + n * r:i + n * (r + 1)] for r in range(1, reps)]
+        if n == 1 and reps <= options.heard_run_max and _run_heard(words[i:i + reps], speech, options):
+            continue  # "words, words, words": one word said a few times over speech, at a speaking pace
         gone = [r for r, c in enumerate(copies, start=1) if not heard(c, speech, options, first=first)]
         if not gone:
             continue

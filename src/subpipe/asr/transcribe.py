@@ -24,7 +24,7 @@ from ..model import Dropped, Transcript, Word, seconds_to_ms
 from ..timecode import SAMPLE_RATE, ms_to_samples, samples_duration_ms, samples_to_ms
 from ..utterances import build_utterances
 from . import coverage
-from .engine import Progress, batch_size, choose_engine, decoder_replicas, one_blas_thread, refill, to_word
+from .engine import Progress, batch_size, choose_engine, decoder_replicas, one_blas_thread, refill, refill_weak, to_word
 from .guards import GuardOptions, Segment, SpeechMap, apply_guards
 from .language_names import english_only_note, normalize_language
 from .languages import LanguageSpan, assign_languages, language_runs, majority_language
@@ -250,7 +250,9 @@ def transcribe_audio(
             try:
                 speech = speech_map(samples) if options.guards else None
                 # nothing lost: the speech the VAD found that no word covers is decoded again (coverage.py)
-                voiced = coverage.speech_spans((speech or speech_map(samples)).probs, len(samples), options)
+                probs = (speech or speech_map(samples)).probs
+                voiced = coverage.speech_spans(probs, len(samples), options)
+                weak = coverage.weak_spans(probs, len(samples), options, voiced)
                 def read(i: int, j: int) -> np.ndarray:
                     return samples[i:j]
 
@@ -275,9 +277,13 @@ def transcribe_audio(
                                          tag=options.languages == "utterance")
                     segs, redone = refill(read, _decode, loaded.whisper, segs, voiced, a, b, options, lang=lang,
                                           task="transcribe", duration_ms=duration_ms,
-                                          tag=options.languages == "utterance")
+                                          tag=options.languages == "utterance", speech_map=speech)
+                    segs, _, unsure = refill_weak(read, _decode, loaded.whisper, segs, weak, a, b, options, lang=lang,
+                                                  task="transcribe", duration_ms=duration_ms,
+                                                  tag=options.languages == "utterance")
                     seen[lang] = seen.get(lang, 0) + (b - a)
                     kept, gone = _guard(segs, speech, options)
+                    gone += unsure
                     cover.add(coverage.report(voiced, kept, gone, redone, a, b))
                     words += kept
                     dropped += gone

@@ -226,7 +226,8 @@ def separation_options() -> list:
     return [
         click.option("--separate", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
                      help="Turn music and effects down under the dialogue (Spleeter 2-stem on onnxruntime) before "
-                          "VAD and transcription: auto decides per 20 s stretch from the bed's measured level."),
+                          "VAD and transcription: auto separates a 20 s stretch where the bed fills the pauses and the "
+                          "VAD no longer hears the speech through it."),
         click.option("--dialogue-stem", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
                      help="Transcribe this dialogue stem (or 5.1 mix: its centre) instead, timed against the "
                           "media; it must have the media's length."),
