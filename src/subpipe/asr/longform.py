@@ -239,8 +239,9 @@ def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, en
         segs = run(whisper, source, inside, options, lang, "transcribe", duration_ms, progress, tag, decode_window,
                    ())
         # nothing lost: the speech no word covers is decoded again on its own (coverage.py)
+        # (a segment the guards will drop whole, a loop over speech, covers nothing: its speech is decoded again)
         segs, redone = refill(source.read_samples, decode_window, whisper, segs, voiced, a, b, options, lang=lang,
-                              task="transcribe", duration_ms=duration_ms, tag=tag)
+                              task="transcribe", duration_ms=duration_ms, tag=tag, speech_map=speech)
         seen[lang] = seen.get(lang, 0) + (b - a)
         kept, gone = guard(segs, speech, options)
         cover.add(coverage.report(voiced, kept, gone, redone, a, b))
@@ -250,7 +251,7 @@ def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, en
             tsegs = run(whisper, source, inside, options, lang, "translate", duration_ms, None, False,
                         decode_window, non_latin(whisper))
             tsegs, _ = refill(source.read_samples, decode_window, whisper, tsegs, voiced, a, b, options, lang=lang,
-                              task="translate", duration_ms=duration_ms, tag=False)
+                              task="translate", duration_ms=duration_ms, tag=False, speech_map=speech)
             tkept, tgone = guard(tsegs, speech, options)
             translation += [replace(w, language="en") for w in tkept]
             dropped += [replace(d, detail=d.detail + " (in the English translation)") for d in tgone]
