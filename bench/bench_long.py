@@ -230,7 +230,8 @@ def main() -> None:
     ap.add_argument("--engines", default="subpipe,raw-seq,raw-batched")
     ap.add_argument("--engines-60", default=None,
                     help="engines for the 60-minute input (default: --engines; raw-seq takes the longest)")
-    ap.add_argument("--inputs", default=None, help="comma list of long12,short12,long60,short60,synth60,synth180 (default: all)")
+    ap.add_argument("--inputs", default=None,
+                    help="comma list of long12,short12,long60,short60,synth60,synth180 (default: all)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--media", help=argparse.SUPPRESS)
     ap.add_argument("--json", help=argparse.SUPPRESS)

@@ -386,8 +386,8 @@ def _retime_words(words: tuple[Word, ...], read: AudioReader, duration_ms: int, 
         hi = min(duration_ms, max(words[i1 - 1].end_ms, words[i0].start_ms) + o.margin_ms)
         if hi - lo >= 100:
             spans.append((i0, i1, lo, hi))
-    for (i0, i1, lo, hi), found in zip(spans, _speech_runs_each(read, [(lo, hi) for _, _, lo, hi in spans], o,
-                                                                 cores), strict=True):
+    found_each = _speech_runs_each(read, [(lo, hi) for _, _, lo, hi in spans], o, cores)
+    for (i0, i1, lo, _), found in zip(spans, found_each, strict=True):
         stats["regions"] += 1
         runs = [(lo + a, lo + b) for a, b in found]
         part = [(s, e) for s, e in times[i0:i1]]

@@ -152,7 +152,8 @@ def pack_contiguous_cut(regions: list[dict], cut: list[tuple[int, int]],
         return sum(r["end"] - r["start"] for r in kept(a, b))
 
     out: list[list[dict]] = []
-    a = end = None
+    a: int | None = None
+    end = 0
     for r in regions:
         if a is not None and size(a, r["end"]) <= max_samples:
             end = r["end"]
