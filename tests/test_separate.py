@@ -395,3 +395,19 @@ def test_cli_dialogue_stem_length_error_exits_1(tmp_path):
                                    "--dialogue-stem", str(stem)])
     assert res.exit_code == 1, res.output
     assert "shorter than film.wav" in res.output
+
+
+def test_an_auto_checkpoint_made_under_another_policy_is_not_reused():
+    """Which stretches ``auto`` separates depends on its policy (issue 27 changed it): a transcript checkpointed
+    under the old one (its request has no policy) is transcribed again; one under this policy is reused."""
+    from subpipe.audio.separate import MODEL_NAME, dialogue_stamp
+    from subpipe.jobs.pipeline import RunOptions, _separation_matches
+
+    opts = RunOptions(separate="auto")
+    old = {"separation": {"request": {"mode": "auto", "model": MODEL_NAME}}}
+    assert not _separation_matches(old, opts)
+    assert _separation_matches({"separation": {"request": dialogue_stamp("auto", None)}}, opts)
+    assert dialogue_stamp("auto", None)["policy"]["max_heard"] == 0.4
+    off = RunOptions(separate="off")  # a plain run's checkpoints, old and new, still match
+    assert _separation_matches({"separation": {"request": {"mode": "off", "model": None}}}, off)
+    assert _separation_matches({}, off)

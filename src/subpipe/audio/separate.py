@@ -500,6 +500,11 @@ def dialogue_stamp(mode: str, stem: str | None) -> dict:
 
         path = Path(stem)
         return {"dialogue_stem": {"path": str(path), "sha256": _sha(path) if path.is_file() else None}}
+    if mode == "auto":  # which stretches auto separates depends on its policy: a checkpoint of another is not reused
+        o = SeparateOptions()
+        policy = {"stretch_ms": o.stretch_ms, "max_floor_db": o.max_floor_db, "bridge_floor_db": o.bridge_floor_db,
+                  "max_heard": o.max_heard}
+        return {"mode": mode, "model": MODEL_NAME, "policy": policy}
     return {"mode": mode, "model": MODEL_NAME if mode != "off" else None}
 
 
