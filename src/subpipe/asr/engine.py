@@ -141,12 +141,17 @@ def one_blas_thread() -> Iterator[None]:
                 _BLAS_LIMITER = None
 
 
+def decoder_count(whisper: Any) -> int:
+    """How many decoder replicas a loaded ``WhisperModel`` has (``load_model(replicas=)``)."""
+    return int(getattr(getattr(whisper, "model", None), "num_workers", 1) or 1)
+
+
 @contextlib.contextmanager
 def on_replicas(whisper: Any) -> Iterator[Callable[..., Iterator[Any]]]:
     """A ``map`` whose calls run on the model's decoder replicas at once (the batched engine on a CPU loads
     two, ``decoder_replicas``), results in order; plain ``map`` on a model with one. The calls must be
     independent of each other: then the result is the same either way."""
-    replicas = int(getattr(getattr(whisper, "model", None), "num_workers", 1) or 1)
+    replicas = decoder_count(whisper)
     if replicas <= 1:
         yield map
         return

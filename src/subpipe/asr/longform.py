@@ -34,7 +34,7 @@ from ..errors import SubpipeError
 from ..model import Dropped, Word
 from ..timecode import SAMPLE_RATE, ms_to_samples, samples_to_ms
 from . import coverage
-from .engine import Decoded, Progress, batch_size, on_replicas, refill, to_word
+from .engine import Decoded, Progress, batch_size, decoder_count, on_replicas, refill, to_word
 from .guards import Segment, SpeechMap
 from .language_names import english_only_note
 from .languages import LanguageSpan, assign_languages
@@ -83,13 +83,7 @@ def pack_contiguous(regions: list[dict], max_samples: int = CHUNK_S * SAMPLE_RAT
     """Speech regions grouped into windows of contiguous audio of at most 30 s (the pauses between the
     regions of a window kept, windows cut in the pauses): what Whisper was trained on, unlike speech
     spliced together across cut-out pauses. Each window is one region [first start, last end)."""
-    out: list[list[dict]] = []
-    for r in regions:
-        if out and r["end"] - out[-1][0]["start"] <= max_samples:
-            out[-1][0]["end"] = r["end"]
-        else:
-            out.append([{"start": r["start"], "end": r["end"]}])
-    return out
+    return pack_contiguous_cut(regions, [], max_samples)
 
 
 # Digital silence (every sample under SILENCE_PEAK_DBFS) longer than SILENCE_KEEP_MS inside a window is cut down
@@ -103,9 +97,9 @@ SILENCE_FRAME = 512
 SILENCE_BLOCK_S = 60
 
 
-def digital_silence(source: Any, keep_ms: int | None = None) -> list[tuple[int, int]]:
-    """[start, end) samples of the source that are digital silence beyond ``keep_ms`` (the inner part of every run
-    of frames whose peak is under ``SILENCE_PEAK_DBFS`` and that lasts longer than ``keep_ms``), read by block."""
+def digital_silence(source: Any) -> list[tuple[int, int]]:
+    """[start, end) samples of the source that are digital silence beyond ``SILENCE_KEEP_MS`` (the inner part of
+    every run of frames whose peak is under ``SILENCE_PEAK_DBFS`` and that lasts longer), read by block."""
     peak = 10 ** (SILENCE_PEAK_DBFS / 20)
     n = source.n_samples
     step = SILENCE_BLOCK_S * SAMPLE_RATE // SILENCE_FRAME * SILENCE_FRAME
@@ -119,7 +113,7 @@ def digital_silence(source: Any, keep_ms: int | None = None) -> list[tuple[int, 
     if not q.any():
         return []
     d = np.diff(np.concatenate([[0], q.astype(np.int8), [0]]))
-    half = ms_to_samples(SILENCE_KEEP_MS if keep_ms is None else keep_ms) // 2
+    half = ms_to_samples(SILENCE_KEEP_MS) // 2
     out = []
     for s, e in zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True):
         a, b = s * SILENCE_FRAME + half, e * SILENCE_FRAME - half
@@ -332,13 +326,15 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
     speech the VAD found after a window's last word becomes a new window, decoded in the next round (at
     most ``CONTINUE_ROUNDS``), as the sequential decoder would seek to it.
     """
-    pipe = batched_pipeline(whisper)
+    from faster_whisper import BatchedInferencePipeline
+
+    pipe = BatchedInferencePipeline(whisper)
     bs = batch_size(options, str(getattr(whisper.model, "device", "cpu")))  # 0: by device, for any caller
     block = bs * BLOCK_BATCHES
-    if PACK == "contiguous" and CUT_SILENCE:
-        pending = pack_contiguous_cut(regions, digital_silence(source))
+    if PACK == "contiguous":
+        pending = pack_contiguous_cut(regions, digital_silence(source) if CUT_SILENCE else [])
     else:
-        pending = pack_contiguous(regions) if PACK == "contiguous" else pack_windows(regions)
+        pending = pack_windows(regions)
     out: list[Segment] = []
     retried = continued = rest_windows = 0
     windows = len(pending)
@@ -377,7 +373,7 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
         if not later:
             break
         log.debug("batched: %d window(s) stopped early; decoding the rest (round %d)", len(later), rnd + 1)
-        pending = pack_rests(later) if PACK_RESTS else later
+        pending = pack_rests(later)
     log.info("batched: %d window(s); %d decoded again sequentially (loop, low confidence or no words), "
              "%d continued after an early stop", windows, retried, continued)
     if stats is not None:  # summed over the calls of one decode_source (transcription and translation)
@@ -402,7 +398,6 @@ def _failed(seg: Segment, options: Any) -> bool:
 
 
 CONTINUE_ROUNDS = 2
-PACK_RESTS = True
 
 
 def pack_rests(rests: list[list[dict]], max_samples: int = CHUNK_S * SAMPLE_RATE) -> list[list[dict]]:
@@ -477,7 +472,7 @@ def _blocks(pipe: Any, source: Any, pending: list[list[dict]], block: int, optio
         yield from zip(groups, runner(source, groups, BlockSpec(options, lang, task, duration_ms, tag,
                                                                  tuple(suppress), bs)), strict=True)
         return
-    replicas = int(getattr(pipe.model.model, "num_workers", 1) or 1)
+    replicas = decoder_count(pipe.model)
     if replicas <= 1 or len(groups) <= 1:
         for group in groups:
             yield group, _decode_block(pipe, source, group, options, lang, task, duration_ms, tag, suppress, bs)
@@ -489,11 +484,13 @@ def _blocks(pipe: Any, source: Any, pending: list[list[dict]], block: int, optio
     from concurrent.futures import ThreadPoolExecutor
     from itertools import islice
 
+    from faster_whisper import BatchedInferencePipeline
+
     local = threading.local()
 
     def decode(group: list[list[dict]]) -> list[list[Segment]]:
         if not hasattr(local, "pipe"):
-            local.pipe = batched_pipeline(pipe.model)
+            local.pipe = BatchedInferencePipeline(pipe.model)
         return _decode_block(local.pipe, source, group, options, lang, task, duration_ms, tag, suppress, bs)
 
     with ThreadPoolExecutor(replicas, thread_name_prefix="subpipe-block") as ex:
@@ -505,13 +502,6 @@ def _blocks(pipe: Any, source: Any, pending: list[list[dict]], block: int, optio
             if nxt is not None:
                 running.append(ex.submit(decode, nxt))
             yield group, done
-
-
-def batched_pipeline(whisper: Any) -> Any:
-    """faster-whisper's ``BatchedInferencePipeline`` over ``whisper`` (one per thread: it keeps per-call state)."""
-    from faster_whisper import BatchedInferencePipeline
-
-    return BatchedInferencePipeline(whisper)
 
 
 def _decode_block(pipe: Any, source: Any, group: list[list[dict]], options: Any, lang: str, task: str,

@@ -64,13 +64,15 @@ def block_audio(source: Any, group: list[list[dict]]) -> np.ndarray:
 @one_blas_thread()
 def decode_block(spec: Any, group: list[list[dict]], audio: np.ndarray) -> list[list[Segment]]:
     """On an actor: one block of windows with this process's model (loaded once, kept)."""
-    from ..asr.longform import _decode_block, batched_pipeline
+    from faster_whisper import BatchedInferencePipeline
+
+    from ..asr.longform import _decode_block
     from ..asr.transcribe import load_model
 
     loaded = load_model(spec.options)
     src = RegionSource([r for w in group for r in w], audio)
     with loaded.lock:
-        return _decode_block(batched_pipeline(loaded.whisper), src, group, spec.options, spec.lang,
+        return _decode_block(BatchedInferencePipeline(loaded.whisper), src, group, spec.options, spec.lang,
                              spec.task, spec.duration_ms, spec.tag, spec.suppress, spec.batch_size)
 
 
