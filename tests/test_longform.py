@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from subpipe.asr.engine import choose_engine
 from subpipe.asr.longform import (
@@ -17,9 +19,9 @@ from subpipe.asr.longform import (
     digital_silence,
     pack_contiguous,
     pack_contiguous_cut,
-    pack_rests,
     pack_windows,
 )
+from subpipe.asr.rounds import pack_rests
 from subpipe.audio import media
 from subpipe.audio.source import ArraySource, FileSource, speech_timestamps, vad_probs
 
@@ -148,6 +150,85 @@ def test_remainders_after_early_stops_share_windows():
     assert _pieces(packed[0]) == [(10 * s, 14 * s), (40 * s, 52 * s), (60 * s, 62 * s), (63 * s, 64 * s),
                                   (70 * s, 75 * s)]
     assert _pieces([{"start": 0, "end": 5}, {"start": 5, "end": 9}]) == [(0, 9)]
+
+
+def _rounds_run(first, rests_of, order_seed, cont_block, runner=False):
+    """Drives ``Rounds`` as ``_streamed`` does (``replicas`` blocks in flight, finished in an order the seed
+    picks) or as ``by_round`` does; returns what was handled, in order, and every planned block."""
+    import random
+
+    from subpipe.asr.rounds import Rounds, by_round
+
+    rounds = Rounds(first, cont_block)
+    handled, planned = [], []
+
+    def handle(r, i, group, decoded):
+        handled.append((r, i, [tuple((x["start"], x["end"]) for x in w) for w in group]))
+        return [rest for w in group for rest in rests_of(r, w)]
+
+    if runner:
+        def run(groups):
+            planned.extend(groups)
+            return iter([[[] for _ in g] for g in groups])
+
+        by_round(rounds, run, handle)
+        return handled, planned
+    rng = random.Random(order_seed)
+    flight, results = [], {}
+    while rounds.ready or flight:
+        while rounds.ready and len(flight) < 2:
+            r, i, g = rounds.pop()
+            planned.append(g)
+            flight.append((r, i, g))
+        r, i, g = flight.pop(rng.randrange(len(flight)))  # whichever replica finishes first
+        results[(r, i)] = (g, [[] for _ in g])
+        rounds.take(results, handle)
+    return handled, planned
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 29), min_size=0, max_size=40), st.integers(0, 10**6), st.integers(1, 3))
+def test_continuation_rounds_plan_the_same_blocks_whatever_finishes_first(sizes, seed, cont_block):
+    """The continuation windows are packed while the round before them still runs, on replicas that finish
+    in any order: the blocks planned, and the order their remainders are handled in, do not depend on it, and
+    they are ``pack_rests`` over each round's remainders in order (the words depend on the blocks only)."""
+    from subpipe.asr.rounds import CONTINUE_ROUNDS
+
+    s = 16000
+    first, pos = [], 0
+    for n in sizes:
+        first.append([[{"start": pos * s, "end": (pos + n) * s}]])
+        pos += 31
+
+    def rests_of(r, w):  # a remainder of the last half of every other window, for every round
+        a, b = w[0]["start"], w[-1]["end"]
+        return [[{"start": (a + b) // 2, "end": b}]] if (a // s) % 2 == 0 and b - a >= 2 * s else []
+
+    ref_handled, ref_planned = _rounds_run(first, rests_of, 0, cont_block, runner=True)
+    got_handled, got_planned = _rounds_run(first, rests_of, seed, cont_block)
+    key = lambda blocks: sorted(str(b) for b in blocks)  # noqa: E731
+    assert key(got_planned) == key(ref_planned)
+    for r in range(CONTINUE_ROUNDS + 1):
+        assert [h for h in got_handled if h[0] == r] == [h for h in ref_handled if h[0] == r]
+    def greedy(rests):  # as few windows of at most 30 s as hold the remainders, in order, none split
+        out = []
+        for rest in rests:
+            n = sum(x["end"] - x["start"] for x in rest)
+            if out and sum(x["end"] - x["start"] for x in out[-1]) + n <= 30 * s:
+                out[-1] = out[-1] + rest
+            else:
+                out.append(list(rest))
+        return out
+
+    # round by round, the windows are the round before's remainders packed, cont_block a block
+    prev = [w for b in first for w in b]
+    for r in range(1, CONTINUE_ROUNDS + 1):
+        want = greedy([rest for w in prev for rest in rests_of(r - 1, w)])
+        assert want == pack_rests([rest for w in prev for rest in rests_of(r - 1, w)])
+        got = [[{"start": a, "end": b} for a, b in w] for h in ref_handled if h[0] == r for w in h[2]]
+        assert got == want
+        assert all(len(h[2]) <= cont_block for h in ref_handled if h[0] == r)
+        prev = want
 
 
 def test_windows_decoded_again_run_on_every_replica_with_the_same_words():

@@ -38,11 +38,11 @@ from .engine import Decoded, Progress, batch_size, decoder_count, on_replicas, r
 from .guards import Segment, SpeechMap
 from .language_names import english_only_note
 from .languages import LanguageSpan, assign_languages
+from .rounds import CHUNK_S, Block, Rounds, by_round, continuation_block
 
 log = logging.getLogger("subpipe")
 
 SEQUENTIAL_WINDOW_MS = 10 * 60 * 1000
-CHUNK_S = 30  # Whisper's window
 # windows per BatchedInferencePipeline call = batch_size x this (bounded features). One batch per call: a call
 # carries state from batch to batch (faster-whisper's last_speech_timestamp, times on the call's own clock),
 # so the block is also the unit a Ray run hands to one actor (raysplit.py): one batch per block gives a
@@ -324,61 +324,69 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
     A batched decoder cannot seek: when Whisper stops early in a window (it often does on dense speech),
     raw ``BatchedInferencePipeline`` loses the rest of the window (faster-whisper #1179, #1351). Here the
     speech the VAD found after a window's last word becomes a new window, decoded in the next round (at
-    most ``CONTINUE_ROUNDS``), as the sequential decoder would seek to it.
+    most ``rounds.CONTINUE_ROUNDS``), as the sequential decoder would seek to it.
     """
     from faster_whisper import BatchedInferencePipeline
 
     pipe = BatchedInferencePipeline(whisper)
-    bs = batch_size(options, str(getattr(whisper.model, "device", "cpu")))  # 0: by device, for any caller
+    device = str(getattr(whisper.model, "device", "cpu"))
+    bs = batch_size(options, device)  # 0: by device, for any caller
     block = bs * BLOCK_BATCHES
     if PACK == "contiguous":
-        pending = pack_contiguous_cut(regions, digital_silence(source) if CUT_SILENCE else [])
+        first = pack_contiguous_cut(regions, digital_silence(source) if CUT_SILENCE else [])
     else:
-        pending = pack_windows(regions)
-    out: list[Segment] = []
-    retried = continued = rest_windows = 0
-    windows = len(pending)
-    for rnd in range(CONTINUE_ROUNDS + 1):
-        rest_windows += len(pending) if rnd else 0
-        later: list[list[dict]] = []
-        retry: list[tuple[int, int]] = []
-        for group, decoded in _blocks(pipe, source, pending, block, options, lang, task, duration_ms, tag,
-                                      suppress, bs):
-            for win, segs in zip(group, decoded, strict=True):
-                speech = sum(r["end"] - r["start"] for r in win)
-                if any(_failed(sg, options) for sg in segs) or (not segs and speech >= CONTINUE_MIN_SAMPLES):
-                    # a loop, a low-confidence window or nothing from seconds of speech: the sequential decoder
-                    # (temperature fallback and seeking), as faster-whisper itself would retry it; a window of
-                    # packed remainders piece by piece; after this round's blocks, on every replica at once
-                    retry += _pieces(win)
-                    retried += 1
-                    continue
-                out += segs
-                rest = _remainder(win, segs)
-                if rest:
-                    later.append(rest)
-                    continued += 1
-            if progress and rnd == 0:
-                progress(min(samples_to_ms(group[-1][-1]["end"]), duration_ms), duration_ms)
-        if retry:
-            def again(piece: tuple[int, int]) -> list[Segment]:
-                a, b = piece
-                return decode_window(whisper, source.read_samples(a, b), options, language=lang, task=task,
-                                     offset_ms=samples_to_ms(a), duration_ms=duration_ms, progress=None,
-                                     tag=tag)[0]
+        first = pack_windows(regions)
+    spec = BlockSpec(options, lang, task, duration_ms, tag, tuple(suppress), bs)
+    # by (round, block, window): the order the blocks were planned in, whichever replica finished first
+    found: dict[tuple[int, int, int], list[Segment]] = {}
+    retry: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
+    counts = {"windows": len(first), "retried": 0, "continued": 0, "continuation_windows": 0}
 
-            with on_replicas(whisper) as each:
-                for segs in each(again, retry):
-                    out += segs
-        if not later:
-            break
-        log.debug("batched: %d window(s) stopped early; decoding the rest (round %d)", len(later), rnd + 1)
-        pending = pack_rests(later)
+    def take(rnd: int, idx: int, group: list[list[dict]], decoded: list[list[Segment]]) -> list[list[dict]]:
+        """One decoded block: its words kept, its failed windows set aside for the sequential decoder (a
+        loop, a low-confidence window or nothing from seconds of speech: temperature fallback and seeking, as
+        faster-whisper itself would retry it; a window of packed remainders piece by piece), and the
+        remainders after early stops returned."""
+        rests = []
+        for j, (win, segs) in enumerate(zip(group, decoded, strict=True)):
+            speech = sum(r["end"] - r["start"] for r in win)
+            if any(_failed(sg, options) for sg in segs) or (not segs and speech >= CONTINUE_MIN_SAMPLES):
+                retry[(rnd, idx, j)] = _pieces(win)
+                counts["retried"] += 1
+                continue
+            found[(rnd, idx, j)] = segs
+            rest = _remainder(win, segs)
+            if rest:
+                rests.append(rest)
+                counts["continued"] += 1
+        if rnd:
+            counts["continuation_windows"] += len(group)
+        elif progress:
+            progress(min(samples_to_ms(group[-1][-1]["end"]), duration_ms), duration_ms)
+        return rests
+
+    rounds = Rounds([first[i:i + block] for i in range(0, len(first), block)], continuation_block(bs, device))
+    runner = BLOCK_RUNNER.get()
+    if runner is not None:
+        by_round(rounds, lambda groups: runner(source, groups, spec), take)
+    else:
+        _streamed(rounds, pipe, source, spec, take)
+    out = [sg for key in sorted(found) for sg in found[key]]
+    pieces = [p for key in sorted(retry) for p in retry[key]]
+    if pieces:
+        def again(piece: tuple[int, int]) -> list[Segment]:
+            a, b = piece
+            return decode_window(whisper, source.read_samples(a, b), options, language=lang, task=task,
+                                 offset_ms=samples_to_ms(a), duration_ms=duration_ms, progress=None,
+                                 tag=tag)[0]
+
+        with on_replicas(whisper) as each:  # every replica at once, results in order
+            for segs in each(again, pieces):
+                out += segs
     log.info("batched: %d window(s); %d decoded again sequentially (loop, low confidence or no words), "
-             "%d continued after an early stop", windows, retried, continued)
+             "%d continued after an early stop", counts["windows"], counts["retried"], counts["continued"])
     if stats is not None:  # summed over the calls of one decode_source (transcription and translation)
-        for k, v in (("windows", windows), ("retried", retried), ("continued", continued),
-                     ("continuation_windows", rest_windows)):
+        for k, v in counts.items():
             stats[k] = stats.get(k, 0) + v
     out.sort(key=lambda sg: (sg.start_ms, sg.end_ms))
     return out
@@ -397,23 +405,47 @@ def _failed(seg: Segment, options: Any) -> bool:
     return False
 
 
-CONTINUE_ROUNDS = 2
+def _streamed(rounds: Rounds, pipe: Any, source: Any, spec: BlockSpec,
+              handle: Callable[[int, int, Block, list[list[Segment]]], list[list[dict]]]) -> None:
+    """The blocks on this process's model: on its replicas at once (each thread with its own pipeline: it keeps
+    per-call state), a replica taking the next ready block as soon as it is free; at most ``replicas`` blocks
+    in flight (bounded memory). Decoded blocks are handled in their planned order."""
+    replicas = decoder_count(pipe.model)
 
+    def decode(group: Block, p: Any = pipe) -> list[list[Segment]]:
+        return _decode_block(p, source, group, spec.options, spec.lang, spec.task, spec.duration_ms, spec.tag,
+                             spec.suppress, spec.batch_size)
 
-def pack_rests(rests: list[list[dict]], max_samples: int = CHUNK_S * SAMPLE_RATE) -> list[list[dict]]:
-    """The speech left after early stops, packed into as few windows as hold it (in order; a remainder never
-    split): each window costs a whole 30 s encoder pass, however little it holds."""
-    out: list[list[dict]] = []
-    dur = 0
-    for rest in rests:
-        n = sum(r["end"] - r["start"] for r in rest)
-        if out and dur + n <= max_samples:
-            out[-1] = out[-1] + rest
-            dur += n
-        else:
-            out.append(list(rest))
-            dur = n
-    return out
+    results: dict[tuple[int, int], tuple[Block, list[list[Segment]]]] = {}
+    if replicas <= 1:
+        while rounds.ready:
+            r, i, g = rounds.pop()
+            results[(r, i)] = (g, decode(g))
+            rounds.take(results, handle)
+        return
+    import threading
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+    from faster_whisper import BatchedInferencePipeline
+
+    local = threading.local()
+
+    def on_replica(group: Block) -> list[list[Segment]]:
+        if not hasattr(local, "pipe"):
+            local.pipe = BatchedInferencePipeline(pipe.model)
+        return decode(group, local.pipe)
+
+    running: dict[Future, tuple[int, int, Block]] = {}
+    with ThreadPoolExecutor(replicas, thread_name_prefix="subpipe-block") as ex:
+        while rounds.ready or running:
+            while rounds.ready and len(running) < replicas:
+                r, i, g = rounds.pop()
+                running[ex.submit(on_replica, g)] = (r, i, g)
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                r, i, g = running.pop(fut)
+                results[(r, i)] = (g, fut.result())
+            rounds.take(results, handle)
 
 
 def _pieces(win: list[dict]) -> list[tuple[int, int]]:
@@ -459,49 +491,6 @@ class BlockSpec:
     tag: bool
     suppress: tuple[int, ...]
     batch_size: int
-
-
-def _blocks(pipe: Any, source: Any, pending: list[list[dict]], block: int, options: Any, lang: str, task: str,
-            duration_ms: int, tag: bool, suppress: tuple[int, ...], bs: int
-            ) -> Iterator[tuple[list[list[dict]], list[list[Segment]]]]:
-    """Each block of ``block`` windows of ``pending`` with its windows' segments, in order (decoded by the
-    ``BLOCK_RUNNER``, or here on the model's replicas)."""
-    groups = [pending[i:i + block] for i in range(0, len(pending), block)]
-    runner = BLOCK_RUNNER.get()
-    if runner is not None:
-        yield from zip(groups, runner(source, groups, BlockSpec(options, lang, task, duration_ms, tag,
-                                                                 tuple(suppress), bs)), strict=True)
-        return
-    replicas = decoder_count(pipe.model)
-    if replicas <= 1 or len(groups) <= 1:
-        for group in groups:
-            yield group, _decode_block(pipe, source, group, options, lang, task, duration_ms, tag, suppress, bs)
-        return
-    # blocks on the model's replicas at once, each thread with its own pipeline (it keeps per-call state),
-    # yielded in order; at most ``replicas`` blocks in flight (bounded memory)
-    import threading
-    from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
-    from itertools import islice
-
-    from faster_whisper import BatchedInferencePipeline
-
-    local = threading.local()
-
-    def decode(group: list[list[dict]]) -> list[list[Segment]]:
-        if not hasattr(local, "pipe"):
-            local.pipe = BatchedInferencePipeline(pipe.model)
-        return _decode_block(local.pipe, source, group, options, lang, task, duration_ms, tag, suppress, bs)
-
-    with ThreadPoolExecutor(replicas, thread_name_prefix="subpipe-block") as ex:
-        todo = iter(groups)
-        running = deque(ex.submit(decode, g) for g in islice(todo, replicas))
-        for group in groups:
-            done = running.popleft().result()
-            nxt = next(todo, None)
-            if nxt is not None:
-                running.append(ex.submit(decode, nxt))
-            yield group, done
 
 
 def _decode_block(pipe: Any, source: Any, group: list[list[dict]], options: Any, lang: str, task: str,
