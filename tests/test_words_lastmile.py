@@ -13,6 +13,8 @@ Each test fails on the build before these changes.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -89,12 +91,15 @@ def base_opts():
     return TranscribeOptions(model="base")
 
 
-def test_the_hoarse_voice_gets_its_words(base_opts):
+@pytest.mark.parametrize("engine", ["sequential", "batched"])
+def test_the_hoarse_voice_gets_its_words(base_opts, engine):
+    """On both engines: the batched one (long files) decodes the weak stretches as it decodes its remainders."""
     from subpipe.asr.transcribe import transcribe_audio
     from subpipe.audio import media
 
     ch1 = media.extract_channels(shared(MICHAEL))[1]
-    t = transcribe_audio(ch1, base_opts)
+    t = transcribe_audio(ch1, replace(base_opts, engine=engine))
+    assert t.provenance["decoder"].get("engine", "sequential") == engine
     early = " ".join(w.text for w in t.words if w.start_ms < 34_000).lower()
     assert "sick corpus" in early and "cold" in early, early  # before: no word before 34.3 s
     assert not [d for d in t.dropped if d.reason == "weak-speech"]

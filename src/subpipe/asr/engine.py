@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import SubpipeError
 from ..model import Dropped, Word, seconds_to_ms
-from ..timecode import ms_to_samples, samples_to_ms
+from ..timecode import SAMPLE_RATE, ms_to_samples, samples_to_ms
 from .coverage import Coverage
 from .guards import SpeechMap
 from .languages import LanguageSpan
@@ -193,13 +193,26 @@ def refill(read: Callable[[int, int], np.ndarray], decode_window: Callable, whis
     return out, redone
 
 
+# Tokens a decode of weak speech may write per second of its audio (at least WEAK_TOKENS_MIN): twice a fast
+# speaker's rate (about 6 text tokens a second, timestamps included). What a faint stretch makes Whisper loop on
+# (room tone, crosstalk) stops there instead of running to 448 tokens in beam search: on long12 two 3 s
+# stretches took 7 s each to decode 112 looping words that the confidence floor then refused.
+WEAK_TOKENS_PER_S = 12
+WEAK_TOKENS_MIN = 24
+
+
 def refill_weak(read: Callable[[int, int], np.ndarray], decode_window: Callable, whisper: Any, segs: list,
                 weak: list[tuple[int, int]], a: int, b: int, options: Any, *, lang: str | None, task: str,
-                duration_ms: int, tag: bool) -> tuple[list, list, list]:
+                duration_ms: int, tag: bool,
+                decode_many: Callable[[list[tuple[int, int]]], list[list[Any]]] | None = None
+                ) -> tuple[list, list, list]:
     """``refill`` over weak speech (``coverage.weak_spans``, issue 27): a segment decoded there is kept only when
     Whisper is confident of it (mean log-probability at least the options' ``log_prob_threshold``, no-speech
     probability under ``no_speech_threshold``): a faint voice said something, crosstalk and room noise did not.
-    Returns (segments, stretches decoded again, the words of the segments refused, as ``Dropped``)."""
+    ``decode_many`` (the batched engine's): decodes every stretch ``(lo_ms, hi_ms)`` at once, the segments heard
+    around each (those of other stretches are left out by time); else each is decoded on its own with
+    ``decode_window``. Returns (segments, stretches decoded again, the words of the segments refused, as
+    ``Dropped``)."""
     from ..model import Dropped
     from . import coverage
 
@@ -210,20 +223,30 @@ def refill_weak(read: Callable[[int, int], np.ndarray], decode_window: Callable,
     have = [w for sg in segs for w in sg.words]
     refused: list[Dropped] = []
 
-    def confident(whisper: Any, part: np.ndarray, options: Any, **kw: Any) -> tuple[list, str]:
-        out, found = decode_window(whisper, part, options, **kw)
+    def judge(out: list, lo: int, hi: int) -> list:
         ok = [sg for sg in out if sg.avg_logprob >= lp and sg.no_speech_prob < ns]
-        lo = kw["offset_ms"]
         for sg in out:
             if sg not in ok:
                 why = (f"decoded again from weak speech (VAD under {options.vad_threshold}): mean log-probability "
                        f"{sg.avg_logprob:.2f}, no-speech probability {sg.no_speech_prob:.2f}; kept only from {lp} "
                        f"and under {ns}")
                 refused.extend(Dropped(w.text, w.start_ms, w.end_ms, "weak-speech", why)
-                               for w in coverage.new_words(sg.words, have, lo, lo + samples_to_ms(len(part))))
-        return ok, found
+                               for w in coverage.new_words(sg.words, have, lo, hi))
+        return ok
 
-    out, redone = refill(read, confident, whisper, segs, weak, a, b, options, lang=lang, task=task,
-                         duration_ms=duration_ms, tag=tag)
+    def confident(whisper: Any, part: np.ndarray, options: Any, **kw: Any) -> tuple[list, str]:
+        cap = max(WEAK_TOKENS_MIN, int(WEAK_TOKENS_PER_S * min(len(part) / SAMPLE_RATE, 30)))
+        out, found = decode_window(whisper, part, options, max_new_tokens=cap, **kw)
+        return judge(out, kw["offset_ms"], kw["offset_ms"] + samples_to_ms(len(part))), found
+
+    if decode_many is None:
+        out, redone = refill(read, confident, whisper, segs, weak, a, b, options, lang=lang, task=task,
+                             duration_ms=duration_ms, tag=tag)
+    else:
+        def each(_decode: Any, los: list[int], his: list[int]) -> list[list]:
+            spans = list(zip(los, his, strict=True))
+            return [judge(found, lo, hi) for (lo, hi), found in zip(spans, decode_many(spans), strict=True)]
+
+        out, redone = coverage.fill(segs, weak, a, b, None, map_each=each)  # type: ignore[arg-type]
     refused.sort(key=lambda d: (d.start_ms, d.end_ms, d.text))  # stretches may decode at once (on_replicas)
     return out, redone, refused

@@ -34,11 +34,11 @@ from ..errors import SubpipeError
 from ..model import Dropped, Word
 from ..timecode import SAMPLE_RATE, ms_to_samples, samples_to_ms
 from . import coverage
-from .engine import Decoded, Progress, batch_size, decoder_count, on_replicas, refill, to_word
+from .engine import Decoded, Progress, batch_size, decoder_count, on_replicas, refill, refill_weak, to_word
 from .guards import Segment, SpeechMap
 from .language_names import english_only_note
 from .languages import LanguageSpan, assign_languages
-from .rounds import CHUNK_S, Block, Rounds, by_round, continuation_block
+from .rounds import CHUNK_S, Block, RestPacker, Rounds, by_round, continuation_block
 
 log = logging.getLogger("subpipe")
 
@@ -227,6 +227,7 @@ def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, en
     else:
         regions = speech_timestamps(probs, n, _vad(options)) if options.vad else [{"start": 0, "end": n}]
     voiced = coverage.speech_spans(probs, n, options)
+    weak = coverage.weak_spans(probs, n, options, voiced)  # a faint voice the VAD's threshold misses (issue 27)
     cover = coverage.Coverage()
     for a, b, lang in chunks:
         inside = _clip_regions(regions, ms_to_samples(a), ms_to_samples(b))
@@ -237,8 +238,14 @@ def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, en
         # (a segment the guards will drop whole, a loop over speech, covers nothing: its speech is decoded again)
         segs, redone = refill(source.read_samples, decode_window, whisper, segs, voiced, a, b, options, lang=lang,
                               task="transcribe", duration_ms=duration_ms, tag=tag, speech_map=speech)
+        many = partial(_decode_spans, whisper, source, options, lang, "transcribe", duration_ms, tag) \
+            if engine == "batched" else None
+        segs, _, unsure = refill_weak(source.read_samples, decode_window, whisper, segs, weak, a, b, options,
+                                      lang=lang, task="transcribe", duration_ms=duration_ms, tag=tag,
+                                      decode_many=many)
         seen[lang] = seen.get(lang, 0) + (b - a)
         kept, gone = guard(segs, speech, options)
+        gone += unsure
         cover.add(coverage.report(voiced, kept, gone, redone, a, b))
         words += kept
         dropped += gone
@@ -252,6 +259,41 @@ def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, en
             dropped += [replace(d, detail=d.detail + " (in the English translation)") for d in tgone]
     language = max(seen.items(), key=lambda kv: (kv[1], kv[0]))[0] if seen else options.language
     return Decoded(words, translation, dropped, language, spans, speech, notes, seen, probs, stats, cover)
+
+
+def _decode_spans(whisper: Any, source: Any, options: Any, lang: str, task: str, duration_ms: int, tag: bool,
+                  spans: list[tuple[int, int]]) -> list[list[Segment]]:
+    """Stretches ``(lo_ms, hi_ms)`` decoded as the batched engine decodes its remainders: packed into as few
+    30 s windows as hold them (a longer stretch cut in 30 s pieces), in the continuation rounds' blocks on every
+    replica at once; for each stretch, the segments of its windows (the caller keeps the words inside it)."""
+    from faster_whisper import BatchedInferencePipeline
+
+    device = str(getattr(whisper.model, "device", "cpu"))
+    bs = batch_size(options, device)
+    limit = CHUNK_S * SAMPLE_RATE
+    packer = RestPacker(limit)
+    windows: list[list[dict]] = []
+    where: list[list[int]] = []
+    for lo, hi in spans:
+        a, b = ms_to_samples(lo), ms_to_samples(hi)
+        mine = []
+        for p in range(a, b, limit):
+            windows += packer.add([{"start": p, "end": min(b, p + limit)}])
+            mine.append(len(windows))  # the window being filled
+        where.append(sorted(set(mine)))
+    windows += packer.flush()
+    per = continuation_block(bs, device)  # a few windows: spread over the replicas, as the continuation rounds
+    groups = [windows[i:i + per] for i in range(0, len(windows), per)]
+
+    def block(group: list[list[dict]]) -> list[list[Segment]]:
+        return _decode_block(BatchedInferencePipeline(whisper), source, group, options, lang, task, duration_ms,
+                             tag, (), bs)
+
+    found: list[list[Segment]] = []
+    with on_replicas(whisper) as each:
+        for decoded in each(block, groups):
+            found += decoded
+    return [[sg for k in ks for sg in found[k]] for ks in where]
 
 
 def _clip_regions(regions: list[dict], a: int, b: int) -> list[dict]:

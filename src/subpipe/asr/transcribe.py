@@ -489,11 +489,15 @@ def whisper_kwargs(options: TranscribeOptions, *, language: str | None, task: st
 
 
 def _decode(whisper: Any, samples: np.ndarray, options: TranscribeOptions, *, language: str | None, task: str,
-            offset_ms: int, duration_ms: int, progress: Progress | None, tag: bool) -> tuple[list[Segment], str]:
-    """One faster-whisper pass over ``samples``; segments with words on the file's clock."""
+            offset_ms: int, duration_ms: int, progress: Progress | None, tag: bool,
+            max_new_tokens: int | None = None) -> tuple[list[Segment], str]:
+    """One faster-whisper pass over ``samples``; segments with words on the file's clock (at most
+    ``max_new_tokens`` tokens a window when given)."""
     if len(samples) < SAMPLE_RATE // 10:  # under 0.1 s: nothing Whisper can read
         return [], language or "en"
     kwargs = whisper_kwargs(options, language=language, task=task)
+    if max_new_tokens is not None:
+        kwargs["max_new_tokens"] = max_new_tokens
     if task == "translate":  # English subtitles: Whisper may not fall back to the source script
         kwargs["suppress_tokens"] = [-1, *non_latin_tokens(whisper)]
     fw_segments, info = whisper.transcribe(samples, **kwargs)
