@@ -165,6 +165,10 @@ def _heap_mode(mode: str) -> None:
     global _HEAP_MODE
     if not _TUNED or _HEAP_MODE == mode:  # the host's allocator settings unless tune_process() was called
         return
+    if mode == "decoder":
+        _PREFETCH_GO.clear()
+    else:
+        _PREFETCH_GO.set()
     try:
         libc = _libc()
         if mode == "decoder":
@@ -200,6 +204,20 @@ class AudioSource(Protocol):
 
 
 _MEMO_LOCK = threading.Lock()
+# Prefetch threads (``_Base.prefetch``) wait at their next read while Whisper decodes (``decoder_heap`` clears
+# this, every other heap mode sets it). Quiet, they are done before the decoder starts; on a loaded machine
+# (their threads run at the lowest priority) they went on through the decoding, and their blocks in the
+# decoder's one-arena heap took a 30-minute input's peak from 809 to 1,100 MiB (two busy processes at nice 10
+# beside it; docs/notes/issue-25.md). Whoever asks for a prefetched value lets them go again (``memo``).
+_PREFETCH_GO = threading.Event()
+_PREFETCH_GO.set()
+_IN_PREFETCH = threading.local()
+
+
+def _prefetch_waits() -> None:
+    """In a prefetch thread: wait here while the decoder holds the heap (a read is where a block begins)."""
+    if getattr(_IN_PREFETCH, "on", False):
+        _PREFETCH_GO.wait()
 
 
 class _Base:
@@ -211,6 +229,8 @@ class _Base:
         fut, mine = self._slot(compute)
         if mine:
             _settle(fut, compute, self)
+        elif not fut.done():
+            _PREFETCH_GO.set()  # a prefetch holding back for the decoder: its value is wanted now
         return fut.result()
 
     def prefetch(self, compute: Callable[[Any], Any]) -> None:
@@ -226,6 +246,7 @@ class _Base:
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # Linux: this thread only
             except (AttributeError, OSError):  # pragma: no cover - not Linux
                 pass
+            _IN_PREFETCH.on = True
             _settle(fut, compute, self)
 
         threading.Thread(target=run, name=f"subpipe-prefetch-{compute.__name__}", daemon=True).start()
@@ -242,6 +263,7 @@ class _Base:
 
     def _settled(self) -> None:
         """Wait for every prefetch of this source (before its file closes under them)."""
+        _PREFETCH_GO.set()
         for fut in list(self.__dict__.get("_memo", {}).values()):
             fut.exception()
 
@@ -282,6 +304,7 @@ class ArraySource(_Base):
         self.n_samples = len(self.samples)
 
     def read_samples(self, a: int, b: int) -> np.ndarray:
+        _prefetch_waits()
         a, b = max(0, a), min(self.n_samples, b)
         return self.samples[a:b].copy() if b > a else np.zeros(0, dtype=np.float32)
 
@@ -310,6 +333,7 @@ class FileSource(_Base):
         self.n_samples = os.fstat(self._fh.fileno()).st_size // 4
 
     def read_samples(self, a: int, b: int) -> np.ndarray:
+        _prefetch_waits()
         a, b = max(0, a), min(self.n_samples, b)
         if b <= a:
             return np.zeros(0, dtype=np.float32)
