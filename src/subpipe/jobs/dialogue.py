@@ -7,14 +7,20 @@ through (left mixed by the rules) and a quieter stretch separated only because i
 bridge). There the separation may win words or cost them (bench/results/trailer_bed.md), and neither the floor,
 the VAD nor the stems' balance tells which. Here both are decoded and Whisper's own confidence chooses.
 
-The measure: the mean natural log of the word probabilities of the words the transcription keeps (after the
-hallucination guards, no-speech probability and coverage re-decode, exactly as a run keeps them), each stretch
-decoded on its own. Why this one: it scores exactly the words that would reach the subtitles (a segment's
-``avg_logprob`` covers a whole 30 s window, timestamp tokens, and text the guards later drop); it is the
-probability Whisper gives each word's tokens given the audio, the same computation on both decodes; and the
-mean, not the sum, keeps a longer transcript from being penalised for having more words. Rules with no
-threshold: neither decode keeps a word, the mix stays (the rules' default); only one keeps words, that one;
-otherwise the higher mean, a tie keeping the mix. Same input, same options (temperature 0), same choice.
+The measure: Whisper's word probabilities p of the words the transcription keeps (after the hallucination
+guards, no-speech probability and the coverage re-decode, exactly as a run keeps them), each stretch decoded on
+its own, summed as sum(2p - 1): the expected number of right words minus the expected number of wrong ones, if p
+is read as the chance that the word is right. Why this one: WER counts N + H - 2C - S errors for N reference
+words, H words written, C right and S substituted; the stretch's N is the same for both decodes, so leaving S
+aside the better transcript is the one with the larger 2C - H, and sum(2p - 1) is Whisper's own estimate of
+it. A mean (of p or of log p) cannot see the words a decode leaves out: on a LibriVox sentence under the bed at
+-5 dB (tiny.en), the stem's decode kept 10 words at a mean log probability of -0.50 where the mix kept 18 at
+-0.72, and the mean chose the 10. It scores exactly the words that would reach the subtitles (a segment's
+``avg_logprob`` covers a whole 30 s window, timestamp tokens, and text the guards later drop), by the same
+computation on both decodes.
+No threshold: a decode with no words scores 0 (so words Whisper itself expects to be more wrong than right
+lose to none), and a tie keeps the mix (the rules' default). The mean log word probability of each is recorded
+too. Same input, same options (temperature 0), same choice.
 
 Cost: each unsure stretch is decoded twice more (its mix and its stem, 20 s each) before the file is
 transcribed once with the choices made; stretches the rules are sure of are never decoded twice. Clean
@@ -38,23 +44,24 @@ from ..audio import separate
 from ..model import Word
 
 log = logging.getLogger("subpipe")
-MEASURE = "mean log word probability of the kept words"
+MEASURE = "sum(2p - 1) over the kept words' probabilities: expected right minus wrong words"
 PROB_FLOOR = 1e-4  # word probabilities are stored to 4 decimals: 0.0 means "under 0.00005"
 
 
-def confidence(words: Sequence[Word]) -> float | None:
-    """Mean natural log of the words' probabilities (None: no words)."""
+def confidence(words: Sequence[Word]) -> float:
+    """sum(2p - 1) over the words: Whisper's expected right words minus expected wrong ones (0: no words)."""
+    return float(sum(2 * w.probability - 1 for w in words))
+
+
+def mean_logprob(words: Sequence[Word]) -> float | None:
+    """Mean natural log of the words' probabilities (None: no words); recorded, not used to choose."""
     if not words:
         return None
     return float(np.mean([math.log(max(w.probability, PROB_FLOOR)) for w in words]))
 
 
-def pick(mix: float | None, stem: float | None) -> str:
-    """"stem" where the stem's decode is the more confident one, else "mix" (see the module's rules)."""
-    if stem is None:
-        return "mix"
-    if mix is None:
-        return "stem"
+def pick(mix: float, stem: float) -> str:
+    """"stem" where the stem's decode scores higher, else "mix" (a tie keeps the mix)."""
     return "stem" if stem > mix else "mix"
 
 
@@ -84,11 +91,12 @@ def chooser(options: TranscribeOptions, costs: dict[str, float] | None = None):
                 got = {}
                 for name, samples in (("mix", mix), ("stem", stem)):
                     words = transcribe_audio(np.ascontiguousarray(samples, np.float32), options).words
-                    got[name] = (confidence(words), len(words))
+                    got[name] = (confidence(words), len(words), mean_logprob(words))
                 kept = pick(got["mix"][0], got["stem"][0])
                 rec = {"kept": kept, "measure": MEASURE,
-                       "mix_logprob": _r(got["mix"][0]), "stem_logprob": _r(got["stem"][0]),
-                       "mix_words": got["mix"][1], "stem_words": got["stem"][1]}
+                       "mix_score": round(got["mix"][0], 3), "stem_score": round(got["stem"][0], 3),
+                       "mix_words": got["mix"][1], "stem_words": got["stem"][1],
+                       "mix_logprob": _r(got["mix"][2]), "stem_logprob": _r(got["stem"][2])}
                 rec["note"] = _note(rec)
                 records.append(rec)
         finally:
@@ -108,14 +116,11 @@ def _r(v: float | None) -> float | None:
 
 def _note(rec: dict) -> str:
     def side(name: str) -> str:
-        lp, n = rec[f"{name}_logprob"], rec[f"{name}_words"]
-        return "no words" if lp is None else f"{lp:.2f} over {n} word(s)"
+        return f"{rec[f'{name}_score']:+.1f} over {rec[f'{name}_words']} word(s)"
 
     other = "mix" if rec["kept"] == "stem" else "stem"
     what = {"stem": "the dialogue stem", "mix": "the mix"}
-    if rec[f"{other}_logprob"] is None and rec[f"{rec['kept']}_logprob"] is None:
-        return "neither kept a word: kept the mix"
-    return (f"kept {what[rec['kept']]} (Whisper's mean log word probability {side(rec['kept'])}, against "
+    return (f"kept {what[rec['kept']]} (Whisper's expected right minus wrong words {side(rec['kept'])}, against "
             f"{side(other)} on {what[other]})")
 
 
