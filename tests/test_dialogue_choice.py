@@ -16,7 +16,7 @@ from subpipe.audio import separate as sep
 from subpipe.jobs import dialogue
 from subpipe.model import Word
 
-from conftest import shared
+from conftest import shared, write_wav
 
 BED = "music_effects/tears-of-steel-battle-clip-medium.webm"
 TINY = TranscribeOptions(model="tiny.en")
@@ -103,7 +103,6 @@ def test_an_unsure_stretch_keeps_the_transcript_whisper_is_more_confident_of(bed
 def test_the_pipeline_decides_unsure_stretches_by_confidence(bed, separator, tmp_path):
     """jobs.dialogue.dialogue_audio (what the pipeline calls) passes the chooser: the choice reaches the
     separation provenance; the checkpoint stamp records the policy, so an older auto transcript is not reused."""
-    from conftest import write_wav
     from subpipe.jobs.pipeline import RunOptions
 
     film = write_wav(tmp_path / "film.wav", _mix("jfk/jfk.flac", bed, 0))
