@@ -159,6 +159,10 @@ def run_ours(x: np.ndarray, opts: TranscribeOptions, mode: str, wide: np.ndarray
     return " ".join(w.text for w in t.words), cpu, notes + t.notes, len(t.words)
 
 
+def _lp(v: float | None) -> str:
+    return "no words" if v is None else f"{v:.2f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=None)
@@ -218,7 +222,7 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
     say("| speech set | audio | raw faster-whisper (VAD on) | subpipe `--separate off` | subpipe `--separate on` | "
         "**subpipe `--separate auto`** (default) | stretches separated by auto | quiet floor per stretch, dB | "
         "speech over bed per stretch (stems), dB | separation CPU s / audio min | unsure stretches: kept "
-        "(Whisper's expected right minus wrong words, mix / stem) |")
+        "(mean log word probability, mix / stem) |")
     say("|---|---|---|---|---|---|---|---|---|---|---|")
     cpu_total = audio_total = 0.0
     auto_key = repr(sep.SeparateOptions())
@@ -287,7 +291,7 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
                 done = sum(bool(d["separated"]) for d in stems["auto"])
             balance = [d.get("stem_db") for d in stems.get("on", [])]
             cpu_txt = "—" if cpu is None else f"{cpu / minutes:.2f}"
-            chosen = ", ".join(f"{k + 1}: {c['kept']} ({c['mix_score']:+.1f} / {c['stem_score']:+.1f})"
+            chosen = ", ".join(f"{k + 1}: {c['kept']} ({_lp(c['mix_logprob'])} / {_lp(c['stem_logprob'])})"
                                for k, d in enumerate(stems.get("auto", [])) if (c := d.get("choice")))
             say(f"| {name} ({minutes * 60:.0f} s) | {label} | {r['raw']} | {r['off']} | {r['on']} | **{r['auto']}** | "
                 f"{done}/{len(stretches)} | {', '.join(f'{s.floor_db:.1f}' for s in stretches)} | "

@@ -1,5 +1,5 @@
 """``--separate auto`` where its rules are unsure (issue 27, item 4): the mix and the dialogue stem of such a stretch
-are both decoded and Whisper's confidence, sum(2p - 1) over the kept words' probabilities, keeps one
+are both decoded and Whisper's confidence, the mean log probability of the words it keeps, chooses
 (jobs/dialogue.py); the choice and both scores are in the stretch's provenance and a note.
 
 Real speech under the real Tears of Steel bed (../shared/data), tiny.en, 16 kHz mono (the separation's emulation).
@@ -39,16 +39,15 @@ def _mix(rel: str, bed: np.ndarray, db: float) -> np.ndarray:
     return sep.mix_under_bed(media.extract_audio(shared(rel)).samples, bed[30 * 16000:], db)[0]
 
 
-def test_the_score_counts_expected_right_minus_wrong_words():
+def test_the_measure_is_the_mean_log_word_probability_and_ties_keep_the_rules_choice():
     words = [Word("a", 0, 10, 0.9), Word("b", 10, 20, 0.6), Word("c", 20, 30, 0.1)]
-    assert dialogue.confidence(words) == pytest.approx(0.8 + 0.2 - 0.8)
-    assert dialogue.confidence([]) == 0.0  # no words: nothing right, nothing wrong
-    assert dialogue.confidence([Word("x", 0, 10, 0.2)]) < dialogue.confidence([])  # likely wrong loses to none
-    # a mean cannot see the words a decode leaves out: 2 sure words against 10 nearly as sure
-    few, many = [Word("a", 0, 1, 0.95)] * 2, [Word("a", 0, 1, 0.9)] * 10
-    assert dialogue.mean_logprob(few) > dialogue.mean_logprob(many)
-    assert dialogue.pick(dialogue.confidence(few), dialogue.confidence(many)) == "stem"  # (mix, stem)
-    assert dialogue.pick(1.0, 1.0) == "mix"  # a tie keeps the mix
+    assert dialogue.confidence(words) == pytest.approx((np.log(0.9) + np.log(0.6) + np.log(0.1)) / 3)
+    assert dialogue.confidence([]) is None
+    assert dialogue.expected_net(words) == pytest.approx(0.8 + 0.2 - 0.8)  # recorded beside it
+    assert dialogue.pick(-0.7, -0.4, "mix") == "stem" and dialogue.pick(-0.4, -0.7, "stem") == "mix"
+    assert dialogue.pick(None, -2.0, "mix") == "stem" and dialogue.pick(-2.0, None, "stem") == "mix"  # words win
+    assert dialogue.pick(None, None, "stem") == "stem" and dialogue.pick(None, None, "mix") == "mix"
+    assert dialogue.pick(-0.5, -0.5, "stem") == "stem"  # Whisper cannot tell: the rules' decision stands
 
 
 def test_unsure_stretches_are_the_heard_bed_and_the_bridge(bed):
@@ -73,40 +72,44 @@ def test_unsure_stretches_are_the_heard_bed_and_the_bridge(bed):
 
 
 def test_an_unsure_stretch_keeps_the_transcript_whisper_is_more_confident_of(bed, separator):
-    """Where the mix and the stem disagree, the one with the higher score is what Whisper hears; the choice, both
-    scores and both word counts are in provenance, and a note says it. Measured with tiny.en: LibriVox at -5 dB
-    keeps the stem (score +5.1 against +2.9 on the mix, 12 against 15 errors of 22 words); JFK at 0 dB keeps
-    the mix (+10.5 against +3.4; 9 against 12 errors)."""
+    """Where the mix and the stem disagree, the one Whisper is more confident of is what it hears; the choice, both
+    confidences and word counts are in provenance, and a note says it. Measured with tiny.en: LibriVox at -5 dB
+    keeps the stem (mean log word probability -0.50 against -0.72 on the mix; 12 against 15 errors of 22 words),
+    JFK at 0 dB keeps the mix (-0.41 against -0.81; 9 against 12 errors)."""
     lib = _mix("librivox_sense_sensibility/sense_and_sensibility_01_austen_64kb-0870.wav", bed, -5)
     out, notes, prov = sep.isolate_dialogue(lib, choose=dialogue.chooser(TINY))
     (st,) = prov["stretches"]
     rec = st["choice"]
-    assert rec["kept"] == "stem" and st["separated"] and rec["stem_score"] > rec["mix_score"], rec
-    assert rec["stem_words"] > 0 and rec["mix_words"] > 0 and "stem_logprob" in rec and "mix_logprob" in rec
-    # the scores are those of the two decodes on their own, and the samples Whisper hears are the stem's
+    assert rec["kept"] == "stem" and rec["rules"] == "mix" and st["separated"], rec
+    assert rec["stem_logprob"] > rec["mix_logprob"] and rec["stem_words"] > 0 and rec["mix_words"] > 0, rec
+    # the confidences are those of the two decodes on their own, and the samples Whisper hears are the stem's
     stem = sep.isolate_dialogue(lib, options=sep.SeparateOptions(mode="on"))[0]
     assert np.array_equal(out, stem)
-    assert dialogue.confidence(transcribe_audio(stem, TINY).words) == pytest.approx(rec["stem_score"], abs=1e-3)
-    assert dialogue.confidence(transcribe_audio(lib, TINY).words) == pytest.approx(rec["mix_score"], abs=1e-3)
+    assert dialogue.confidence(transcribe_audio(stem, TINY).words) == pytest.approx(rec["stem_logprob"], abs=1e-3)
+    assert dialogue.confidence(transcribe_audio(lib, TINY).words) == pytest.approx(rec["mix_logprob"], abs=1e-3)
     assert any("decoded both ways: kept the dialogue stem" in n for n in notes)
     assert any("dialogue isolated" in n for n in notes)
 
     jfk = _mix("jfk/jfk.flac", bed, 0)
     out, notes, prov = sep.isolate_dialogue(jfk, choose=dialogue.chooser(TINY))
     rec = prov["stretches"][0]["choice"]
-    assert rec["kept"] == "mix" and rec["mix_score"] > rec["stem_score"] and not prov["stretches"][0]["separated"]
+    assert rec["kept"] == "mix" and rec["mix_logprob"] > rec["stem_logprob"] and not prov["stretches"][0]["separated"]
     assert out is jfk and len(notes) == 1 and "decoded both ways: kept the mix" in notes[0], notes
-    # without a chooser the rules alone leave it mixed, as before
+    # the same input gives the same choice; without a chooser the rules alone leave it mixed, as before
+    assert sep.isolate_dialogue(jfk, choose=dialogue.chooser(TINY))[2]["stretches"][0]["choice"] == rec
     assert sep.isolate_dialogue(jfk)[2]["stretches"][0].get("choice") is None
 
 
 def test_the_pipeline_decides_unsure_stretches_by_confidence(bed, separator, tmp_path):
     """jobs.dialogue.dialogue_audio (what the pipeline calls) passes the chooser: the choice reaches the
     separation provenance; the checkpoint stamp records the policy, so an older auto transcript is not reused."""
-    from subpipe.jobs.pipeline import RunOptions
+    from subpipe.jobs.pipeline import RunOptions, _separation_matches
 
     film = write_wav(tmp_path / "film.wav", _mix("jfk/jfk.flac", bed, 0))
     audio = media.extract_audio(film)
     _, notes, prov = dialogue.dialogue_audio(audio, RunOptions(transcribe=TINY), film)
     assert "choice" in prov["stretches"][0] and any("decoded both ways" in n for n in notes)
     assert prov["request"]["policy"]["decide_unsure"] is True and prov["decide_unsure"] is True
+    policy = {k: v for k, v in prov["request"]["policy"].items() if k != "decide_unsure"}  # made before this
+    assert not _separation_matches({"separation": {"request": {**prov["request"], "policy": policy}}}, RunOptions())
+    assert _separation_matches({"separation": {"request": prov["request"]}}, RunOptions())

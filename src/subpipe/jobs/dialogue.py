@@ -7,20 +7,20 @@ through (left mixed by the rules) and a quieter stretch separated only because i
 bridge). There the separation may win words or cost them (bench/results/trailer_bed.md), and neither the floor,
 the VAD nor the stems' balance tells which. Here both are decoded and Whisper's own confidence chooses.
 
-The measure: Whisper's word probabilities p of the words the transcription keeps (after the hallucination
-guards, no-speech probability and the coverage re-decode, exactly as a run keeps them), each stretch decoded on
-its own, summed as sum(2p - 1): the expected number of right words minus the expected number of wrong ones, if p
-is read as the chance that the word is right. Why this one: WER counts N + H - 2C - S errors for N reference
-words, H words written, C right and S substituted; the stretch's N is the same for both decodes, so leaving S
-aside the better transcript is the one with the larger 2C - H, and sum(2p - 1) is Whisper's own estimate of
-it. A mean (of p or of log p) cannot see the words a decode leaves out: on a LibriVox sentence under the bed at
--5 dB (tiny.en), the stem's decode kept 10 words at a mean log probability of -0.50 where the mix kept 18 at
--0.72, and the mean chose the 10. It scores exactly the words that would reach the subtitles (a segment's
-``avg_logprob`` covers a whole 30 s window, timestamp tokens, and text the guards later drop), by the same
-computation on both decodes.
-No threshold: a decode with no words scores 0 (so words Whisper itself expects to be more wrong than right
-lose to none), and a tie keeps the mix (the rules' default). The mean log word probability of each is recorded
-too. Same input, same options (temperature 0), same choice.
+The measure: the mean natural log of Whisper's word probabilities over the words the transcription keeps
+(after the hallucination guards, no-speech probability and the coverage re-decode, exactly as a run keeps them),
+each stretch decoded on its own. A word's probability is the mean of its tokens' probabilities given the audio
+(faster-whisper's alignment pass), so this is the token-level confidence of exactly the words that would reach
+the subtitles, by the same computation on both decodes; a segment's ``avg_logprob`` would also score a whole
+30 s window, its timestamp tokens, and text the guards later drop. Rules, none with a threshold: a decode that
+keeps no word loses to one that keeps some; where neither keeps a word, or both score the same, the rules'
+own decision stands (the mix for a heard bed, the stem for a bridged stretch). Same input, same options
+(temperature 0), same choice.
+
+Measured on the tuned set (bench/results/trailer_bed.md): this against sum(2p - 1) over the same words
+(Whisper's expected right minus wrong words, which unlike a mean sees the words a decode leaves out): the mean
+gave 22.1 / 31.9 / 55.5 / 68.1 % WER at +5 / 0 / -5 / -10 dB, the sum 23.2 / 36.9 / 55.5 / 68.1 %; the sum is
+recorded in provenance too (``*_score``), the mean chooses.
 
 Cost: each unsure stretch is decoded twice more (its mix and its stem, 20 s each) before the file is
 transcribed once with the choices made; stretches the rules are sure of are never decoded twice. Clean
@@ -48,20 +48,24 @@ MEASURE = "sum(2p - 1) over the kept words' probabilities: expected right minus 
 PROB_FLOOR = 1e-4  # word probabilities are stored to 4 decimals: 0.0 means "under 0.00005"
 
 
-def confidence(words: Sequence[Word]) -> float:
-    """sum(2p - 1) over the words: Whisper's expected right words minus expected wrong ones (0: no words)."""
-    return float(sum(2 * w.probability - 1 for w in words))
-
-
-def mean_logprob(words: Sequence[Word]) -> float | None:
-    """Mean natural log of the words' probabilities (None: no words); recorded, not used to choose."""
+def confidence(words: Sequence[Word]) -> float | None:
+    """Mean natural log of the words' probabilities (None: no words): what chooses."""
     if not words:
         return None
     return float(np.mean([math.log(max(w.probability, PROB_FLOOR)) for w in words]))
 
 
-def pick(mix: float, stem: float) -> str:
-    """"stem" where the stem's decode scores higher, else "mix" (a tie keeps the mix)."""
+def expected_net(words: Sequence[Word]) -> float:
+    """sum(2p - 1): Whisper's expected right words minus expected wrong ones (recorded, not used to choose)."""
+    return float(sum(2 * w.probability - 1 for w in words))
+
+
+def pick(mix: float | None, stem: float | None, rules: str) -> str:
+    """"stem" or "mix" by the two decodes' confidences; ``rules`` (what auto's rules chose) where they cannot tell."""
+    if (mix is None and stem is None) or mix == stem:
+        return rules
+    if mix is None or stem is None:
+        return "mix" if stem is None else "stem"
     return "stem" if stem > mix else "mix"
 
 
@@ -87,16 +91,17 @@ def chooser(options: TranscribeOptions, costs: dict[str, float] | None = None):
         log.addFilter(quiet)
         c0 = time.process_time()
         try:
-            for _stretch, mix, stem in clips:
+            for stretch, mix, stem in clips:
                 got = {}
                 for name, samples in (("mix", mix), ("stem", stem)):
                     words = transcribe_audio(np.ascontiguousarray(samples, np.float32), options).words
-                    got[name] = (confidence(words), len(words), mean_logprob(words))
-                kept = pick(got["mix"][0], got["stem"][0])
-                rec = {"kept": kept, "measure": MEASURE,
-                       "mix_score": round(got["mix"][0], 3), "stem_score": round(got["stem"][0], 3),
+                    got[name] = (confidence(words), len(words), expected_net(words))
+                rules = "stem" if stretch.separated else "mix"
+                kept = pick(got["mix"][0], got["stem"][0], rules)
+                rec = {"kept": kept, "rules": rules, "measure": MEASURE,
+                       "mix_logprob": _r(got["mix"][0]), "stem_logprob": _r(got["stem"][0]),
                        "mix_words": got["mix"][1], "stem_words": got["stem"][1],
-                       "mix_logprob": _r(got["mix"][2]), "stem_logprob": _r(got["stem"][2])}
+                       "mix_score": round(got["mix"][2], 3), "stem_score": round(got["stem"][2], 3)}
                 rec["note"] = _note(rec)
                 records.append(rec)
         finally:
@@ -116,11 +121,14 @@ def _r(v: float | None) -> float | None:
 
 def _note(rec: dict) -> str:
     def side(name: str) -> str:
-        return f"{rec[f'{name}_score']:+.1f} over {rec[f'{name}_words']} word(s)"
+        lp, n = rec[f"{name}_logprob"], rec[f"{name}_words"]
+        return "no words" if lp is None else f"{lp:.2f} over {n} word(s)"
 
     other = "mix" if rec["kept"] == "stem" else "stem"
     what = {"stem": "the dialogue stem", "mix": "the mix"}
-    return (f"kept {what[rec['kept']]} (Whisper's expected right minus wrong words {side(rec['kept'])}, against "
+    if rec["mix_logprob"] is None and rec["stem_logprob"] is None:
+        return f"neither kept a word: kept {what[rec['kept']]}, as the rules chose"
+    return (f"kept {what[rec['kept']]} (Whisper's mean log word probability {side(rec['kept'])}, against "
             f"{side(other)} on {what[other]})")
 
 
