@@ -310,9 +310,9 @@ class SeparateOptions:
     max_heard: float | None = 0.4
     crossfade_ms: int = 50  # between a separated stretch and its untouched neighbour
     threads: int = 0
-    # Where the policy above is unsure (a bed the VAD still hears the speech through, or a bridged stretch: see
-    # unsure()), the caller's ``choose`` (isolate_dialogue) decodes both the mix and the stem there and keeps the
-    # one Whisper is more confident of (jobs/dialogue.py). False: the rules above decide alone.
+    # Where the policy above is unsure (a bed the VAD still hears the speech through: see unsure()), the caller's
+    # ``choose`` (isolate_dialogue) decodes both the mix and the stem there and keeps the one Whisper is more
+    # confident of (jobs/dialogue.py). False: the rules above decide alone.
     decide_unsure: bool = True
 
     def provenance(self) -> dict:
@@ -391,19 +391,18 @@ def _heard(s: Stretch, probs: np.ndarray, opts: SeparateOptions) -> Stretch:
 
 def unsure(stretches: list[Stretch], opts: SeparateOptions) -> list[int]:
     """Indexes of the stretches auto's rules decide without knowing: a bed (by the floor) left mixed because the
-    VAD still hears speech through it, and a quieter stretch separated only because it is next to a drowned one
-    (the bridge). Where the rules are sure (no bed; a bed that drowns the speech for the VAD) they are absent."""
+    VAD still hears speech through it. There both decodes cover the speech and differ in how right their words
+    are, which Whisper's confidence can judge (jobs/dialogue.py). Not a drowned stretch (the VAD does not hear
+    it: the mix's loss is words it never decodes, which no confidence of the words it does decode can show) nor
+    the bridge beside one (heard under ``max_heard`` too), nor clean speech."""
     if opts.mode != "auto" or not opts.decide_unsure:
         return []
     return [k for k, s in enumerate(stretches) if s.heard is not None and s.level_dbfs >= opts.min_level_dbfs
-            and ((not s.separated and s.floor_db >= opts.max_floor_db)
-                 or (s.separated and s.floor_db < opts.max_floor_db))]
+            and not s.separated and s.floor_db >= opts.max_floor_db]
 
 
 def _why(s: Stretch, opts: SeparateOptions) -> str:
-    if s.floor_db >= opts.max_floor_db:
-        return f"a bed the VAD still hears speech through in {s.heard:.0%} of it"
-    return f"a quieter bed (floor {s.floor_db:.0f} dB) next to a drowned stretch"
+    return f"a bed the VAD still hears speech through in {s.heard:.0%} of it"
 
 
 def _fmt(ms: int) -> str:
@@ -471,8 +470,39 @@ def isolate_dialogue(samples: np.ndarray, sr: int = SAMPLE_RATE, options: Separa
         prov["input"] = f"{WIDE_RATE} Hz stereo"
     else:
         prov["input"] = f"{sr} Hz mono"
-    stem = x.copy()  # the stem where a stretch may be separated, the mix elsewhere
-    for run in _runs(candidates):
+    final = list(stretches)
+    if doubt:  # each unsure stretch separated on its own for the two decodes
+        probe = _stems(sep, x, [[stretches[k]] for k in doubt], wide, sr)
+        clips = [(stretches[k], x[stretches[k].start_ms * sr // 1000:stretches[k].end_ms * sr // 1000],
+                  probe[stretches[k].start_ms * sr // 1000:stretches[k].end_ms * sr // 1000]) for k in doubt]
+        for k, rec in zip(doubt, choose(clips), strict=True):
+            s = stretches[k]
+            final[k] = replace(s, separated=rec["kept"] == "stem")
+            prov["stretches"][k].update(separated=final[k].separated, choice=dict(rec),
+                                        stem_db=_stem_db(x, probe, s, sr))
+            notes.append(f"separation: {_fmt(s.start_ms)}–{_fmt(s.end_ms)}, {_why(s, opts)}, decoded both ways: "
+                         f"{rec.get('note') or 'kept the ' + rec['kept']}")
+    # the runs to separate are separated as they are (where Whisper agrees with the rules, the samples are those
+    # of the rules alone, bit for bit)
+    stem = _stems(sep, x, _runs(final), wide, sr)
+    for k, st in enumerate(final):
+        if st.separated:
+            prov["stretches"][k]["stem_db"] = _stem_db(x, stem, st, sr)
+    out = _compose(x, stem, final, opts.crossfade_ms * sr // 1000, sr)
+    for run in _runs(final):
+        floors = ", ".join(f"{s.floor_db:.0f}" for s in run[:4]) + (", …" if len(run) > 4 else "")
+        notes.append(f"separation: dialogue isolated from the music and effects {_fmt(run[0].start_ms)}–"
+                     f"{_fmt(run[-1].end_ms)} (quiet floor {floors} dB against the speech"
+                     f"{'' if opts.mode == 'auto' else '; --separate on'})")
+    if not any(s.separated for s in final):
+        return samples, tuple(notes), prov
+    return out, tuple(notes), prov
+
+
+def _stems(sep: Separator, x: np.ndarray, runs: list[list[Stretch]], wide, sr: int) -> np.ndarray:
+    """``x`` with each run of stretches replaced by its dialogue stem (each run separated on its own)."""
+    stem = x.copy()
+    for run in runs:
         a = run[0].start_ms * sr // 1000
         b = min(len(x), run[-1].end_ms * sr // 1000)
         pad = sr  # a second of context on each side, so the stretch's edges are not STFT or resampling edges
@@ -485,34 +515,17 @@ def isolate_dialogue(samples: np.ndarray, sr: int = SAMPLE_RATE, options: Separa
             stem[a:b] = sep.vocals_wide(part, hi - lo)[a - lo:b - lo]
         else:
             stem[a:b] = sep.vocals(x[lo:hi])[a - lo:b - lo]
-        # the stems' balance per stretch, the speech the network found against the rest (provenance, issue 27):
-        # measured on the bench's mixes it stays within -5 to +4.5 dB from +5 to -10 dB speech-to-music, too flat
-        # to decide by, so it is recorded, not used
-        for st in run:
-            i, j = st.start_ms * sr // 1000, min(b, st.end_ms * sr // 1000)
-            v = stem[i:j].astype(np.float64)
-            rest = x[i:j].astype(np.float64) - v
-            stem_db = 10 * float(np.log10((np.mean(v ** 2) + 1e-12) / (np.mean(rest ** 2) + 1e-12)))
-            prov["stretches"][candidates.index(st)]["stem_db"] = round(stem_db, 1)
-    final = list(stretches)
-    if doubt:
-        clips = [(stretches[k], x[stretches[k].start_ms * sr // 1000:stretches[k].end_ms * sr // 1000],
-                  stem[stretches[k].start_ms * sr // 1000:stretches[k].end_ms * sr // 1000]) for k in doubt]
-        for k, rec in zip(doubt, choose(clips), strict=True):
-            s = stretches[k]
-            final[k] = replace(s, separated=rec["kept"] == "stem")
-            prov["stretches"][k].update(separated=final[k].separated, choice=dict(rec))
-            notes.append(f"separation: {_fmt(s.start_ms)}–{_fmt(s.end_ms)}, {_why(s, opts)}, decoded both ways: "
-                         f"{rec.get('note') or 'kept the ' + rec['kept']}")
-    out = _compose(x, stem, final, opts.crossfade_ms * sr // 1000, sr)
-    for run in _runs(final):
-        floors = ", ".join(f"{s.floor_db:.0f}" for s in run[:4]) + (", …" if len(run) > 4 else "")
-        notes.append(f"separation: dialogue isolated from the music and effects {_fmt(run[0].start_ms)}–"
-                     f"{_fmt(run[-1].end_ms)} (quiet floor {floors} dB against the speech"
-                     f"{'' if opts.mode == 'auto' else '; --separate on'})")
-    if not any(s.separated for s in final):
-        return samples, tuple(notes), prov
-    return out, tuple(notes), prov
+    return stem
+
+
+def _stem_db(x: np.ndarray, stem: np.ndarray, st: Stretch, sr: int) -> float:
+    """The stems' balance in a stretch: the speech the network found against the rest (provenance, issue 27).
+    Measured on the bench's mixes it stays within -5 to +4.5 dB from +5 to -10 dB speech-to-music, too flat to
+    decide by, so it is recorded, not used."""
+    i, j = st.start_ms * sr // 1000, min(len(x), st.end_ms * sr // 1000)
+    v = stem[i:j].astype(np.float64)
+    rest = x[i:j].astype(np.float64) - v
+    return round(10 * float(np.log10((np.mean(v ** 2) + 1e-12) / (np.mean(rest ** 2) + 1e-12))), 1)
 
 
 def _compose(x: np.ndarray, stem: np.ndarray, stretches: list[Stretch], fade: int, sr: int) -> np.ndarray:
