@@ -39,6 +39,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,7 @@ SET_BED_OFFSET_S = {"fresh": 38}  # the fresh set hears the bed's second half fi
 MODES = ("raw", "off", "on", "auto")
 CACHE_FILE: Path | None = None
 LAST_STRETCHES: list[dict] = []  # the stretches (with auto's decision) of the last run_ours call
+AUTO = sep.SeparateOptions()  # auto's options (--decide-unsure)
 COSTS: dict[str, float] = {}  # CPU seconds of auto's unsure-stretch decodes (jobs/dialogue.py) and of transcribing
 RATIOS = (5.0, 0.0, -5.0, -10.0)  # +5 dB (issue 27): a moderate bed, where separating may cost words
 GAP_S = 0.5
@@ -145,7 +147,7 @@ def run_ours(x: np.ndarray, opts: TranscribeOptions, mode: str, wide: np.ndarray
     added to COSTS (not to the separation seconds), and the final transcription's CPU too."""
     costs: dict[str, float] = {}
     c0 = time.process_time()
-    y, notes, prov = sep.isolate_dialogue(x, 16000, sep.SeparateOptions(mode=mode), wide=wide,
+    y, notes, prov = sep.isolate_dialogue(x, 16000, replace(AUTO, mode=mode), wide=wide,
                                           choose=chooser(opts, costs) if mode == "auto" else None)
     cpu = time.process_time() - c0 - costs.get("probe_cpu_s", 0.0)
     LAST_STRETCHES[:] = prov.get("stretches", [])
@@ -172,14 +174,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=None,
                     help="JSON file of raw/off/on transcripts to reuse (only auto is decoded again)")
     ap.add_argument("--no-bare-bed", action="store_true", help="skip the bare-bed section")
+    ap.add_argument("--decide-unsure", action="store_true",
+                    help="auto decodes each unsure stretch as mix and stem and keeps the one Whisper is more "
+                         "confident of (SeparateOptions.decide_unsure, off by default; jobs/dialogue.py)")
     ap.add_argument("--levels", default=",".join(f"{r:g}" for r in RATIOS),
                     help="speech-to-music ratios in dB (and always clean)")
     a = ap.parse_args(argv)
     if not (a.data / BED).is_file():
         print(f"needs {a.data / BED}", file=sys.stderr)
         return 1
-    global CACHE_FILE
+    global CACHE_FILE, AUTO
     CACHE_FILE = a.cache
+    AUTO = sep.SeparateOptions(decide_unsure=a.decide_unsure)
     cache = json.loads(a.cache.read_text()) if a.cache and a.cache.is_file() else ({} if a.cache else None)
     try:
         lines = report(a.model, a.data, a.sets.split(","), cache=cache, bare_bed=not a.no_bare_bed,
@@ -225,7 +231,7 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
         "(mean log word probability, mix / stem) |")
     say("|---|---|---|---|---|---|---|---|---|---|---|")
     cpu_total = audio_total = 0.0
-    auto_key = repr(sep.SeparateOptions())
+    auto_key = repr(AUTO)
     clean_times: dict[str, float] = {}
     for name in sets:
         speech, ref = speech_set(data, name)
@@ -244,10 +250,10 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
             cpus: dict[str, float] = {}
             stems: dict[str, list[dict]] = {}
             c0 = time.process_time()
-            stretches = sep.measure(x)  # auto's decision, per stretch
+            stretches = sep.measure(x, AUTO)  # auto's decision, per stretch
             measure_cpu = time.process_time() - c0
             done = sum(s.separated for s in stretches)
-            doubt = sep.unsure(stretches, sep.SeparateOptions())  # decided by decoding both (jobs/dialogue.py)
+            doubt = sep.unsure(stretches, AUTO)  # decided by decoding both (jobs/dialogue.py)
             for mode in MODES:
                 if mode == "on" and ratio is None:  # nobody separates clean speech on purpose
                     got[mode] = None

@@ -312,8 +312,9 @@ class SeparateOptions:
     threads: int = 0
     # Where the policy above is unsure (a bed the VAD still hears the speech through: see unsure()), the caller's
     # ``choose`` (isolate_dialogue) decodes both the mix and the stem there and keeps the one Whisper is more
-    # confident of (jobs/dialogue.py). False: the rules above decide alone.
-    decide_unsure: bool = True
+    # confident of (jobs/dialogue.py). Off: measured on the bench it fixed none of item 4's misses and made tuned
+    # -5 dB worse (NOTES-27.md, bench/results/trailer_bed.md), at 2-3 times the decoding CPU of such a mix.
+    decide_unsure: bool = False
 
     def provenance(self) -> dict:
         return {"mode": self.mode, "model": MODEL_NAME, "onnx_sha256": ONNX_SHA256, "stretch_ms": self.stretch_ms,
@@ -569,7 +570,9 @@ def dialogue_stamp(mode: str, stem: str | None) -> dict:
     if mode == "auto":  # which stretches auto separates depends on its policy: a checkpoint of another is not reused
         o = SeparateOptions()
         policy = {"stretch_ms": o.stretch_ms, "max_floor_db": o.max_floor_db, "bridge_floor_db": o.bridge_floor_db,
-                  "max_heard": o.max_heard, "decide_unsure": o.decide_unsure}
+                  "max_heard": o.max_heard}
+        if o.decide_unsure:  # (absent while off: checkpoints made before it existed are the same transcripts)
+            policy["decide_unsure"] = True
         return {"mode": mode, "model": MODEL_NAME, "policy": policy}
     return {"mode": mode, "model": MODEL_NAME if mode != "off" else None}
 
