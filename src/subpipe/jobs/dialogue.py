@@ -21,10 +21,11 @@ keeps no word loses to one that keeps some; where neither keeps a word, or both 
 own decision stands (the mix). Same input, same options
 (temperature 0), same choice.
 
-Measured on the tuned set (bench/results/trailer_bed.md): this against sum(2p - 1) over the same words
-(Whisper's expected right minus wrong words, which unlike a mean sees the words a decode leaves out): the mean
-gave 22.1 / 31.9 / 55.5 / 68.1 % WER at +5 / 0 / -5 / -10 dB, the sum 23.2 / 36.9 / 55.5 / 68.1 %; the sum is
-recorded in provenance too (``*_score``), the mean chooses.
+Off by default (``SeparateOptions.decide_unsure``): measured with bench/bench_bed.py --decide-unsure
+(bench/results/trailer_bed.md, NOTES-27.md) it fixed none of issue 27 item 4's misses and made the tuned set's
+-5 dB mix 2.7 points worse; on the stretches it is asked about, the two decodes are mostly within hundredths of
+a nat of each other. The mean was chosen over sum(2p - 1) (expected right minus wrong words) on the tuned set,
+where it was better or equal at every level; both are recorded in the choice (``*_logprob``, ``*_score``).
 
 Cost: each unsure stretch is decoded twice more (its mix and its stem, 20 s each) before the file is
 transcribed once with the choices made; stretches the rules are sure of are never decoded twice. Clean
