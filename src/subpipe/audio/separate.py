@@ -402,10 +402,6 @@ def unsure(stretches: list[Stretch], opts: SeparateOptions) -> list[int]:
             and not s.separated and s.floor_db >= opts.max_floor_db]
 
 
-def _why(s: Stretch, opts: SeparateOptions) -> str:
-    return f"a bed the VAD still hears speech through in {s.heard:.0%} of it"
-
-
 def _fmt(ms: int) -> str:
     s, ms = divmod(ms, 1000)
     m, s = divmod(s, 60)
@@ -481,8 +477,8 @@ def isolate_dialogue(samples: np.ndarray, sr: int = SAMPLE_RATE, options: Separa
             final[k] = replace(s, separated=rec["kept"] == "stem")
             prov["stretches"][k].update(separated=final[k].separated, choice=dict(rec),
                                         stem_db=_stem_db(x, probe, s, sr))
-            notes.append(f"separation: {_fmt(s.start_ms)}–{_fmt(s.end_ms)}, {_why(s, opts)}, decoded both ways: "
-                         f"{rec.get('note') or 'kept the ' + rec['kept']}")
+            notes.append(f"separation: {_fmt(s.start_ms)}–{_fmt(s.end_ms)}, a bed the VAD still hears speech through "
+                         f"in {s.heard:.0%} of it, decoded both ways: {rec.get('note') or 'kept the ' + rec['kept']}")
     # the runs to separate are separated as they are (where Whisper agrees with the rules, the samples are those
     # of the rules alone, bit for bit)
     stem = _stems(sep, x, _runs(final), wide, sr)
