@@ -39,6 +39,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,7 @@ from scoring import normalize_english, prepare_reference, read_reference  # noqa
 from subpipe.asr.transcribe import TranscribeOptions, load_model, transcribe_audio  # noqa: E402
 from subpipe.audio import media  # noqa: E402
 from subpipe.audio import separate as sep  # noqa: E402
+from subpipe.jobs.dialogue import chooser  # noqa: E402
 
 DEFAULT_DATA = Path(os.environ.get("SUBPIPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 BED = "music_effects/tears-of-steel-battle-clip-medium.webm"
@@ -60,6 +62,8 @@ SET_BED_OFFSET_S = {"fresh": 38}  # the fresh set hears the bed's second half fi
 MODES = ("raw", "off", "on", "auto")
 CACHE_FILE: Path | None = None
 LAST_STRETCHES: list[dict] = []  # the stretches (with auto's decision) of the last run_ours call
+AUTO = sep.SeparateOptions()  # auto's options (--decide-unsure)
+COSTS: dict[str, float] = {}  # CPU seconds of auto's unsure-stretch decodes (jobs/dialogue.py) and of transcribing
 RATIOS = (5.0, 0.0, -5.0, -10.0)  # +5 dB (issue 27): a moderate bed, where separating may cost words
 GAP_S = 0.5
 SPEECH_DBFS = -24.0  # every speech file's active level before mixing
@@ -138,13 +142,27 @@ def run_raw(whisper, x: np.ndarray) -> str:
 
 def run_ours(x: np.ndarray, opts: TranscribeOptions, mode: str, wide: np.ndarray | None = None
              ) -> tuple[str, float, tuple[str, ...], int]:
-    """(text, separation CPU seconds, notes, words) of a plain run's transcription step."""
+    """(text, separation CPU seconds, notes, words) of a plain run's transcription step; under auto the unsure
+    stretches are decided by Whisper's confidence as the pipeline does (jobs/dialogue.py), their decodes' CPU
+    added to COSTS (not to the separation seconds), and the final transcription's CPU too."""
+    costs: dict[str, float] = {}
     c0 = time.process_time()
-    y, notes, prov = sep.isolate_dialogue(x, 16000, sep.SeparateOptions(mode=mode), wide=wide)
-    cpu = time.process_time() - c0
+    y, notes, prov = sep.isolate_dialogue(x, 16000, replace(AUTO, mode=mode), wide=wide,
+                                          choose=chooser(opts, costs) if mode == "auto" else None)
+    cpu = time.process_time() - c0 - costs.get("probe_cpu_s", 0.0)
     LAST_STRETCHES[:] = prov.get("stretches", [])
+    c1 = time.process_time()
     t = transcribe_audio(y, opts)
+    if mode == "auto":
+        for k, v in costs.items():
+            COSTS[k] = COSTS.get(k, 0.0) + v
+        COSTS["transcribe_cpu_s"] = COSTS.get("transcribe_cpu_s", 0.0) + time.process_time() - c1
+        COSTS["transcribe_audio_s"] = COSTS.get("transcribe_audio_s", 0.0) + len(x) / 16000
     return " ".join(w.text for w in t.words), cpu, notes + t.notes, len(t.words)
+
+
+def _lp(v: float | None) -> str:
+    return "no words" if v is None else f"{v:.2f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,14 +174,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=None,
                     help="JSON file of raw/off/on transcripts to reuse (only auto is decoded again)")
     ap.add_argument("--no-bare-bed", action="store_true", help="skip the bare-bed section")
+    ap.add_argument("--decide-unsure", action="store_true",
+                    help="auto decodes each unsure stretch as mix and stem and keeps the one Whisper is more "
+                         "confident of (SeparateOptions.decide_unsure, off by default; jobs/dialogue.py)")
     ap.add_argument("--levels", default=",".join(f"{r:g}" for r in RATIOS),
                     help="speech-to-music ratios in dB (and always clean)")
     a = ap.parse_args(argv)
     if not (a.data / BED).is_file():
         print(f"needs {a.data / BED}", file=sys.stderr)
         return 1
-    global CACHE_FILE
+    global CACHE_FILE, AUTO
     CACHE_FILE = a.cache
+    AUTO = sep.SeparateOptions(decide_unsure=a.decide_unsure)
     cache = json.loads(a.cache.read_text()) if a.cache and a.cache.is_file() else ({} if a.cache else None)
     try:
         lines = report(a.model, a.data, a.sets.split(","), cache=cache, bare_bed=not a.no_bare_bed,
@@ -205,10 +227,11 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
     say("")
     say("| speech set | audio | raw faster-whisper (VAD on) | subpipe `--separate off` | subpipe `--separate on` | "
         "**subpipe `--separate auto`** (default) | stretches separated by auto | quiet floor per stretch, dB | "
-        "speech over bed per stretch (stems), dB | separation CPU s / audio min |")
-    say("|---|---|---|---|---|---|---|---|---|---|")
+        "speech over bed per stretch (stems), dB | separation CPU s / audio min | unsure stretches: kept "
+        "(mean log word probability, mix / stem) |")
+    say("|---|---|---|---|---|---|---|---|---|---|---|")
     cpu_total = audio_total = 0.0
-    auto_key = repr(sep.SeparateOptions())
+    auto_key = repr(AUTO)
     clean_times: dict[str, float] = {}
     for name in sets:
         speech, ref = speech_set(data, name)
@@ -227,14 +250,15 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
             cpus: dict[str, float] = {}
             stems: dict[str, list[dict]] = {}
             c0 = time.process_time()
-            stretches = sep.measure(x)  # auto's decision, per stretch
+            stretches = sep.measure(x, AUTO)  # auto's decision, per stretch
             measure_cpu = time.process_time() - c0
             done = sum(s.separated for s in stretches)
+            doubt = sep.unsure(stretches, AUTO)  # decided by decoding both (jobs/dialogue.py)
             for mode in MODES:
                 if mode == "on" and ratio is None:  # nobody separates clean speech on purpose
                     got[mode] = None
                     continue
-                if mode == "auto" and (done == 0 or (done == len(stretches) and "on" in texts)):
+                if mode == "auto" and not doubt and (done == 0 or (done == len(stretches) and "on" in texts)):
                     # auto separates none (all) of the stretches: its samples are those of off (on), same words
                     src = "off" if done == 0 else "on"
                     texts[mode] = texts[src]
@@ -273,14 +297,25 @@ def report(model: str = "base", data: Path = DEFAULT_DATA, sets: list[str] | tup
                 done = sum(bool(d["separated"]) for d in stems["auto"])
             balance = [d.get("stem_db") for d in stems.get("on", [])]
             cpu_txt = "—" if cpu is None else f"{cpu / minutes:.2f}"
+            chosen = ", ".join(f"{k + 1}: {c['kept']} ({_lp(c['mix_logprob'])} / {_lp(c['stem_logprob'])})"
+                               for k, d in enumerate(stems.get("auto", [])) if (c := d.get("choice")))
             say(f"| {name} ({minutes * 60:.0f} s) | {label} | {r['raw']} | {r['off']} | {r['on']} | **{r['auto']}** | "
                 f"{done}/{len(stretches)} | {', '.join(f'{s.floor_db:.1f}' for s in stretches)} | "
-                f"{', '.join('—' if v is None else f'{v:+.1f}' for v in balance) or '—'} | {cpu_txt} |")
+                f"{', '.join('—' if v is None else f'{v:+.1f}' for v in balance) or '—'} | {cpu_txt} | "
+                f"{chosen or '—'} |")
     say("")
     say(f"Separation cost over the mixes decoded in this run: **{cpu_total / max(audio_total, 1e-9):.2f} CPU s per "
         "audio minute** of auto (process time of `isolate_dialogue`: level measurement, Silero where there is a bed, "
         "STFT, network, inverse STFT; — in the table: the transcript came from --cache, its CPU was not measured now).")
     say("")
+    if COSTS.get("probe_audio_s"):
+        say(f"Unsure stretches decoded both ways (mix and stem, each on its own; jobs/dialogue.py): "
+            f"{COSTS['probe_audio_s'] / 2:.0f} s of audio, twice, in {COSTS['probe_cpu_s']:.0f} CPU s, against "
+            f"{COSTS.get('transcribe_cpu_s', 0):.0f} CPU s for auto's final transcription of the same mixes "
+            f"({COSTS.get('transcribe_audio_s', 0):.0f} s): "
+            f"**+{COSTS['probe_cpu_s'] / max(COSTS.get('transcribe_cpu_s', 0), 1e-9):.0%}"
+            "** decoding CPU.")
+        say("")
     for name, c in clean_times.items():
         say(f"- clean `{name}`: auto's level measurement {c:.2f} CPU s; no stretch separated, so auto transcribes "
             "the same samples as `--separate off` and nothing else is spent.")

@@ -49,6 +49,7 @@ import numpy as np
 from ..errors import ModelIntegrityError, ModelNotAvailableError
 from ..fsio import sha256_file
 from ..timecode import SAMPLE_RATE
+from .mixing import active_rms, mix_under_bed  # noqa: F401 (re-exported: the benchmarks and tests mix here)
 from .separation_graph import (  # noqa: F401 (re-exported: separate is the package's front)
     BN_EPS,
     MASK_EPS,
@@ -309,11 +310,16 @@ class SeparateOptions:
     max_heard: float | None = 0.4
     crossfade_ms: int = 50  # between a separated stretch and its untouched neighbour
     threads: int = 0
+    # Where the policy above is unsure (a bed the VAD still hears the speech through: see unsure()), the caller's
+    # ``choose`` (isolate_dialogue) decodes both the mix and the stem there and keeps the one Whisper is more
+    # confident of (jobs/dialogue.py). Off: measured on the bench it fixed none of item 4's misses and made tuned
+    # -5 dB worse (NOTES-27.md, bench/results/trailer_bed.md), at 2-3 times the decoding CPU of such a mix.
+    decide_unsure: bool = False
 
     def provenance(self) -> dict:
         return {"mode": self.mode, "model": MODEL_NAME, "onnx_sha256": ONNX_SHA256, "stretch_ms": self.stretch_ms,
                 "max_floor_db": self.max_floor_db, "bridge_floor_db": self.bridge_floor_db,
-                "max_heard": self.max_heard}
+                "max_heard": self.max_heard, "decide_unsure": self.decide_unsure}
 
 
 @dataclass(frozen=True)
@@ -384,6 +390,18 @@ def _heard(s: Stretch, probs: np.ndarray, opts: SeparateOptions) -> Stretch:
     return replace(s, heard=share, separated=s.separated and share < (opts.max_heard or 0.0))
 
 
+def unsure(stretches: list[Stretch], opts: SeparateOptions) -> list[int]:
+    """Indexes of the stretches auto's rules decide without knowing: a bed (by the floor) left mixed because the
+    VAD still hears speech through it. There both decodes cover the speech and differ in how right their words
+    are, which Whisper's confidence can judge (jobs/dialogue.py). Not a drowned stretch (the VAD does not hear
+    it: the mix's loss is words it never decodes, which no confidence of the words it does decode can show) nor
+    the bridge beside one (heard under ``max_heard`` too), nor clean speech."""
+    if opts.mode != "auto" or not opts.decide_unsure:
+        return []
+    return [k for k, s in enumerate(stretches) if s.heard is not None and s.level_dbfs >= opts.min_level_dbfs
+            and not s.separated and s.floor_db >= opts.max_floor_db]
+
+
 def _fmt(ms: int) -> str:
     s, ms = divmod(ms, 1000)
     m, s = divmod(s, 60)
@@ -392,12 +410,18 @@ def _fmt(ms: int) -> str:
 
 
 def isolate_dialogue(samples: np.ndarray, sr: int = SAMPLE_RATE, options: SeparateOptions | None = None,
-                     wide=None) -> tuple[np.ndarray, tuple[str, ...], dict]:
+                     wide=None, choose=None) -> tuple[np.ndarray, tuple[str, ...], dict]:
     """Samples with the music and effects taken out where the bed is as loud as the speech.
 
     ``wide``: the same soundtrack at ``WIDE_RATE`` in stereo ([n, 2], or a function returning it, called only
     when a stretch is separated): the network then hears what it was trained on (full band, stereo image),
     and separates far better than from the 16 kHz mono ``samples`` alone.
+
+    ``choose``: for auto's unsure stretches (:func:`unsure`), a function given ``[(stretch, mix, stem), ...]``
+    (16 kHz samples of each) that returns one record per stretch, ``{"kept": "mix" | "stem", "note": ...}`` and
+    whatever it measured: the stretch is separated where it says "stem", and the record goes into the stretch's
+    provenance as ``choice``. It lives in a later stage (jobs/dialogue.py: Whisper's confidence); without it the
+    rules decide alone.
 
     Returns (samples of the same length on the same clock, notes, provenance). Stretches ``auto`` leaves
     alone are the input's own samples, so clean dialogue pays only the level measurement. With ``auto``
@@ -414,10 +438,13 @@ def isolate_dialogue(samples: np.ndarray, sr: int = SAMPLE_RATE, options: Separa
         return samples, (), prov
     stretches = measure(x, opts, sr)
     prov["stretches"] = [s.to_dict() for s in stretches]
-    wanted = [s for s in stretches if s.separated]
+    doubt = unsure(stretches, opts) if choose is not None else []
     kept = tuple(f"separation: the bed under {_fmt(s.start_ms)}–{_fmt(s.end_ms)} left mixed: the VAD still hears "
                  f"speech in {s.heard:.0%} of it (separating a bed the speech carries over costs words)"
-                 for s in stretches if not s.separated and s.heard is not None and s.floor_db >= opts.max_floor_db)
+                 for k, s in enumerate(stretches) if not s.separated and s.heard is not None
+                 and s.floor_db >= opts.max_floor_db and k not in doubt)
+    candidates = [replace(s, separated=True) if k in doubt else s for k, s in enumerate(stretches)]
+    wanted = [s for s in candidates if s.separated]
     if not wanted:
         return samples, kept, prov
     try:
@@ -430,8 +457,6 @@ def isolate_dialogue(samples: np.ndarray, sr: int = SAMPLE_RATE, options: Separa
         return samples, (f"separation: the music bed is as loud as the speech in {len(wanted)} stretch(es) from "
                    f"{_fmt(wanted[0].start_ms)}, but the separation model is not installed ({WHEEL_PIN}); "
                    "transcribed the mix",), prov
-    out = x.copy()
-    fade = opts.crossfade_ms * sr // 1000
     notes = list(kept)
     if callable(wide):
         wide = wide()
@@ -442,7 +467,39 @@ def isolate_dialogue(samples: np.ndarray, sr: int = SAMPLE_RATE, options: Separa
         prov["input"] = f"{WIDE_RATE} Hz stereo"
     else:
         prov["input"] = f"{sr} Hz mono"
-    for run in _runs(stretches):
+    final = list(stretches)
+    if doubt:  # each unsure stretch separated on its own for the two decodes
+        probe = _stems(sep, x, [[stretches[k]] for k in doubt], wide, sr)
+        clips = [(stretches[k], x[stretches[k].start_ms * sr // 1000:stretches[k].end_ms * sr // 1000],
+                  probe[stretches[k].start_ms * sr // 1000:stretches[k].end_ms * sr // 1000]) for k in doubt]
+        for k, rec in zip(doubt, choose(clips), strict=True):
+            s = stretches[k]
+            final[k] = replace(s, separated=rec["kept"] == "stem")
+            prov["stretches"][k].update(separated=final[k].separated, choice=dict(rec),
+                                        stem_db=_stem_db(x, probe, s, sr))
+            notes.append(f"separation: {_fmt(s.start_ms)}–{_fmt(s.end_ms)}, a bed the VAD still hears speech through "
+                         f"in {s.heard:.0%} of it, decoded both ways: {rec.get('note') or 'kept the ' + rec['kept']}")
+    # the runs to separate are separated as they are (where Whisper agrees with the rules, the samples are those
+    # of the rules alone, bit for bit)
+    stem = _stems(sep, x, _runs(final), wide, sr)
+    for k, st in enumerate(final):
+        if st.separated:
+            prov["stretches"][k]["stem_db"] = _stem_db(x, stem, st, sr)
+    out = _compose(x, stem, final, opts.crossfade_ms * sr // 1000, sr)
+    for run in _runs(final):
+        floors = ", ".join(f"{s.floor_db:.0f}" for s in run[:4]) + (", …" if len(run) > 4 else "")
+        notes.append(f"separation: dialogue isolated from the music and effects {_fmt(run[0].start_ms)}–"
+                     f"{_fmt(run[-1].end_ms)} (quiet floor {floors} dB against the speech"
+                     f"{'' if opts.mode == 'auto' else '; --separate on'})")
+    if not any(s.separated for s in final):
+        return samples, tuple(notes), prov
+    return out, tuple(notes), prov
+
+
+def _stems(sep: Separator, x: np.ndarray, runs: list[list[Stretch]], wide, sr: int) -> np.ndarray:
+    """``x`` with each run of stretches replaced by its dialogue stem (each run separated on its own)."""
+    stem = x.copy()
+    for run in runs:
         a = run[0].start_ms * sr // 1000
         b = min(len(x), run[-1].end_ms * sr // 1000)
         pad = sr  # a second of context on each side, so the stretch's edges are not STFT or resampling edges
@@ -452,29 +509,35 @@ def isolate_dialogue(samples: np.ndarray, sr: int = SAMPLE_RATE, options: Separa
             part = np.zeros((whi - wlo, 2), np.float32)
             got = wide[wlo:whi]
             part[:len(got)] = got
-            vocals = sep.vocals_wide(part, hi - lo)[a - lo:b - lo]
+            stem[a:b] = sep.vocals_wide(part, hi - lo)[a - lo:b - lo]
         else:
-            vocals = sep.vocals(x[lo:hi])[a - lo:b - lo]
-        # the stems' balance per stretch, the speech the network found against the rest (provenance, issue 27):
-        # measured on the bench's mixes it stays within -5 to +4.5 dB from +5 to -10 dB speech-to-music, too flat
-        # to decide by, so it is recorded, not used
-        for st in run:
-            i, j = st.start_ms * sr // 1000 - a, min(b, st.end_ms * sr // 1000) - a
-            v = vocals[i:j].astype(np.float64)
-            rest = x[a + i:a + j].astype(np.float64) - v
-            stem_db = 10 * float(np.log10((np.mean(v ** 2) + 1e-12) / (np.mean(rest ** 2) + 1e-12)))
-            prov["stretches"][stretches.index(st)]["stem_db"] = round(stem_db, 1)
+            stem[a:b] = sep.vocals(x[lo:hi])[a - lo:b - lo]
+    return stem
+
+
+def _stem_db(x: np.ndarray, stem: np.ndarray, st: Stretch, sr: int) -> float:
+    """The stems' balance in a stretch: the speech the network found against the rest (provenance, issue 27).
+    Measured on the bench's mixes it stays within -5 to +4.5 dB from +5 to -10 dB speech-to-music, too flat to
+    decide by, so it is recorded, not used."""
+    i, j = st.start_ms * sr // 1000, min(len(x), st.end_ms * sr // 1000)
+    v = stem[i:j].astype(np.float64)
+    rest = x[i:j].astype(np.float64) - v
+    return round(10 * float(np.log10((np.mean(v ** 2) + 1e-12) / (np.mean(rest ** 2) + 1e-12))), 1)
+
+
+def _compose(x: np.ndarray, stem: np.ndarray, stretches: list[Stretch], fade: int, sr: int) -> np.ndarray:
+    """The stem in the separated runs, the mix elsewhere, crossfaded over ``fade`` samples where they meet."""
+    out = x.copy()
+    for run in _runs(stretches):
+        a = run[0].start_ms * sr // 1000
+        b = min(len(x), run[-1].end_ms * sr // 1000)
         ramp = np.ones(b - a, np.float32)
         if a > 0 and fade:
             ramp[:fade] = np.linspace(0, 1, min(fade, b - a), dtype=np.float32)[:len(ramp[:fade])]
         if b < len(x) and fade:
             ramp[-fade:] = np.minimum(ramp[-fade:], np.linspace(1, 0, min(fade, b - a), dtype=np.float32))
-        out[a:b] = ramp * vocals + (1 - ramp) * x[a:b]
-        floors = ", ".join(f"{s.floor_db:.0f}" for s in run[:4]) + (", …" if len(run) > 4 else "")
-        notes.append(f"separation: dialogue isolated from the music and effects {_fmt(run[0].start_ms)}–"
-                     f"{_fmt(run[-1].end_ms)} (quiet floor {floors} dB against the speech"
-                     f"{'' if opts.mode == 'auto' else '; --separate on'})")
-    return out, tuple(notes), prov
+        out[a:b] = ramp * stem[a:b] + (1 - ramp) * x[a:b]
+    return out
 
 
 def _runs(stretches: list[Stretch]) -> list[list[Stretch]]:
@@ -504,16 +567,19 @@ def dialogue_stamp(mode: str, stem: str | None) -> dict:
         o = SeparateOptions()
         policy = {"stretch_ms": o.stretch_ms, "max_floor_db": o.max_floor_db, "bridge_floor_db": o.bridge_floor_db,
                   "max_heard": o.max_heard}
+        if o.decide_unsure:  # (absent while off: checkpoints made before it existed are the same transcripts)
+            policy["decide_unsure"] = True
         return {"mode": mode, "model": MODEL_NAME, "policy": policy}
     return {"mode": mode, "model": MODEL_NAME if mode != "off" else None}
 
 
-def dialogue_audio(audio, opts, media_path: Path):
+def dialogue_audio(audio, opts, media_path: Path, choose=None):
     """(audio that VAD and Whisper hear, notes, provenance) for one file of the pipeline.
 
     With ``opts.dialogue_stem`` that is the stem (same clock as the media: its length must match within
     ``STEM_TOLERANCE_MS``); otherwise the media's audio through :func:`isolate_dialogue` under
-    ``opts.separate``. The caller keeps the original for sound events, the quote index and clips.
+    ``opts.separate`` (``choose``: see :func:`isolate_dialogue`; the pipeline's is jobs/dialogue.py's). The caller
+    keeps the original for sound events, the quote index and clips.
     """
     from ..errors import MediaError
     from . import media as media_mod
@@ -553,40 +619,11 @@ def dialogue_audio(audio, opts, media_path: Path):
     if opts.dialogue == "mix" and audio.sample_rate == SAMPLE_RATE:  # (a centre channel is mono already)
         def wide():  # read again only when a stretch is to be separated
             return media_mod.extract_stereo(media_path, stream=opts.audio_stream, sample_rate=WIDE_RATE)
-    samples, notes, prov = isolate_dialogue(audio.samples, audio.sample_rate, sopts, wide=wide)
+    samples, notes, prov = isolate_dialogue(audio.samples, audio.sample_rate, sopts, wide=wide, choose=choose)
     prov = {"request": stamp, **prov}
     if samples is audio.samples:
         return audio, notes, prov
     return media_mod.Audio(samples, audio.sample_rate, audio.stream, audio.notes), notes, prov
-
-
-# ------------------------------------------------------------------ mixing (benchmarks, tests)
-def active_rms(x: np.ndarray, sr: int = SAMPLE_RATE, floor_db: float = -40.0) -> float:
-    """RMS over the active samples: 20 ms frames within ``floor_db`` of the loudest frame."""
-    n = sr // 50
-    fr = np.asarray(x, np.float64)[:len(x) // n * n].reshape(-1, n)
-    e = (fr ** 2).mean(axis=1)
-    if not len(e) or e.max() <= 0:
-        return 0.0
-    return float(np.sqrt(e[e >= e.max() * 10 ** (floor_db / 10)].mean()))
-
-
-def mix_under_bed(speech: np.ndarray, bed: np.ndarray, db: float, sr: int = SAMPLE_RATE
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """(mix, scaled speech): speech laid under ``bed`` (looped or cut to length) at ``db`` speech-to-music,
-    speech RMS over its active samples against the bed's RMS; scaled down together if the mix would clip.
-    A stereo bed ([n, 2]) gives a stereo mix with the speech in both channels (the bed's RMS is its downmix's)."""
-    bed = np.asarray(bed, np.float32)
-    idx = np.arange(len(speech)) % max(len(bed), 1)
-    b = bed[idx]
-    mono = b.mean(axis=1) if b.ndim == 2 else b
-    gain = np.sqrt(np.mean(mono.astype(np.float64) ** 2)) * 10 ** (db / 20) / max(active_rms(speech, sr), 1e-9)
-    s = (np.asarray(speech, np.float32) * gain).astype(np.float32)
-    mix = (s[:, None] if b.ndim == 2 else s) + b
-    peak = float(np.abs(mix).max()) if len(mix) else 0.0
-    if peak > 1:
-        mix, s = mix / peak, s / peak
-    return mix.astype(np.float32), s.astype(np.float32)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -341,7 +341,7 @@ def transcribe_job(job: TranscribeJob, progress: Progress | None = None,
 def _transcribe_job(job: TranscribeJob, progress: Progress | None, audio: Any) -> tuple[dict[str, Any], float]:
     opts = job.options
     media = Path(job.media)
-    from ..audio.separate import dialogue_audio
+    from .dialogue import dialogue_audio  # auto's unsure stretches: Whisper's confidence chooses
 
     original = audio
     audio, sep_notes, sep_prov = dialogue_audio(audio, opts, media)  # the samples VAD and Whisper hear
