@@ -99,7 +99,9 @@ def _features(read, n: int, sr: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
         logp /= np.linalg.norm(logp, axis=1, keepdims=True) + 1e-9
         both = np.concatenate((prev, logp))
         stable[a - len(prev) + 2:b] = np.einsum("ij,ij->i", both[2:], both[:-2])  # frame t against t-2
-        prev = logp[-2:]
+        prev = logp[-2:].copy()
+        del x, idx, frames, core, p, logp, both  # nothing of a block held while the next is read (a prefetch
+        # may wait there while Whisper decodes: audio.source._PREFETCH_GO)
     return level, flat, stable
 
 

@@ -143,6 +143,7 @@ def log_mel(samples: Any) -> np.ndarray:
         spec = np.fft.rfft(frames * win, axis=1)
         power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
         out[a:a + step] = np.log10(power @ fb.T + 1e-10)
+        del frames, spec, power  # nothing of a block held while the next is read (a prefetch may wait there)
     return out
 
 
