@@ -84,6 +84,17 @@ def test_match_tokens_pairs_alike_words_in_gaps():
     assert match_tokens(["x", "y"], []) == [None, None]
 
 
+def test_match_tokens_pairs_every_word_of_a_subsequence_of_repetitive_text():
+    """Hypothesis's example: difflib's longest-block-first anchors paired 19 of these 20 words; a longest
+    common subsequence pairs them all."""
+    a = ("the " * 20 + "a cat the a").split()
+    b = [w for k, w in enumerate(a) if k not in {0, 1, 20, 22}]
+    pair = match_tokens(a, b)
+    seen = [p for p in pair if p is not None]
+    assert seen == list(range(len(b)))
+    assert all(a[i] == b[j] for i, j in enumerate(pair) if j is not None)
+
+
 @given(script_texts(), st.data())
 @settings(max_examples=60, deadline=None)
 def test_match_tokens_is_monotonic_and_exact_on_equal_lists(text, data):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import Indel, Levenshtein
 
 from ..text import tokens_for_alignment
 
@@ -31,14 +31,31 @@ def match_tokens(a: Sequence[str], b: Sequence[str]) -> list[int | None]:
     Exact matching blocks anchor it (difflib); inside each gap an edit-distance alignment pairs
     tokens that are spelled alike.
     """
+    la, lb = list(a), list(b)
+    sm = difflib.SequenceMatcher(None, la, lb, autojunk=False)
+    pair = _anchored(a, b, [(m.a, m.b, m.size) for m in sm.get_matching_blocks()])
+    exact = sum(1 for i, j in enumerate(pair) if j is not None and a[i] == b[j])
+    lcs = (len(la) + len(lb) - Indel.distance(la, lb)) // 2
+    if exact < lcs:
+        # difflib's longest-block-first anchors are not always a longest common subsequence (repetitive text:
+        # "the the the ... a cat the a" paired 19 of 20 words of a subsequence); where they fall short of it,
+        # an optimal one anchors instead (rapidfuzz's Indel alignment)
+        blocks = [(op.src_start, op.dest_start, op.src_end - op.src_start)
+                  for op in Indel.opcodes(la, lb) if op.tag == "equal"]
+        pair = _anchored(a, b, blocks + [(len(la), len(lb), 0)])
+    return pair
+
+
+def _anchored(a: Sequence[str], b: Sequence[str], blocks: list[tuple[int, int, int]]) -> list[int | None]:
+    """The pairing with these exact blocks ``(a start, b start, size)`` as anchors (in order, the last one
+    ``(len(a), len(b), 0)``) and the tokens between them paired by spelling (``_gap_pairs``)."""
     pair: list[int | None] = [None] * len(a)
-    sm = difflib.SequenceMatcher(None, list(a), list(b), autojunk=False)
     ai = bi = 0
-    for blk in sm.get_matching_blocks():
-        _gap_pairs(a, b, ai, blk.a, bi, blk.b, pair)
-        for k in range(blk.size):
-            pair[blk.a + k] = blk.b + k
-        ai, bi = blk.a + blk.size, blk.b + blk.size
+    for sa, sb, size in blocks:
+        _gap_pairs(a, b, ai, sa, bi, sb, pair)
+        for k in range(size):
+            pair[sa + k] = sb + k
+        ai, bi = sa + size, sb + size
     return pair
 
 
