@@ -20,7 +20,7 @@ from conftest import shared, write_wav
 
 BED = "music_effects/tears-of-steel-battle-clip-medium.webm"
 TINY = TranscribeOptions(model="tiny.en")
-ASK = sep.SeparateOptions(decide_unsure=True)  # off by default: it did not pay on the bench (NOTES-27.md)
+ASK = sep.SeparateOptions(decide_unsure=True)  # off by default: it did not pay on the bench (docs/notes/issue-27.md)
 
 
 @pytest.fixture(scope="module")

@@ -160,7 +160,6 @@ def pack_contiguous_cut(regions: list[dict], cut: list[tuple[int, int]],
     return [w for w in out if w]
 
 
-PACK = "contiguous"
 CUT_SILENCE = True
 # Windows decoded with Whisper's timestamp tokens: Whisper keeps its place through a window's pauses and stops
 # early less often where the pauses are long (issue 25, bench/results/long.md: many short utterances, 12 min,
@@ -374,10 +373,7 @@ def _batched(whisper: Any, source: Any, regions: list[dict], options: Any, lang:
     device = str(getattr(whisper.model, "device", "cpu"))
     bs = batch_size(options, device)  # 0: by device, for any caller
     block = bs * BLOCK_BATCHES
-    if PACK == "contiguous":
-        first = pack_contiguous_cut(regions, digital_silence(source) if CUT_SILENCE else [])
-    else:
-        first = pack_windows(regions)
+    first = pack_contiguous_cut(regions, digital_silence(source) if CUT_SILENCE else [])
     spec = BlockSpec(options, lang, task, duration_ms, tag, tuple(suppress), bs)
     # by (round, block, window): the order the blocks were planned in, whichever replica finished first
     found: dict[tuple[int, int, int], list[Segment]] = {}

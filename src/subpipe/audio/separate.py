@@ -313,7 +313,7 @@ class SeparateOptions:
     # Where the policy above is unsure (a bed the VAD still hears the speech through: see unsure()), the caller's
     # ``choose`` (isolate_dialogue) decodes both the mix and the stem there and keeps the one Whisper is more
     # confident of (jobs/dialogue.py). Off: measured on the bench it fixed none of item 4's misses and made tuned
-    # -5 dB worse (NOTES-27.md, bench/results/trailer_bed.md), at 2-3 times the decoding CPU of such a mix.
+    # -5 dB worse (docs/notes/issue-27.md, bench/results/trailer_bed.md), at 2-3 times the decoding CPU of such a mix.
     decide_unsure: bool = False
 
     def provenance(self) -> dict:

@@ -22,9 +22,9 @@ own decision stands (the mix). Same input, same options
 (temperature 0), same choice.
 
 Off by default (``SeparateOptions.decide_unsure``): measured with bench/bench_bed.py --decide-unsure
-(bench/results/trailer_bed.md, NOTES-27.md) it fixed none of issue 27 item 4's misses and made the tuned set's
--5 dB mix 2.7 points worse; on the stretches it is asked about, the two decodes are mostly within hundredths of
-a nat of each other. The mean was chosen over sum(2p - 1) (expected right minus wrong words) on the tuned set,
+(bench/results/trailer_bed.md, docs/notes/issue-27.md) it fixed none of issue 27 item 4's misses and made the tuned
+set's -5 dB mix 2.7 points worse; on the stretches it is asked about, the two decodes are mostly within hundredths
+of a nat of each other. The mean was chosen over sum(2p - 1) (expected right minus wrong words) on the tuned set,
 where it was better or equal at every level; both are recorded in the choice (``*_logprob``, ``*_score``).
 
 Cost: each unsure stretch is decoded twice more (its mix and its stem, 20 s each) before the file is
@@ -49,7 +49,7 @@ from ..audio import separate
 from ..model import Word
 
 log = logging.getLogger("subpipe")
-MEASURE = "sum(2p - 1) over the kept words' probabilities: expected right minus wrong words"
+MEASURE = "mean natural log of the kept words' probabilities"  # what ``confidence`` computes
 PROB_FLOOR = 1e-4  # word probabilities are stored to 4 decimals: 0.0 means "under 0.00005"
 
 
