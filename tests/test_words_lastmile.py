@@ -47,10 +47,30 @@ def test_a_segment_the_guards_drop_covers_no_speech():
 
     out, redone = coverage.fill([loop], [(5_000, 13_000)], 0, 20_000, decode)
     assert asked == [] and out == [loop]  # the loop's words count as coverage: nothing decoded again
-    out, redone = coverage.fill([loop], [(5_000, 13_000)], 0, 20_000, decode, void=lambda sg: sg is loop)
+    out, redone = coverage.fill([loop], [(5_000, 13_000)], 0, 20_000, decode, covering=[])  # the guards keep none
     assert len(asked) == 1 and len(redone) == 1
     assert loop in out  # still there for the guards to drop and record
     assert [w.text for sg in out if sg is not loop for w in sg.words] == ["ask", "not"]
+    assert [sg.again for sg in out] == [False, True]  # the words found are marked as decoded again
+
+
+def _line_loop(start_ms: int, copies: int, gap_ms: int = 2_000) -> list[Segment]:
+    """One line again and again, each copy squeezed into 240 ms (no time to say it): a decoder's loop."""
+    return [Segment(tuple(Word(t, start_ms + gap_ms * c + 80 * k, start_ms + gap_ms * c + 80 * k + 70)
+                          for k, t in enumerate(["There's", "nothing", "on."]))) for c in range(copies)]
+
+
+def test_a_stretch_decoded_again_does_not_cut_a_loop_of_lines_in_two():
+    """tuned 0 dB (bench_bed): a loop of 'There's nothing going on.' over 20 s of speech was dropped, the speech
+    under it decoded again, and the new words sorted between the copies cut the run of repeats in two runs, the
+    second's first copy then kept. Runs are judged within one pass of the decoder."""
+    from subpipe.asr.guards import apply_guards
+
+    loop = _line_loop(10_000, 5)
+    found = Segment((Word("we're", 15_000, 15_300), Word("just", 15_400, 15_600)), again=True)
+    res = apply_guards(sorted([*loop, found], key=lambda sg: sg.start_ms), speech([(9_000, 20_000)]))
+    assert [w.text for w in res.words] == ["There's", "nothing", "on.", "we're", "just"]
+    assert len(res.dropped) == 12 and {d.reason for d in res.dropped} == {"repetition"}
 
 
 def test_a_word_said_four_times_at_a_speaking_pace_is_kept():
@@ -133,8 +153,8 @@ def test_a_loop_over_real_speech_is_decoded_again(base_opts):
     whisper = load_model(base_opts).whisper
     n_ms = len(x) * 1000 // 16000
 
-    def run(**kw):
-        segs, _ = refill(lambda i, j: x[i:j], _decode, whisper, [loop], voiced, 0, n_ms, base_opts, lang="en",
+    def run(segs=(loop,), **kw):
+        segs, _ = refill(lambda i, j: x[i:j], _decode, whisper, list(segs), voiced, 0, n_ms, base_opts, lang="en",
                          task="transcribe", duration_ms=n_ms, tag=False, **kw)
         res = apply_guards(segs, sm, base_opts.guard_options())
         return " ".join(w.text for w in res.words).lower(), res.dropped
@@ -144,3 +164,12 @@ def test_a_loop_over_real_speech_is_decoded_again(base_opts):
     after, gone = run(speech_map=sm)
     assert "country" in after and "ask not" in after, after
     assert {d.reason for d in gone} == {"compression"}  # the loop is still dropped and recorded
+
+    # a loop of one line segment after segment (tuned 0 dB: 'There's nothing going on.' for 20 s): the copies
+    # the guards drop cover nothing either, and stay dropped once the speech under them has its words
+    loop = _line_loop(300, 5)
+    before, _ = run(segs=loop)
+    assert before.startswith("there's nothing on.") and "ask not" not in before, before  # the speech under the copies
+    after, gone = run(segs=loop, speech_map=sm)
+    assert "country" in after and "ask not" in after, after
+    assert len(gone) == 12 and {d.reason for d in gone} == {"repetition"}

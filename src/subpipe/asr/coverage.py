@@ -250,19 +250,20 @@ def new_words(found: Sequence[Any], existing: Sequence[Any], lo: int, hi: int) -
 
 def fill(segments: Sequence[Any], speech: Sequence[Span], lo: int, hi: int,
          decode: Callable[[int, int], list[Any]], *, min_ms: int | None = None,
-         void: Callable[[Any], bool] | None = None,
+         covering: Sequence[Any] | None = None,
          map_each: Callable[..., Iterable[list[Any]]] = map) -> tuple[list[Any], list[Gap]]:
     """``segments`` (guards' ``Segment``s on the file's clock) with the words found by decoding again, on its
     own, every stretch of [lo, hi) with at least ``min_ms`` of speech and no words; and those stretches.
 
-    ``decode(a_ms, b_ms)`` decodes that audio and returns its segments on the file's clock. ``void(segment)``:
-    true for a segment the guards will drop whole (a decoding loop over speech): its words cover nothing, so the
-    speech under it is decoded again (the segment stays for the guards to drop and record). The stretches are
+    ``decode(a_ms, b_ms)`` decodes that audio and returns its segments on the file's clock. ``covering``: the
+    words that count as coverage (default: every segment's); the words the guards will drop (a decoding loop over
+    speech) cover nothing, so the speech under them is decoded again (their segments stay for the guards to drop
+    and record). The segments found are marked ``again`` where they have that field (guards.Segment). The stretches are
     independent of each other (each is judged against the words before any was decoded again), so
     ``map_each`` (``map``'s signature, results in order) may decode them at once: the same result."""
     from dataclasses import replace
 
-    words = sorted((w for sg in segments if not (void and void(sg)) for w in sg.words),
+    words = sorted(covering if covering is not None else (w for sg in segments for w in sg.words),
                    key=lambda w: (w.start_ms, w.end_ms))
     big, _ = gaps(speech, words, lo, hi, min_ms=min_ms)
     out = list(segments)
@@ -270,7 +271,7 @@ def fill(segments: Sequence[Any], speech: Sequence[Span], lo: int, hi: int,
         for sg in found:
             keep = new_words(sg.words, words, g.lo, g.hi)
             if keep:
-                out.append(replace(sg, words=tuple(keep)))
+                out.append(replace(sg, words=tuple(keep), **({"again": True} if hasattr(sg, "again") else {})))
     out.sort(key=lambda sg: (sg.start_ms, sg.end_ms))
     return out, big
 

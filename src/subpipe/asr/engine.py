@@ -167,18 +167,16 @@ def refill(read: Callable[[int, int], np.ndarray], decode_window: Callable, whis
     """Nothing lost (asr/coverage.py): each stretch of ``speech`` in [a, b) that no segment's words cover is
     decoded again on its own with ``decode_window`` (the sequential decoder) over the samples ``read(i, j)``
     gives; returns the segments with the words found added, and the stretches decoded again. Both engines use it.
-    With ``speech_map`` (and the guards on), a segment the guards will drop whole covers nothing: a loop Whisper
-    fell into over real speech is decoded again instead of leaving a hole (issue 27). ``decode_window`` must be
-    safe to call from several threads (one model call per replica at a time)."""
+    With ``speech_map`` (and the guards on), only the words the guards keep cover speech: a loop Whisper fell
+    into over real speech (a segment dropped whole, or a line repeated segment after segment) is decoded again
+    instead of leaving a hole (issue 27). ``decode_window`` must be safe to call from several threads (one model
+    call per replica at a time)."""
     from . import coverage
-    from .guards import segment_verdict
+    from .guards import apply_guards
 
-    void: Callable[[Any], bool] | None = None
+    covering = None
     if speech_map is not None and getattr(options, "guards", False):
-        gopts = options.guard_options()
-
-        def void(sg: Any) -> bool:  # a segment the guards will drop whole
-            return bool(sg.words) and segment_verdict(sg, speech_map, gopts) is not None
+        covering = apply_guards(segs, speech_map, options.guard_options()).words
 
     def decode(lo: int, hi: int) -> list:
         part = read(ms_to_samples(lo), ms_to_samples(hi))
@@ -186,7 +184,7 @@ def refill(read: Callable[[int, int], np.ndarray], decode_window: Callable, whis
                              duration_ms=duration_ms, progress=None, tag=tag)[0]
 
     with on_replicas(whisper) as each:
-        out, redone = coverage.fill(segs, speech, a, b, decode, void=void, map_each=each)
+        out, redone = coverage.fill(segs, speech, a, b, decode, covering=covering, map_each=each)
     if redone:
         log.info("coverage: %d stretch(es) of speech without words (%.1f s) decoded again", len(redone),
                  sum(g.speech_ms for g in redone) / 1000)

@@ -32,6 +32,9 @@ class Segment:
     no_speech_prob: float = 0.0
     compression_ratio: float = 1.0
     temperature: float = 0.0
+    # decoded again on its own (coverage.fill): a run of repeated lines is one decode's property, so this
+    # segment is judged for repeats only among the segments decoded again, never as a break in a first pass's run
+    again: bool = False
 
     @property
     def text(self) -> str:
@@ -230,18 +233,23 @@ def collapse_word_loops(words: Sequence[Word], options: GuardOptions = GuardOpti
 def repeated_lines(segments: Sequence[Segment], options: GuardOptions = GuardOptions(),
                    speech: SpeechMap | None = None) -> set[int]:
     """Indexes of segments that repeat the line before them, in runs of ``repeat_lines`` or more (first kept),
-    and that the audio does not carry (``heard``): a line really said again is never one of them."""
+    and that the audio does not carry (``heard``): a line really said again is never one of them. Runs are
+    looked for within one pass of the decoder (``Segment.again``): a stretch decoded again inside a loop's time
+    does not cut the loop in two runs whose first copies would then be kept."""
     out: set[int] = set()
-    i = 0
-    while i < len(segments):
-        key = normalise(segments[i].text)
-        j = i + 1
-        while j < len(segments) and key and normalise(segments[j].text) == key:
-            j += 1
-        if j - i >= options.repeat_lines:
-            first = segments[i].words
-            out.update(k for k in range(i + 1, j) if not heard(segments[k].words, speech, options, first=first))
-        i = j
+    for again in (False, True):
+        idx = [k for k, sg in enumerate(segments) if sg.again == again]
+        i = 0
+        while i < len(idx):
+            key = normalise(segments[idx[i]].text)
+            j = i + 1
+            while j < len(idx) and key and normalise(segments[idx[j]].text) == key:
+                j += 1
+            if j - i >= options.repeat_lines:
+                first = segments[idx[i]].words
+                out.update(idx[k] for k in range(i + 1, j)
+                           if not heard(segments[idx[k]].words, speech, options, first=first))
+            i = j
     return out
 
 
