@@ -13,6 +13,8 @@ same stretch; ``separate.mix_under_bed``). Three speech sets:
 - ``fresh`` (about 125 s, issue 27): the held-out speech in another order with the TIMIT and praatIO sentences and
   the two voices of ``stereo_two_speakers`` one after the other, under **another stretch of the bed** (from 38 s,
   looped): other words against other music. Built after the ``auto`` policy of issue 27 was chosen on ``tuned``.
+- ``fresh2`` (about 130 s, issue 27's fourth session): the same voices in a third order under the bed from 20 s;
+  built before ``drown_floor_db`` was chosen (on ``tuned``) and first run with it, so no choice has seen it.
 
 Each mix is made as a film's soundtrack is: 44.1 kHz stereo (the bed as it is, the speech in both channels),
 written to a WAV file and read back as the pipeline reads media: 16 kHz mono for VAD and Whisper
@@ -26,8 +28,8 @@ seconds of separation per audio minute, the auto decision's cost on clean speech
 bed. ``--cache FILE`` keeps the transcripts (by model, set, level, mode and auto's options) so that a policy change
 decodes only auto again; start a new file when the transcription code changes.
 
-Usage: python bench/bench_bed.py [--out bench/results/trailer_bed.md] [--model base] [--sets tuned,held-out,fresh]
-       [--cache FILE] [--no-bare-bed]
+Usage: python bench/bench_bed.py [--out bench/results/trailer_bed.md] [--model base]
+       [--sets tuned,held-out,fresh,fresh2] [--cache FILE] [--no-bare-bed]
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ from subpipe.jobs.dialogue import chooser  # noqa: E402
 DEFAULT_DATA = Path(os.environ.get("SUBPIPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 BED = "music_effects/tears-of-steel-battle-clip-medium.webm"
 BED_OFFSET_S = 3  # the bed's first seconds are a fade-in
-SET_BED_OFFSET_S = {"fresh": 38}  # the fresh set hears the bed's second half first
+SET_BED_OFFSET_S = {"fresh": 38, "fresh2": 20}  # the fresh sets hear the bed from another point
 MODES = ("raw", "off", "on", "auto")
 CACHE_FILE: Path | None = None
 LAST_STRETCHES: list[dict] = []  # the stretches (with auto's decision) of the last run_ours call
@@ -90,8 +92,15 @@ def speech_set(data: Path, name: str) -> tuple[np.ndarray, str]:
                  *sorted((data / "librivox_sense_sensibility").glob("*.wav"), reverse=True),
                  hwa / "praatio_mary.wav", data / "ami_meeting" / "ES2011a.Headset-0_40s-46s.wav",
                  data / "stereo_two_speakers" / "stereo_diarization.wav"]
+    elif name == "fresh2":  # built 2026-12-08 before any result on it was seen (issue 27, fourth session)
+        hwa = data / "human_word_alignments"
+        lv = sorted((data / "librivox_sense_sensibility").glob("*.wav"))
+        files = [data / "ami_meeting" / "ES2011a.Headset-0_40s-46s.wav", *lv[::2],
+                 data / "stereo_two_speakers" / "stereo_diarization.wav", data / "mfa_spontaneous" / "cold_corpus3.wav",
+                 hwa / "praatio_mary.wav", hwa / "LDC93S1.wav", data / "mfa_spontaneous" / "michaelandsickmichael.wav",
+                 hwa / "praatio_bobby.wav", *lv[1::2]]
     else:
-        raise SystemExit(f"unknown speech set {name!r} (tuned, held-out, fresh)")
+        raise SystemExit(f"unknown speech set {name!r} (tuned, held-out, fresh, fresh2)")
     gap = np.zeros(int(GAP_S * sep.WIDE_RATE), np.float32)
     parts, refs = [], []
     for f in files:
@@ -170,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--model", default="base")
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--sets", default="tuned,held-out,fresh")
+    ap.add_argument("--sets", default="tuned,held-out,fresh,fresh2")
     ap.add_argument("--cache", type=Path, default=None,
                     help="JSON file of raw/off/on transcripts to reuse (only auto is decoded again)")
     ap.add_argument("--no-bare-bed", action="store_true", help="skip the bare-bed section")

@@ -298,28 +298,31 @@ class SeparateOptions:
     max_floor_db: float = -11.0
     min_level_dbfs: float = -50.0  # stretches quieter than this (90th percentile) are silence: left alone
     # Next to a separated stretch, a stretch whose floor is at least this (and whose speech the VAD does not hear,
-    # max_heard) is separated too (issue 27): a film's bed goes on across the 20 s cut, and its quieter passages
-    # still mask words (the tuned set's last stretch, -11.6 to -12.7 dB, heard 0.00 at 0 to -10 dB;
-    # bench/results/trailer_bed.md). Clean speech never has a stretch over max_floor_db, so this never starts
-    # separation by itself.
+    # max_heard) is separated too (issue 27): a film's bed goes on across the 20 s cut, its quieter passages still
+    # masking words (tuned's last stretch, -11.6 to -12.7 dB, heard 0.00 at 0 to -10 dB; trailer_bed.md). Clean
+    # speech never has a stretch over max_floor_db, so this never starts separation by itself.
     bridge_floor_db: float | None = -14.0
     # A stretch the floor would separate stays mixed while Silero still hears speech through the bed in this share of
     # it (issue 27): measured on the tuned mixes (bench/results/trailer_bed.md), separating cost 7.6 points at +5 dB
     # speech-to-music (VAD share 0.45-0.82 where the floor said "bed") and won where the bed drowned the voice for
     # the VAD (share 0.00-0.35); clean continuous speech has 0.5-0.8. None: the floor alone decides.
     max_heard: float | None = 0.4
+    # ...unless its quiet floor is at least this (the bed's quiet frames within 8 dB of the loudest): separated
+    # whatever Silero hears. Chosen on tuned (issue 27): no +5 dB stretch there is over -8.8 dB, and the two 0/-5 dB
+    # ones over -8 dB (-7.4, -5.3; heard 0.50, 0.60) lost 5 and 3 words to the stem when mixed. None: max_heard only.
+    drown_floor_db: float | None = -8.0
     crossfade_ms: int = 50  # between a separated stretch and its untouched neighbour
     threads: int = 0
-    # Where the policy above is unsure (a bed the VAD still hears the speech through: see unsure()), the caller's
-    # ``choose`` (isolate_dialogue) decodes both the mix and the stem there and keeps the one Whisper is more
-    # confident of (jobs/dialogue.py). Off: measured on the bench it fixed none of item 4's misses and made tuned
-    # -5 dB worse (docs/notes/issue-27.md, bench/results/trailer_bed.md), at 2-3 times the decoding CPU of such a mix.
+    # Where the policy above is unsure (a bed the VAD hears the speech through: unsure()), ``choose`` decodes mix and
+    # stem there and keeps what Whisper is surer of (jobs/dialogue.py). Off: it fixed none of item 4's misses and made
+    # tuned -5 dB worse (docs/notes/issue-27.md), at 2-3 times the decoding CPU of such a mix.
     decide_unsure: bool = False
 
     def provenance(self) -> dict:
         return {"mode": self.mode, "model": MODEL_NAME, "onnx_sha256": ONNX_SHA256, "stretch_ms": self.stretch_ms,
                 "max_floor_db": self.max_floor_db, "bridge_floor_db": self.bridge_floor_db,
-                "max_heard": self.max_heard, "decide_unsure": self.decide_unsure}
+                "max_heard": self.max_heard, "drown_floor_db": self.drown_floor_db,
+                "decide_unsure": self.decide_unsure}
 
 
 @dataclass(frozen=True)
@@ -387,7 +390,8 @@ def _heard(s: Stretch, probs: np.ndarray, opts: SeparateOptions) -> Stretch:
 
     w = probs[s.start_ms // VAD_HOP_MS:max(s.start_ms // VAD_HOP_MS + 1, s.end_ms // VAD_HOP_MS)]
     share = float(np.mean(w >= 0.5)) if len(w) else 0.0
-    return replace(s, heard=share, separated=s.separated and share < (opts.max_heard or 0.0))
+    drowned = opts.drown_floor_db is not None and s.floor_db >= opts.drown_floor_db
+    return replace(s, heard=share, separated=s.separated and (share < (opts.max_heard or 0.0) or drowned))
 
 
 def unsure(stretches: list[Stretch], opts: SeparateOptions) -> list[int]:
@@ -566,7 +570,7 @@ def dialogue_stamp(mode: str, stem: str | None) -> dict:
     if mode == "auto":  # which stretches auto separates depends on its policy: a checkpoint of another is not reused
         o = SeparateOptions()
         policy = {"stretch_ms": o.stretch_ms, "max_floor_db": o.max_floor_db, "bridge_floor_db": o.bridge_floor_db,
-                  "max_heard": o.max_heard}
+                  "max_heard": o.max_heard, "drown_floor_db": o.drown_floor_db}
         if o.decide_unsure:  # (absent while off: checkpoints made before it existed are the same transcripts)
             policy["decide_unsure"] = True
         return {"mode": mode, "model": MODEL_NAME, "policy": policy}
