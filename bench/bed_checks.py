@@ -6,11 +6,14 @@
 - ``offsets SET LEVELS OFFSETS``: the set under the bed from other points (seconds), auto with and without
   ``drown_floor_db`` against off and raw;
 - ``ablate OFFSET/LEVEL ...`` (tuned speech): ``--separate off``'s transcription with one option changed at a time
-  (raw's VAD settings, no guards, no hallucination_silence_threshold, temperature fallback), and raw at temperature 0.
+  (raw's VAD settings, no guards, no hallucination_silence_threshold, temperature fallback), and raw at temperature 0;
+- ``pad SET/LEVEL ...`` (LEVEL ``clean`` or dB): ``--separate off`` with the VAD's speech pad at 800 ms (the default)
+  and 400 ms.
 
 Prints one JSON line per mix. Usage: python bench/bed_checks.py raw tuned/-5 fresh2/-10 [--repeats 4]
        python bench/bed_checks.py offsets tuned 0,-5 13,23,33,48
        python bench/bed_checks.py ablate 23/0 33/0 48/0
+       python bench/bed_checks.py pad tuned/clean tuned/0 held-out/5
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ def raw_t0(whisper, x) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("check", choices=("raw", "offsets", "ablate"))
+    ap.add_argument("check", choices=("raw", "offsets", "ablate", "pad"))
     ap.add_argument("args", nargs="+")
     ap.add_argument("--repeats", type=int, default=4)
     a = ap.parse_args(argv)
@@ -87,6 +90,18 @@ def main(argv: list[str] | None = None) -> int:
                                   ("auto_without_drown", sep.SeparateOptions(drown_floor_db=None))):
                     r[label] = pct(ref, ours(x, wide, separate=so))
                 print(json.dumps({"set": name, "bed_from_s": start, "level": level, **r}), flush=True)
+    elif a.check == "pad":
+        import numpy as np
+
+        for item in a.args:
+            name, level = item.split("/")
+            if level == "clean":
+                speech, ref = bb.speech_set(bb.DEFAULT_DATA, name)
+                x, _ = bb.as_media(np.stack([speech, speech], axis=1), tmp, f"{name}-clean")
+            else:
+                x, _, ref = mix(name, float(level), None, tmp)
+            r = {f"pad{ms}": pct(ref, ours(x, None, replace(OPTS, vad_speech_pad_ms=ms))) for ms in (800, 400)}
+            print(json.dumps({"set": name, "level": level, **r}), flush=True)
     else:
         for item in a.args:
             start, level = item.split("/")
