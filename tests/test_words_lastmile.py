@@ -71,6 +71,16 @@ def test_a_stretch_decoded_again_does_not_cut_a_loop_of_lines_in_two():
     res = apply_guards(sorted([*loop, found], key=lambda sg: sg.start_ms), speech([(9_000, 20_000)]))
     assert [w.text for w in res.words] == ["There's", "nothing", "on.", "we're", "just"]
     assert len(res.dropped) == 12 and {d.reason for d in res.dropped} == {"repetition"}
+    # the decode again under the loop wrote its line twice more, a real word between: copies of the loop all the same
+    more = [replace(sg, again=True) for sg in _line_loop(12_500, 2, gap_ms=3_000)]  # at 12.5 and 15.5 s
+    found = Segment((Word("we're", 14_000, 14_300),), again=True)
+    res = apply_guards(sorted([*loop, *more, found], key=lambda sg: sg.start_ms), speech([(9_000, 20_000)]))
+    assert [w.text for w in res.words] == ["There's", "nothing", "on.", "we're"], [w.text for w in res.words]
+    # ...and outside the loop's time (said again later, at a speaking pace over speech) the line is kept
+    said = Segment(tuple(Word(t, 30_000 + 400 * k, 30_350 + 400 * k)
+                         for k, t in enumerate(["There's", "nothing", "on."])), again=True)
+    res = apply_guards([*loop, said], speech([(9_000, 20_000), (29_000, 32_000)]))
+    assert [w.text for w in res.words] == ["There's", "nothing", "on."] * 2
 
 
 def test_a_word_said_four_times_at_a_speaking_pace_is_kept():

@@ -168,9 +168,9 @@ def refill(read: Callable[[int, int], np.ndarray], decode_window: Callable, whis
     decoded again on its own with ``decode_window`` (the sequential decoder) over the samples ``read(i, j)``
     gives; returns the segments with the words found added, and the stretches decoded again. Both engines use it.
     With ``speech_map`` (and the guards on), only the words the guards keep cover speech: a loop Whisper fell
-    into over real speech (a segment dropped whole, or a line repeated segment after segment) is decoded again
-    instead of leaving a hole (issue 27). ``decode_window`` must be safe to call from several threads (one model
-    call per replica at a time)."""
+    into over real speech (a segment dropped whole, a line repeated segment after segment, a phrase looping
+    inside one segment) is decoded again instead of leaving a hole (issue 27). ``decode_window`` must be safe to
+    call from several threads (one model call per replica at a time)."""
     from . import coverage
     from .guards import apply_guards
 

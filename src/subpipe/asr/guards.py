@@ -234,9 +234,11 @@ def repeated_lines(segments: Sequence[Segment], options: GuardOptions = GuardOpt
                    speech: SpeechMap | None = None) -> set[int]:
     """Indexes of segments that repeat the line before them, in runs of ``repeat_lines`` or more (first kept),
     and that the audio does not carry (``heard``): a line really said again is never one of them. Runs are
-    looked for within one pass of the decoder (``Segment.again``): a stretch decoded again inside a loop's time
-    does not cut the loop in two runs whose first copies would then be kept."""
+    looked for among the first decode's segments and among those decoded again (``Segment.again``) apart: words
+    decoded again inside a loop's time do not cut it in two runs whose first copies would then be kept. A copy
+    of a loop's line decoded again inside that loop's time is judged as one more copy of it."""
     out: set[int] = set()
+    loops: list[tuple[str, int, int, tuple]] = []  # (line, from, to, first copy's words) of the first decode's
     for again in (False, True):
         idx = [k for k, sg in enumerate(segments) if sg.again == again]
         i = 0
@@ -249,7 +251,16 @@ def repeated_lines(segments: Sequence[Segment], options: GuardOptions = GuardOpt
                 first = segments[idx[i]].words
                 out.update(idx[k] for k in range(i + 1, j)
                            if not heard(segments[idx[k]].words, speech, options, first=first))
+                if not again:
+                    loops.append((key, segments[idx[i]].start_ms, segments[idx[j - 1]].end_ms, first))
             i = j
+    for k, sg in enumerate(segments):
+        if sg.again and k not in out:
+            key = normalise(sg.text)
+            if any(key == line and a <= sg.start_ms and sg.end_ms <= b and not heard(sg.words, speech, options,
+                                                                                    first=first)
+                   for line, a, b, first in loops):
+                out.add(k)
     return out
 
 

@@ -234,7 +234,7 @@ def _decode_all(loaded: Any, source: Any, options: Any, probs: np.ndarray, *, en
         segs = run(whisper, source, inside, options, lang, "transcribe", duration_ms, progress, tag, decode_window,
                    ())
         # nothing lost: the speech no word covers is decoded again on its own (coverage.py)
-        # (a segment the guards will drop whole, a loop over speech, covers nothing: its speech is decoded again)
+        # (the words the guards will drop, a loop over speech, cover nothing: the speech under them is decoded again)
         segs, redone = refill(source.read_samples, decode_window, whisper, segs, voiced, a, b, options, lang=lang,
                               task="transcribe", duration_ms=duration_ms, tag=tag, speech_map=speech)
         many = partial(_decode_spans, whisper, source, options, lang, "transcribe", duration_ms, tag) \

@@ -291,7 +291,7 @@ def transcribe_audio(
                         tsegs, _ = _decode(loaded.whisper, part, options, language=lang, task="translate",
                                            offset_ms=a, duration_ms=duration_ms, progress=None, tag=False)
                         tsegs, _ = refill(read, _decode, loaded.whisper, tsegs, voiced, a, b, options, lang=lang,
-                                          task="translate", duration_ms=duration_ms, tag=False)
+                                          task="translate", duration_ms=duration_ms, tag=False, speech_map=speech)
                         tkept, tgone = _guard(tsegs, speech, options)
                         translation += [replace(w, language="en") for w in tkept]
                         dropped += [replace(d, detail=d.detail + " (in the English translation)") for d in tgone]

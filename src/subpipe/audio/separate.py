@@ -369,7 +369,7 @@ def measure(samples: np.ndarray, options: SeparateOptions | None = None, sr: int
         out.append(Stretch(start, end, floor, p90, sep))
     if opts.mode != "auto" or not any(s.separated for s in out):
         return out
-    if opts.max_heard is not None and sr == SAMPLE_RATE:  # where Silero still hears the speech, the mix stays
+    if opts.max_heard is not None and sr == SAMPLE_RATE:  # where Silero hears the speech, the mix stays (_heard)
         from .source import ArraySource, vad_probs
 
         probs = vad_probs(ArraySource(np.asarray(samples, np.float32)))
@@ -384,8 +384,8 @@ def measure(samples: np.ndarray, options: SeparateOptions | None = None, sr: int
 
 
 def _heard(s: Stretch, probs: np.ndarray, opts: SeparateOptions) -> Stretch:
-    """The stretch with the share of it Silero hears as speech through the bed; a bed the VAD hears the speech
-    through (``max_heard`` or more) is left mixed: the separation's artefacts would cost words there."""
+    """The stretch with the share Silero hears as speech through the bed; a bed the VAD hears the speech through
+    (``max_heard`` or more) is left mixed, unless its floor reaches ``drown_floor_db`` (then it also seeds a bridge)."""
     from .source import VAD_HOP_MS
 
     w = probs[s.start_ms // VAD_HOP_MS:max(s.start_ms // VAD_HOP_MS + 1, s.end_ms // VAD_HOP_MS)]
@@ -397,8 +397,8 @@ def _heard(s: Stretch, probs: np.ndarray, opts: SeparateOptions) -> Stretch:
 def unsure(stretches: list[Stretch], opts: SeparateOptions) -> list[int]:
     """Indexes of the stretches auto's rules decide without knowing: a bed (by the floor) left mixed because the
     VAD still hears speech through it. There both decodes cover the speech and differ in how right their words
-    are, which Whisper's confidence can judge (jobs/dialogue.py). Not a drowned stretch (the VAD does not hear
-    it: the mix's loss is words it never decodes, which no confidence of the words it does decode can show) nor
+    are, which Whisper's confidence can judge (jobs/dialogue.py). Not a stretch the VAD does not hear (the mix's
+    loss there is words it never decodes, which no confidence of the words it does decode can show) nor
     the bridge beside one (heard under ``max_heard`` too), nor clean speech."""
     if opts.mode != "auto" or not opts.decide_unsure:
         return []
