@@ -60,11 +60,6 @@ def ours(x, wide, options: TranscribeOptions = OPTS, separate: sep.SeparateOptio
     return " ".join(w.text for w in transcribe_audio(y, options).words)
 
 
-def raw_t0(whisper, x) -> str:
-    segs, _ = whisper.transcribe(x, vad_filter=True, word_timestamps=True, beam_size=5, temperature=0.0)
-    return " ".join(s.text for s in segs)
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("check", choices=("raw", "offsets", "ablate", "pad"))
@@ -78,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             name, level = item.split("/")
             x, _, ref = mix(name, float(level), None, tmp)
             runs = [pct(ref, bb.run_raw(whisper, x)) for _ in range(a.repeats)]
-            print(json.dumps({"set": name, "level": float(level), "raw": runs, "raw_t0": pct(ref, raw_t0(whisper, x))}),
-                  flush=True)
+            t0 = pct(ref, bb.run_raw(whisper, x, temperature=0.0))
+            print(json.dumps({"set": name, "level": float(level), "raw": runs, "raw_t0": t0}), flush=True)
     elif a.check == "offsets":
         name, levels, offsets = a.args
         for start in (int(v) for v in offsets.split(",")):
@@ -106,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         for item in a.args:
             start, level = item.split("/")
             x, _, ref = mix("tuned", float(level), int(start), tmp)
-            r = {"raw_t0": pct(ref, raw_t0(whisper, x))}
+            r = {"raw_t0": pct(ref, bb.run_raw(whisper, x, temperature=0.0))}
             r.update({k: pct(ref, ours(x, None, replace(OPTS, **kw))) for k, kw in ABLATIONS.items()})
             print(json.dumps({"bed_from_s": int(start), "level": float(level), **r}), flush=True)
     return 0

@@ -144,8 +144,9 @@ def wer(ref: str, hyp: str) -> tuple[int, int]:
     return o.substitutions + o.deletions + o.insertions, len(r.split())
 
 
-def run_raw(whisper, x: np.ndarray) -> str:
-    segs, _ = whisper.transcribe(x, vad_filter=True, word_timestamps=True, beam_size=5)
+def run_raw(whisper, x: np.ndarray, **kw) -> str:
+    """raw faster-whisper with its defaults (``kw``: one changed, e.g. ``temperature=0.0``)."""
+    segs, _ = whisper.transcribe(x, vad_filter=True, word_timestamps=True, beam_size=5, **kw)
     return " ".join(s.text for s in segs)
 
 

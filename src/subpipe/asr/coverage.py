@@ -258,7 +258,7 @@ def fill(segments: Sequence[Any], speech: Sequence[Span], lo: int, hi: int,
     ``decode(a_ms, b_ms)`` decodes that audio and returns its segments on the file's clock. ``covering``: the
     words that count as coverage (default: every segment's); the words the guards will drop (a decoding loop over
     speech) cover nothing, so the speech under them is decoded again (their segments stay for the guards to drop
-    and record). The segments found are marked ``again`` where they have that field (guards.Segment). The stretches are
+    and record). The segments found are marked ``again`` (guards.Segment). The stretches are
     independent of each other (each is judged against the words before any was decoded again), so
     ``map_each`` (``map``'s signature, results in order) may decode them at once: the same result."""
     from dataclasses import replace
@@ -271,7 +271,7 @@ def fill(segments: Sequence[Any], speech: Sequence[Span], lo: int, hi: int,
         for sg in found:
             keep = new_words(sg.words, words, g.lo, g.hi)
             if keep:
-                out.append(replace(sg, words=tuple(keep), **({"again": True} if hasattr(sg, "again") else {})))
+                out.append(replace(sg, words=tuple(keep), again=True))
     out.sort(key=lambda sg: (sg.start_ms, sg.end_ms))
     return out, big
 

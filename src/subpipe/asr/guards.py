@@ -13,7 +13,7 @@ file by the adapter; the rules themselves never touch audio or models.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ..audio.source import VAD_HOP_MS, SpeechMap  # noqa: F401 (the VAD evidence the guards weigh)
@@ -238,30 +238,32 @@ def repeated_lines(segments: Sequence[Segment], options: GuardOptions = GuardOpt
     decoded again inside a loop's time do not cut it in two runs whose first copies would then be kept. A copy
     of a loop's line decoded again inside that loop's time is judged as one more copy of it."""
     out: set[int] = set()
-    loops: list[tuple[str, int, int, tuple]] = []  # (line, from, to, first copy's words) of the first decode's
+    keys = [normalise(sg.text) for sg in segments]
+    loops: list[tuple[str, int, int, tuple]] = []  # the first decode's: (line, from, to, first copy's words)
     for again in (False, True):
         idx = [k for k, sg in enumerate(segments) if sg.again == again]
-        i = 0
-        while i < len(idx):
-            key = normalise(segments[idx[i]].text)
-            j = i + 1
-            while j < len(idx) and key and normalise(segments[idx[j]].text) == key:
-                j += 1
-            if j - i >= options.repeat_lines:
-                first = segments[idx[i]].words
-                out.update(idx[k] for k in range(i + 1, j)
-                           if not heard(segments[idx[k]].words, speech, options, first=first))
-                if not again:
-                    loops.append((key, segments[idx[i]].start_ms, segments[idx[j - 1]].end_ms, first))
-            i = j
-    for k, sg in enumerate(segments):
-        if sg.again and k not in out:
-            key = normalise(sg.text)
-            if any(key == line and a <= sg.start_ms and sg.end_ms <= b and not heard(sg.words, speech, options,
-                                                                                    first=first)
-                   for line, a, b, first in loops):
-                out.add(k)
+        for i, j in _runs([keys[k] for k in idx], options.repeat_lines):
+            first = segments[idx[i]].words
+            out.update(idx[k] for k in range(i + 1, j)
+                       if not heard(segments[idx[k]].words, speech, options, first=first))
+            if not again:
+                loops.append((keys[idx[i]], segments[idx[i]].start_ms, segments[idx[j - 1]].end_ms, first))
+    out.update(k for k, sg in enumerate(segments) if sg.again and k not in out and any(
+        keys[k] == line and a <= sg.start_ms and sg.end_ms <= b and not heard(sg.words, speech, options, first=first)
+        for line, a, b, first in loops))
     return out
+
+
+def _runs(keys: Sequence[str], min_len: int) -> Iterator[tuple[int, int]]:
+    """``(i, j)``: each run ``keys[i:j]`` of one non-empty key, ``min_len`` or more in a row."""
+    i = 0
+    while i < len(keys):
+        j = i + 1
+        while j < len(keys) and keys[i] and keys[j] == keys[i]:
+            j += 1
+        if j - i >= min_len:
+            yield i, j
+        i = j
 
 
 def segment_verdict(seg: Segment, speech: SpeechMap | None, options: GuardOptions = GuardOptions()
